@@ -1,0 +1,115 @@
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+
+/**
+ * One cluster connection per process. The API clients are built on first use and kept:
+ * building them per event was a measurable cost on the hot path.
+ */
+export class Kube {
+  readonly config: KubeConfig;
+  #clients = new Map<unknown, unknown>();
+
+  constructor(config: KubeConfig) {
+    this.config = config;
+  }
+
+  static fromFile(path: string): Kube {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    return new Kube(kc);
+  }
+
+  /** In-cluster service account when running as a container, else the default kubeconfig. */
+  static fromEnvironment(path?: string): Kube {
+    const kc = new KubeConfig();
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+    return new Kube(kc);
+  }
+
+  #client<T>(ctor: new (...args: never[]) => T, make: () => T): T {
+    let c = this.#clients.get(ctor) as T | undefined;
+    if (!c) {
+      c = make();
+      this.#clients.set(ctor, c);
+    }
+    return c;
+  }
+
+  get core(): CoreV1Api {
+    return this.#client(CoreV1Api, () => this.config.makeApiClient(CoreV1Api));
+  }
+  get apps(): AppsV1Api {
+    return this.#client(AppsV1Api, () => this.config.makeApiClient(AppsV1Api));
+  }
+  get batch(): BatchV1Api {
+    return this.#client(BatchV1Api, () => this.config.makeApiClient(BatchV1Api));
+  }
+  get rbac(): RbacAuthorizationV1Api {
+    return this.#client(RbacAuthorizationV1Api, () => this.config.makeApiClient(RbacAuthorizationV1Api));
+  }
+  get custom(): CustomObjectsApi {
+    return this.#client(CustomObjectsApi, () => this.config.makeApiClient(CustomObjectsApi));
+  }
+  get extensions(): ApiextensionsV1Api {
+    return this.#client(ApiextensionsV1Api, () => this.config.makeApiClient(ApiextensionsV1Api));
+  }
+  get objects(): KubernetesObjectApi {
+    return this.#client(KubernetesObjectApi, () => KubernetesObjectApi.makeApiClient(this.config));
+  }
+}
+
+/** Options for client-node calls that send a JSON merge patch (RFC 7386). */
+export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Options for client-node calls that send a JSON patch (RFC 6902). */
+export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+export function statusCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export const isNotFound = (err: unknown) => statusCode(err) === 404;
+export const isConflict = (err: unknown) => statusCode(err) === 409;
+export const isAlreadyExists = (err: unknown) =>
+  statusCode(err) === 409 && (err as ApiException<{ reason?: string }>).body?.reason === 'AlreadyExists';
+
+/** Message the API server gave, without headers or bodies that may carry credentials. */
+export function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as { message?: string } | string | undefined;
+    if (body && typeof body === 'object' && body.message) return body.message;
+    if (typeof body === 'string') {
+      try {
+        return (JSON.parse(body) as { message?: string }).message ?? body;
+      } catch {
+        return body;
+      }
+    }
+    return `HTTP ${err.code}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * True when the API server could not be reached or answered 5xx/429: the step should be
+ * retried later (the function replies 5xx so the Broker redelivers).
+ */
+export function isUnavailable(err: unknown): boolean {
+  const code = statusCode(err);
+  if (code !== undefined && err instanceof ApiException) return code >= 500 || code === 429;
+  const text = `${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|fetch failed|network/i.test(text);
+}

@@ -1,0 +1,54 @@
+import { isUnavailable } from '../kube.js';
+import { type FunctionContext, type SluiceFunction, refKey } from './define.js';
+import { BadInput, Unavailable } from './errors.js';
+import type { ForeignEvent, SluiceEvent } from './events.js';
+import { eventsTotal, stepSeconds } from './metrics.js';
+import { resync } from './resync.js';
+import { runStep } from './step.js';
+
+/** What a function answers for one event; `status` is the HTTP status the Broker sees. */
+export interface Reply {
+  status: number;
+  body: { function: string; eventId: string; outcome: string; reason?: string };
+}
+
+function classify(err: unknown): { status: number; outcome: string; reason: string } {
+  if (err instanceof BadInput) return { status: err.status, outcome: 'bad_input', reason: err.message };
+  if (err instanceof Unavailable || isUnavailable(err)) {
+    return { status: 503, outcome: 'unavailable', reason: (err as Error).message };
+  }
+  return { status: 500, outcome: 'error', reason: `internal error: ${(err as Error)?.message ?? String(err)}` };
+}
+
+/** Answers one decoded event for `fn`, never throwing: every failure becomes a Reply. */
+export async function dispatch(
+  fn: SluiceFunction,
+  event: SluiceEvent | ForeignEvent,
+  ctx: FunctionContext,
+): Promise<Reply> {
+  const started = performance.now();
+  const reply = (status: number, outcome: string, reason?: string): Reply => {
+    eventsTotal.inc({ function: fn.name, outcome });
+    stepSeconds.observe({ function: fn.name }, (performance.now() - started) / 1000);
+    return { status, body: { function: fn.name, eventId: event.id, outcome, ...(reason ? { reason } : {}) } };
+  };
+  const log = ctx.log.child({ function: fn.name, eventId: event.id, ...('ref' in event ? { object: refKey(event.ref) } : {}) });
+  try {
+    if (event.mode === 'foreign') return reply(200, 'skipped', `not ours: event type ${event.type}`);
+    if (event.mode === 'ping') {
+      const summary = await resync(fn, { ...ctx, log });
+      log.info(summary, 'resync');
+      return summary.failed > 0
+        ? reply(503, 'unavailable', `resync: ${summary.failed} of ${summary.objects} objects failed; retry`)
+        : reply(200, 'handled', `resync: ${summary.objects} objects`);
+    }
+    const outcome = await runStep(fn, event, { ...ctx, log });
+    log.debug({ outcome }, 'step');
+    return reply(200, outcome.result, outcome.reason);
+  } catch (err) {
+    const c = classify(err);
+    if (c.status >= 500) log.warn({ err: c.status === 500 ? err : undefined, reason: c.reason }, 'step failed');
+    else log.info({ reason: c.reason }, 'bad input');
+    return reply(c.status, c.outcome, c.reason);
+  }
+}

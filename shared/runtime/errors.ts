@@ -1,0 +1,21 @@
+/**
+ * The two failure kinds a step can report. Everything the caller did wrong is a
+ * BadInput (4xx: not retried); everything that may succeed later is Unavailable (5xx:
+ * the Broker redelivers). Any other error is a bug, answered 500 without a stack trace.
+ */
+export class BadInput extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 = 400,
+  ) {
+    super(message);
+    this.name = 'BadInput';
+  }
+}
+
+export class Unavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Unavailable';
+  }
+}

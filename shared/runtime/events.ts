@@ -1,0 +1,148 @@
+import { CloudEvent, type CloudEventV1, HTTP, ValidationError } from 'cloudevents';
+import { z } from 'zod';
+import { BadInput } from './errors.js';
+
+/** CloudEvent types of Knative's ApiServerSource and PingSource (SPEC §4). */
+export const RESOURCE_EVENT = 'dev.knative.apiserver.resource.';
+export const REFERENCE_EVENT = 'dev.knative.apiserver.ref.';
+export const PING_EVENT = 'dev.knative.sources.ping';
+
+export const VERBS = ['add', 'update', 'delete'] as const;
+export type Verb = (typeof VERBS)[number];
+
+export const objectMetaSchema = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  generation: z.number().int().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  deletionTimestamp: z.string().optional(),
+});
+
+export const kubeObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: objectMetaSchema,
+});
+export type KubeObject = z.infer<typeof kubeObjectSchema>;
+
+export const objectRefSchema = z.object({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  namespace: z.string().optional(),
+  name: z.string().min(1),
+});
+export type ObjectRef = z.infer<typeof objectRefSchema>;
+
+interface EventBase {
+  id: string;
+  source: string;
+}
+/** What a handler sees: one decoded, validated event. */
+export type SluiceEvent =
+  | (EventBase & { mode: 'resource'; verb: Verb; ref: ObjectRef; object: KubeObject })
+  | (EventBase & { mode: 'reference'; verb: Verb; ref: ObjectRef })
+  | (EventBase & { mode: 'ping'; data: unknown });
+
+/** An event of a type no function here handles: answered 2xx "not ours", never an error. */
+export interface ForeignEvent {
+  mode: 'foreign';
+  id: string;
+  type: string;
+}
+
+function dataOf(ce: CloudEventV1<unknown>): unknown {
+  const data = ce.data ?? (ce.data_base64 ? Buffer.from(ce.data_base64, 'base64').toString('utf8') : undefined);
+  if (typeof data === 'string') {
+    try {
+      return JSON.parse(data);
+    } catch {
+      return data;
+    }
+  }
+  if (data instanceof Uint8Array) return dataOf(new CloudEvent({ ...ce, data: Buffer.from(data).toString('utf8') }, false));
+  return data;
+}
+
+function fieldError(what: string, err: z.ZodError): BadInput {
+  const issue = err.issues[0]!;
+  const path = issue.path.length ? `.${issue.path.join('.')}` : '';
+  return new BadInput(`${what}${path}: ${issue.message}`);
+}
+
+/** Turns a CloudEvent into a SluiceEvent, validating the ApiServerSource payload shapes. */
+export function fromCloudEvent(ce: CloudEventV1<unknown>): SluiceEvent | ForeignEvent {
+  const base = { id: ce.id, source: ce.source };
+  if (ce.type === PING_EVENT) return { ...base, mode: 'ping', data: dataOf(ce) };
+
+  const resource = ce.type.startsWith(RESOURCE_EVENT);
+  const reference = ce.type.startsWith(REFERENCE_EVENT);
+  if (!resource && !reference) return { mode: 'foreign', id: ce.id, type: ce.type };
+
+  const verb = ce.type.slice((resource ? RESOURCE_EVENT : REFERENCE_EVENT).length) as Verb;
+  if (!VERBS.includes(verb)) return { mode: 'foreign', id: ce.id, type: ce.type };
+  const data = dataOf(ce);
+
+  if (resource) {
+    const parsed = kubeObjectSchema.safeParse(data);
+    if (!parsed.success) throw fieldError('event data (a Kubernetes object)', parsed.error);
+    const object = parsed.data;
+    const ref = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name,
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    };
+    return { ...base, mode: 'resource', verb, ref, object };
+  }
+  const parsed = objectRefSchema.safeParse(data);
+  if (!parsed.success) throw fieldError('event data (an object reference)', parsed.error);
+  return { ...base, mode: 'reference', verb, ref: parsed.data };
+}
+
+/** Decodes a CloudEvent delivered over HTTP in binary or structured mode. */
+export function decodeHttpEvent(headers: Record<string, string>, body: string): SluiceEvent | ForeignEvent {
+  let events: CloudEventV1<unknown> | CloudEventV1<unknown>[];
+  try {
+    events = HTTP.toEvent({ headers, body });
+  } catch (err) {
+    const reason = err instanceof ValidationError || err instanceof Error ? err.message : String(err);
+    throw new BadInput(`not a valid CloudEvent (binary or structured mode): ${reason}`);
+  }
+  if (Array.isArray(events)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
+  return fromCloudEvent(events);
+}
+
+/** Builds the CloudEvent ApiServerSource would send for an object change (SPEC §4). */
+export function apiServerEvent(opts: {
+  verb: Verb;
+  object: KubeObject;
+  mode: 'resource' | 'reference';
+  source: string;
+  resource: string;
+}): CloudEvent<unknown> {
+  const { object, verb, mode } = opts;
+  const ns = object.metadata.namespace;
+  const group = object.apiVersion.includes('/') ? `apis/${object.apiVersion}` : `api/${object.apiVersion}`;
+  const subject = `/${group}/${ns ? `namespaces/${ns}/` : ''}${opts.resource}/${object.metadata.name}`;
+  const data =
+    mode === 'resource'
+      ? object
+      : { kind: object.kind, namespace: ns, name: object.metadata.name, apiVersion: object.apiVersion };
+  return new CloudEvent<unknown>(
+    {
+      type: `${mode === 'resource' ? RESOURCE_EVENT : REFERENCE_EVENT}${verb}`,
+      source: opts.source,
+      subject,
+      datacontenttype: 'application/json',
+      data,
+      kind: object.kind,
+      apiversion: object.apiVersion,
+      name: object.metadata.name,
+      ...(ns ? { namespace: ns } : {}),
+    },
+    false,
+  );
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Unavailable } from './errors.js';
+
+/** A held lock: only the holder of `token` can release or extend it. */
+export interface Lease {
+  key: string;
+  token: string;
+}
+
+/**
+ * Coordination between function instances: leader locks with expiry, and idempotency
+ * records. Redis in production; an in-process implementation with the same contract for
+ * single-process mode without REDIS_URL. Any failure to reach the store is Unavailable.
+ */
+export interface CoordinationStore {
+  /** Takes the lock if free; null when another holder has it. */
+  acquire(key: string, ttlMs: number): Promise<Lease | null>;
+  /** Releases only if still held by this lease; returns whether it was. */
+  release(lease: Lease): Promise<boolean>;
+  /** Extends only if still held by this lease; returns whether it was. */
+  extend(lease: Lease, ttlMs: number): Promise<boolean>;
+  /** Whether an idempotency record exists (one round trip). */
+  seen(key: string): Promise<boolean>;
+  /** Writes an idempotency record. */
+  remember(key: string, ttlMs: number, value?: string): Promise<void>;
+  /** Writes the record only if absent; true for the first caller. */
+  claim(key: string, ttlMs: number, value?: string): Promise<boolean>;
+  /** Reads a record's value. */
+  recall(key: string): Promise<string | null>;
+  forget(key: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const PREFIX = 'sluice:';
+
+// Compare-and-delete / compare-and-extend: the token check and the write are one atomic step.
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+type ScriptedRedis = Redis & {
+  sluiceRelease(key: string, token: string): Promise<number>;
+  sluiceExtend(key: string, token: string, ttl: number): Promise<number>;
+};
+
+export class RedisStore implements CoordinationStore {
+  readonly #redis: ScriptedRedis;
+
+  constructor(url: string) {
+    const redis = new Redis(url, {
+      // Fail fast while Redis is down so the function answers 5xx and the Broker retries,
+      // instead of holding the request in ioredis's offline queue.
+      maxRetriesPerRequest: 1,
+      connectTimeout: 1000,
+      commandTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+      lazyConnect: false,
+    });
+    redis.on('error', () => {
+      /* surfaced per command as Unavailable; the connection retries by itself */
+    });
+    redis.defineCommand('sluiceRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('sluiceExtend', { numberOfKeys: 1, lua: EXTEND });
+    this.#redis = redis as ScriptedRedis;
+  }
+
+  async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new Unavailable(`Redis unavailable (${what}): ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async acquire(key: string, ttlMs: number): Promise<Lease | null> {
+    const lease = { key: `${PREFIX}lock:${key}`, token: randomUUID() };
+    const ok = await this.#run('acquire', () => this.#redis.set(lease.key, lease.token, 'PX', ttlMs, 'NX'));
+    return ok === 'OK' ? lease : null;
+  }
+  async release(lease: Lease): Promise<boolean> {
+    return (await this.#run('release', () => this.#redis.sluiceRelease(lease.key, lease.token))) === 1;
+  }
+  async extend(lease: Lease, ttlMs: number): Promise<boolean> {
+    return (await this.#run('extend', () => this.#redis.sluiceExtend(lease.key, lease.token, ttlMs))) === 1;
+  }
+  async seen(key: string): Promise<boolean> {
+    return (await this.#run('seen', () => this.#redis.exists(`${PREFIX}done:${key}`))) === 1;
+  }
+  async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
+    await this.#run('remember', () => this.#redis.set(`${PREFIX}done:${key}`, value, 'PX', ttlMs));
+  }
+  async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
+    return (await this.#run('claim', () => this.#redis.set(`${PREFIX}done:${key}`, value, 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+  async recall(key: string): Promise<string | null> {
+    return this.#run('recall', () => this.#redis.get(`${PREFIX}done:${key}`));
+  }
+  async forget(key: string): Promise<void> {
+    await this.#run('forget', () => this.#redis.del(`${PREFIX}done:${key}`));
+  }
+  async ping(): Promise<void> {
+    await this.#run('ping', () => this.#redis.ping());
+  }
+  async close(): Promise<void> {
+    this.#redis.disconnect();
+  }
+}
+
+/** The same contract in process memory, for single-process mode without Redis. */
+export class MemoryStore implements CoordinationStore {
+  readonly #entries = new Map<string, { value: string; expires: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  #get(key: string): string | null {
+    const entry = this.#entries.get(key);
+    if (!entry) return null;
+    if (entry.expires <= this.#now()) {
+      this.#entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+  #set(key: string, value: string, ttlMs: number) {
+    this.#entries.set(key, { value, expires: this.#now() + ttlMs });
+    if (this.#entries.size % 1024 === 0) this.#sweep();
+  }
+  #sweep() {
+    const now = this.#now();
+    for (const [k, e] of this.#entries) if (e.expires <= now) this.#entries.delete(k);
+  }
+
+  async acquire(key: string, ttlMs: number): Promise<Lease | null> {
+    const k = `lock:${key}`;
+    if (this.#get(k) !== null) return null;
+    const lease = { key: k, token: randomUUID() };
+    this.#set(k, lease.token, ttlMs);
+    return lease;
+  }
+  async release(lease: Lease): Promise<boolean> {
+    if (this.#get(lease.key) !== lease.token) return false;
+    this.#entries.delete(lease.key);
+    return true;
+  }
+  async extend(lease: Lease, ttlMs: number): Promise<boolean> {
+    if (this.#get(lease.key) !== lease.token) return false;
+    this.#set(lease.key, lease.token, ttlMs);
+    return true;
+  }
+  async seen(key: string): Promise<boolean> {
+    return this.#get(`done:${key}`) !== null;
+  }
+  async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
+    this.#set(`done:${key}`, value, ttlMs);
+  }
+  async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
+    if (this.#get(`done:${key}`) !== null) return false;
+    this.#set(`done:${key}`, value, ttlMs);
+    return true;
+  }
+  async recall(key: string): Promise<string | null> {
+    return this.#get(`done:${key}`);
+  }
+  async forget(key: string): Promise<void> {
+    this.#entries.delete(`done:${key}`);
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#entries.clear();
+  }
+}
+
+export function createStore(redisUrl: string | undefined): CoordinationStore {
+  return redisUrl ? new RedisStore(redisUrl) : new MemoryStore();
+}
