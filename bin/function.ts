@@ -1,0 +1,45 @@
+/**
+ * One function alone, as its container runs it (SPEC §6):
+ *   SLUICE_FUNCTION=<name> npm run function
+ * Serves the function's CloudEvent endpoint at `/` (and `/resync`, `/healthz`, `/readyz`,
+ * `/metrics`) on PORT. The REST API is the function named `api`.
+ */
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { eventFunctions } from '../functions/index.js';
+import { loadSettings } from '../shared/config.js';
+import { Kube } from '../shared/kube.js';
+import { createLogger } from '../shared/log.js';
+import { createContext } from '../shared/runtime/host.js';
+import { functionApp, serviceRoutes } from '../shared/runtime/http.js';
+import { createStore } from '../shared/runtime/store.js';
+
+const settings = loadSettings(process.env, process.argv.slice(2));
+const log = createLogger(settings.logLevel);
+const name = settings.function;
+const names = ['api', ...Object.keys(eventFunctions)];
+if (!name || !names.includes(name)) {
+  console.error(`SLUICE_FUNCTION must name one of: ${names.join(', ')}`);
+  process.exit(2);
+}
+
+const kube = Kube.fromEnvironment(settings.kubeconfig);
+const store = createStore(settings.redisUrl);
+const ctx = createContext(settings, kube, store, log.child({ function: name }));
+const app = serviceRoutes(new Hono(), ctx);
+if (name === 'api') {
+  const { createApi } = await import('../functions/api/index.js');
+  app.route('/', createApi(ctx));
+} else {
+  app.route('/', functionApp(await eventFunctions[name]!(), ctx));
+}
+
+const server = serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, (info) => {
+  log.info({ function: name, port: info.port }, `function ${name} listening`);
+});
+const shutdown = () => {
+  server.close();
+  void store.close();
+};
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

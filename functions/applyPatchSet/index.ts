@@ -1,0 +1,48 @@
+import { CrClient } from '../../shared/cr-client.js';
+import { isConflict } from '../../shared/kube.js';
+import { LABELS, objectName } from '../../shared/model/naming.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
+import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import { effectiveSpec } from './logic.js';
+
+/** The target a Deployment names, looked up only inside the Deployment's own vNamespace. */
+async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<TargetResource | undefined> {
+  const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
+  const vns = d.spec.metadata.namespace;
+  const { deploymentTargetName: name, deploymentTargetId: id } = d.spec.spec;
+  if (name) {
+    const t = await targets.get(objectName(vns, name));
+    return t && (!id || t.spec.metadata.id === id) ? t : undefined;
+  }
+  if (id) return (await targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${id}`))[0];
+  return undefined;
+}
+
+export default defineFunction({
+  name: 'applyPatchSet',
+  description: "Records a Deployment's effective spec: its target's JSON patch set applied, or why it failed",
+  subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated()],
+  permissions: [
+    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'deploymenttargets'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
+    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status'], verbs: ['update'], scope: 'platform' },
+  ],
+  async handle(event, ctx) {
+    const deployments = new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
+    // The event's copy may be older than what is stored: decide on the stored one.
+    const d = await deployments.get(event.ref.name);
+    if (!d) return { result: 'skipped', reason: 'deployment no longer exists' };
+    // Its own status writes do not change the generation: this is what stops the loop.
+    if (d.status?.sluice?.effective?.generation === d.metadata.generation) {
+      return { result: 'skipped', reason: `generation ${d.metadata.generation} already has its effective spec` };
+    }
+    const effective = effectiveSpec(d, await targetOf(ctx, d), ctx.settings.platformNamespace);
+    try {
+      await deployments.replaceStatus({ ...d, status: { ...d.status, sluice: { ...d.status?.sluice, effective } } });
+    } catch (err) {
+      if (isConflict(err)) return { result: 'skipped', reason: 'stale: the deployment changed meanwhile' };
+      throw err;
+    }
+    return { result: 'handled', reason: effective.error ?? `effective spec recorded for generation ${effective.generation}` };
+  },
+});

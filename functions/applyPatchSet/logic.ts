@@ -1,0 +1,27 @@
+import type { Operation } from 'fast-json-patch';
+import type { DeploymentResource, EffectiveSpec, TargetResource } from '../../shared/vvp/crs.js';
+import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
+
+/**
+ * The effective spec of one Deployment generation: its spec with the target's patch set
+ * applied (seed 004), or the reason there is none. Pure.
+ */
+export function effectiveSpec(d: DeploymentResource, target: TargetResource | undefined, platformNamespace: string): EffectiveSpec {
+  const generation = d.metadata.generation ?? 0;
+  const spec = d.spec.spec;
+  if (!target) {
+    const ref = spec.deploymentTargetName ?? spec.deploymentTargetId;
+    return { generation, error: ref ? `deployment target ${ref} does not exist in namespace ${d.spec.metadata.namespace}` : 'the deployment names no deployment target' };
+  }
+  const vvp = { metadata: { labels: d.spec.metadata.labels ?? {}, annotations: d.spec.metadata.annotations ?? {} }, spec };
+  const result = applyPatchSet(vvp, (target.spec.spec.deploymentPatchSet ?? []) as Operation[]);
+  if (!result.ok) return { generation, targetId: target.spec.metadata.id, error: describeFailure(result.failure) };
+  return {
+    generation,
+    spec: result.value.spec,
+    labels: result.value.metadata.labels,
+    annotations: result.value.metadata.annotations,
+    targetId: target.spec.metadata.id,
+    targetNamespace: target.spec.spec.kubernetes?.namespace ?? platformNamespace,
+  };
+}

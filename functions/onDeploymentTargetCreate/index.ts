@@ -1,0 +1,112 @@
+import { CrClient } from '../../shared/cr-client.js';
+import { apiMessage, isAlreadyExists, isConflict, isNotFound, statusCode } from '../../shared/kube.js';
+import { serviceAccountName, targetRoleName } from '../../shared/rbac.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
+import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import { stableHash } from '../../shared/vvp/ids.js';
+import { roleBinding, targetNamespace, targetStatus } from './logic.js';
+
+/** Functions that act in target namespaces, each bound there through its own ClusterRole. */
+async function targetBindings(ctx: FunctionContext, namespace: string) {
+  const { loadAll } = await import('../index.js');
+  return (await loadAll())
+    .filter((fn) => fn.permissions.some((p) => p.scope === 'targets'))
+    .map((fn) => roleBinding(namespace, targetRoleName(fn), serviceAccountName(fn), ctx.settings.platformNamespace));
+}
+
+async function ensureNamespace(ctx: FunctionContext, name: string): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
+  try {
+    await ctx.kube.core.readNamespace({ name });
+    return { ok: true };
+  } catch (err) {
+    if (!isNotFound(err) && statusCode(err) !== 403) throw err;
+  }
+  try {
+    await ctx.kube.core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/created-by': 'sluice' } } } });
+    return { ok: true };
+  } catch (err) {
+    if (isAlreadyExists(err)) return { ok: true };
+    if (statusCode(err) === 403) {
+      return { ok: false, reason: 'NamespaceMissing', message: `namespace ${name} does not exist and Sluice may not create it: ${apiMessage(err)}` };
+    }
+    throw err;
+  }
+}
+
+async function ensureBindings(ctx: FunctionContext, namespace: string): Promise<{ names: string[]; error?: string }> {
+  const names: string[] = [];
+  for (const binding of await targetBindings(ctx, namespace)) {
+    names.push(binding.metadata!.name!);
+    try {
+      await ctx.kube.rbac.createNamespacedRoleBinding({ namespace, body: binding });
+    } catch (err) {
+      if (isAlreadyExists(err)) continue;
+      if (statusCode(err) === 403 || statusCode(err) === 404) return { names, error: `cannot bind ${binding.roleRef.name} in ${namespace}: ${apiMessage(err)}` };
+      throw err;
+    }
+  }
+  return { names };
+}
+
+/** On deletion: remove the bindings, unless a Deployment still references the target. */
+async function cleanUp(ctx: FunctionContext, target: TargetResource) {
+  const deployments = new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
+  const users = await deployments.list(`sluice.dev/target-id=${target.spec.metadata.id}`);
+  if (users.length > 0) {
+    return { result: 'skipped' as const, reason: `target still referenced by deployment ${users[0]!.spec.metadata.name}: bindings kept` };
+  }
+  const namespace = targetNamespace(target, ctx.settings.platformNamespace);
+  const others = (await new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace).list()).filter(
+    (t) => t.spec.metadata.id !== target.spec.metadata.id && targetNamespace(t, ctx.settings.platformNamespace) === namespace,
+  );
+  if (others.length > 0) return { result: 'skipped' as const, reason: `namespace ${namespace} still used by target ${others[0]!.spec.metadata.name}` };
+  for (const binding of await targetBindings(ctx, namespace)) {
+    await ctx.kube.rbac.deleteNamespacedRoleBinding({ namespace, name: binding.metadata!.name! }).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+  return { result: 'handled' as const, reason: `bindings removed from ${namespace}` };
+}
+
+export default defineFunction({
+  name: 'onDeploymentTargetCreate',
+  description: "Makes a Deployment Target's namespace ready: exists, and Sluice's functions may manage Flink jobs there",
+  subscriptions: [when(DEPLOYMENT_TARGETS).isAnyChange()],
+  permissions: [
+    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets', 'flinkdeployments'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
+    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets/status'], verbs: ['update'], scope: 'platform' },
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], scope: 'cluster' },
+  ],
+  async handle(event, ctx) {
+    const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
+    if (event.verb === 'delete') {
+      if (event.mode !== 'resource') return { result: 'skipped', reason: 'deleted target: its content is gone' };
+      return cleanUp(ctx, event.object as unknown as TargetResource);
+    }
+    const target = await targets.get(event.ref.name);
+    if (!target) return { result: 'skipped', reason: 'target no longer exists' };
+    const namespace = targetNamespace(target, ctx.settings.platformNamespace);
+    const now = new Date().toISOString();
+
+    const ns = await ensureNamespace(ctx, namespace);
+    let status;
+    if (!ns.ok) status = targetStatus(target, { ready: false, reason: ns.reason, message: ns.message }, now);
+    else {
+      const bindings = await ensureBindings(ctx, namespace);
+      status = bindings.error
+        ? targetStatus(target, { ready: false, reason: 'PermissionsMissing', message: bindings.error }, now)
+        : targetStatus(target, { ready: true, namespace, bindings: bindings.names }, now);
+    }
+    if (stableHash(status) === stableHash(target.status ?? {})) return { result: 'skipped', reason: `target ${status.state}: unchanged` };
+    try {
+      await targets.replaceStatus({ ...target, status });
+    } catch (err) {
+      if (isConflict(err)) return { result: 'skipped', reason: 'stale: the target changed meanwhile' };
+      throw err;
+    }
+    return { result: 'handled', reason: `target ${status.state}` };
+  },
+});

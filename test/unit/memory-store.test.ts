@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../shared/runtime/store.js';
+
+describe('in-process coordination store', () => {
+  it('grants a lock to one holder at a time, until it expires', async () => {
+    let now = 1000;
+    const store = new MemoryStore(() => now);
+    const a = await store.acquire('obj', 100);
+    expect(a).not.toBeNull();
+    expect(await store.acquire('obj', 100)).toBeNull();
+    now += 101;
+    const b = await store.acquire('obj', 100);
+    expect(b).not.toBeNull();
+    // The expired holder can neither release nor extend the new holder's lock.
+    expect(await store.release(a!)).toBe(false);
+    expect(await store.extend(a!, 1000)).toBe(false);
+    expect(await store.extend(b!, 1000)).toBe(true);
+    expect(await store.release(b!)).toBe(true);
+    expect(await store.acquire('obj', 100)).not.toBeNull();
+  });
+
+  it('keeps idempotency records until their expiry; claim is first-wins', async () => {
+    let now = 0;
+    const store = new MemoryStore(() => now);
+    expect(await store.seen('k')).toBe(false);
+    expect(await store.claim('k', 50, 'first')).toBe(true);
+    expect(await store.claim('k', 50, 'second')).toBe(false);
+    expect(await store.recall('k')).toBe('first');
+    expect(await store.seen('k')).toBe(true);
+    now = 51;
+    expect(await store.seen('k')).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveSpec } from '../../functions/applyPatchSet/logic.js';
+import { roleBinding, targetNamespace, targetStatus } from '../../functions/onDeploymentTargetCreate/logic.js';
+import { deployment, target } from './fixtures.js';
+
+describe('effective spec (applyPatchSet)', () => {
+  it("records seed 004's entries for the deployment's generation, with the target's namespace", () => {
+    const t = target([
+      { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.checkpoints.dir', value: 's3://my-bucket/checkpoints' },
+      { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.savepoints.dir', value: 's3://my-bucket/savepoints' },
+    ]);
+    const e = effectiveSpec(deployment({}, 3), t, 'sluice-system');
+    expect(e.generation).toBe(3);
+    expect(e.error).toBeUndefined();
+    expect(e.targetNamespace).toBe('vvp-jobs-team-1');
+    expect(e.spec?.template.spec.flinkConfiguration).toEqual({
+      'state.checkpoints.dir': 's3://my-bucket/checkpoints',
+      'state.savepoints.dir': 's3://my-bucket/savepoints',
+    });
+  });
+
+  it('uses the platform namespace when the target names none (seed 002)', () => {
+    const t = target();
+    delete t.spec.spec.kubernetes;
+    expect(effectiveSpec(deployment(), t, 'sluice-system').targetNamespace).toBe('sluice-system');
+  });
+
+  it('records the failing operation instead of a spec', () => {
+    const e = effectiveSpec(deployment(), target([{ op: 'replace', path: '/spec/template/spec/logging/x', value: 1 }]), 'sluice-system');
+    expect(e.spec).toBeUndefined();
+    expect(e.error).toMatch(/^deploymentPatchSet operation 0 \(replace \/spec\/template\/spec\/logging\/x\) failed/);
+  });
+
+  it('records a missing target, naming it', () => {
+    expect(effectiveSpec(deployment({ deploymentTargetName: 'nope', deploymentTargetId: undefined }), undefined, 'sluice-system').error).toBe(
+      'deployment target nope does not exist in namespace vvp-namespace-1',
+    );
+  });
+});
+
+describe('deployment target status', () => {
+  it('is READY with the namespace and bindings, keeping the transition time while unchanged', () => {
+    const t = target();
+    const s1 = targetStatus(t, { ready: true, namespace: 'vvp-jobs-team-1', bindings: ['b'] }, 'T1');
+    expect(s1).toMatchObject({ state: 'READY', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 'T1' }], sluice: { namespace: 'vvp-jobs-team-1', bindings: ['b'] } });
+    const s2 = targetStatus({ ...t, status: s1 }, { ready: true, namespace: 'vvp-jobs-team-1', bindings: ['b'] }, 'T2');
+    expect(s2).toEqual(s1);
+  });
+
+  it('is NOT_READY with the reason', () => {
+    const s = targetStatus(target(), { ready: false, reason: 'NamespaceMissing', message: 'namespace x does not exist and Sluice may not create it' }, 'T');
+    expect(s).toMatchObject({ state: 'NOT_READY', conditions: [{ status: 'False', reason: 'NamespaceMissing' }] });
+  });
+
+  it('binds a function ClusterRole to its service account in the target namespace only', () => {
+    expect(targetNamespace(target(), 'sluice-system')).toBe('vvp-jobs-team-1');
+    expect(roleBinding('vvp-jobs-team-1', 'sluice-deployment-step-targets', 'sluice-deployment-step', 'sluice-system')).toMatchObject({
+      kind: 'RoleBinding',
+      metadata: { name: 'sluice-deployment-step-targets', namespace: 'vvp-jobs-team-1' },
+      roleRef: { kind: 'ClusterRole', name: 'sluice-deployment-step-targets' },
+      subjects: [{ kind: 'ServiceAccount', name: 'sluice-deployment-step', namespace: 'sluice-system' }],
+    });
+  });
+});
