@@ -104,15 +104,22 @@ export function fromCloudEvent(ce: CloudEventV1<unknown>): SluiceEvent | Foreign
 
 /** Decodes a CloudEvent delivered over HTTP in binary or structured mode. */
 export function decodeHttpEvent(headers: Record<string, string>, body: string): SluiceEvent | ForeignEvent {
-  let events: CloudEventV1<unknown> | CloudEventV1<unknown>[];
+  let event: CloudEventV1<unknown>;
   try {
-    events = HTTP.toEvent({ headers, body });
+    const decoded = HTTP.toEvent({ headers, body });
+    if (Array.isArray(decoded)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
+    // The SDK decodes leniently (it even invents a missing id): validate strictly here.
+    const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
+    const id = structured ? (JSON.parse(body) as { id?: unknown }).id : headers['ce-id'];
+    if (typeof id !== 'string' || id === '') throw new ValidationError('missing required attribute: id');
+    event = new CloudEvent<unknown>({ ...decoded }, true);
   } catch (err) {
-    const reason = err instanceof ValidationError || err instanceof Error ? err.message : String(err);
+    if (err instanceof BadInput) throw err;
+    const details = (err as { errors?: unknown[] }).errors;
+    const reason = `${(err as Error).message}${Array.isArray(details) && details.length ? `: ${JSON.stringify(details)}` : ''}`;
     throw new BadInput(`not a valid CloudEvent (binary or structured mode): ${reason}`);
   }
-  if (Array.isArray(events)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
-  return fromCloudEvent(events);
+  return fromCloudEvent(event);
 }
 
 /** Builds the CloudEvent ApiServerSource would send for an object change (SPEC §4). */
