@@ -6,6 +6,8 @@ import type {
   JobResource,
   JobState,
 } from '../../shared/vvp/crs.js';
+import { LABELS } from '../../shared/model/naming.js';
+import { FLINK_DEPLOYMENTS, FLINK_JOBS } from '../../shared/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 
 /**
@@ -38,9 +40,15 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
   const effective = d.status!.sluice!.effective!;
   const spec = effective.spec!;
   return {
-    apiVersion: d.apiVersion,
-    kind: 'FlinkJob',
-    metadata: { name: `${d.spec.metadata.namespace}.${job.id}`, namespace: d.metadata.namespace },
+    apiVersion: FLINK_JOBS.apiVersion,
+    kind: FLINK_JOBS.kind,
+    metadata: {
+      name: `${d.spec.metadata.namespace}.${job.id}`,
+      namespace: d.metadata.namespace,
+      labels: { [LABELS.vnamespace]: d.spec.metadata.namespace, [LABELS.id]: job.id, [LABELS.deploymentId]: d.spec.metadata.id },
+      // Deleting the Deployment removes its Jobs' records too.
+      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+    },
     spec: {
       metadata: { id: job.id, name: job.id, namespace: d.spec.metadata.namespace, createdAt: now, modifiedAt: now },
       spec: {

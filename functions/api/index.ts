@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import type { FunctionContext } from '../../shared/runtime/define.js';
+import { NamespaceStore } from '../../shared/vvp/namespaces.js';
+import { Platform } from '../../shared/vvp/service.js';
+import { TokenStore } from '../../shared/vvp/token-store.js';
+import { type ApiEnv, authenticate } from './auth.js';
+import { errorBody, limitBody, respond, toErrorResponse } from './http.js';
+import { namespaceRoutes, tokenRoutes } from './admin.js';
+import { appRoutes } from './resources.js';
+import { openApiDocument } from './openapi.js';
+
+/**
+ * The VVP-compatible REST API (SPEC §2): itself a function that scales to zero. Paths:
+ * /namespaces/v1/..., /apitokens/v1/..., /api/v1/namespaces/{ns}/{deployment-targets,
+ * deployments,jobs,savepoints}, /api/v1/status, /api/v1/openapi.json.
+ */
+export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
+  const platform = new Platform(ctx.kube, ctx.settings);
+  const namespaces = new NamespaceStore(ctx.kube, ctx.settings.platformNamespace);
+  const tokens = new TokenStore(ctx.kube, ctx.settings.platformNamespace);
+  const deps = { ctx, platform, namespaces, tokens };
+
+  const app = new Hono<ApiEnv>();
+  app.onError((err, c) => {
+    if (!(err instanceof Error && err.name === 'BadInput')) ctx.log.warn({ reason: err.message, path: c.req.path }, 'request failed');
+    return toErrorResponse(err, c);
+  });
+  app.get('/api/v1/status', (c) => respond(c, { status: 'OK', auth: ctx.settings.auth ? 'on' : 'off' }));
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  // Where the Broker sends events it gave up on: logged and counted, so an operator sees them.
+  app.post('/dead-letters', limitBody, async (c) => {
+    ctx.log.error({ type: c.req.header('ce-type'), subject: c.req.header('ce-subject'), eventId: c.req.header('ce-id') }, 'event dead-lettered');
+    return c.body(null, 202);
+  });
+
+  const authed = new Hono<ApiEnv>();
+  authed.use('*', limitBody, authenticate(ctx, tokens));
+  namespaceRoutes(authed, deps);
+  tokenRoutes(authed, deps);
+  appRoutes(authed, deps);
+  app.route('/', authed);
+  app.notFound((c) => respond(c, errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
+  return app;
+}
+
+export type ApiDeps = { ctx: FunctionContext; platform: Platform; namespaces: NamespaceStore; tokens: TokenStore };

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+import { DeploymentInput as DeploymentInputSchema, DeploymentTargetInput, SavepointInput as SavepointInputSchema, check } from '../model/index.js';
+import { BadInput } from '../runtime/errors.js';
+import type { DeploymentSpecLike, TargetSpecLike } from './crs.js';
+
+/**
+ * Request bodies, validated with the model's schemas (the same ones the CRDs are
+ * generated from). A refusal is a 400 whose message names each field at fault.
+ */
+function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('the body must be an object');
+  const r = check(schema, body);
+  if (!r.ok) throw new BadInput(r.message);
+  return r.value;
+}
+
+export type DeploymentInput = { metadata: z.output<typeof DeploymentInputSchema>['metadata']; spec: DeploymentSpecLike };
+export type TargetInput = { metadata: z.output<typeof DeploymentTargetInput>['metadata']; spec: TargetSpecLike };
+export type SavepointInput = z.output<typeof SavepointInputSchema>;
+
+export const validateDeployment = (body: unknown) => validate(DeploymentInputSchema, body) as unknown as DeploymentInput;
+export const validateTarget = (body: unknown) => validate(DeploymentTargetInput, body) as unknown as TargetInput;
+export const validateSavepoint = (body: unknown) => validate(SavepointInputSchema, body);

@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { Operation } from 'fast-json-patch';
+import type { Settings } from '../config.js';
+import { CrClient } from '../cr-client.js';
+import type { Kube } from '../kube.js';
+import { isAlreadyExists, isConflict } from '../kube.js';
+import { LABELS, objectName } from '../model/naming.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../resources.js';
+import { BadInput } from '../runtime/errors.js';
+import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
+import { type DeploymentInput, validateDeployment, validateTarget } from './input.js';
+import { mergePatch } from './merge.js';
+import { applyPatchSet, describeFailure } from './patchset.js';
+import { toVvp } from './views.js';
+
+/** The user-settable part of VVP metadata in a request body. */
+export interface MetadataInput {
+  name?: string;
+  namespace?: string;
+  displayName?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: number;
+}
+
+const now = () => new Date().toISOString();
+const notFound = (what: string, ref: string, vns: string) => new BadInput(`${what} ${ref} not found in namespace ${vns}`, 404);
+
+/** Refuses a body whose metadata.namespace names another namespace than the path. */
+function checkNamespace(meta: MetadataInput | undefined, vns: string) {
+  if (meta?.namespace !== undefined && meta.namespace !== vns) {
+    throw new BadInput(`metadata.namespace '${meta.namespace}' does not match the namespace of the path '${vns}'`);
+  }
+}
+
+/** A write naming a resourceVersion must name the current one (SPEC §2: 409 on stale writes). */
+function checkVersion(meta: MetadataInput | undefined, current: { metadata: { generation?: number } }) {
+  if (meta?.resourceVersion !== undefined && meta.resourceVersion !== (current.metadata.generation ?? 1)) {
+    throw new BadInput(
+      `metadata.resourceVersion ${meta.resourceVersion} is stale: the current version is ${current.metadata.generation ?? 1}; read the resource again`,
+      409,
+    );
+  }
+}
+
+function userMetadata(meta: MetadataInput, vns: string, prev?: VvpMetadata): VvpMetadata {
+  const t = now();
+  return {
+    id: prev?.id ?? randomUUID(),
+    name: prev?.name ?? meta.name!,
+    namespace: vns,
+    ...(meta.displayName !== undefined ? { displayName: meta.displayName } : {}),
+    labels: meta.labels ?? {},
+    annotations: meta.annotations ?? {},
+    createdAt: prev?.createdAt ?? t,
+    modifiedAt: t,
+  };
+}
+
+/**
+ * The operations of SPEC §2 on VVP resources, shared by the REST API and the operator.
+ * Authorization is the caller's job; every method here validates, refuses bad input
+ * with a BadInput naming the field, and changes nothing when it refuses.
+ */
+export class Platform {
+  readonly namespaces: CrClient<{ metadata: { name: string; resourceVersion?: string } }>;
+  readonly targets: CrClient<TargetResource>;
+  readonly deployments: CrClient<DeploymentResource>;
+  readonly jobs: CrClient<JobResource>;
+  readonly savepoints: CrClient<{ metadata: { name: string; resourceVersion?: string } }>;
+
+  constructor(
+    readonly kube: Kube,
+    readonly settings: Settings,
+  ) {
+    const ns = settings.platformNamespace;
+    this.namespaces = new CrClient(kube, VNAMESPACES, ns);
+    this.targets = new CrClient(kube, DEPLOYMENT_TARGETS, ns);
+    this.deployments = new CrClient(kube, FLINK_DEPLOYMENTS, ns);
+    this.jobs = new CrClient(kube, FLINK_JOBS, ns);
+    this.savepoints = new CrClient(kube, SAVEPOINTS, ns);
+  }
+
+  // ---- Deployment Targets -------------------------------------------------------------
+
+  async listTargets(vns: string): Promise<TargetResource[]> {
+    return this.targets.list(`${LABELS.vnamespace}=${vns}`);
+  }
+
+  /** By name (one GET) or, failing that, by id. */
+  async findTarget(vns: string, nameOrId: string): Promise<TargetResource | undefined> {
+    const byName = await this.targets.get(objectName(vns, nameOrId));
+    if (byName && byName.spec.metadata.namespace === vns) return byName;
+    if (!/^[0-9a-f-]{36}$/i.test(nameOrId)) return undefined;
+    return (await this.targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${nameOrId}`))[0];
+  }
+
+  async getTarget(vns: string, nameOrId: string): Promise<TargetResource> {
+    const t = await this.findTarget(vns, nameOrId);
+    if (!t) throw notFound('deployment target', nameOrId, vns);
+    return t;
+  }
+
+  async createTarget(vns: string, body: unknown): Promise<TargetResource> {
+    const input = validateTarget(body);
+    checkNamespace(input.metadata, vns);
+    if (!input.metadata.name) throw new BadInput('metadata.name: a deployment target needs a name');
+    const metadata = userMetadata(input.metadata, vns);
+    const cr: TargetResource = {
+      apiVersion: DEPLOYMENT_TARGETS.apiVersion,
+      kind: DEPLOYMENT_TARGETS.kind,
+      metadata: {
+        name: objectName(vns, metadata.name),
+        namespace: this.settings.platformNamespace,
+        labels: { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id },
+      },
+      spec: { metadata, spec: input.spec },
+    };
+    try {
+      return await this.targets.create(cr);
+    } catch (err) {
+      if (isAlreadyExists(err)) throw new BadInput(`deployment target ${metadata.name} already exists in namespace ${vns}`, 409);
+      throw err;
+    }
+  }
+
+  /** PUT: metadata may change; the spec is immutable once created (seed 002). */
+  async replaceTarget(vns: string, nameOrId: string, body: unknown): Promise<TargetResource> {
+    const current = await this.getTarget(vns, nameOrId);
+    const input = validateTarget(body);
+    checkNamespace(input.metadata, vns);
+    checkVersion(input.metadata, current);
+    if (input.metadata.name !== undefined && input.metadata.name !== current.spec.metadata.name) {
+      throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
+    }
+    const normalise = (s: TargetSpecLike) => JSON.stringify({ kubernetes: s.kubernetes ?? {}, deploymentPatchSet: s.deploymentPatchSet ?? [] });
+    if (normalise(input.spec) !== normalise(current.spec.spec)) {
+      throw new BadInput(
+        `the spec of deployment target ${current.spec.metadata.name} is immutable: only metadata may change; delete it and create a new one to change spec`,
+        422,
+      );
+    }
+    return this.targets.replace({ ...current, spec: { ...current.spec, metadata: userMetadata(input.metadata, vns, current.spec.metadata) } });
+  }
+
+  async deleteTarget(vns: string, nameOrId: string): Promise<TargetResource> {
+    const current = await this.getTarget(vns, nameOrId);
+    const users = await this.deployments.list(`${LABELS.targetId}=${current.spec.metadata.id}`);
+    if (users.length > 0) {
+      throw new BadInput(
+        `deployment target ${current.spec.metadata.name} is referenced by deployment ${users[0]!.spec.metadata.name}${users.length > 1 ? ` and ${users.length - 1} more` : ''}: delete those first`,
+        409,
+      );
+    }
+    await this.targets.delete(current.metadata.name, current.metadata.resourceVersion);
+    return current;
+  }
+
+  // ---- Deployments ----------------------------------------------------------------------
+
+  async listDeployments(vns: string): Promise<DeploymentResource[]> {
+    return this.deployments.list(`${LABELS.vnamespace}=${vns}`);
+  }
+
+  async findDeployment(vns: string, idOrName: string): Promise<DeploymentResource | undefined> {
+    const byName = await this.deployments.get(objectName(vns, idOrName));
+    if (byName && byName.spec.metadata.namespace === vns) return byName;
+    if (!/^[0-9a-f-]{36}$/i.test(idOrName)) return undefined;
+    return (await this.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${idOrName}`))[0];
+  }
+
+  async getDeployment(vns: string, idOrName: string): Promise<DeploymentResource> {
+    const d = await this.findDeployment(vns, idOrName);
+    if (!d) throw notFound('deployment', idOrName, vns);
+    return d;
+  }
+
+  /**
+   * Resolves the target a spec names, only inside `vns` (SPEC §2: a Deployment may only
+   * reference a target of its own vNamespace), and dry-runs its patch set (seed 004: a
+   * failing patch refuses the whole request).
+   */
+  async #checkTarget(vns: string, input: DeploymentInput): Promise<TargetResource | undefined> {
+    const { deploymentTargetId: id, deploymentTargetName: name } = input.spec;
+    if (!id && !name) {
+      if (input.spec.sessionClusterName) return undefined;
+      throw new BadInput('spec.deploymentTargetId or spec.deploymentTargetName: a deployment needs a deployment target');
+    }
+    const target = await this.findTarget(vns, (name ?? id)!);
+    if (!target || (id && target.spec.metadata.id !== id)) {
+      throw new BadInput(
+        `spec.${name ? 'deploymentTargetName' : 'deploymentTargetId'}: deployment target ${name ?? id} not found in namespace ${vns}; a deployment can only use a deployment target of its own namespace`,
+        422,
+      );
+    }
+    const result = applyPatchSet({ metadata: { labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} }, spec: input.spec }, (target.spec.spec.deploymentPatchSet ?? []) as Operation[]);
+    if (!result.ok) throw new BadInput(`${describeFailure(result.failure)} (deployment target ${target.spec.metadata.name})`, 422);
+    try {
+      validateDeployment({ metadata: { name: input.metadata.name ?? 'x' }, spec: result.value.spec });
+    } catch (err) {
+      throw new BadInput(`the patch set of deployment target ${target.spec.metadata.name} makes the deployment invalid: ${(err as Error).message}`, 422);
+    }
+    return target;
+  }
+
+  #labels(vns: string, metadata: VvpMetadata, target: TargetResource | undefined): Record<string, string> {
+    return { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id, ...(target ? { [LABELS.targetId]: target.spec.metadata.id } : {}) };
+  }
+
+  async createDeployment(vns: string, body: unknown): Promise<DeploymentResource> {
+    const input = validateDeployment(body);
+    checkNamespace(input.metadata, vns);
+    if (!input.metadata.name) throw new BadInput('metadata.name: a deployment needs a name');
+    const target = await this.#checkTarget(vns, input);
+    const metadata = userMetadata(input.metadata, vns);
+    const cr: DeploymentResource = {
+      apiVersion: FLINK_DEPLOYMENTS.apiVersion,
+      kind: FLINK_DEPLOYMENTS.kind,
+      metadata: { name: objectName(vns, metadata.name), namespace: this.settings.platformNamespace, labels: this.#labels(vns, metadata, target) },
+      spec: { metadata, spec: input.spec as DeploymentSpecLike },
+    };
+    try {
+      return await this.deployments.create(cr);
+    } catch (err) {
+      if (isAlreadyExists(err)) throw new BadInput(`deployment ${metadata.name} already exists in namespace ${vns}`, 409);
+      throw err;
+    }
+  }
+
+  async #store(vns: string, current: DeploymentResource, next: unknown): Promise<DeploymentResource> {
+    const input = validateDeployment(next);
+    checkNamespace(input.metadata, vns);
+    if (input.metadata.name !== undefined && input.metadata.name !== current.spec.metadata.name) {
+      throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
+    }
+    const target = await this.#checkTarget(vns, input);
+    const metadata = userMetadata(input.metadata, vns, current.spec.metadata);
+    try {
+      return await this.deployments.replace({
+        ...current,
+        metadata: { ...current.metadata, labels: { ...current.metadata.labels, ...this.#labels(vns, metadata, target) } },
+        spec: { metadata, spec: input.spec as DeploymentSpecLike },
+      });
+    } catch (err) {
+      if (isConflict(err)) throw new BadInput('the deployment was changed concurrently: read it again and retry', 409);
+      throw err;
+    }
+  }
+
+  /** PATCH: a JSON merge patch of `{metadata, spec}` onto the current deployment. */
+  async patchDeployment(vns: string, idOrName: string, body: unknown): Promise<DeploymentResource> {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('a PATCH body must be an object with metadata and/or spec');
+    const current = await this.getDeployment(vns, idOrName);
+    const patch = body as { metadata?: MetadataInput; spec?: unknown };
+    checkVersion(patch.metadata, current);
+    const { resourceVersion: _rv, ...patchMeta } = patch.metadata ?? {};
+    const base = { metadata: { ...current.spec.metadata }, spec: current.spec.spec };
+    const merged = mergePatch(base, { ...(patch.metadata ? { metadata: patchMeta } : {}), ...(patch.spec !== undefined ? { spec: patch.spec } : {}) }) as {
+      metadata: Record<string, unknown>;
+      spec: unknown;
+    };
+    const { id: _id, createdAt: _c, modifiedAt: _m, ...meta } = merged.metadata;
+    return this.#store(vns, current, { metadata: meta, spec: merged.spec });
+  }
+
+  /** PUT: the body replaces metadata and spec. */
+  async replaceDeployment(vns: string, idOrName: string, body: unknown): Promise<DeploymentResource> {
+    const current = await this.getDeployment(vns, idOrName);
+    checkVersion((body as { metadata?: MetadataInput } | undefined)?.metadata, current);
+    const { resourceVersion: _rv, id: _id, createdAt: _c, modifiedAt: _m, ...meta } = ((body as { metadata?: Record<string, unknown> })?.metadata ?? {}) as Record<string, unknown>;
+    return this.#store(vns, current, { ...(body as object), metadata: meta });
+  }
+
+  /** VVP deletes only a Deployment that is CANCELLED (desired and reached). */
+  async deleteDeployment(vns: string, idOrName: string): Promise<DeploymentResource> {
+    const current = await this.getDeployment(vns, idOrName);
+    const state = current.status?.state;
+    if (current.spec.spec.state !== 'CANCELLED' || (state !== undefined && !['CANCELLED', 'FAILED', 'FINISHED'].includes(state))) {
+      throw new BadInput(
+        `deployment ${current.spec.metadata.name} must be CANCELLED before it can be deleted (spec.state is ${current.spec.spec.state}, status.state is ${state ?? 'unknown'})`,
+        409,
+      );
+    }
+    await this.deployments.delete(current.metadata.name, current.metadata.resourceVersion);
+    return current;
+  }
+
+  // ---- Jobs -----------------------------------------------------------------------------
+
+  async listJobs(vns: string, deploymentId?: string): Promise<JobResource[]> {
+    return this.jobs.list(`${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`);
+  }
+
+  async getJob(vns: string, id: string): Promise<JobResource> {
+    const job = /^[0-9a-f-]{36}$/i.test(id) ? await this.jobs.get(`${vns}.${id}`) : undefined;
+    if (!job || job.spec.metadata.namespace !== vns) throw notFound('job', id, vns);
+    return job;
+  }
+
+  /** VVP shapes for responses. */
+  static view = {
+    target: (t: TargetResource) => toVvp(t, 'DeploymentTarget'),
+    deployment: (d: DeploymentResource) => toVvp(d, 'Deployment'),
+    job: (j: JobResource) => toVvp(j, 'Job'),
+  };
+}

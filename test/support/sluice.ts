@@ -1,0 +1,95 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createApi } from '../../functions/api/index.js';
+import { loadAll } from '../../functions/index.js';
+import { installPlatform } from '../../shared/bootstrap.js';
+import { type Settings, settingsSchema } from '../../shared/config.js';
+import { Kube } from '../../shared/kube.js';
+import { createLogger } from '../../shared/log.js';
+import type { FunctionContext } from '../../shared/runtime/define.js';
+import { InProcessRunner, createContext, mountFunctions } from '../../shared/runtime/host.js';
+import { serviceRoutes } from '../../shared/runtime/http.js';
+import { createStore } from '../../shared/runtime/store.js';
+import { testBed } from '../bed/env.js';
+
+export interface RunningSluice {
+  url: string;
+  token: string;
+  ctx: FunctionContext;
+  runner: InProcessRunner;
+  kube: Kube;
+  /** fetch against the REST API with the bootstrap token (or another). */
+  api(path: string, init?: RequestInit & { token?: string | null; yaml?: string }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+/**
+ * Single-process Sluice against the test bed, as `npm start` runs it, with its own
+ * platform namespace so that test files running in parallel do not see each other.
+ */
+export async function startSluice(overrides: Partial<Settings> & { events?: boolean } = {}): Promise<RunningSluice> {
+  const bed = testBed();
+  const { events = true, ...rest } = overrides;
+  const token = `sluice-test-bootstrap-${process.pid}-${++counter}-${Math.random().toString(36).slice(2)}`;
+  const settings = settingsSchema.parse({
+    platformNamespace: `sluice-test-${process.pid}-${counter}`,
+    bootstrapToken: token,
+    redisUrl: bed.redisUrl,
+    logLevel: process.env.SLUICE_TEST_LOG ?? 'silent',
+  });
+  Object.assign(settings, rest);
+  const kube = Kube.fromFile(bed.kubeconfig);
+  const store = createStore(settings.redisUrl);
+  const ctx = createContext(settings, kube, store, createLogger(settings.logLevel));
+  await installPlatform(ctx);
+  const functions = await loadAll();
+  const runner = new InProcessRunner(functions, ctx);
+  const app = serviceRoutes(new Hono(), ctx);
+  mountFunctions(app, functions, ctx);
+  app.route('/', createApi(ctx));
+  if (events) await runner.start();
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    url,
+    token,
+    ctx,
+    runner,
+    kube,
+    api(path, init = {}) {
+      const { token: t = token, yaml, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (t) headers.set('authorization', `Bearer ${t}`);
+      if (yaml !== undefined) headers.set('content-type', 'application/yaml');
+      else if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      return fetch(`${url}${path}`, { ...rest, headers, ...(yaml !== undefined ? { body: yaml } : {}) });
+    },
+    async stop() {
+      runner.stop();
+      await new Promise((r) => server.close(() => r(undefined)));
+      await store.close();
+      await kube.core.deleteNamespace({ name: settings.platformNamespace }).catch(() => undefined);
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
