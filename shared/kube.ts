@@ -81,25 +81,28 @@ export function statusCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** The API server's Status object of a failed call (client-node 1.x leaves it as a JSON string). */
+export function apiStatus(err: unknown): { reason?: string; message?: string } | undefined {
+  if (!(err instanceof ApiException)) return undefined;
+  const body = err.body as unknown;
+  if (body && typeof body === 'object') return body as { reason?: string; message?: string };
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as { reason?: string; message?: string };
+    } catch {
+      return { message: body };
+    }
+  }
+  return undefined;
+}
+
 export const isNotFound = (err: unknown) => statusCode(err) === 404;
 export const isConflict = (err: unknown) => statusCode(err) === 409;
-export const isAlreadyExists = (err: unknown) =>
-  statusCode(err) === 409 && (err as ApiException<{ reason?: string }>).body?.reason === 'AlreadyExists';
+export const isAlreadyExists = (err: unknown) => statusCode(err) === 409 && apiStatus(err)?.reason === 'AlreadyExists';
 
 /** Message the API server gave, without headers or bodies that may carry credentials. */
 export function apiMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = err.body as { message?: string } | string | undefined;
-    if (body && typeof body === 'object' && body.message) return body.message;
-    if (typeof body === 'string') {
-      try {
-        return (JSON.parse(body) as { message?: string }).message ?? body;
-      } catch {
-        return body;
-      }
-    }
-    return `HTTP ${err.code}`;
-  }
+  if (err instanceof ApiException) return apiStatus(err)?.message ?? `HTTP ${err.code}`;
   return err instanceof Error ? err.message : String(err);
 }
 
