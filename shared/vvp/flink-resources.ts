@@ -9,7 +9,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { Json, JobResource, TemplateSpec } from './crs.js';
-import { labelValue } from './labels.js';
+import { labelValue } from '../model/naming.js';
 
 /**
  * The Kubernetes objects of one Flink job in application mode, named `job-<jobId>-...`

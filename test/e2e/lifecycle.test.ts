@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningSluice, eventually, startSluice } from '../support/sluice.js';
+import { eventually } from '../bed/env.js';
+import { type RunningSluice, startSluice } from '../support/sluice.js';
 
 const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 type Dep = { metadata: { id: string; resourceVersion: number }; status: { state?: string; running?: { jobId?: string } } };
@@ -37,7 +38,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const running = await eventually(async () => {
       const d = await get('TopSpeedWindowing');
       return d.status?.state === 'RUNNING' ? d : undefined;
-    }, 'deployment RUNNING');
+    }, 20_000, 'deployment RUNNING');
     const jobId = running.status.running!.jobId!;
     const pods = await jobPods(jobId);
     expect(pods.map((p) => p.metadata!.name).sort()).toEqual([
@@ -86,16 +87,16 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const upgraded = await eventually(async () => {
       const d = await get('TopSpeedWindowing');
       return d.status.state === 'RUNNING' && d.status.running?.jobId !== oldJob ? d : undefined;
-    }, 'upgraded job RUNNING');
+    }, 20_000, 'upgraded job RUNNING');
     expect((await jobPods(upgraded.status.running!.jobId!)).filter((p) => p.metadata?.labels?.component === 'taskmanager')).toHaveLength(2);
-    await eventually(async () => ((await jobPods(oldJob)).length === 0 ? true : undefined), 'old job pods removed');
+    await eventually(async () => ((await jobPods(oldJob)).length === 0 ? true : undefined), 20_000, 'old job pods removed');
 
     for (const state of ['SUSPENDED', 'CANCELLED'] as const) {
       const r = await sluice.api(`/api/v1/namespaces/${ns1}/deployments/TopSpeedWindowing`, { method: 'PATCH', token: tokens[ns1], body: JSON.stringify({ spec: { state } }) });
       expect(r.status).toBe(200);
-      await eventually(async () => ((await get('TopSpeedWindowing')).status.state === state ? true : undefined), `deployment ${state}`);
+      await eventually(async () => ((await get('TopSpeedWindowing')).status.state === state ? true : undefined), 20_000, `deployment ${state}`);
     }
-    await eventually(async () => ((await jobPods(upgraded.status.running!.jobId!)).length === 0 ? true : undefined), 'pods removed after cancel');
+    await eventually(async () => ((await jobPods(upgraded.status.running!.jobId!)).length === 0 ? true : undefined), 20_000, 'pods removed after cancel');
   });
 
   it('reaches FAILED after maxJobCreationAttempts when the pods fail', async () => {
@@ -109,7 +110,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const failed = await eventually(async () => {
       const d = (await get('Failing Job')) as Dep & { status: { failure?: { message: string } } };
       return d.status?.state === 'FAILED' ? d : undefined;
-    }, 'deployment FAILED', 30_000);
+    }, 30_000, 'deployment FAILED');
     expect(failed.status.failure?.message).toMatch(/failed after 2 attempt\(s\)/);
     const jobs = await sluice.api(`/api/v1/namespaces/${ns1}/jobs?deploymentId=${failed.metadata.id}`, { token: tokens[ns1] });
     const items = ((await jobs.json()) as { items: { status: { state: string } }[] }).items;

@@ -12,7 +12,7 @@ import {
   splitArgs,
   taskManagerCount,
 } from '../../shared/vvp/flink-resources.js';
-import { labelValue } from '../../shared/vvp/labels.js';
+import { labelValue } from '../../shared/model/naming.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 import { planDeployment } from '../../functions/deploymentStep/logic.js';
 

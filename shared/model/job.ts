@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { DateTime, DnsLabel, Failure, ResourceName, StoredUnnamedMetadata, UnnamedMetadata, Uuid, appResource, int32 } from './common.js';
+import { crBody } from './cr.js';
+import { DeploymentTemplate } from './deployment.js';
+
+/** One execution of a Deployment: an immutable copy of its effective template. Created only by Sluice. */
+
+export const JOB_STATES = ['STARTING', 'STARTED', 'TERMINATING', 'TERMINATED', 'FAILED', 'FINISHED'] as const;
+export const JobState = z.enum(JOB_STATES);
+
+export const JobRestore = z.strictObject({
+  /** Absent when restoring from a retained checkpoint (LATEST_STATE) rather than a Savepoint resource. */
+  savepointId: Uuid.optional(),
+  location: z.string().min(1),
+  allowNonRestoredState: z.boolean().optional(),
+});
+
+export const JobSpec = z.strictObject({
+  deploymentId: Uuid,
+  deploymentName: ResourceName,
+  deploymentTargetId: Uuid.optional(),
+  /** The Kubernetes namespace the job's pods run in. */
+  targetNamespace: DnsLabel,
+  attempt: int32(1),
+  restore: JobRestore.optional(),
+  /** The effective template (patch set applied) the job was started with. */
+  template: DeploymentTemplate,
+  // Sluice's bookkeeping that the deployment step records with every Job: the Deployment's
+  // Kubernetes name, the start's sequence number and the template hash it runs.
+  deploymentObjectName: z.string().optional(),
+  seq: int32(1).optional(),
+  specHash: z.string().optional(),
+});
+
+export const JobStatus = z.strictObject({
+  state: JobState,
+  started: z.strictObject({ startedAt: DateTime }).optional(),
+  failure: Failure.optional(),
+  /** Ready pods of those expected (JobManager + TaskManagers), from pod events. */
+  pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),
+});
+
+export const Job = appResource('Job', UnnamedMetadata, JobSpec, JobStatus);
+export const FlinkJobCrBody = crBody(StoredUnnamedMetadata, JobSpec, JobStatus);
+
+export type JobState = z.infer<typeof JobState>;
+export type JobRestore = z.infer<typeof JobRestore>;
+export type JobSpec = z.infer<typeof JobSpec>;
+export type JobStatus = z.infer<typeof JobStatus>;
+export type Job = z.infer<typeof Job>;
+export type FlinkJobCrBody = z.infer<typeof FlinkJobCrBody>;
