@@ -45,10 +45,14 @@ export async function runStep(
     return { result: 'skipped', reason: `not ours: ${event.ref.kind} ${event.verb}` };
   }
   const key = opts.force ? undefined : dedupeKey(fn, event);
-  if (key && (await ctx.store.seen(key))) return { result: 'skipped', reason: 'duplicate: already handled' };
-  const outcome = await withLock(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, () =>
-    fn.handle(event, ctx),
-  );
-  if (key) await ctx.store.remember(key, DEDUPE_TTL_MS);
-  return outcome;
+  const duplicate: Outcome = { result: 'skipped', reason: 'duplicate: already handled' };
+  // Fast path: a redelivery of a handled event costs one Redis round trip.
+  if (key && (await ctx.store.seen(key))) return duplicate;
+  return withLock(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, async () => {
+    // Checked again under the lock: a concurrent delivery may have handled it meanwhile.
+    if (key && (await ctx.store.seen(key))) return duplicate;
+    const outcome = await fn.handle(event, ctx);
+    if (key) await ctx.store.remember(key, DEDUPE_TTL_MS);
+    return outcome;
+  });
 }

@@ -1,0 +1,64 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { Hono } from 'hono';
+import { settingsSchema } from '../../shared/config.js';
+import { Kube } from '../../shared/kube.js';
+import { createLogger } from '../../shared/log.js';
+import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
+import { apiServerEvent } from '../../shared/runtime/events.js';
+import { createContext } from '../../shared/runtime/host.js';
+import { functionApp, serviceRoutes } from '../../shared/runtime/http.js';
+import type { CoordinationStore } from '../../shared/runtime/store.js';
+import { PODS } from '../../shared/resources.js';
+import { testBed } from '../bed/env.js';
+
+/** A function whose side effect is observable: it records every object version it acted on. */
+export function recordingFunction(name = 'recordPods') {
+  const acted: string[] = [];
+  const fn: SluiceFunction = defineFunction({
+    name,
+    description: 'test function',
+    subscriptions: [when(PODS).isAnyChange().withLabels('system=ververica-platform').in('cluster')],
+    permissions: [],
+    async handle(event) {
+      await new Promise((r) => setTimeout(r, 5));
+      acted.push(`${event.ref.name}@${event.mode === 'resource' ? event.object.metadata.resourceVersion : '?'}`);
+      return { result: 'handled' };
+    },
+  });
+  return { fn, acted };
+}
+
+export function contextWith(store: CoordinationStore): FunctionContext {
+  const settings = settingsSchema.parse({ logLevel: 'silent' });
+  return createContext(settings, Kube.fromFile(testBed().kubeconfig), store, createLogger('silent'));
+}
+
+/** Serves one function the way its container does, on a free loopback port. */
+export async function serveFunction(fn: SluiceFunction, ctx: FunctionContext): Promise<{ url: string; close(): Promise<void> }> {
+  const app = serviceRoutes(new Hono(), ctx);
+  app.route('/', functionApp(fn, ctx));
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export function podEvent(name: string, resourceVersion: string, verb: 'add' | 'update' | 'delete' = 'update', uid = `uid-${name}`): CloudEvent<unknown> {
+  return apiServerEvent({
+    verb,
+    mode: 'resource',
+    source: 'https://127.0.0.1:6443',
+    resource: 'pods',
+    object: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'team', uid, resourceVersion, labels: { system: 'ververica-platform' } } },
+  });
+}
+
+/** POSTs a CloudEvent as ApiServerSource's Broker would, in binary or structured mode. */
+export async function post(url: string, ce: CloudEvent<unknown>, mode: 'binary' | 'structured' = 'binary') {
+  const message = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);
+  const res = await fetch(url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
+  return { status: res.status, body: (await res.json()) as { outcome: string; reason?: string } };
+}

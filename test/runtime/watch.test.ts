@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settingsSchema } from '../../shared/config.js';
+import { Kube } from '../../shared/kube.js';
+import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
+import { createLogger } from '../../shared/log.js';
+import type { ResourceType } from '../../shared/resources.js';
+import { defineFunction, when } from '../../shared/runtime/define.js';
+import { InProcessEventSource } from '../../shared/runtime/event-source.js';
+import type { SluiceEvent } from '../../shared/runtime/events.js';
+import { eventually } from '../bed/env.js';
+
+const CONFIG_MAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+
+describe('the in-process event source', () => {
+  let dir: string;
+  let cluster: LocalCluster;
+  let kube: Kube;
+  const seen: SluiceEvent[] = [];
+  let source: InProcessEventSource;
+
+  beforeAll(async () => {
+    // A private cluster: this test restarts its API server.
+    dir = mkdtempSync(join(tmpdir(), 'sluice-watch-'));
+    cluster = await startLocalCluster({ dir, log: () => {} });
+    kube = Kube.fromFile(cluster.kubeconfig);
+    await kube.core.createNamespace({ body: { metadata: { name: 'sluice-system' } } });
+    await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'existing' } } });
+    const fn = defineFunction({
+      name: 'watchConfigMaps',
+      description: 'test',
+      subscriptions: [when(CONFIG_MAPS).isAnyChange()],
+      permissions: [],
+      handle: async () => ({ result: 'handled' }),
+    });
+    source = new InProcessEventSource(kube, settingsSchema.parse({}), createLogger('silent'), (event) => seen.push(event));
+    await source.start([fn]);
+  });
+  afterAll(async () => {
+    source?.stop();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const names = (verb: string) => seen.filter((e) => e.mode === 'resource' && e.verb === verb).map((e) => (e.mode === 'resource' ? e.ref.name : ''));
+
+  it('emits ApiServerSource events for changes, and nothing for objects that existed before it started', async () => {
+    await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'a' } } });
+    await kube.core.replaceNamespacedConfigMap({ namespace: 'sluice-system', name: 'a', body: { metadata: { name: 'a' }, data: { k: 'v' } } });
+    await kube.core.deleteNamespacedConfigMap({ namespace: 'sluice-system', name: 'a' });
+    await eventually(async () => names('delete').includes('a'), 10_000, 'delete event');
+    expect(names('add')).toEqual(['a']);
+    expect(names('update')).toEqual(['a']);
+    expect(names('add')).not.toContain('existing');
+    const add = seen.find((e) => e.mode === 'resource' && e.verb === 'add');
+    expect(add).toMatchObject({ mode: 'resource', ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'sluice-system' } });
+  });
+
+  it('resumes after the API server restarts, missing no change', async () => {
+    await cluster.restartApiServer();
+    for (const name of ['b', 'c', 'd']) {
+      await eventually(async () => {
+        await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name } } });
+        return true;
+      }, 20_000, `create ${name}`);
+    }
+    await eventually(async () => ['b', 'c', 'd'].every((n) => names('add').includes(n)), 30_000, 'adds after restart');
+    // Each change once: no duplicates from the re-established watch.
+    expect(names('add').filter((n) => n === 'b')).toHaveLength(1);
+  });
+});
