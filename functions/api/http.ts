@@ -10,7 +10,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 export const limitBody: MiddlewareHandler = bodyLimit({
   maxSize: MAX_BODY_BYTES,
-  onError: () => {
+  onError: (c) => {
+    // The rest of the body is never read: the connection cannot be reused.
+    c.header('Connection', 'close');
     throw new BadInput(`request body exceeds ${MAX_BODY_BYTES} bytes`, 413);
   },
 });

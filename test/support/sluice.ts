@@ -10,6 +10,7 @@ import type { FunctionContext } from '../../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../../shared/runtime/host.js';
 import { serviceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
+import { Platform } from '../../shared/vvp/service.js';
 import { testBed } from '../bed/env.js';
 
 export interface RunningSluice {
@@ -18,6 +19,8 @@ export interface RunningSluice {
   ctx: FunctionContext;
   runner: InProcessRunner;
   kube: Kube;
+  /** The stored FlinkDeployment custom resource of a deployment, by VVP name. */
+  platformCr(name: string, vns?: string): Promise<unknown>;
   /** fetch against the REST API with the bootstrap token (or another). */
   api(path: string, init?: RequestInit & { token?: string | null; yaml?: string }): Promise<Response>;
   stop(): Promise<void>;
@@ -61,6 +64,12 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
     ctx,
     runner,
     kube,
+    async platformCr(name, vns) {
+      const platform = new Platform(kube, settings);
+      if (vns) return platform.findDeployment(vns, name);
+      const all = await platform.deployments.list();
+      return all.find((d) => d.spec.metadata.name === name);
+    },
     api(path, init = {}) {
       const { token: t = token, yaml, ...rest } = init;
       const headers = new Headers(rest.headers);
