@@ -4,6 +4,8 @@ import { eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
 
 const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
+// Response bodies are navigated freely in assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = { metadata: { id: string; name: string; resourceVersion: number }; spec: Record<string, any>; status?: Record<string, any> };
 
 describe('deployment targets, patch sets and deployments over the REST API', () => {
