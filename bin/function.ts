@@ -24,7 +24,7 @@ if (!name || !names.includes(name)) {
 }
 
 const kube = Kube.fromEnvironment(settings.kubeconfig);
-const store = createStore(settings.redisUrl);
+const store = createStore(settings.redisUrl, settings.platformNamespace);
 const ctx = createContext(settings, kube, store, log.child({ function: name }));
 const app = serviceRoutes(new Hono(), ctx);
 if (name === 'api') {

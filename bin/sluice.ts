@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { createApi } from '../functions/api/index.js';
 import { loadAll } from '../functions/index.js';
 import { installPlatform } from '../shared/bootstrap.js';
+import { claimWatchedNamespaces } from '../shared/operator/claim.js';
 import { connectCluster } from '../shared/cluster.js';
 import { SettingsError, loadSettings } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
@@ -20,10 +21,11 @@ async function main() {
   const settings = loadSettings(process.env, process.argv.slice(2));
   const log = createLogger(settings.logLevel);
   const cluster = await connectCluster(settings, log);
-  const store = createStore(settings.redisUrl);
+  const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, cluster.kube, store, log);
 
   const installed = await installPlatform(ctx);
+  if (settings.watchedNamespaces.length > 0) await claimWatchedNamespaces(ctx); // seed 003: refuses to start if another identity holds one
   if (installed.generatedToken) {
     // Printed once, on the console only (never logged): it is the platform superuser's credential.
     console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${installed.generatedToken}`);

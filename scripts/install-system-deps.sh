@@ -26,6 +26,7 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   etcd-server redis-server \
-  golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make ca-certificates \
-  chromium >/dev/null
+  golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make ca-certificates >/dev/null
+# Chromium with its recommended packages (fonts among them): the configuration the console's tests use.
+apt-get install -y -qq chromium >/dev/null
 echo "install-system-deps: done"

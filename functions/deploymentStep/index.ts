@@ -3,6 +3,7 @@ import { CrClient } from '../../shared/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
+import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { childObjects, parentConfigMap, parentName } from '../../shared/vvp/flink-resources.js';
 import { type Action, planDeployment } from './logic.js';
@@ -24,6 +25,8 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
   try {
     parent = await ctx.kube.core.createNamespacedConfigMap({ namespace, body: parentConfigMap(job) });
   } catch (err) {
+    // The target's namespace is made by onDeploymentTargetCreate, maybe not yet: retry later.
+    if (isNotFound(err)) throw new Unavailable(`target namespace ${namespace} does not exist yet; is deployment target ${job.spec.spec.deploymentTargetId ?? ''} ready?`);
     if (!isAlreadyExists(err)) throw err;
     parent = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: parentName(job.spec.metadata.id) });
   }

@@ -28,6 +28,8 @@ export interface PermissionRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  /** Restricts the rule to these object names (e.g. `bind` on exactly some ClusterRoles). */
+  resourceNames?: string[];
   scope: Scope | 'targets';
 }
 

@@ -1,4 +1,4 @@
-import { isUnavailable } from '../kube.js';
+import { apiMessage, isUnavailable } from '../kube.js';
 import { type FunctionContext, type SluiceFunction, refKey } from './define.js';
 import { BadInput, Unavailable } from './errors.js';
 import type { ForeignEvent, SluiceEvent } from './events.js';
@@ -15,9 +15,9 @@ export interface Reply {
 function classify(err: unknown): { status: number; outcome: string; reason: string } {
   if (err instanceof BadInput) return { status: err.status, outcome: 'bad_input', reason: err.message };
   if (err instanceof Unavailable || isUnavailable(err)) {
-    return { status: 503, outcome: 'unavailable', reason: (err as Error).message };
+    return { status: 503, outcome: 'unavailable', reason: apiMessage(err) };
   }
-  return { status: 500, outcome: 'error', reason: `internal error: ${(err as Error)?.message ?? String(err)}` };
+  return { status: 500, outcome: 'error', reason: `internal error: ${apiMessage(err)}` };
 }
 
 /** Answers one decoded event for `fn`, never throwing: every failure becomes a Reply. */

@@ -33,7 +33,6 @@ export interface CoordinationStore {
   close(): Promise<void>;
 }
 
-const PREFIX = 'sluice:';
 
 // Compare-and-delete / compare-and-extend: the token check and the write are one atomic step.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -46,8 +45,14 @@ type ScriptedRedis = Redis & {
 
 export class RedisStore implements CoordinationStore {
   readonly #redis: ScriptedRedis;
+  readonly #prefix: string;
 
-  constructor(url: string) {
+  /**
+   * `scope` separates installations that share one Redis (keys are `sluice:<scope>:...`):
+   * two installations see the same pod events, and must not take each other's records.
+   */
+  constructor(url: string, scope = 'default') {
+    this.#prefix = `sluice:${scope}:`;
     const redis = new Redis(url, {
       // Fail fast while Redis is down so the function answers 5xx and the Broker retries,
       // instead of holding the request in ioredis's offline queue.
@@ -74,7 +79,7 @@ export class RedisStore implements CoordinationStore {
   }
 
   async acquire(key: string, ttlMs: number): Promise<Lease | null> {
-    const lease = { key: `${PREFIX}lock:${key}`, token: randomUUID() };
+    const lease = { key: `${this.#prefix}lock:${key}`, token: randomUUID() };
     const ok = await this.#run('acquire', () => this.#redis.set(lease.key, lease.token, 'PX', ttlMs, 'NX'));
     return ok === 'OK' ? lease : null;
   }
@@ -85,19 +90,19 @@ export class RedisStore implements CoordinationStore {
     return (await this.#run('extend', () => this.#redis.sluiceExtend(lease.key, lease.token, ttlMs))) === 1;
   }
   async seen(key: string): Promise<boolean> {
-    return (await this.#run('seen', () => this.#redis.exists(`${PREFIX}done:${key}`))) === 1;
+    return (await this.#run('seen', () => this.#redis.exists(`${this.#prefix}done:${key}`))) === 1;
   }
   async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
-    await this.#run('remember', () => this.#redis.set(`${PREFIX}done:${key}`, value, 'PX', ttlMs));
+    await this.#run('remember', () => this.#redis.set(`${this.#prefix}done:${key}`, value, 'PX', ttlMs));
   }
   async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
-    return (await this.#run('claim', () => this.#redis.set(`${PREFIX}done:${key}`, value, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.#run('claim', () => this.#redis.set(`${this.#prefix}done:${key}`, value, 'PX', ttlMs, 'NX'))) === 'OK';
   }
   async recall(key: string): Promise<string | null> {
-    return this.#run('recall', () => this.#redis.get(`${PREFIX}done:${key}`));
+    return this.#run('recall', () => this.#redis.get(`${this.#prefix}done:${key}`));
   }
   async forget(key: string): Promise<void> {
-    await this.#run('forget', () => this.#redis.del(`${PREFIX}done:${key}`));
+    await this.#run('forget', () => this.#redis.del(`${this.#prefix}done:${key}`));
   }
   async ping(): Promise<void> {
     await this.#run('ping', () => this.#redis.ping());
@@ -174,6 +179,7 @@ export class MemoryStore implements CoordinationStore {
   }
 }
 
-export function createStore(redisUrl: string | undefined): CoordinationStore {
-  return redisUrl ? new RedisStore(redisUrl) : new MemoryStore();
+/** Redis when a URL is given, else the in-process store; keys scoped to the installation. */
+export function createStore(redisUrl: string | undefined, scope: string): CoordinationStore {
+  return redisUrl ? new RedisStore(redisUrl, scope) : new MemoryStore();
 }

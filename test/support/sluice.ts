@@ -44,7 +44,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
   });
   Object.assign(settings, rest);
   const kube = Kube.fromFile(bed.kubeconfig);
-  const store = createStore(settings.redisUrl);
+  const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, createLogger(settings.logLevel));
   await installPlatform(ctx);
   const functions = await loadAll();
