@@ -7,6 +7,8 @@ import { type ApiEnv, authenticate } from './auth.js';
 import { errorBody, limitBody, respond, toErrorResponse } from './http.js';
 import { namespaceRoutes, tokenRoutes } from './admin.js';
 import { appRoutes } from './resources.js';
+import { consoleRoutes } from './console.js';
+import { podRoutes } from './pods.js';
 import { openApiDocument } from './openapi.js';
 
 /**
@@ -34,11 +36,14 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
     return c.body(null, 202);
   });
 
+  consoleRoutes(app); // the web console's static files: no token needed to load the page
+
   const authed = new Hono<ApiEnv>();
   authed.use('*', limitBody, authenticate(ctx, tokens));
   namespaceRoutes(authed, deps);
   tokenRoutes(authed, deps);
   appRoutes(authed, deps);
+  podRoutes(authed, deps);
   app.route('/', authed);
   app.notFound((c) => respond(c, errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;

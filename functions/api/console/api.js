@@ -1,0 +1,95 @@
+/* global sessionStorage, fetch */
+// Talks to Sluice's REST API on this origin with the signed-in API token.
+
+const TOKEN_KEY = 'sluice.token';
+
+export const session = {
+  /** True when the server runs without authentication (SLUICE_AUTH=off): no token needed. */
+  authOff: false,
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  get signedIn() {
+    return this.authOff || !!this.token;
+  },
+  signIn(token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  },
+  signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/** A refused request: `status` and the server's `message` (which starts with the field path at fault). */
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let unauthorized = () => {};
+/** Called when the server answers 401: the token expired or was deleted. */
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
+
+/**
+ * One request. `body` is sent as JSON, or `yaml` (a string) as application/yaml so that the
+ * server parses and validates it. Resolves to the parsed JSON answer.
+ */
+export async function api(method, path, { body, yaml, token = session.token, signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (yaml !== undefined) {
+    headers['Content-Type'] = 'application/yaml';
+    payload = yaml;
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, signal, cache: 'no-store' });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, `cannot reach Sluice: ${err && err.message ? err.message : err}`);
+  }
+  const text = await res.text();
+  let data;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = { message: text };
+  }
+  if (!res.ok) {
+    const message = (data && typeof data.message === 'string' && data.message) || `${res.status} ${res.statusText}`;
+    if (res.status === 401 && token === session.token) unauthorized(message);
+    throw new ApiError(res.status, message, data);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+/** Paths of the REST API (SPEC §2). */
+export const paths = {
+  namespaces: () => '/namespaces/v1/namespaces',
+  tokens: (ns) => `/apitokens/v1/namespaces/${enc(ns)}/apitokens`,
+  token: (ns, name) => `/apitokens/v1/namespaces/${enc(ns)}/apitokens/${enc(name)}`,
+  targets: (ns) => `/api/v1/namespaces/${enc(ns)}/deployment-targets`,
+  target: (ns, name) => `/api/v1/namespaces/${enc(ns)}/deployment-targets/${enc(name)}`,
+  deployments: (ns) => `/api/v1/namespaces/${enc(ns)}/deployments`,
+  deployment: (ns, id) => `/api/v1/namespaces/${enc(ns)}/deployments/${enc(id)}`,
+  pods: (ns, id) => `/api/v1/namespaces/${enc(ns)}/deployments/${enc(id)}/pods`,
+  jobs: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/jobs?deploymentId=${enc(deploymentId)}`,
+  savepoints: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/savepoints?deploymentId=${enc(deploymentId)}`,
+};
+
+/** `namespaces/x` → `x`. */
+export const nsName = (ns) => String(ns.name ?? '').replace(/^namespaces\//, '');
+/** `namespaces/x/apitokens/t` → `t`. */
+export const tokenName = (t) => String(t.name ?? '').replace(/^namespaces\/[^/]+\/apitokens\//, '');
