@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
-import { isConflict, isUnavailable } from '../../shared/kube.js';
+import { apiMessage, isConflict, isUnavailable } from '../../shared/kube.js';
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
 
 /** The largest request body accepted: a Deployment with pod templates is a few KiB. */
@@ -59,9 +59,8 @@ export function errorBody(status: number, message: string) {
 export function toErrorResponse(err: unknown, c: Context): Response {
   if (err instanceof BadInput) return respond(c, errorBody(err.status, err.message), err.status);
   if (err instanceof Unavailable || isUnavailable(err)) {
-    return respond(c, errorBody(503, `temporarily unavailable, retry: ${(err as Error).message}`), 503);
+    return respond(c, errorBody(503, `temporarily unavailable, retry: ${apiMessage(err)}`), 503);
   }
   if (isConflict(err)) return respond(c, errorBody(409, 'the resource was changed concurrently: read it again and retry'), 409);
-  console.error(err);
-  return respond(c, errorBody(500, `internal error: ${(err as Error).message}`), 500);
+  return respond(c, errorBody(500, `internal error: ${apiMessage(err)}`), 500);
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { FunctionContext } from '../../shared/runtime/define.js';
+import { BadInput } from '../../shared/runtime/errors.js';
 import { NamespaceStore } from '../../shared/vvp/namespaces.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { TokenStore } from '../../shared/vvp/token-store.js';
@@ -24,7 +25,7 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
 
   const app = new Hono<ApiEnv>();
   app.onError((err, c) => {
-    if (!(err instanceof Error && err.name === 'BadInput')) ctx.log.warn({ reason: err.message, path: c.req.path }, 'request failed');
+    if (!(err instanceof BadInput)) ctx.log.warn({ err, path: c.req.path }, 'request failed');
     return toErrorResponse(err, c);
   });
   app.get('/api/v1/status', (c) => respond(c, { status: 'OK', auth: ctx.settings.auth ? 'on' : 'off' }));
