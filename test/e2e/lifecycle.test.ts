@@ -117,3 +117,28 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     expect(items.map((j) => j.status.state)).toEqual(['FAILED', 'FAILED']);
   });
 });
+
+describe('resync repairs what events missed', () => {
+  let sluice: RunningSluice;
+  beforeAll(async () => {
+    sluice = await startSluice({ events: false });
+  });
+  afterAll(() => sluice?.stop());
+
+  it("restores a target namespace's RoleBinding deleted behind Sluice's back, on POST /functions/<name>/resync", async () => {
+    expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'repair' }) })).status).toBe(201);
+    expect((await sluice.api('/api/v1/namespaces/repair/deployment-targets', { method: 'POST', body: JSON.stringify({ metadata: { name: 'jobs' }, spec: { kubernetes: { namespace: 'repair-jobs' } } }) })).status).toBe(201);
+    const resync = async () => (await fetch(`${sluice.url}/functions/onDeploymentTargetCreate/resync`, { method: 'POST' })).json() as Promise<{ objects: number; failed: number }>;
+    // No event source runs: only the resync makes the target ready.
+    expect(await resync()).toMatchObject({ failed: 0 });
+    const bindings = async () => (await sluice.kube.rbac.listNamespacedRoleBinding({ namespace: 'repair-jobs' })).items.map((b) => b.metadata!.name).sort();
+    const before = await bindings();
+    expect(before).toContain('sluice-deployment-step-targets');
+    await sluice.kube.rbac.deleteNamespacedRoleBinding({ namespace: 'repair-jobs', name: 'sluice-deployment-step-targets' });
+    expect(await bindings()).not.toContain('sluice-deployment-step-targets');
+    expect(await resync()).toMatchObject({ failed: 0 });
+    expect(await bindings()).toEqual(before);
+    const target = (await (await sluice.api('/api/v1/namespaces/repair/deployment-targets/jobs')).json()) as { status: { state: string } };
+    expect(target.status.state).toBe('READY');
+  });
+});
