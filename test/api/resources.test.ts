@@ -29,6 +29,12 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
   });
   afterAll(() => sluice?.stop());
 
+  it('serves an OpenAPI document generated from the schemas', async () => {
+    const doc = (await (await sluice.api('/api/v1/openapi.json', { token: null })).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/namespaces/v1/namespaces', '/api/v1/namespaces/{ns}/deployments/{id}', '/apitokens/v1/namespaces/{ns}/apitokens']));
+    expect(Object.keys(doc.components.schemas.DeploymentInput!.properties!)).toEqual(expect.arrayContaining(['metadata', 'spec']));
+  });
+
   it("applies seed 004's patch set: the effective spec carries exactly its two entries", async () => {
     const res = await sluice.api(`${ns}/deployments`, { method: 'POST', body: deployment('with-s3', 's3-target') });
     expect(res.status, await res.clone().text()).toBe(201);
@@ -63,6 +69,27 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
     const d = await sluice.api(`${ns}/deployments`, { method: 'POST', body: deployment('moved', 'hostile') });
     expect(d.status).toBe(422);
     expect((await body(d)).message).toMatch(/operation 0 \(replace \/metadata\/namespace\) failed: a patch set may only change/);
+  });
+
+  it('marks a deployment FAILED, starting nothing, when a change that bypassed the API fails the patch set', async () => {
+    // As a CR-driven change would: the FlinkDeployment is written directly, no dry run.
+    const strict = (await body(await sluice.api(`${ns}/deployment-targets/strict`))).metadata.id;
+    const accepted = (await sluice.platformCr('accepted', 'patches')) as { metadata: { name: string }; spec: { spec: { template: { spec: Record<string, unknown> } } } };
+    expect(strict).toBeTruthy();
+    accepted.spec.spec.template.spec.parallelism = 3;
+    await sluice.platform.deployments.replace(accepted as never);
+    const failed = await eventually(async () => {
+      const d = await body(await sluice.api(`${ns}/deployments/accepted`));
+      return d.status?.state === 'FAILED' ? d : undefined;
+    }, 10_000, 'deployment FAILED');
+    expect(failed.status!.failure.message).toBe('deploymentPatchSet operation 1 (test /spec/template/spec/parallelism) failed: the test did not match');
+    expect(failed.status!.running).toBeUndefined();
+    const jobs = await body(await sluice.api(`/api/v1/namespaces/patches/jobs?deploymentId=${failed.metadata.id}`));
+    expect(jobs.items).toEqual([]);
+    // Put back as it was, for the tests below.
+    const again = (await sluice.platformCr('accepted', 'patches')) as typeof accepted;
+    again.spec.spec.template.spec.parallelism = 4;
+    await sluice.platform.deployments.replace(again as never);
   });
 
   it('names the field at fault for schema violations', async () => {

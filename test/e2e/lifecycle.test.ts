@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
+import { HTTP } from 'cloudevents';
+import { apiServerEvent } from '../../shared/runtime/events.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
@@ -140,5 +142,14 @@ describe('resync repairs what events missed', () => {
     expect(await bindings()).toEqual(before);
     const target = (await (await sluice.api('/api/v1/namespaces/repair/deployment-targets/jobs')).json()) as { status: { state: string } };
     expect(target.status.state).toBe('READY');
+
+    // Deleted (nothing references it): its delete event removes the bindings it made.
+    const stored = await sluice.platform.findTarget('repair', 'jobs');
+    expect((await sluice.api('/api/v1/namespaces/repair/deployment-targets/jobs', { method: 'DELETE' })).status).toBe(200);
+    const ce = apiServerEvent({ verb: 'delete', mode: 'resource', object: stored as never, source: 'https://kubernetes.default.svc', resource: 'deploymenttargets' });
+    const message = HTTP.binary(ce);
+    const res = await fetch(`${sluice.url}/functions/onDeploymentTargetCreate`, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
+    expect(await res.json()).toMatchObject({ outcome: 'handled', reason: 'bindings removed from repair-jobs' });
+    expect((await bindings()).filter((b) => b?.startsWith('sluice-'))).toEqual([]);
   });
 });

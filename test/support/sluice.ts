@@ -19,6 +19,7 @@ export interface RunningSluice {
   ctx: FunctionContext;
   runner: InProcessRunner;
   kube: Kube;
+  platform: Platform;
   /** The stored FlinkDeployment custom resource of a deployment, by VVP name. */
   platformCr(name: string, vns?: string): Promise<unknown>;
   /** fetch against the REST API with the bootstrap token (or another). */
@@ -57,6 +58,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const address = server.address();
+  const platform = new Platform(kube, settings);
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     url,
@@ -64,8 +66,8 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
     ctx,
     runner,
     kube,
+    platform,
     async platformCr(name, vns) {
-      const platform = new Platform(kube, settings);
       if (vns) return platform.findDeployment(vns, name);
       const all = await platform.deployments.list();
       return all.find((d) => d.spec.metadata.name === name);
