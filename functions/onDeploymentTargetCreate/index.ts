@@ -78,7 +78,14 @@ export default defineFunction({
     { apiGroups: ['sluice.dev'], resources: ['deploymenttargets/status'], verbs: ['update'], scope: 'platform' },
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], scope: 'cluster' },
+    // `bind` on exactly the target ClusterRoles that targetBindings() binds (test/packaging keeps the list in step).
+    {
+      apiGroups: ['rbac.authorization.k8s.io'],
+      resources: ['clusterroles'],
+      verbs: ['bind'],
+      resourceNames: ['deploymentStep', 'onJobPodStatus'].map((name) => targetRoleName({ name })),
+      scope: 'cluster',
+    },
   ],
   async handle(event, ctx) {
     const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);

@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every Sluice function (and the OpenFaaS event relay):
+#
+#   docker build -t ghcr.io/sluice-dev/sluice:0.1.0 .
+#
+#   Knative (knative/): runs the function directly, chosen by SLUICE_FUNCTION:
+#     command: ["node", "/app/dist/function.mjs"]      (listens on $PORT, set by Knative)
+#   OpenFaaS (openfaas/stack.yml): the default command, of-watchdog in HTTP mode, listens on
+#     8080 and forwards to the same function started as its fprocess on $PORT (3000).
+#   docker run -e SLUICE_FUNCTION=api -p 8080:8080 <image>   works the OpenFaaS way.
+#
+# An unknown SLUICE_FUNCTION exits 2 listing the names. The bundle is built by
+# scripts/build.ts (esbuild): every dependency is inside dist/, so no node_modules ship.
+
+ARG NODE_VERSION=20
+ARG WATCHDOG_VERSION=0.11.5
+
+FROM ghcr.io/openfaas/of-watchdog:${WATCHDOG_VERSION} AS watchdog
+
+FROM node:${NODE_VERSION}-alpine AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY functions ./functions
+COPY shared ./shared
+COPY scripts/build.ts ./scripts/build.ts
+RUN npx tsx scripts/build.ts --outdir /src/dist
+
+FROM node:${NODE_VERSION}-alpine
+# The image's own npm and yarn are not needed at run time (and are most of its CVE surface).
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx \
+      /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
+WORKDIR /app
+COPY --from=build /src/dist ./dist
+ENV NODE_ENV=production \
+    PORT=3000 \
+    fprocess="node /app/dist/function.mjs" \
+    mode=http \
+    upstream_url=http://127.0.0.1:3000 \
+    exec_timeout=300s \
+    read_timeout=300s \
+    write_timeout=300s
+# The unprivileged `node` user of the base image, by number so that runAsNonRoot can check it.
+USER 1000:1000
+EXPOSE 8080
+ENTRYPOINT []
+CMD ["fwatchdog"]

@@ -1,0 +1,231 @@
+/**
+ * `npm run build` (scripts/build.ts): the esbuild bundle the container image runs. Built
+ * into a temporary directory, then started with node against the test bed exactly as the
+ * image starts it: `node dist/function.mjs` (SLUICE_FUNCTION) and `node dist/event-relay.mjs`.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CloudEvent, HTTP } from 'cloudevents';
+import type { Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventFunctions } from '../../functions/index.js';
+import { Kube } from '../../shared/kube.js';
+import { freePort } from '../../shared/local/ports.js';
+import { ensureCrds } from '../../shared/model/install.js';
+import { decodeHttpEvent } from '../../shared/runtime/events.js';
+import { build, staticClosure } from '../../scripts/build.js';
+import { createTestNamespace, deleteTestNamespace, eventually, testBed } from '../bed/env.js';
+import { median, spawnUntilHealthy, stop } from './support.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NAMES = ['api', ...Object.keys(eventFunctions)];
+const OPTIONAL = ['pino-pretty', 'bufferutil', 'utf-8-validate', 'supports-color', 'encoding'];
+
+let outdir: string;
+let metafile: Metafile;
+let platformNamespace: string;
+const outputKey = (file: string) => Object.keys(metafile.outputs).find((k) => k.endsWith(`/${file}`))!;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'sluice-dist-'));
+  ({ metafile } = await build({ outdir }));
+  platformNamespace = `sluice-bundle-${randomBytes(3).toString('hex')}`;
+  // The functions and the relay list Sluice's resources: their CRDs must exist.
+  await ensureCrds(Kube.fromFile(testBed().kubeconfig));
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  KUBECONFIG: testBed().kubeconfig,
+  REDIS_URL: testBed().redisUrl,
+  SLUICE_PLATFORM_NAMESPACE: platformNamespace,
+  LOG_LEVEL: 'warn',
+  ...extra,
+});
+
+describe('the bundle', () => {
+  it('is one entry per container kind, ESM, with every dependency inside', () => {
+    expect(outputKey('function.mjs')).toBeDefined();
+    expect(outputKey('event-relay.mjs')).toBeDefined();
+    for (const [path, output] of Object.entries(metafile.outputs)) {
+      for (const imp of output.imports.filter((i) => i.external)) {
+        // Only Node's own modules, pino's pretty-printer that Sluice never configures, and the
+        // optional add-ons that ws, debug and node-fetch probe for inside try/catch.
+        const builtin = imp.path.startsWith('node:') || builtinModules.includes(imp.path.split('/')[0]!);
+        expect(builtin || OPTIONAL.includes(imp.path), `${path} imports ${imp.path}`).toBe(true);
+      }
+    }
+    expect(Object.keys(metafile.inputs).some((i) => i.includes('node_modules/@kubernetes/client-node/'))).toBe(true);
+  });
+
+  it('loads a function\'s own code only when that function is started (code splitting)', () => {
+    const eager = staticClosure(metafile, outputKey('function.mjs'));
+    const functionCode = [...eager].filter((i) => /^functions\/[^/]+\//.test(i));
+    expect(functionCode, 'function code in the startup path of every container').toEqual([]);
+    for (const name of NAMES) {
+      const own = `functions/${name}/index.ts`;
+      const holders = Object.entries(metafile.outputs).filter(([, o]) => own in o.inputs);
+      expect(holders, own).toHaveLength(1);
+      const others = NAMES.filter((n) => n !== name).map((n) => `functions/${n}/index.ts`);
+      expect(Object.keys(holders[0]![1].inputs).filter((i) => others.includes(i)), `${own}'s chunk`).toEqual([]);
+    }
+  });
+
+  it('exits 2 listing the function names when SLUICE_FUNCTION is unknown or missing', () => {
+    for (const fn of ['noSuchFunction', '']) {
+      const r = spawnSync(process.execPath, [join(outdir, 'function.mjs')], { env: env({ SLUICE_FUNCTION: fn }), encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`SLUICE_FUNCTION must name one of: ${NAMES.join(', ')}`);
+    }
+  });
+
+  it('serves applyPatchSet against the test cluster: /healthz, /readyz, CloudEvents at /', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const { child, output } = await spawnUntilHealthy(process.execPath, [join(outdir, 'function.mjs')], {
+      env: env({ SLUICE_FUNCTION: 'applyPatchSet', PORT: String(port) }),
+      url: `${base}/healthz`,
+    });
+    try {
+      expect((await fetch(`${base}/readyz`)).status, output()).toBe(200);
+      // Malformed: 400, never retried.
+      const bad = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(bad.status).toBe(400);
+      // A ping resyncs the function: no Deployments in this platform namespace, nothing to do.
+      const ping = HTTP.binary(new CloudEvent({ type: 'dev.knative.sources.ping', source: '/test', data: {} }));
+      const res = await fetch(base, { method: 'POST', headers: ping.headers as Record<string, string>, body: ping.body as string });
+      expect(res.status, output()).toBe(200);
+      expect(await res.json()).toMatchObject({ function: 'applyPatchSet', outcome: 'handled', reason: 'resync: 0 objects' });
+    } finally {
+      await stop(child);
+    }
+  }, 60_000);
+
+  it('serves the api with its web console', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const { child, output } = await spawnUntilHealthy(process.execPath, [join(outdir, 'function.mjs')], {
+      env: env({ SLUICE_FUNCTION: 'api', PORT: String(port) }),
+      url: `${base}/healthz`,
+    });
+    try {
+      expect((await fetch(`${base}/api/v1/status`)).status, output()).toBe(200);
+      const page = await fetch(`${base}/`);
+      expect(page.status, output()).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      expect((await fetch(`${base}/api/v1/namespaces/default/deployments`)).status).toBe(401);
+    } finally {
+      await stop(child);
+    }
+  }, 60_000);
+});
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A stand-in for the OpenFaaS gateway: records every call; the first call to each function answers 503. */
+async function fakeGateway(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const seen = new Set<string>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body });
+      const first = !seen.has(req.url ?? '');
+      seen.add(req.url ?? '');
+      res.writeHead(first ? 503 : 200, { 'content-type': first ? 'text/plain' : 'application/json' });
+      res.end(first ? 'scaling from zero' : JSON.stringify({ function: 'x', eventId: req.headers['ce-id'], outcome: 'handled' }));
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${port}`, received, server };
+}
+
+describe('the bundled event relay (OpenFaaS)', () => {
+  it('pings every function at start, retries a 5xx, and relays pod events as binary CloudEvents', async () => {
+    const gateway = await fakeGateway();
+    const port = await freePort();
+    const ns = await createTestNamespace('sluice-relay');
+    const { child, output } = await spawnUntilHealthy(process.execPath, [join(outdir, 'event-relay.mjs')], {
+      env: env({ GATEWAY_URL: gateway.url, PORT: String(port), SLUICE_RESYNC_SECONDS: '0' }),
+      url: `http://127.0.0.1:${port}/readyz`,
+    });
+    try {
+      const fns = Object.keys(eventFunctions);
+      // Every function pinged, the first attempt refused (503) and retried with the same event id.
+      await eventually(async () => fns.every((fn) => gateway.received.filter((r) => r.path === `/function/${pathName(fn)}`).length >= 2), 20_000, 'two ping deliveries per function');
+      for (const fn of fns) {
+        const calls = gateway.received.filter((r) => r.path === `/function/${pathName(fn)}`);
+        expect(calls[0]!.headers['ce-type'], fn).toBe('dev.knative.sources.ping');
+        expect(calls[1]!.headers['ce-id'], fn).toBe(calls[0]!.headers['ce-id']);
+      }
+      expect(gateway.received.some((r) => r.path === '/function/sluice-api')).toBe(false);
+
+      // A Flink job pod appears: onJobPodStatus hears of it, as ApiServerSource would have told it.
+      const kube = Kube.fromFile(testBed().kubeconfig);
+      const name = 'job-1-taskmanager-0';
+      await kube.core.createNamespacedPod({
+        namespace: ns,
+        body: { metadata: { name, labels: { app: 'flink-job', system: 'ververica-platform', jobId: '1' } }, spec: { containers: [{ name: 'tm', image: 'flink' }] } },
+      });
+      const delivery = await eventually(
+        async () => gateway.received.find((r) => r.path === '/function/sluice-on-job-pod-status' && r.headers['ce-type'] === 'dev.knative.apiserver.resource.add'),
+        20_000,
+        'the pod add event at the gateway',
+      );
+      expect(delivery.headers).toMatchObject({ 'ce-kind': 'Pod', 'ce-apiversion': 'v1', 'ce-name': name, 'ce-namespace': ns, 'ce-subject': `/api/v1/namespaces/${ns}/pods/${name}` });
+      const event = decodeHttpEvent(delivery.headers as Record<string, string>, delivery.body);
+      expect(event).toMatchObject({ mode: 'resource', verb: 'add', ref: { kind: 'Pod', namespace: ns, name } });
+      // Only the function that subscribes to pods hears of them.
+      expect(gateway.received.filter((r) => r.headers['ce-kind'] === 'Pod').every((r) => r.path === '/function/sluice-on-job-pod-status')).toBe(true);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nrelay output:\n${output()}`, { cause: err });
+    } finally {
+      await stop(child);
+      gateway.server.close();
+      await deleteTestNamespace(ns);
+    }
+  }, 90_000);
+});
+
+const pathName = (fn: string) => `sluice-${fn.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+describe('cold start', () => {
+  it('of the bundle vs tsx: process spawn → /healthz 200 (median of 5)', async () => {
+    const measure = async (command: string, args: string[]) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const port = await freePort();
+        const { ms, child } = await spawnUntilHealthy(command, args, {
+          env: env({ SLUICE_FUNCTION: 'applyPatchSet', PORT: String(port) }),
+          cwd: ROOT,
+          url: `http://127.0.0.1:${port}/healthz`,
+        });
+        times.push(ms);
+        await stop(child);
+      }
+      return times;
+    };
+    const bundle = await measure(process.execPath, [join(outdir, 'function.mjs')]);
+    const tsx = await measure(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bin/function.ts')]);
+    const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (${xs.map((x) => x.toFixed(0)).join(', ')})`;
+    console.log(`cold start to /healthz 200: bundle ${fmt(bundle)}; tsx ${fmt(tsx)}`);
+    expect(median(bundle)).toBeLessThan(median(tsx));
+  }, 120_000);
+});
