@@ -29,6 +29,15 @@ const ctx = createContext(settings, kube, store, log.child({ function: name }));
 const app = serviceRoutes(new Hono(), ctx);
 if (name === 'api') {
   const { createApi } = await import('../functions/api/index.js');
+  // The CRDs come with the manifests (the api may not install them); a new installation
+  // still needs its `default` vNamespace and bootstrap credential. Made beside serving:
+  // an installation that is not complete yet must not keep the api from starting.
+  const { ensureTenancyBasics } = await import('../shared/bootstrap.js');
+  ensureTenancyBasics(ctx)
+    .then(({ generatedToken }) => {
+      if (generatedToken) console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${generatedToken}`);
+    })
+    .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'default namespace or bootstrap token not ensured; will retry on the next start'));
   app.route('/', createApi(ctx));
 } else {
   app.route('/', functionApp(await eventFunctions[name]!(), ctx));

@@ -24,7 +24,12 @@ export async function installPlatform(ctx: FunctionContext): Promise<Installatio
     if (!isAlreadyExists(err) && statusCode(err) !== 403) throw err;
   }
   await ensureCrds(kube);
-  await new NamespaceStore(kube, settings.platformNamespace).ensure('default');
+  return ensureTenancyBasics(ctx);
+}
+
+/** The `default` vNamespace (SPEC §2: it exists from installation) and the bootstrap credential. */
+export async function ensureTenancyBasics(ctx: FunctionContext): Promise<Installation> {
+  await new NamespaceStore(ctx.kube, ctx.settings.platformNamespace).ensure('default');
   return ensureBootstrapToken(ctx);
 }
 

@@ -7,12 +7,12 @@ import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js
 import { stableHash } from '../../shared/vvp/ids.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';
 
-/** Functions that act in target namespaces, each bound there through its own ClusterRole. */
-async function targetBindings(ctx: FunctionContext, namespace: string) {
-  const { loadAll } = await import('../index.js');
-  return (await loadAll())
-    .filter((fn) => fn.permissions.some((p) => p.scope === 'targets'))
-    .map((fn) => roleBinding(namespace, targetRoleName(fn), serviceAccountName(fn), ctx.settings.platformNamespace));
+/** What acts in target namespaces: these functions and the api (it lists a deployment's pods). */
+const TARGET_PRINCIPALS = ['deploymentStep', 'onJobPodStatus', 'api'].map((name) => ({ name }));
+
+/** One RoleBinding per principal, granting its target ClusterRole in `namespace`. */
+function targetBindings(ctx: FunctionContext, namespace: string) {
+  return TARGET_PRINCIPALS.map((p) => roleBinding(namespace, targetRoleName(p), serviceAccountName(p), ctx.settings.platformNamespace));
 }
 
 async function ensureNamespace(ctx: FunctionContext, name: string): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
@@ -36,7 +36,7 @@ async function ensureNamespace(ctx: FunctionContext, name: string): Promise<{ ok
 
 async function ensureBindings(ctx: FunctionContext, namespace: string): Promise<{ names: string[]; error?: string }> {
   const names: string[] = [];
-  for (const binding of await targetBindings(ctx, namespace)) {
+  for (const binding of targetBindings(ctx, namespace)) {
     names.push(binding.metadata!.name!);
     try {
       await ctx.kube.rbac.createNamespacedRoleBinding({ namespace, body: binding });
@@ -61,7 +61,7 @@ async function cleanUp(ctx: FunctionContext, target: TargetResource) {
     (t) => t.spec.metadata.id !== target.spec.metadata.id && targetNamespace(t, ctx.settings.platformNamespace) === namespace,
   );
   if (others.length > 0) return { result: 'skipped' as const, reason: `namespace ${namespace} still used by target ${others[0]!.spec.metadata.name}` };
-  for (const binding of await targetBindings(ctx, namespace)) {
+  for (const binding of targetBindings(ctx, namespace)) {
     await ctx.kube.rbac.deleteNamespacedRoleBinding({ namespace, name: binding.metadata!.name! }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
@@ -79,13 +79,7 @@ export default defineFunction({
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
     // `bind` on exactly the target ClusterRoles that targetBindings() binds (test/packaging keeps the list in step).
-    {
-      apiGroups: ['rbac.authorization.k8s.io'],
-      resources: ['clusterroles'],
-      verbs: ['bind'],
-      resourceNames: ['deploymentStep', 'onJobPodStatus'].map((name) => targetRoleName({ name })),
-      scope: 'cluster',
-    },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: TARGET_PRINCIPALS.map(targetRoleName), scope: 'cluster' },
   ],
   async handle(event, ctx) {
     const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);

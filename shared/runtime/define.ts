@@ -21,6 +21,8 @@ export interface Subscription {
   scope: Scope;
   /** Equality-based selector, e.g. `system=ververica-platform`. */
   labelSelector?: string;
+  /** false: a resync does not list these objects (e.g. pods cluster-wide); another subscription covers them. */
+  resync?: boolean;
 }
 
 /** An RBAC rule a function needs; `scope` says where its Role is bound. */

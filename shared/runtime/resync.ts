@@ -53,7 +53,7 @@ export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<
   const seen = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   for (const sub of fn.subscriptions) {
-    if (!sub.verbs.includes('update') && !sub.verbs.includes('add')) continue;
+    if (sub.resync === false || (!sub.verbs.includes('update') && !sub.verbs.includes('add'))) continue;
     const verb = sub.verbs.includes('update') ? 'update' : 'add';
     for await (const object of listSubscribed(sub, ctx)) {
       const uid = object.metadata.uid ?? `${object.metadata.namespace}/${object.metadata.name}`;

@@ -177,8 +177,8 @@ describe('Knative manifests', () => {
     const bind = odtc.permissions.filter((p) => p.verbs.includes('bind'));
     expect(bind).toHaveLength(1);
     expect(bind[0]!.resources).toEqual(['clusterroles']);
-    // targetBindings() binds the target role of every event function that has target rules.
-    const bound = fns.filter((f) => f.permissions.some((p) => p.scope === 'targets')).map((f) => targetRoleName(f));
+    // targetBindings() binds the target role of every event function that has target rules, and the api's.
+    const bound = [...fns.filter((f) => f.permissions.some((p) => p.scope === 'targets')), { name: 'api' }].map((f) => targetRoleName(f));
     expect([...bind[0]!.resourceNames!].sort()).toEqual(bound.sort());
   });
 
