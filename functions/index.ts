@@ -8,6 +8,7 @@ import type { SluiceFunction } from '../shared/runtime/define.js';
 export const eventFunctions: Record<string, () => Promise<SluiceFunction>> = {
   applyPatchSet: () => import('./applyPatchSet/index.js').then((m) => m.default),
   deploymentStep: () => import('./deploymentStep/index.js').then((m) => m.default),
+  onCrChanged: () => import('./onCrChanged/index.js').then((m) => m.default),
   onDeploymentTargetCreate: () => import('./onDeploymentTargetCreate/index.js').then((m) => m.default),
   onJobPodStatus: () => import('./onJobPodStatus/index.js').then((m) => m.default),
 };

@@ -8,6 +8,7 @@ import { type ApiEnv, authenticate } from './auth.js';
 import { errorBody, limitBody, respond, toErrorResponse } from './http.js';
 import { namespaceRoutes, tokenRoutes } from './admin.js';
 import { appRoutes } from './resources.js';
+import { savepointRoutes } from './savepoints.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
 import { openApiDocument } from './openapi.js';
@@ -44,6 +45,7 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   namespaceRoutes(authed, deps);
   tokenRoutes(authed, deps);
   appRoutes(authed, deps);
+  savepointRoutes(authed, deps);
   podRoutes(authed, deps);
   app.route('/', authed);
   app.notFound((c) => respond(c, errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));

@@ -4,22 +4,55 @@ import type {
   DeploymentState,
   DeploymentStatusLike,
   JobResource,
+  JobRestoreLike,
   JobState,
+  SavepointOrigin,
+  SavepointResource,
 } from '../../shared/vvp/crs.js';
-import { LABELS } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS } from '../../shared/resources.js';
-import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
+import { LABELS, savepointObjectName } from '../../shared/model/naming.js';
+import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
+import { jobIdFor, stableHash, uuidV5 } from '../../shared/vvp/ids.js';
 
 /**
  * The decisions of one deployment step, given what is observed: the Deployment (with the
- * effective spec applyPatchSet recorded) and its current Job. Pure; the shell carries out
- * the actions in order and stops at the first conflict.
+ * effective spec applyPatchSet recorded), its current Job and the Deployment's Savepoints.
+ * Pure; the shell carries out the actions in order and stops at the first conflict.
+ *
+ * Stopping a job with a savepoint (SUSPENDED, STATEFUL upgrade) is three moves, each one
+ * found again from what is stored if a step dies in between:
+ *   1. createSavepoint (state STARTED, id derived from the job and the purpose), then
+ *      markJobTerminating (pods no longer decide the job's state), then takeSavepoint;
+ *   2. takeSavepoint: stop-with-savepoint through the JobManager's REST API, recorded on the
+ *      Savepoint as COMPLETED (with its location) or FAILED (after maxSavepointCreationAttempts);
+ *   3. a COMPLETED one means the job has stopped: terminateJob, then carry on with the desired
+ *      state (SUSPENDED, or start the new job restoring from it). A FAILED one leaves the job
+ *      running (resumeJob) and the Deployment FAILED with the reason.
  */
 export type Action =
   | { type: 'terminateJob'; job: JobResource }
   | { type: 'writeStatus'; status: DeploymentStatusLike }
   | { type: 'createJob'; job: JobResource }
-  | { type: 'ensureJobResources'; job: JobResource };
+  | { type: 'ensureJobResources'; job: JobResource }
+  /** Records a savepoint Sluice is about to take (state STARTED); already existing is fine. */
+  | { type: 'createSavepoint'; savepoint: SavepointResource }
+  /** The job is being stopped by Sluice: from now on its pods no longer decide its state. */
+  | { type: 'markJobTerminating'; job: JobResource }
+  /** Triggers (once per attempt) and follows the savepoint; records COMPLETED or FAILED on it. */
+  | { type: 'takeSavepoint'; savepoint: SavepointResource; job: JobResource; request: SavepointRequest }
+  /** Its stopping savepoint failed: the job keeps running; its pods decide its state again. */
+  | { type: 'resumeJob'; job: JobResource };
+
+/** How to take one savepoint that stops a job. */
+export interface SavepointRequest {
+  /** What it is for, e.g. `SUSPEND@7` (origin @ deployment generation); with the job, it names the savepoint. */
+  purpose: string;
+  targetDirectory: string;
+  maxAttempts: number;
+  /** After this long without an answer an attempt has failed (ms). */
+  attemptTimeoutMs: number;
+  /** The JobManager accepts an idempotency `triggerId` (Flink ≥ 1.15). */
+  idempotentTrigger: boolean;
+}
 
 export interface Plan {
   actions: Action[];
@@ -27,8 +60,89 @@ export interface Plan {
 }
 
 export const DEFAULT_MAX_JOB_CREATION_ATTEMPTS = 4;
+/** VVP's default for maxSavepointCreationAttempts. */
+export const DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS = 4;
+/** Flink's default execution.checkpointing.timeout, which bounds a savepoint too. */
+export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
+/** Annotation on a Savepoint that Sluice takes: its purpose (see SavepointRequest). */
+export const PURPOSE_ANNOTATION = 'sluice.dev/savepoint-purpose';
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
+const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
+/** UUID namespace of the savepoint ids Sluice derives. */
+const SAVEPOINT_NS = '0f5b0a9e-8d0c-4c1e-b3f4-6a8f3a2d9c71';
+
+/**
+ * A savepoint's id follows from the job and its purpose, so that a redelivered or concurrently
+ * handled event names the same Savepoint and the API server refuses a second one.
+ */
+export const savepointIdFor = (jobId: string, purpose: string) => uuidV5(`savepoint/${jobId}/${purpose}`, SAVEPOINT_NS);
+
+/** The idempotency trigger id (32 hex, as Flink's TriggerId) of one attempt of a savepoint. */
+export const flinkTriggerIdFor = (savepointId: string, attempt: number) => uuidV5(`trigger/${savepointId}/${attempt}`, SAVEPOINT_NS).replace(/-/g, '');
+
+const UNITS: [RegExp, number][] = [
+  [/^(ns|nano|nanos|nanosecond|nanoseconds)$/, 1e-6],
+  [/^(us|µs|micro|micros|microsecond|microseconds)$/, 1e-3],
+  [/^(ms|milli|millis|millisecond|milliseconds)?$/, 1],
+  [/^(s|sec|secs|second|seconds)$/, 1000],
+  [/^(m|min|mins|minute|minutes)$/, 60_000],
+  [/^(h|hour|hours)$/, 3_600_000],
+  [/^(d|day|days)$/, 86_400_000],
+];
+
+/** A Flink duration ("10 min", "30s", "1 h", "500": milliseconds) in ms; undefined if not one. */
+export function parseFlinkDuration(text: string | undefined): number | undefined {
+  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-zµ]*)$/);
+  if (!m) return undefined;
+  const unit = UNITS.find(([re]) => re.test(m[2]!));
+  return unit ? Number(m[1]) * unit[1] : undefined;
+}
+
+/** Flink's savepoint directory setting (the classic key, or the one Flink 1.19+ prefers). */
+export function savepointDirectoryOf(config: Record<string, string> | undefined): string | undefined {
+  const dir = config?.['state.savepoints.dir'] ?? config?.['execution.checkpointing.savepoint-dir'];
+  return dir?.trim() ? dir.trim() : undefined;
+}
+
+/** Whether a Flink version ("1.9", "1.17.2") is at least major.minor. */
+export function flinkAtLeast(version: string | undefined, major: number, minor: number): boolean {
+  const m = version?.match(/^(\d+)\.(\d+)/);
+  return !!m && (Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor));
+}
+
+/**
+ * How long one savepoint attempt may take: Flink aborts a savepoint after its checkpoint
+ * timeout; Sluice gives up on an attempt when Flink has not answered within twice that
+ * (at most 30 s more).
+ */
+export function attemptTimeoutMs(config: Record<string, string> | undefined): number {
+  const t = parseFlinkDuration(config?.['execution.checkpointing.timeout']) ?? DEFAULT_CHECKPOINT_TIMEOUT_MS;
+  return t + Math.min(t, 30_000);
+}
+
+const createdAtOf = (s: SavepointResource) => Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
+
+/**
+ * What a new job restores from, per the restore strategy (VVP): LATEST_SAVEPOINT (the
+ * default) takes the newest COMPLETED Savepoint of the Deployment except retained
+ * checkpoints, LATEST_STATE the newest of any origin, NONE nothing.
+ */
+export function restoreFor(d: DeploymentResource, savepoints: readonly SavepointResource[]): JobRestoreLike | undefined {
+  const strategy = (d.status?.sluice?.effective?.spec ?? d.spec.spec).restoreStrategy;
+  const kind = strategy?.kind ?? 'LATEST_SAVEPOINT';
+  if (kind === 'NONE') return undefined;
+  const latest = savepoints
+    .filter((s) => s.spec.spec.deploymentId === d.spec.metadata.id && s.status?.state === 'COMPLETED')
+    .filter((s) => kind === 'LATEST_STATE' || s.spec.spec.savepointOrigin !== 'RETAINED_CHECKPOINT')
+    .sort((a, b) => createdAtOf(b) - createdAtOf(a) || b.spec.metadata.id.localeCompare(a.spec.metadata.id))[0];
+  if (!latest) return undefined;
+  return {
+    savepointId: latest.spec.metadata.id,
+    location: latest.spec.spec.savepointLocation,
+    ...(strategy?.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+  };
+}
 
 /** What defines a job run: a change of any of it while RUNNING means an upgrade. */
 export function templateHash(d: DeploymentResource): string {
@@ -60,11 +174,51 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
         seq: job.seq,
         attempt: job.attempt,
         specHash: job.specHash,
+        ...(job.restore ? { restore: structuredClone(job.restore) } : {}),
         template: structuredClone(spec.template),
       },
     },
   };
 }
+
+/** The Savepoint that stopping `job` for `origin` records, before it is taken. */
+function stopSavepointFor(d: DeploymentResource, job: JobResource, origin: SavepointOrigin, purpose: string, targetDirectory: string, now: string): SavepointResource {
+  const id = savepointIdFor(job.spec.metadata.id, purpose);
+  const vns = d.spec.metadata.namespace;
+  return {
+    apiVersion: SAVEPOINTS.apiVersion,
+    kind: SAVEPOINTS.kind,
+    metadata: {
+      name: savepointObjectName(vns, id),
+      namespace: d.metadata.namespace,
+      labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, [LABELS.deploymentId]: d.spec.metadata.id },
+      annotations: { [PURPOSE_ANNOTATION]: purpose },
+      // Deleting the Deployment removes its Savepoint records too (not the savepoints themselves).
+      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+    },
+    spec: {
+      metadata: { id, name: id, namespace: vns, createdAt: now, modifiedAt: now },
+      spec: { savepointLocation: targetDirectory, deploymentId: d.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: origin },
+    },
+  };
+}
+
+/** The request for a savepoint of `job`: directory from the effective spec (else the job's), limits from the effective spec. */
+export function savepointRequestFor(d: DeploymentResource, job: JobResource, purpose: string, targetDirectory?: string): SavepointRequest | undefined {
+  const spec = d.status?.sluice?.effective?.spec ?? d.spec.spec;
+  const config = { ...job.spec.spec.template.spec.flinkConfiguration, ...spec.template.spec.flinkConfiguration };
+  const dir = targetDirectory ?? savepointDirectoryOf(spec.template.spec.flinkConfiguration) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
+  if (!dir) return undefined;
+  return {
+    purpose,
+    targetDirectory: dir,
+    maxAttempts: spec.maxSavepointCreationAttempts ?? DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS,
+    attemptTimeoutMs: attemptTimeoutMs(config),
+    idempotentTrigger: flinkAtLeast((job.spec.spec.template.spec.artifact as { flinkVersion?: string }).flinkVersion, 1, 15),
+  };
+}
+
+const purposeOf = (s: SavepointResource) => s.metadata.annotations?.[PURPOSE_ANNOTATION] ?? s.spec.spec.savepointOrigin;
 
 function sameStatus(a: DeploymentStatusLike | undefined, b: DeploymentStatusLike): boolean {
   return stableHash(a ?? {}) === stableHash(b);
@@ -97,7 +251,14 @@ function write(d: DeploymentResource, status: DeploymentStatusLike): Action[] {
   return sameStatus(d.status, status) ? [] : [{ type: 'writeStatus', status }];
 }
 
-export function planDeployment(d: DeploymentResource, job: JobResource | undefined, now: string): Plan {
+/** `failure` as the Deployment's, keeping the one recorded when it says the same (no rewrite, same failedAt). */
+function failed(d: DeploymentResource, now: string, failure: { reason: string; message: string }): Action[] {
+  const prev = d.status?.failure;
+  const same = d.status?.state === 'FAILED' && prev?.reason === failure.reason && prev.message === failure.message;
+  return write(d, statusWith(d, 'FAILED', now, { failure: same ? prev : { ...failure, failedAt: now } }));
+}
+
+export function planDeployment(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[] = []): Plan {
   const effective = d.status?.sluice?.effective;
   if (!effective || effective.generation !== d.metadata.generation) {
     return { actions: [], reason: 'waiting for the patch set to be applied to this generation' };
@@ -108,18 +269,101 @@ export function planDeployment(d: DeploymentResource, job: JobResource | undefin
     return { actions: write(d, status), reason: effective.error ?? 'no effective spec' };
   }
 
-  const desired = effective.spec.state;
+  // Savepoints that stop the current job (SUSPEND, SUSPEND_AND_UPGRADE), of any generation.
+  const jobState = job?.status?.state;
+  // Only those Sluice took (they carry their purpose): an imported one never stops a job.
+  const stops = job
+    ? savepoints.filter((s) => s.metadata.annotations?.[PURPOSE_ANNOTATION] && s.spec.spec.jobId === job.spec.metadata.id && STOP_ORIGINS.includes(s.spec.spec.savepointOrigin))
+    : [];
+  const inflight = stops.find((s) => (s.status?.state ?? 'STARTED') === 'STARTED');
+  const stoppedBy = stops.find((s) => s.status?.state === 'COMPLETED');
+
+  // One under way is seen through before anything else (VVP: a change that arrives during a
+  // transition is acted on once it is done).
+  if (job && inflight) {
+    const request = savepointRequestFor(d, job, purposeOf(inflight), inflight.spec.spec.savepointLocation)!;
+    const live = jobState === 'STARTING' || jobState === 'STARTED';
+    return {
+      actions: [
+        ...(live ? [{ type: 'markJobTerminating', job } as const] : []),
+        ...write(d, statusWith(d, 'TRANSITIONING', now)),
+        { type: 'takeSavepoint', savepoint: inflight, job, request },
+      ],
+      reason: `savepoint ${inflight.spec.metadata.id} (${inflight.spec.spec.savepointOrigin}) in progress`,
+    };
+  }
+  // Stopped with a savepoint: the job no longer runs in Flink, whatever its pods still show.
+  if (job && stoppedBy && jobState && !TERMINAL.includes(jobState)) {
+    const rest = decide(d, { ...job, status: { ...job.status, state: 'TERMINATED' } }, now, savepoints);
+    return { actions: [{ type: 'terminateJob', job }, ...rest.actions], reason: `job stopped with savepoint ${stoppedBy.spec.metadata.id}; ${rest.reason}` };
+  }
+  // Being stopped, but no savepoint is under way or completed: the one meant to stop it failed.
+  if (job && jobState === 'TERMINATING') {
+    return { actions: [{ type: 'resumeJob', job }], reason: 'the savepoint to stop the job failed: it keeps running' };
+  }
+  return decide(d, job, now, savepoints);
+}
+
+/** The decisions once no savepoint is under way. */
+function decide(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[]): Plan {
+  const effective = d.status!.sluice!.effective!;
+  const spec = effective.spec!;
+  const desired = spec.state;
   const current = d.status?.sluice?.job;
   const jobState = job?.status?.state;
   const hash = templateHash(d);
   const seq = d.status?.sluice?.jobSeq ?? 0;
-  const maxAttempts = effective.spec.maxJobCreationAttempts ?? DEFAULT_MAX_JOB_CREATION_ATTEMPTS;
+  const maxAttempts = spec.maxJobCreationAttempts ?? DEFAULT_MAX_JOB_CREATION_ATTEMPTS;
 
   const start = (next: CurrentJob, reason: string, before: Action[] = []): Plan => {
     const status = statusWith(d, 'TRANSITIONING', now, { job: next, jobSeq: Math.max(seq, next.seq) });
     return { actions: [...before, { type: 'writeStatus', status }, { type: 'createJob', job: jobFor({ ...d, status }, next, now) }], reason };
   };
-  const fresh = (): CurrentJob => ({ id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, seq + 1, 1), seq: seq + 1, attempt: 1, specHash: hash });
+  const fresh = (): CurrentJob => {
+    const restore = restoreFor(d, savepoints);
+    return { id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, seq + 1, 1), seq: seq + 1, attempt: 1, specHash: hash, ...(restore ? { restore } : {}) };
+  };
+
+  /**
+   * Stops the running job with a savepoint for `origin`: one per job and purpose (origin and
+   * the generation that asked for it). A failed one leaves the job running and the Deployment
+   * FAILED until the Deployment changes again.
+   */
+  const stopWithSavepoint = (live: JobResource, origin: SavepointOrigin, what: string): Plan => {
+    const purpose = `${origin}@${d.metadata.generation ?? 0}`;
+    const id = savepointIdFor(live.spec.metadata.id, purpose);
+    const earlier = savepoints.find((s) => s.spec.metadata.id === id);
+    if (earlier?.status?.state === 'FAILED') {
+      const f = earlier.status.failure;
+      return {
+        actions: failed(d, now, {
+          reason: 'SavepointFailed',
+          message: `savepoint ${id} (${origin}) of job ${live.spec.metadata.id} failed${f ? `: ${f.message}` : ''}; the job keeps running`,
+        }),
+        reason: `savepoint to ${what} failed`,
+      };
+    }
+    const request = savepointRequestFor(d, live, purpose);
+    if (!request) {
+      return {
+        actions: failed(d, now, {
+          reason: 'SavepointDirectoryMissing',
+          message: `cannot ${what}: taking a savepoint needs a directory, and none is configured: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints; Sluice has no blob storage of its own to default to); job ${live.spec.metadata.id} keeps running`,
+        }),
+        reason: 'no savepoint directory',
+      };
+    }
+    const savepoint = stopSavepointFor(d, live, origin, purpose, request.targetDirectory, now);
+    return {
+      actions: [
+        { type: 'createSavepoint', savepoint },
+        { type: 'markJobTerminating', job: live },
+        ...write(d, statusWith(d, 'TRANSITIONING', now)),
+        { type: 'takeSavepoint', savepoint, job: live, request },
+      ],
+      reason: `taking savepoint ${id} to ${what}`,
+    };
+  };
 
   // A Job recorded in status but not yet created (a step died in between): create it now.
   if (current && !job && desired === 'RUNNING') {
@@ -145,17 +389,22 @@ export function planDeployment(d: DeploymentResource, job: JobResource | undefin
       return { actions: write(d, statusWith(d, 'FAILED', now, { failure })), reason: 'job failed; no attempts left' };
     }
     if (current.specHash !== hash) {
-      const kind = effective.spec.upgradeStrategy?.kind ?? 'STATELESS';
+      const kind = spec.upgradeStrategy?.kind ?? 'STATELESS';
       if (kind === 'NONE') {
         return { actions: write(d, statusWith(d, jobState === 'STARTED' ? 'RUNNING' : 'TRANSITIONING', now)), reason: 'upgrade strategy NONE: change applies at the next start' };
       }
+      // STATEFUL saves the running job's state first; a job not started yet has none beyond
+      // what it was restored from, which stays the latest.
+      if (kind === 'STATEFUL' && jobState === 'STARTED') return stopWithSavepoint(job, 'SUSPEND_AND_UPGRADE', 'upgrade statefully');
       return start(fresh(), `template changed: ${kind.toLowerCase()} upgrade`, ACTIVE.includes(jobState) ? [{ type: 'terminateJob', job }] : []);
     }
     const state: DeploymentState = jobState === 'STARTED' ? 'RUNNING' : 'TRANSITIONING';
     return { actions: write(d, statusWith(d, state, now)), reason: `job ${jobState}` };
   }
 
-  // SUSPENDED or CANCELLED: stop whatever runs, then report the desired state.
+  // SUSPENDED takes a savepoint of a running job first; CANCELLED (and a job that has not
+  // started: no state of its own yet) just stops it; then the desired state is reported.
+  if (desired === 'SUSPENDED' && job && jobState === 'STARTED') return stopWithSavepoint(job, 'SUSPEND', 'suspend');
   if (job && jobState && !TERMINAL.includes(jobState)) {
     return {
       actions: [{ type: 'terminateJob', job }, ...write(d, statusWith(d, desired, now, { job: undefined }))],
@@ -163,4 +412,53 @@ export function planDeployment(d: DeploymentResource, job: JobResource | undefin
     };
   }
   return { actions: write(d, statusWith(d, desired, now, { job: undefined })), reason: `deployment ${desired}` };
+}
+
+export type TriggerObservation =
+  /** Nothing was triggered for the current attempt yet. */
+  | { kind: 'none' }
+  | { kind: 'in-progress' }
+  | { kind: 'completed'; location: string }
+  | { kind: 'failed'; reason: string; message: string }
+  /** The JobManager did not answer about a triggered savepoint. */
+  | { kind: 'unreachable'; message: string };
+
+export type SavepointStep =
+  | { do: 'trigger'; attempt: number }
+  | { do: 'wait'; reason: string }
+  | { do: 'complete'; location: string }
+  /** Record the attempt's failure; the next attempt is `attempt`. */
+  | { do: 'retry'; attempt: number; failure: { reason: string; message: string } }
+  | { do: 'fail'; failure: { reason: string; message: string } };
+
+/**
+ * The next move of a savepoint Sluice is taking, given what Flink said about the current
+ * attempt. Pure. Attempts fail on Flink's failure, an unknown trigger, a failed trigger
+ * request, or no result within the attempt timeout; after maxAttempts the savepoint fails.
+ */
+export function savepointProgress(sp: SavepointResource, obs: TriggerObservation, now: string, request: SavepointRequest): SavepointStep {
+  const book = sp.status?.sluice ?? {};
+  const attempt = book.attempt ?? 1;
+  const trigger = book.trigger?.attempt === attempt ? book.trigger : undefined;
+  const next = (failure: { reason: string; message: string }): SavepointStep =>
+    attempt < request.maxAttempts
+      ? { do: 'retry', attempt: attempt + 1, failure }
+      : { do: 'fail', failure: { reason: failure.reason, message: `failed after ${attempt} attempt(s); the last: ${failure.message}` } };
+  switch (obs.kind) {
+    case 'none':
+      return { do: 'trigger', attempt };
+    case 'completed':
+      return { do: 'complete', location: obs.location };
+    case 'failed':
+      return next({ reason: obs.reason, message: obs.message });
+    case 'in-progress':
+    case 'unreachable': {
+      const elapsed = trigger ? Date.parse(now) - Date.parse(trigger.at) : 0;
+      if (elapsed > request.attemptTimeoutMs) {
+        const why = obs.kind === 'unreachable' ? ` (the JobManager did not answer: ${obs.message})` : '';
+        return next({ reason: 'SavepointTimeout', message: `attempt ${attempt} did not complete within ${request.attemptTimeoutMs} ms${why}` });
+      }
+      return { do: 'wait', reason: obs.kind === 'unreachable' ? obs.message : `attempt ${attempt} in progress` };
+    }
+  }
 }

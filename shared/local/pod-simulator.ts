@@ -7,6 +7,8 @@ import {
   type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
+import { flinkJobId } from '../vvp/flink-resources.js';
+import { type FlinkStandIn, type SavepointBehaviour, startFlinkStandIn } from './flink-standin.js';
 
 /**
  * Plays the scheduler and the kubelet of one fake Node (as KWOK does): binds every
@@ -17,11 +19,26 @@ import {
  *     not ready, container in CrashLoopBackOff (what restartPolicy Always gives); hang: Pending
  *   sim.sluice.dev/delay-ms: N   how long the pod stays Pending before its outcome
  * Changing the outcome of a running pod later moves it (after the base delay).
+ *
+ * JobManager pods (label `component=jobmanager` with a `jobId`) get a loopback pod IP
+ * 127.0.<a>.<b> of their own, on which a Flink REST stand-in (flink-standin.ts) answers on
+ * port 8081 for the job's Flink id, so that Sluice can take savepoints through the pod IP as
+ * it does in a cluster. Its savepoints are steered by annotations too:
+ *   sim.sluice.dev/savepoint: ok (default) | fail | stall
+ *   sim.sluice.dev/savepoint-delay-ms: N   how long a savepoint takes (default 300)
+ * A completed stop-with-savepoint makes the pod Succeeded, as a real JobManager exits when its
+ * job stops; every savepoint trigger is recorded as a Kubernetes Event (reason
+ * SavepointTriggered) on the pod. The stand-in stops when the pod goes away. Other pods get
+ * 10.244.x.y IPs.
  */
 
 export const OUTCOME_ANNOTATION = 'sim.sluice.dev/outcome';
 export const DELAY_ANNOTATION = 'sim.sluice.dev/delay-ms';
 export const SIM_NODE = 'sluice-sim-node';
+export const SAVEPOINT_ANNOTATION = 'sim.sluice.dev/savepoint';
+export const SAVEPOINT_DELAY_ANNOTATION = 'sim.sluice.dev/savepoint-delay-ms';
+/** Reason of the Event recorded on a JobManager pod for every savepoint its stand-in was asked for. */
+export const SAVEPOINT_TRIGGERED_REASON = 'SavepointTriggered';
 
 export interface PodSimulatorOptions {
   /** Default delay before a pod leaves Pending, and before later transitions (ms). */
@@ -29,6 +46,8 @@ export interface PodSimulatorOptions {
   nodeName?: string;
   /** Where errors go; default stderr. Expected races (404, 409) are not reported. */
   log?: (line: string) => void;
+  /** Run Flink REST stand-ins for JobManager pods (default true). */
+  flinkStandIns?: boolean;
 }
 
 export interface PodSimulator {
@@ -64,6 +83,14 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
   const timers = new Map<string, { timer: NodeJS.Timeout; target: State }>();
   const ips = new Map<string, string>();
   let nextIp = 0;
+  /** JobManager pods' stand-ins (pending while binding), and the pods whose job was stopped. */
+  const standIns = new Map<string, Promise<FlinkStandIn | undefined>>();
+  const stoppedJobs = new Set<string>();
+  const standInsEnabled = opts.flinkStandIns ?? true;
+  // Loopback addresses 127.0.1.1-127.0.254.254, from a random start so that simulators of
+  // runs side by side on one machine rarely meet; a taken one is skipped.
+  const LOOPBACKS = 254 * 254;
+  let nextLoopback = Math.floor(Math.random() * LOOPBACKS);
 
   const ipOf = (uid: string) => {
     let ip = ips.get(uid);
@@ -74,6 +101,70 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     }
     return ip;
   };
+
+  const closeStandIn = (uid: string) => {
+    const pending = standIns.get(uid);
+    standIns.delete(uid);
+    stoppedJobs.delete(uid);
+    void pending?.then((s) => s?.close()).catch((e: unknown) => report('stopping a Flink stand-in', e));
+  };
+
+  /** Starts the JobManager's stand-in on a free loopback IP, once; its IP becomes the pod's. */
+  const standInFor = (pod: V1Pod): Promise<FlinkStandIn | undefined> => {
+    const uid = pod.metadata!.uid!;
+    let pending = standIns.get(uid);
+    if (pending) return pending;
+    const jobId = pod.metadata!.labels!.jobId!;
+    const latest = () => pods.get(uid) ?? pod;
+    // A pod that already has a loopback IP (a simulator restarted under it) keeps it if it can.
+    const known = pod.status?.podIP?.startsWith('127.') ? pod.status.podIP : undefined;
+    const start = async (): Promise<FlinkStandIn | undefined> => {
+      for (let tries = 0; tries < 64; tries++) {
+        const n = nextLoopback++ % LOOPBACKS;
+        const host = tries === 0 && known ? known : `127.0.${Math.floor(n / 254) + 1}.${(n % 254) + 1}`;
+        try {
+          return await startFlinkStandIn({
+            host,
+            jobId: flinkJobId(jobId),
+            behaviour: () => savepointBehaviour(latest()),
+            delayMs: () => savepointDelay(latest()),
+            onTrigger: (t) => void recordTrigger(core, latest(), t).catch((e: unknown) => report('recording a savepoint trigger', e)),
+            onStopped: () => {
+              if (!standIns.has(uid)) return;
+              stoppedJobs.add(uid);
+              reconcile(latest()).catch((e: unknown) => report('reconcile', e));
+            },
+          });
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'EADDRINUSE') continue;
+          report(`Flink stand-in for ${pod.metadata?.namespace}/${pod.metadata?.name} (${host})`, err);
+          return undefined; // e.g. no 127/8 loopback range here: the pod gets an ordinary IP
+        }
+      }
+      log(`no free loopback address for the Flink stand-in of ${pod.metadata?.namespace}/${pod.metadata?.name}`);
+      return undefined;
+    };
+    pending = start().then((standIn) => {
+      // The pod went away while binding.
+      if (standIns.get(uid) !== pending) void standIn?.close();
+      return standIn;
+    });
+    standIns.set(uid, pending);
+    return pending;
+  };
+
+  /** The pod's IP: a JobManager's is its stand-in's address. */
+  const podIpOf = async (pod: V1Pod, target: State): Promise<string> => {
+    const uid = pod.metadata!.uid!;
+    // A JobManager that never ran needs no REST endpoint; one that did keeps its IP.
+    if (standInsEnabled && isJobManager(pod) && (target !== 'Failed' || standIns.has(uid))) {
+      const standIn = await standInFor(pod);
+      if (standIn) return standIn.host;
+    }
+    return ipOf(uid);
+  };
+
   const cancel = (uid: string) => {
     const t = timers.get(uid);
     if (t) clearTimeout(t.timer);
@@ -83,6 +174,7 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     cancel(uid);
     pods.delete(uid);
     ips.delete(uid);
+    closeStandIn(uid);
   };
 
   const reconcile = async (pod: V1Pod): Promise<void> => {
@@ -91,6 +183,7 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     // No kubelet will confirm the graceful deletion: finish it now.
     if (pod.metadata?.deletionTimestamp) {
       cancel(uid);
+      closeStandIn(uid);
       await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((e) => report(`delete ${namespace}/${name}`, e));
       return;
     }
@@ -101,7 +194,8 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     }
     if (pod.spec.nodeName !== nodeName) return;
     const phase = pod.status?.phase;
-    const target = desiredState(pod);
+    if (standInsEnabled && isJobManager(pod) && phase === 'Running' && !standIns.has(uid)) void standInFor(pod);
+    const target = stoppedJobs.has(uid) ? 'Succeeded' : desiredState(pod);
     if (phase === 'Succeeded' || phase === 'Failed' || !target || target === currentState(pod)) {
       cancel(uid); // a kubelet never revives a finished pod
       return;
@@ -112,8 +206,12 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     const timer = setTimeout(() => {
       timers.delete(uid);
       const latest = pods.get(uid);
-      if (!latest || stopped || desiredState(latest) !== target) return;
-      core.patchNamespacedPodStatus({ name, namespace, body: statusFor(latest, target, ipOf(uid)) }, mergePatch)
+      if (!latest || stopped || (stoppedJobs.has(uid) ? 'Succeeded' : desiredState(latest)) !== target) return;
+      podIpOf(latest, target)
+        .then((ip) => {
+          if (stopped || !pods.has(uid)) return;
+          return core.patchNamespacedPodStatus({ name, namespace, body: statusFor(pods.get(uid)!, target, ip) }, mergePatch);
+        })
         .catch((e) => report(`status of ${namespace}/${name}`, e));
     }, delay);
     timers.set(uid, { timer, target });
@@ -189,6 +287,9 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
       clearTimeout(retryTimer);
       abort?.abort();
       for (const uid of [...timers.keys()]) cancel(uid);
+      const closing = [...standIns.values()].map((p) => p.then((s) => s?.close()).catch(() => undefined));
+      standIns.clear();
+      await Promise.all(closing);
     },
   };
 }
@@ -206,6 +307,38 @@ function desiredState(pod: V1Pod): State | undefined {
     default:
       return 'Running';
   }
+}
+
+const isJobManager = (pod: V1Pod) => pod.metadata?.labels?.component === 'jobmanager' && !!pod.metadata?.labels?.jobId;
+
+function savepointBehaviour(pod: V1Pod): SavepointBehaviour {
+  const v = pod.metadata?.annotations?.[SAVEPOINT_ANNOTATION];
+  return v === 'fail' || v === 'stall' ? v : 'ok';
+}
+
+function savepointDelay(pod: V1Pod): number {
+  const n = Number(pod.metadata?.annotations?.[SAVEPOINT_DELAY_ANNOTATION]);
+  return Number.isFinite(n) && n >= 0 ? n : 300;
+}
+
+/** A Kubernetes Event on the JobManager pod for each savepoint trigger: outlives the pod, so tests can count them. */
+async function recordTrigger(core: CoreV1Api, pod: V1Pod, t: { triggerId: string; kind: string; targetDirectory?: string; at: string }): Promise<void> {
+  const { name, namespace, uid } = pod.metadata ?? {};
+  if (!name || !namespace) return;
+  await core.createNamespacedEvent({
+    namespace,
+    body: {
+      metadata: { name: `${name}.sp-${t.triggerId.slice(0, 16)}`, namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace, uid },
+      reason: SAVEPOINT_TRIGGERED_REASON,
+      message: `${t.kind === 'stop' ? 'stop-with-savepoint' : 'savepoint'} ${t.triggerId} to ${t.targetDirectory ?? '(no directory)'}`,
+      type: 'Normal',
+      source: { component: 'sluice-pod-simulator', host: SIM_NODE },
+      firstTimestamp: new Date(t.at),
+      lastTimestamp: new Date(t.at),
+      count: 1,
+    },
+  });
 }
 
 function delayOf(pod: V1Pod, fallback: number): number {

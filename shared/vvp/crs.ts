@@ -42,6 +42,7 @@ export interface DeploymentSpecLike extends Json {
   deploymentTargetId?: string;
   deploymentTargetName?: string;
   maxJobCreationAttempts?: number;
+  maxSavepointCreationAttempts?: number;
   upgradeStrategy?: { kind?: string };
   restoreStrategy?: { kind?: string; allowNonRestoredState?: boolean };
   template: { metadata?: Json; spec: TemplateSpec };
@@ -77,6 +78,8 @@ export interface CurrentJob {
   attempt: number;
   /** Hash of the effective spec the job runs: a change means an upgrade. */
   specHash: string;
+  /** What the job restores from, chosen by the restore strategy when the start was decided. */
+  restore?: JobRestoreLike;
 }
 
 export interface DeploymentBookkeeping {
@@ -104,7 +107,13 @@ export interface JobSpecLike {
   attempt: number;
   specHash: string;
   template: { metadata?: Json; spec: TemplateSpec };
-  restore?: { savepointId?: string; location: string; allowNonRestoredState?: boolean };
+  restore?: JobRestoreLike;
+}
+
+export interface JobRestoreLike {
+  savepointId?: string;
+  location: string;
+  allowNonRestoredState?: boolean;
 }
 
 export interface JobStatusLike {
@@ -128,3 +137,39 @@ export interface TargetStatusLike {
 }
 
 export type TargetResource = AppResource<TargetSpecLike, TargetStatusLike>;
+
+export type SavepointOrigin = 'USER_REQUEST' | 'SUSPEND' | 'SUSPEND_AND_UPGRADE' | 'COPIED' | 'RETAINED_CHECKPOINT';
+export type SavepointState = 'STARTED' | 'COMPLETED' | 'FAILED';
+
+export interface SavepointSpecLike {
+  /** While STARTED: the directory the savepoint is being written to; once COMPLETED: its location. */
+  savepointLocation: string;
+  flinkSavepointId?: string;
+  deploymentId?: string;
+  jobId?: string;
+  savepointOrigin: SavepointOrigin;
+}
+
+/** One stop-with-savepoint request to Flink: attempt `attempt`, answered with trigger id `id`. */
+export interface SavepointTrigger {
+  attempt: number;
+  id: string;
+  /** When it was triggered (ISO time): an attempt older than its timeout has failed. */
+  at: string;
+}
+
+/** How Sluice takes a savepoint it started (never shown by the REST API). */
+export interface SavepointBookkeeping {
+  /** The attempt under way, 1-based; at most maxSavepointCreationAttempts. */
+  attempt?: number;
+  trigger?: SavepointTrigger;
+  failures?: { attempt: number; reason: string; message: string; at: string }[];
+}
+
+export interface SavepointStatusLike {
+  state?: SavepointState;
+  failure?: { reason: string; message: string; failedAt?: string };
+  sluice?: SavepointBookkeeping;
+}
+
+export type SavepointResource = AppResource<SavepointSpecLike, SavepointStatusLike>;

@@ -4,11 +4,11 @@ import type { Settings } from '../config.js';
 import { CrClient } from '../cr-client.js';
 import type { Kube } from '../kube.js';
 import { isAlreadyExists, isConflict } from '../kube.js';
-import { LABELS, objectName } from '../model/naming.js';
+import { LABELS, objectName, savepointObjectName } from '../model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../resources.js';
 import { BadInput } from '../runtime/errors.js';
-import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
-import { type DeploymentInput, validateDeployment, validateTarget } from './input.js';
+import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
+import { type DeploymentInput, validateDeployment, validateSavepoint, validateTarget } from './input.js';
 import { mergePatch } from './merge.js';
 import { applyPatchSet, describeFailure } from './patchset.js';
 import { toVvp } from './views.js';
@@ -21,6 +21,19 @@ export interface MetadataInput {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   resourceVersion?: number;
+}
+
+/**
+ * Extras for a Deployment write on behalf of the VvpDeployment operator (onCrChanged):
+ * Kubernetes annotations/labels on the FlinkDeployment object itself (never the VVP
+ * metadata), and SPEC §3's rule for a change arriving through a CR: a failing patch set
+ * does not refuse the write but is recorded, so the Deployment is marked FAILED with the
+ * reason (by applyPatchSet/deploymentStep) and no job is started.
+ */
+export interface DeploymentWriteOptions {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  patchSetFailure?: 'refuse' | 'record';
 }
 
 const now = () => new Date().toISOString();
@@ -180,7 +193,7 @@ export class Platform {
    * reference a target of its own vNamespace), and dry-runs its patch set (seed 004: a
    * failing patch refuses the whole request).
    */
-  async #checkTarget(vns: string, input: DeploymentInput): Promise<TargetResource | undefined> {
+  async #checkTarget(vns: string, input: DeploymentInput, opts: DeploymentWriteOptions = {}): Promise<TargetResource | undefined> {
     const { deploymentTargetId: id, deploymentTargetName: name } = input.spec;
     if (!id && !name) {
       if (input.spec.sessionClusterName) return undefined;
@@ -194,6 +207,8 @@ export class Platform {
       );
     }
     const result = applyPatchSet({ metadata: { labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} }, spec: input.spec }, (target.spec.spec.deploymentPatchSet ?? []) as Operation[]);
+    // Recorded instead: applyPatchSet reports it, and deploymentStep marks the Deployment FAILED.
+    if (!result.ok && opts.patchSetFailure === 'record') return target;
     if (!result.ok) throw new BadInput(`${describeFailure(result.failure)} (deployment target ${target.spec.metadata.name})`, 422);
     try {
       validateDeployment({ metadata: { name: input.metadata.name ?? 'x' }, spec: result.value.spec });
@@ -207,16 +222,21 @@ export class Platform {
     return { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id, ...(target ? { [LABELS.targetId]: target.spec.metadata.id } : {}) };
   }
 
-  async createDeployment(vns: string, body: unknown): Promise<DeploymentResource> {
+  async createDeployment(vns: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
     const input = validateDeployment(body);
     checkNamespace(input.metadata, vns);
     if (!input.metadata.name) throw new BadInput('metadata.name: a deployment needs a name');
-    const target = await this.#checkTarget(vns, input);
+    const target = await this.#checkTarget(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns);
     const cr: DeploymentResource = {
       apiVersion: FLINK_DEPLOYMENTS.apiVersion,
       kind: FLINK_DEPLOYMENTS.kind,
-      metadata: { name: objectName(vns, metadata.name), namespace: this.settings.platformNamespace, labels: this.#labels(vns, metadata, target) },
+      metadata: {
+        name: objectName(vns, metadata.name),
+        namespace: this.settings.platformNamespace,
+        labels: { ...opts.labels, ...this.#labels(vns, metadata, target) },
+        ...(opts.annotations ? { annotations: { ...opts.annotations } } : {}),
+      },
       spec: { metadata, spec: input.spec as DeploymentSpecLike },
     };
     try {
@@ -227,18 +247,22 @@ export class Platform {
     }
   }
 
-  async #store(vns: string, current: DeploymentResource, next: unknown): Promise<DeploymentResource> {
+  async #store(vns: string, current: DeploymentResource, next: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
     const input = validateDeployment(next);
     checkNamespace(input.metadata, vns);
     if (input.metadata.name !== undefined && input.metadata.name !== current.spec.metadata.name) {
       throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
     }
-    const target = await this.#checkTarget(vns, input);
+    const target = await this.#checkTarget(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns, current.spec.metadata);
     try {
       return await this.deployments.replace({
         ...current,
-        metadata: { ...current.metadata, labels: { ...current.metadata.labels, ...this.#labels(vns, metadata, target) } },
+        metadata: {
+          ...current.metadata,
+          labels: { ...current.metadata.labels, ...opts.labels, ...this.#labels(vns, metadata, target) },
+          ...(opts.annotations ? { annotations: { ...current.metadata.annotations, ...opts.annotations } } : {}),
+        },
         spec: { metadata, spec: input.spec as DeploymentSpecLike },
       });
     } catch (err) {
@@ -248,7 +272,7 @@ export class Platform {
   }
 
   /** PATCH: a JSON merge patch of `{metadata, spec}` onto the current deployment. */
-  async patchDeployment(vns: string, idOrName: string, body: unknown): Promise<DeploymentResource> {
+  async patchDeployment(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('a PATCH body must be an object with metadata and/or spec');
     const current = await this.getDeployment(vns, idOrName);
     const patch = body as { metadata?: MetadataInput; spec?: unknown };
@@ -260,15 +284,15 @@ export class Platform {
       spec: unknown;
     };
     const { id: _id, createdAt: _c, modifiedAt: _m, ...meta } = merged.metadata;
-    return this.#store(vns, current, { metadata: meta, spec: merged.spec });
+    return this.#store(vns, current, { metadata: meta, spec: merged.spec }, opts);
   }
 
   /** PUT: the body replaces metadata and spec. */
-  async replaceDeployment(vns: string, idOrName: string, body: unknown): Promise<DeploymentResource> {
+  async replaceDeployment(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
     const current = await this.getDeployment(vns, idOrName);
     checkVersion((body as { metadata?: MetadataInput } | undefined)?.metadata, current);
     const { resourceVersion: _rv, id: _id, createdAt: _c, modifiedAt: _m, ...meta } = ((body as { metadata?: Record<string, unknown> })?.metadata ?? {}) as Record<string, unknown>;
-    return this.#store(vns, current, { ...(body as object), metadata: meta });
+    return this.#store(vns, current, { ...(body as object), metadata: meta }, opts);
   }
 
   /** VVP deletes only a Deployment that is CANCELLED (desired and reached). */
@@ -297,10 +321,96 @@ export class Platform {
     return job;
   }
 
+  // ---- Savepoints -----------------------------------------------------------------------
+
+  get #savepointCrs(): CrClient<SavepointResource> {
+    return this.savepoints as unknown as CrClient<SavepointResource>;
+  }
+
+  /** A vNamespace's Savepoints (optionally of one Deployment), oldest first. */
+  async listSavepoints(vns: string, deploymentId?: string): Promise<SavepointResource[]> {
+    const items = await this.#savepointCrs.list(`${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`);
+    return items.sort((a, b) => a.spec.metadata.createdAt.localeCompare(b.spec.metadata.createdAt) || a.spec.metadata.id.localeCompare(b.spec.metadata.id));
+  }
+
+  async getSavepoint(vns: string, id: string): Promise<SavepointResource> {
+    const sp = /^[0-9a-f-]{36}$/i.test(id) ? await this.#savepointCrs.get(savepointObjectName(vns, id)) : undefined;
+    if (!sp || sp.spec.metadata.namespace !== vns) throw notFound('savepoint', id, vns);
+    return sp;
+  }
+
+  /**
+   * POST: records an existing savepoint location (SPEC §2), e.g. to restore a Deployment
+   * from it (seed 003's initialSavepointSpec goes through here too). The deploymentId (and
+   * jobId) must name a Deployment (Job) of the same vNamespace; the origin is as given, else
+   * COPIED; the state is COMPLETED: Sluice cannot check the location, it is the caller's word.
+   */
+  async importSavepoint(vns: string, body: unknown): Promise<SavepointResource> {
+    const input = validateSavepoint(body);
+    checkNamespace(input.metadata, vns);
+    const { deploymentId, jobId } = input.spec;
+    let deployment: DeploymentResource | undefined;
+    if (deploymentId) {
+      deployment = (await this.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${deploymentId}`))[0];
+      if (!deployment || deployment.spec.metadata.namespace !== vns) {
+        throw new BadInput(`spec.deploymentId: deployment ${deploymentId} not found in namespace ${vns}; a savepoint can only belong to a deployment of its own namespace`, 422);
+      }
+    }
+    if (jobId) {
+      const job = await this.jobs.get(`${vns}.${jobId.toLowerCase()}`);
+      if (!job || job.spec.metadata.namespace !== vns) throw new BadInput(`spec.jobId: job ${jobId} not found in namespace ${vns}`, 422);
+      if (deploymentId && job.spec.spec.deploymentId !== deploymentId) {
+        throw new BadInput(`spec.jobId: job ${jobId} belongs to deployment ${job.spec.spec.deploymentId}, not to spec.deploymentId ${deploymentId}`, 422);
+      }
+    }
+    const t = now();
+    const id = randomUUID();
+    const cr: SavepointResource = {
+      apiVersion: SAVEPOINTS.apiVersion,
+      kind: SAVEPOINTS.kind,
+      metadata: {
+        name: savepointObjectName(vns, id),
+        namespace: this.settings.platformNamespace,
+        labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, ...(deploymentId ? { [LABELS.deploymentId]: deploymentId } : {}) },
+        // Deleting the Deployment removes its Savepoint records (never the savepoint data).
+        ...(deployment?.metadata.uid
+          ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: deployment.metadata.name, uid: deployment.metadata.uid }] }
+          : {}),
+      },
+      spec: {
+        metadata: {
+          id,
+          name: id,
+          namespace: vns,
+          labels: input.metadata?.labels ?? {},
+          annotations: input.metadata?.annotations ?? {},
+          createdAt: t,
+          modifiedAt: t,
+        },
+        spec: {
+          savepointLocation: input.spec.savepointLocation,
+          ...(input.spec.flinkSavepointId !== undefined ? { flinkSavepointId: input.spec.flinkSavepointId } : {}),
+          ...(deploymentId ? { deploymentId } : {}),
+          ...(jobId ? { jobId } : {}),
+          savepointOrigin: input.spec.savepointOrigin ?? 'COPIED',
+        },
+      },
+    };
+    const created = await this.#savepointCrs.create(cr);
+    try {
+      return await this.#savepointCrs.replaceStatus({ ...created, status: { state: 'COMPLETED' } });
+    } catch (err) {
+      // Changes nothing when it fails: a Savepoint without a state is not left behind.
+      await this.#savepointCrs.delete(created.metadata.name).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** VVP shapes for responses. */
   static view = {
     target: (t: TargetResource) => toVvp(t, 'DeploymentTarget'),
     deployment: (d: DeploymentResource) => toVvp(d, 'Deployment'),
     job: (j: JobResource) => toVvp(j, 'Job'),
+    savepoint: (s: SavepointResource) => toVvp(s, 'Savepoint'),
   };
 }

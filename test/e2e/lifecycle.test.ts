@@ -83,7 +83,8 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const patch = await sluice.api(`/api/v1/namespaces/${ns1}/deployments/TopSpeedWindowing`, {
       method: 'PATCH',
       token: tokens[ns1],
-      body: JSON.stringify({ spec: { template: { spec: { parallelism: 2 } } } }),
+      // A savepoints directory: SUSPENDED below takes a savepoint first.
+      body: JSON.stringify({ spec: { template: { spec: { parallelism: 2, flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/savepoints' } } } } }),
     });
     expect(patch.status, await patch.clone().text()).toBe(200);
     const upgraded = await eventually(async () => {

@@ -92,8 +92,11 @@ describe('deployment step decisions', () => {
     expect(types(planDeployment(d2, job, NOW).actions)).toEqual(['writeStatus']);
   });
 
-  it.each(['CANCELLED', 'SUSPENDED'] as const)('%s stops the job and reports the state', (state) => {
-    const { d, job } = started();
+  // A STARTED job is suspended with a savepoint first (test/unit/savepoint-plan.test.ts); one
+  // that has not started yet has no state of its own to save and is stopped right away.
+  it.each([['CANCELLED', 'STARTED'], ['SUSPENDED', 'STARTING']] as const)('%s stops a %s job and reports the state', (state, jobState) => {
+    const { d, job: started_ } = started();
+    const job = { ...started_, status: { state: jobState } };
     const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state } } });
     const plan = planDeployment(d2, job, NOW);
     expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);

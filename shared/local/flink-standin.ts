@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+
+/**
+ * A stand-in for one Flink JobManager's REST API, for the local cluster and the tests: the
+ * pod simulator starts one per JobManager pod, bound to the pod's (loopback) IP on port
+ * 8081. It runs exactly one job, `jobId` (Flink's 32-hex id), and speaks the endpoints
+ * Sluice uses:
+ *
+ *   GET  /jobs, /jobs/overview, /jobs/{jobId}
+ *   POST /jobs/{jobId}/stop        {targetDirectory, drain, triggerId?} → 202 {"request-id"}
+ *   POST /jobs/{jobId}/savepoints  {target-directory, cancel-job, triggerId?} → 202 {"request-id"}
+ *   GET  /jobs/{jobId}/savepoints/{triggerId}
+ *
+ * A savepoint completes after `delayMs` at `<targetDirectory>/savepoint-<6 hex of the job>-<12 random hex>`;
+ * a stop then moves the job to FINISHED and calls `onStopped` (the simulator makes the pod
+ * Succeeded, as a real JobManager exits when its job stops). What happens to a trigger is
+ * decided when it arrives, by `behaviour()`: `ok`, `fail` (completes with a failure cause, the
+ * job keeps running) or `stall` (stays IN_PROGRESS for ever). A repeated `triggerId` answers
+ * the same operation (Flink ≥ 1.15's idempotent triggers).
+ */
+
+export type SavepointBehaviour = 'ok' | 'fail' | 'stall';
+
+export interface TriggerRecord {
+  triggerId: string;
+  kind: 'stop' | 'savepoint';
+  targetDirectory?: string;
+  at: string;
+}
+
+export interface FlinkStandInOptions {
+  host: string;
+  /** Default 8081; 0 picks a free port. */
+  port?: number;
+  /** Flink's 32-hex job id. */
+  jobId: string;
+  behaviour?: () => SavepointBehaviour;
+  /** How long a savepoint takes (ms); read per trigger. */
+  delayMs?: () => number;
+  /** Told about every new savepoint operation (the simulator records it as a Kubernetes Event). */
+  onTrigger?: (t: TriggerRecord) => void;
+  /** Called once when a stop-with-savepoint has completed and the job has FINISHED. */
+  onStopped?: (location: string) => void;
+}
+
+export interface FlinkStandIn {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly triggers: readonly TriggerRecord[];
+  close(): Promise<void>;
+}
+
+type Operation =
+  | { status: 'IN_PROGRESS' }
+  | { status: 'COMPLETED'; location: string }
+  | { status: 'COMPLETED'; failure: { class: string; 'stack-trace': string } };
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+const notFound = (res: ServerResponse, message: string) => json(res, 404, { errors: [message] });
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  const parsed = JSON.parse(text) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the request body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** Binds the stand-in; rejects (e.g. EADDRINUSE) when the address cannot be used. */
+export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<FlinkStandIn> {
+  const port = opts.port ?? 8081;
+  const startTime = Date.now();
+  let state: 'RUNNING' | 'FINISHED' = 'RUNNING';
+  let stopping = false;
+  let closed = false;
+  const operations = new Map<string, Operation>();
+  const triggers: TriggerRecord[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const overview = () => ({
+    jid: opts.jobId,
+    name: 'sluice-standin',
+    state,
+    'start-time': startTime,
+    'end-time': state === 'FINISHED' ? Date.now() : -1,
+    duration: Date.now() - startTime,
+    isStoppable: false,
+  });
+
+  const trigger = (kind: 'stop' | 'savepoint', body: Record<string, unknown>, res: ServerResponse) => {
+    const given = typeof body.triggerId === 'string' && body.triggerId ? body.triggerId : undefined;
+    if (given && operations.has(given)) return json(res, 202, { 'request-id': given });
+    if (state !== 'RUNNING' || (kind === 'stop' && stopping)) {
+      return json(res, 409, { errors: [`Job ${opts.jobId} is not running (state ${state}${stopping ? ', stopping' : ''})`] });
+    }
+    const dirField = kind === 'stop' ? body.targetDirectory : body['target-directory'];
+    const targetDirectory = typeof dirField === 'string' && dirField ? dirField : undefined;
+    const triggerId = given ?? randomBytes(16).toString('hex');
+    operations.set(triggerId, { status: 'IN_PROGRESS' });
+    const record = { triggerId, kind, ...(targetDirectory ? { targetDirectory } : {}), at: new Date().toISOString() };
+    triggers.push(record);
+    opts.onTrigger?.(record);
+    const behaviour = opts.behaviour?.() ?? 'ok';
+    const stops = kind === 'stop' || body['cancel-job'] === true;
+    if (stops && behaviour === 'ok') stopping = true;
+    json(res, 202, { 'request-id': triggerId });
+    if (behaviour === 'stall') return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (closed) return;
+      if (behaviour === 'fail' || !targetDirectory) {
+        const why = !targetDirectory
+          ? 'No savepoint directory configured. You can either specify a directory when triggering this savepoint or configure a cluster-wide default via key \'state.savepoints.dir\'.'
+          : 'Checkpoint Coordinator is suspending (simulated savepoint failure: sim.sluice.dev/savepoint=fail).';
+        stopping = false;
+        operations.set(triggerId, {
+          status: 'COMPLETED',
+          failure: {
+            class: 'java.util.concurrent.CompletionException',
+            'stack-trace': `java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: ${why}\n\tat org.apache.flink.runtime.scheduler.SchedulerBase.lambda$stopWithSavepoint(SchedulerBase.java)`,
+          },
+        });
+        return;
+      }
+      const location = `${targetDirectory.replace(/\/+$/, '')}/savepoint-${opts.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`;
+      operations.set(triggerId, { status: 'COMPLETED', location });
+      if (stops) {
+        state = 'FINISHED';
+        stopping = false;
+        opts.onStopped?.(location);
+      }
+    }, Math.max(0, opts.delayMs?.() ?? 300));
+    timers.add(timer);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!.replace(/^\/v1\//, '/').replace(/\/+$/, '') || '/';
+    const parts = path.split('/').filter(Boolean);
+    if (req.method === 'GET' && path === '/jobs') return json(res, 200, { jobs: [{ id: opts.jobId, status: state }] });
+    if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [overview()] });
+    if (req.method === 'GET' && path === '/sluice-standin') return json(res, 200, { jobId: opts.jobId, state, triggers });
+    if (parts[0] !== 'jobs' || !parts[1]) return notFound(res, `Not found: ${path}`);
+    if (parts[1] !== opts.jobId) return notFound(res, `Job ${parts[1]} not found`);
+    if (req.method === 'GET' && parts.length === 2) return json(res, 200, overview());
+    if (req.method === 'POST' && parts.length === 3 && (parts[2] === 'stop' || parts[2] === 'savepoints')) {
+      let body: Record<string, unknown>;
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        return json(res, 400, { errors: [`Request did not match expected format: ${(err as Error).message}`] });
+      }
+      return trigger(parts[2] === 'stop' ? 'stop' : 'savepoint', body, res);
+    }
+    if (req.method === 'GET' && parts.length === 4 && parts[2] === 'savepoints') {
+      const op = operations.get(parts[3]!);
+      if (!op) return notFound(res, `There is no savepoint operation with triggerId=${parts[3]} for job ${opts.jobId}`);
+      if (op.status === 'IN_PROGRESS') return json(res, 200, { status: { id: 'IN_PROGRESS' }, operation: null });
+      return json(res, 200, { status: { id: 'COMPLETED' }, operation: 'location' in op ? { location: op.location } : { 'failure-cause': op.failure } });
+    }
+    return json(res, 405, { errors: [`${req.method} ${path} is not supported by the stand-in`] });
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, { errors: [(err as Error).message] });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.unref();
+  const bound = (server.address() as { port: number }).port;
+
+  return {
+    host: opts.host,
+    port: bound,
+    url: `http://${opts.host}:${bound}`,
+    triggers,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { FLINK_PORTS, jobManagerName } from './flink-resources.js';
+
+/**
+ * A small client for the Flink JobManager's REST API: what Sluice needs to take a savepoint
+ * while stopping a job (stop-with-savepoint), to follow it, and to read a job's state.
+ *
+ *   POST /jobs/{jobId}/stop                  {targetDirectory, drain: false[, triggerId]} → {"request-id"}
+ *   GET  /jobs/{jobId}/savepoints/{trigger}  → {status: {id: IN_PROGRESS|COMPLETED},
+ *                                               operation: {location} | {"failure-cause": {...}}}
+ *   GET  /jobs/{jobId}                       → {jid, state, ...}
+ *
+ * Every request has a timeout; reads are retried a few times on network errors. A request
+ * that changes something is retried only when that cannot do it twice: when the connection
+ * was refused (nothing was sent), or when the request carries an idempotency `triggerId`
+ * (Flink ≥ 1.15 answers a repeated trigger id with the same operation).
+ */
+
+/** Where a job's JobManager REST endpoint is: `http://host:port`, no trailing slash. */
+export type FlinkEndpointResolver = (job: { namespace: string; jobId: string }) => Promise<string>;
+
+/** The JobManager is unreachable (no pod, no IP, connection refused, timeout). */
+export class FlinkUnreachable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FlinkUnreachable';
+  }
+}
+
+/** The JobManager answered, with an error status. */
+export class FlinkRestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'FlinkRestError';
+  }
+}
+
+/**
+ * Resolves the JobManager by its pod's IP: pods labelled `jobId=<id>,component=jobmanager`
+ * in the target namespace, `status.podIP`, port 8081. Works wherever the caller can reach pod
+ * IPs, without cluster DNS (and in tests, where the pod simulator gives JobManager pods
+ * loopback IPs with a Flink REST stand-in behind them). Needs `list` on pods in the target
+ * namespaces.
+ */
+export function podIpResolver(core: CoreV1Api): FlinkEndpointResolver {
+  return async ({ namespace, jobId }) => {
+    let pods: V1Pod[];
+    try {
+      pods = (await core.listNamespacedPod({ namespace, labelSelector: `jobId=${jobId},component=jobmanager` })).items;
+    } catch (err) {
+      throw new FlinkUnreachable(`cannot list the JobManager pods of job ${jobId} in ${namespace}: ${(err as Error).message}`, { cause: err });
+    }
+    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
+    // The running one first; a Succeeded JobManager may still answer about the operation that stopped it.
+    const pod = live.find((p) => p.status?.phase === 'Running') ?? live.find((p) => p.status?.phase !== 'Failed');
+    if (!pod) throw new FlinkUnreachable(`job ${jobId} has no JobManager pod with an IP in namespace ${namespace}`);
+    const ip = pod.status!.podIP!;
+    return `http://${ip.includes(':') ? `[${ip}]` : ip}:${FLINK_PORTS.rest}`;
+  };
+}
+
+/**
+ * Resolves the JobManager by its Service's cluster DNS name, `job-<id>-jobmanager.<ns>.svc`
+ * (port 8081): for callers inside the cluster that have DNS. Needs no Kubernetes API call.
+ */
+export function serviceDnsResolver(clusterDomain?: string): FlinkEndpointResolver {
+  return async ({ namespace, jobId }) =>
+    `http://${jobManagerName(jobId)}.${namespace}.svc${clusterDomain ? `.${clusterDomain}` : ''}:${FLINK_PORTS.rest}`;
+}
+
+export type TriggerStatus =
+  | { state: 'IN_PROGRESS' }
+  | { state: 'COMPLETED'; location: string }
+  | { state: 'FAILED'; message: string };
+
+export interface FlinkRestOptions {
+  /** Per request (ms). */
+  timeoutMs?: number;
+  /** Extra tries of a request after a network error. */
+  retries?: number;
+  retryDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|aborted|timeout/i;
+const refused = (err: unknown) => /ECONNREFUSED/.test(`${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The message of Flink's `{"errors": [...]}` error body, or the raw text. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: unknown[] };
+    if (Array.isArray(parsed.errors) && parsed.errors.length) return parsed.errors.map(String).join('; ').split('\n')[0]!;
+  } catch {
+    // not JSON
+  }
+  return body.slice(0, 500);
+}
+
+/** Flink's SerializedThrowable as its REST API shows it: the first line of the stack trace says what failed. */
+export function describeFailureCause(cause: unknown): string {
+  const c = (cause ?? {}) as { class?: string; 'stack-trace'?: string; message?: string };
+  const first = c['stack-trace']?.split('\n').find((l) => l.trim() !== '')?.trim();
+  return first ?? c.message ?? c.class ?? 'unknown failure';
+}
+
+export class FlinkRestClient {
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(
+    readonly endpoint: string,
+    opts: FlinkRestOptions = {},
+  ) {
+    this.#timeoutMs = opts.timeoutMs ?? 5_000;
+    this.#retries = opts.retries ?? 2;
+    this.#retryDelayMs = opts.retryDelayMs ?? 200;
+    this.#fetch = opts.fetch ?? fetch;
+  }
+
+  async #request<T>(method: 'GET' | 'POST', path: string, body: unknown, safeToRepeat: boolean): Promise<T> {
+    const url = `${this.endpoint}${path}`;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#fetch(url, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      } catch (err) {
+        const text = `${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`;
+        if (!NETWORK.test(text) && (err as Error).name !== 'TimeoutError') throw err;
+        if (attempt < this.#retries && (safeToRepeat || refused(err))) {
+          await sleep(this.#retryDelayMs * (attempt + 1));
+          continue;
+        }
+        throw new FlinkUnreachable(`${method} ${url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : text.trim()}`, { cause: err });
+      }
+      const text = await res.text();
+      if (!res.ok) throw new FlinkRestError(`${method} ${path}: HTTP ${res.status}: ${errorText(text)}`, res.status);
+      try {
+        return (text ? JSON.parse(text) : {}) as T;
+      } catch {
+        throw new FlinkRestError(`${method} ${path}: the answer is not JSON: ${text.slice(0, 200)}`, res.status);
+      }
+    }
+  }
+
+  /**
+   * Stops the job with a savepoint in `targetDirectory` (not draining: the job can resume).
+   * Returns the trigger id to poll. With `triggerId` (Flink ≥ 1.15) the request is idempotent.
+   */
+  async stopWithSavepoint(flinkJobId: string, targetDirectory: string, triggerId?: string): Promise<string> {
+    const body = { targetDirectory, drain: false, ...(triggerId ? { triggerId } : {}) };
+    const res = await this.#request<{ 'request-id'?: string }>('POST', `/jobs/${flinkJobId}/stop`, body, triggerId !== undefined);
+    const id = res['request-id'];
+    if (!id) throw new FlinkRestError(`POST /jobs/${flinkJobId}/stop: no request-id in the answer`, 200);
+    return id;
+  }
+
+  /** The state of a savepoint operation. A trigger id the JobManager does not know is a FlinkRestError 404. */
+  async savepointStatus(flinkJobId: string, triggerId: string): Promise<TriggerStatus> {
+    const res = await this.#request<{ status?: { id?: string }; operation?: { location?: string; 'failure-cause'?: unknown } }>(
+      'GET',
+      `/jobs/${flinkJobId}/savepoints/${triggerId}`,
+      undefined,
+      true,
+    );
+    if (res.status?.id !== 'COMPLETED') return { state: 'IN_PROGRESS' };
+    if (res.operation?.location) return { state: 'COMPLETED', location: res.operation.location };
+    return { state: 'FAILED', message: describeFailureCause(res.operation?.['failure-cause']) };
+  }
+
+  /** The job's state as Flink says it (RUNNING, FINISHED, CANCELED, FAILED, ...). */
+  async jobState(flinkJobId: string): Promise<string> {
+    const res = await this.#request<{ state?: string }>('GET', `/jobs/${flinkJobId}`, undefined, true);
+    return res.state ?? 'UNKNOWN';
+  }
+}
