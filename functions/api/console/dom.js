@@ -256,3 +256,28 @@ export function confirmations(rerender) {
     disarm,
   };
 }
+
+/**
+ * Wires the two-step delete buttons (`data-delete`, `data-key`) of a list region: the
+ * second press calls the API, announces the deletion and reloads; a refusal (e.g. the
+ * 409 of a target still in use) is shown in `listError`, with the server's reason.
+ */
+export function deleteButtons({ region, confirm, listError, remove, label, reload }) {
+  region.addEventListener('click', (e) => {
+    const btn = e.target.closest('[data-delete]');
+    if (!btn) return;
+    const name = btn.dataset.delete;
+    void confirm.press(btn.dataset.key, async () => {
+      listError.hidden = true;
+      try {
+        await remove(name);
+        announce(`${label} ${name} deleted`);
+        await reload();
+      } catch (err) {
+        listError.textContent = `Cannot delete ${name}: ${err.message}`;
+        listError.hidden = false;
+        listError.focus();
+      }
+    });
+  });
+}

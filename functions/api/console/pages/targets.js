@@ -1,5 +1,5 @@
 import { api, paths } from '../api.js';
-import { $, age, announce, badge, clearErrors, confirmations, field, html, patch, poll, showError } from '../dom.js';
+import { $, age, announce, badge, clearErrors, confirmations, deleteButtons, field, html, patch, poll, showError } from '../dom.js';
 import { targetYaml } from '../yaml.js';
 import { errorPanel } from './deployments.js';
 
@@ -74,24 +74,7 @@ export async function targetsPage(main, { ns }) {
     draw();
   };
 
-  region.addEventListener('click', (e) => {
-    const btn = e.target.closest('[data-delete]');
-    if (!btn) return;
-    const name = btn.dataset.delete;
-    void confirm.press(btn.dataset.key, async () => {
-      listError.hidden = true;
-      try {
-        await api('DELETE', paths.target(ns, name));
-        announce(`Deployment target ${name} deleted`);
-        await load();
-      } catch (err) {
-        // e.g. 409: "deployment target x is referenced by deployment y: delete those first"
-        listError.textContent = `Cannot delete ${name}: ${err.message}`;
-        listError.hidden = false;
-        listError.focus();
-      }
-    });
-  });
+  deleteButtons({ region, confirm, listError, remove: (name) => api('DELETE', paths.target(ns, name)), label: 'Deployment target', reload: load });
 
   const form = $('#target-form', main);
   form.addEventListener('submit', async (e) => {

@@ -1,5 +1,5 @@
 import { api, paths, tokenName } from '../api.js';
-import { $, age, announce, clearErrors, confirmations, copy, field, html, patch, select, showError } from '../dom.js';
+import { $, age, clearErrors, confirmations, copy, deleteButtons, field, html, patch, select, showError } from '../dom.js';
 import { errorPanel } from './deployments.js';
 
 export async function tokensPage(main, { ns }) {
@@ -73,23 +73,7 @@ export async function tokensPage(main, { ns }) {
     draw();
   };
 
-  region.addEventListener('click', (e) => {
-    const btn = e.target.closest('[data-delete]');
-    if (!btn) return;
-    const name = btn.dataset.delete;
-    void confirm.press(btn.dataset.key, async () => {
-      listError.hidden = true;
-      try {
-        await api('DELETE', paths.token(ns, name));
-        announce(`Token ${name} deleted`);
-        await load();
-      } catch (err) {
-        listError.textContent = `Cannot delete ${name}: ${err.message}`;
-        listError.hidden = false;
-        listError.focus();
-      }
-    });
-  });
+  deleteButtons({ region, confirm, listError, remove: (name) => api('DELETE', paths.token(ns, name)), label: 'Token', reload: load });
 
   const secretRegion = $('#secret-region', main);
   const form = $('#token-form', main);
