@@ -70,6 +70,23 @@ function userMetadata(meta: MetadataInput, vns: string, prev?: VvpMetadata): Vvp
   };
 }
 
+const UUID = /^[0-9a-f-]{36}$/i;
+
+/**
+ * A named resource of a vNamespace by name (one GET: its object name follows from the
+ * name) or, failing that and if it looks like one, by id (a label selection).
+ */
+async function findByNameOrId<T extends { spec: { metadata: { namespace: string } }; metadata: { name: string } }>(
+  crs: CrClient<T>,
+  vns: string,
+  nameOrId: string,
+): Promise<T | undefined> {
+  const byName = await crs.get(objectName(vns, nameOrId));
+  if (byName && byName.spec.metadata.namespace === vns) return byName;
+  if (!UUID.test(nameOrId)) return undefined;
+  return (await crs.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${nameOrId}`))[0];
+}
+
 /**
  * The operations of SPEC §2 on VVP resources, shared by the REST API and the operator.
  * Authorization is the caller's job; every method here validates, refuses bad input
@@ -102,10 +119,7 @@ export class Platform {
 
   /** By name (one GET) or, failing that, by id. */
   async findTarget(vns: string, nameOrId: string): Promise<TargetResource | undefined> {
-    const byName = await this.targets.get(objectName(vns, nameOrId));
-    if (byName && byName.spec.metadata.namespace === vns) return byName;
-    if (!/^[0-9a-f-]{36}$/i.test(nameOrId)) return undefined;
-    return (await this.targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${nameOrId}`))[0];
+    return findByNameOrId(this.targets, vns, nameOrId);
   }
 
   async getTarget(vns: string, nameOrId: string): Promise<TargetResource> {
@@ -176,10 +190,7 @@ export class Platform {
   }
 
   async findDeployment(vns: string, idOrName: string): Promise<DeploymentResource | undefined> {
-    const byName = await this.deployments.get(objectName(vns, idOrName));
-    if (byName && byName.spec.metadata.namespace === vns) return byName;
-    if (!/^[0-9a-f-]{36}$/i.test(idOrName)) return undefined;
-    return (await this.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${idOrName}`))[0];
+    return findByNameOrId(this.deployments, vns, idOrName);
   }
 
   async getDeployment(vns: string, idOrName: string): Promise<DeploymentResource> {
@@ -316,7 +327,7 @@ export class Platform {
   }
 
   async getJob(vns: string, id: string): Promise<JobResource> {
-    const job = /^[0-9a-f-]{36}$/i.test(id) ? await this.jobs.get(`${vns}.${id}`) : undefined;
+    const job = UUID.test(id) ? await this.jobs.get(`${vns}.${id}`) : undefined;
     if (!job || job.spec.metadata.namespace !== vns) throw notFound('job', id, vns);
     return job;
   }
@@ -334,7 +345,7 @@ export class Platform {
   }
 
   async getSavepoint(vns: string, id: string): Promise<SavepointResource> {
-    const sp = /^[0-9a-f-]{36}$/i.test(id) ? await this.#savepointCrs.get(savepointObjectName(vns, id)) : undefined;
+    const sp = UUID.test(id) ? await this.#savepointCrs.get(savepointObjectName(vns, id)) : undefined;
     if (!sp || sp.spec.metadata.namespace !== vns) throw notFound('savepoint', id, vns);
     return sp;
   }
