@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
     // One real cluster + redis for the whole run (test/global-setup.ts).
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
