@@ -49,11 +49,23 @@ export default defineFunction({
     const jobs = jobsOf(ctx);
     const job = await jobs.get(name);
     if (!job) return { result: 'skipped', reason: `job ${name} is not Sluice's` };
+    // No state yet: deploymentStep has not finished creating the job's objects, and marks
+    // it STARTING when it has (that write brings the job back here). Writing a state first
+    // would tell it the objects exist.
+    if (!job.status?.state) return { result: 'skipped', reason: `job ${name} is still being created` };
     const namespace = job.spec.spec.targetNamespace;
     // A pod in a namespace other than its job's target is not that job's, whatever its labels say.
     if (event.ref.kind === PODS.kind && event.ref.namespace !== namespace) return { result: 'skipped', reason: "pod outside its job's target namespace" };
 
-    const pods = await ctx.kube.core.listNamespacedPod({ namespace, labelSelector: `${SELECTOR},jobId=${job.spec.metadata.id}` });
+    // The job's pods as of this pod event or later: given the event's resourceVersion, the API
+    // server answers from its watch cache ("not older than"), instead of reading every pod of
+    // the namespace from etcd for each pod change. Other events read through (a quorum list).
+    const version = event.ref.kind === PODS.kind && event.mode === 'resource' ? event.object.metadata.resourceVersion : undefined;
+    const pods = await ctx.kube.core.listNamespacedPod({
+      namespace,
+      labelSelector: `${SELECTOR},jobId=${job.spec.metadata.id}`,
+      ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
+    });
     const status = deriveJobStatus(job.status, pods.items as V1Pod[], taskManagerCount(job.spec.spec.template.spec), new Date().toISOString());
     if (stableHash(status) === stableHash(job.status ?? {})) return { result: 'skipped', reason: `job ${status.state}: unchanged` };
     try {

@@ -189,7 +189,10 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     }
     if (!pod.spec?.nodeName) {
       const body = { metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
-      await core.createNamespacedPodBinding({ name, namespace, body }).catch((e) => report(`bind ${namespace}/${name}`, e));
+      await core.createNamespacedPodBinding({ name, namespace, body }).catch((e) => {
+        report(`bind ${namespace}/${name}`, e);
+        again(uid);
+      });
       return;
     }
     if (pod.spec.nodeName !== nodeName) return;
@@ -212,9 +215,23 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
           if (stopped || !pods.has(uid)) return;
           return core.patchNamespacedPodStatus({ name, namespace, body: statusFor(pods.get(uid)!, target, ip) }, mergePatch);
         })
-        .catch((e) => report(`status of ${namespace}/${name}`, e));
+        .catch((e) => {
+          report(`status of ${namespace}/${name}`, e);
+          again(uid);
+        });
     }, delay);
     timers.set(uid, { timer, target });
+  };
+
+  /**
+   * A write that failed (the API server restarting, say) is tried again from the pod's
+   * latest state: the pod itself will not change, so no event would bring it back.
+   */
+  const again = (uid: string) => {
+    setTimeout(() => {
+      const latest = pods.get(uid);
+      if (latest && !stopped) reconcile(latest).catch((e) => report('reconcile', e));
+    }, 250).unref();
   };
 
   const onPod = (type: string, pod: V1Pod) => {
