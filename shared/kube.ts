@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -22,6 +25,7 @@ export class Kube {
 
   constructor(config: KubeConfig) {
     this.config = config;
+    shareConnections(config);
   }
 
   static fromFile(path: string): Kube {
@@ -68,6 +72,42 @@ export class Kube {
   get objects(): KubernetesObjectApi {
     return this.#client(KubernetesObjectApi, () => KubernetesObjectApi.makeApiClient(this.config));
   }
+}
+
+type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: AgentOptions) => HttpAgent;
+
+/**
+ * client-node 1.x makes a new https.Agent for every request (KubeConfig.createAgent, called
+ * from applySecurityAuthentication): every API call opened a new TLS connection and built a
+ * new TLS secure context, several milliseconds of CPU per call on both sides and the bulk
+ * of a step's cost. Instead, one keep-alive agent per distinct TLS material (CA, client
+ * certificate and key, verification settings) is kept and reused, so calls share pooled
+ * connections; rotated credentials (an exec plugin's new certificate) get a new agent.
+ * Proxied clusters keep client-node's own agents.
+ */
+function shareConnections(config: KubeConfig): void {
+  const target = config as unknown as { createAgent: AgentFactory; sluiceSharedAgents?: true };
+  if (target.sluiceSharedAgents) return;
+  const original = target.createAgent.bind(config);
+  const agents = new Map<string, HttpAgent>();
+  target.sluiceSharedAgents = true;
+  target.createAgent = (cluster, options) => {
+    if (!cluster || cluster.proxyUrl) return original(cluster, options);
+    const hash = createHash('sha256').update(cluster.server ?? '');
+    for (const v of [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized]) {
+      hash.update('\0');
+      if (v !== undefined) hash.update(Buffer.isBuffer(v) ? v : JSON.stringify(v));
+    }
+    const key = hash.digest('base64');
+    let agent = agents.get(key);
+    if (!agent) {
+      const plain = cluster.server?.startsWith('http:');
+      if (plain && !cluster.skipTLSVerify) return original(cluster, options); // client-node refuses this: let it say so
+      agent = plain ? new HttpAgent({ ...options, keepAlive: true }) : new HttpsAgent({ ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
 }
 
 /** Options for client-node calls that send a JSON merge patch (RFC 7386). */

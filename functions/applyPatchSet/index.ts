@@ -6,6 +6,15 @@ import { type FunctionContext, defineFunction, when } from '../../shared/runtime
 import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
 import { effectiveSpec } from './logic.js';
 
+/**
+ * Object names of targets found by id, per platform namespace, vNamespace and id. A target's
+ * name and id never change, so after the first lookup by id (a list) the next ones are one
+ * GET, checked against the id: a target deleted and made again under the same name misses
+ * and is looked up afresh. Bounded: targets are few, and a miss only costs the list again.
+ */
+const targetNames = new Map<string, string>();
+const TARGET_NAMES_MAX = 10_000;
+
 /** The target a Deployment names, looked up only inside the Deployment's own vNamespace. */
 async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<TargetResource | undefined> {
   const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
@@ -15,8 +24,20 @@ async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<Ta
     const t = await targets.get(objectName(vns, name));
     return t && (!id || t.spec.metadata.id === id) ? t : undefined;
   }
-  if (id) return (await targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${id}`))[0];
-  return undefined;
+  if (!id) return undefined;
+  const cacheKey = `${ctx.settings.platformNamespace}/${vns}/${id}`;
+  const known = targetNames.get(cacheKey);
+  if (known) {
+    const t = await targets.get(known);
+    if (t && t.spec.metadata.id === id && t.spec.metadata.namespace === vns) return t;
+    targetNames.delete(cacheKey);
+  }
+  const found = (await targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${id}`))[0];
+  if (found) {
+    if (targetNames.size >= TARGET_NAMES_MAX) targetNames.clear();
+    targetNames.set(cacheKey, found.metadata.name);
+  }
+  return found;
 }
 
 export default defineFunction({

@@ -102,6 +102,8 @@ export function fromCloudEvent(ce: CloudEventV1<unknown>): SluiceEvent | Foreign
   return { ...base, mode: 'reference', verb, ref: parsed.data };
 }
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
 /** Decodes a CloudEvent delivered over HTTP in binary or structured mode. */
 export function decodeHttpEvent(headers: Record<string, string>, body: string): SluiceEvent | ForeignEvent {
   let event: CloudEventV1<unknown>;
@@ -112,6 +114,14 @@ export function decodeHttpEvent(headers: Record<string, string>, body: string): 
     const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
     const id = structured ? (JSON.parse(body) as { id?: unknown }).id : headers['ce-id'];
     if (typeof id !== 'string' || id === '') throw new ValidationError('missing required attribute: id');
+    // The SDK also takes any specversion and any time it is given.
+    if (decoded.specversion !== '1.0' && decoded.specversion !== '0.3') {
+      throw new ValidationError(`unsupported specversion ${JSON.stringify(decoded.specversion)}: CloudEvents 1.0 (or 0.3) only`);
+    }
+    const rawTime = structured ? (JSON.parse(body) as { time?: unknown }).time : headers['ce-time'];
+    if (rawTime !== undefined && (typeof rawTime !== 'string' || !RFC3339.test(rawTime) || Number.isNaN(Date.parse(rawTime)))) {
+      throw new ValidationError(`invalid time ${JSON.stringify(rawTime)}: an RFC 3339 timestamp is required`);
+    }
     event = new CloudEvent<unknown>({ ...decoded }, true);
   } catch (err) {
     if (err instanceof BadInput) throw err;

@@ -11,7 +11,17 @@ import { InProcessRunner, createContext, mountFunctions } from '../../shared/run
 import { serviceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
 import { Platform } from '../../shared/vvp/service.js';
-import { testBed } from '../bed/env.js';
+import { eventually as poll, testBed } from '../bed/env.js';
+
+/**
+ * Polls `check` until it returns something other than undefined/false (test/bed/env.ts's
+ * `eventually`), taking the description and the timeout in either order.
+ */
+export function eventually<T>(check: () => Promise<T | undefined | false>, a?: string | number, b?: string | number): Promise<T> {
+  const what = typeof a === 'string' ? a : typeof b === 'string' ? b : undefined;
+  const timeoutMs = typeof a === 'number' ? a : typeof b === 'number' ? b : 20_000;
+  return poll(check, timeoutMs, what);
+}
 
 export interface RunningSluice {
   url: string;
@@ -32,19 +42,21 @@ let counter = 0;
 /**
  * Single-process Sluice against the test bed, as `npm start` runs it, with its own
  * platform namespace so that test files running in parallel do not see each other.
+ * `kubeconfig` and `redisUrl` point it at another cluster or Redis (a private one of a
+ * fault test or of the benchmarks); with both given, the shared test bed is not needed.
  */
 export async function startSluice(overrides: Partial<Settings> & { events?: boolean } = {}): Promise<RunningSluice> {
-  const bed = testBed();
   const { events = true, ...rest } = overrides;
+  const bed = rest.kubeconfig && rest.redisUrl ? undefined : testBed();
   const token = `sluice-test-bootstrap-${process.pid}-${++counter}-${Math.random().toString(36).slice(2)}`;
   const settings = settingsSchema.parse({
     platformNamespace: `sluice-test-${process.pid}-${counter}`,
     bootstrapToken: token,
-    redisUrl: bed.redisUrl,
+    redisUrl: bed?.redisUrl,
     logLevel: process.env.SLUICE_TEST_LOG ?? 'silent',
   });
   Object.assign(settings, rest);
-  const kube = Kube.fromFile(bed.kubeconfig);
+  const kube = Kube.fromFile(settings.kubeconfig ?? bed!.kubeconfig);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, createLogger(settings.logLevel));
   await installPlatform(ctx);

@@ -1,0 +1,85 @@
+import { settingsSchema, type Settings } from '../shared/config.js';
+import type { Kube } from '../shared/kube.js';
+import { createLogger } from '../shared/log.js';
+import { installPlatform } from '../shared/bootstrap.js';
+import type { FunctionContext } from '../shared/runtime/define.js';
+import { createContext } from '../shared/runtime/host.js';
+import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';
+import type { DeploymentResource, TargetResource } from '../shared/vvp/crs.js';
+import { Platform } from '../shared/vvp/service.js';
+
+export const VNS = 'bench';
+
+/** A Deployment as the REST API takes it (seed 001's TopSpeedWindowing, renamed). */
+export function deploymentBody(name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
+  return {
+    metadata: { name, namespace: VNS },
+    spec: {
+      state,
+      upgradeStrategy: { kind: 'STATELESS' },
+      restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
+      deploymentTargetId: targetId,
+      template: {
+        spec: {
+          artifact: {
+            kind: 'JAR',
+            jarUri: 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
+            flinkVersion: '1.9',
+            flinkImageRegistry: 'registry.platform.data-artisans.net/v2.0',
+            flinkImageRepository: 'flink',
+            flinkImageTag: '1.9.1-stream1-scala_2.12',
+          },
+          parallelism: 1,
+          resources: { jobmanager: { cpu: 0.5, memory: '1G' }, taskmanager: { cpu: 0.5, memory: '1G' } },
+        },
+      },
+    },
+  };
+}
+
+export interface Fixture {
+  ctx: FunctionContext;
+  settings: Settings;
+  store: CoordinationStore;
+  platform: Platform;
+  target: TargetResource;
+  close(): Promise<void>;
+}
+
+/**
+ * An installed platform namespace (CRDs, default vNamespace) with one Deployment Target of
+ * vNamespace `bench` pointing at `targetNamespace`; objects are written through the same
+ * Platform service the REST API uses, without HTTP.
+ */
+export async function platformFixture(kube: Kube, redisUrl: string, platformNamespace: string, targetNamespace: string): Promise<Fixture> {
+  const settings = settingsSchema.parse({ platformNamespace, redisUrl, logLevel: 'silent', auth: 'off' });
+  const store = new RedisStore(redisUrl, platformNamespace);
+  const ctx = createContext(settings, kube, store, createLogger('silent'));
+  await installPlatform(ctx);
+  const platform = new Platform(kube, settings);
+  const target =
+    (await platform.findTarget(VNS, 'bench-target')) ??
+    (await platform.createTarget(VNS, { metadata: { name: 'bench-target', namespace: VNS }, spec: { kubernetes: { namespace: targetNamespace } } }));
+  return { ctx, settings, store, platform, target, close: () => store.close() };
+}
+
+/** Runs `fn` over 0..n-1 with at most `concurrency` in flight. */
+export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+/** Creates `n` Deployments named `<prefix>-<i>` through the Platform service (idempotent). */
+export async function createDeployments(f: Fixture, prefix: string, n: number, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED'): Promise<DeploymentResource[]> {
+  const out: DeploymentResource[] = [];
+  await pool(n, 16, async (i) => {
+    const name = `${prefix}-${i}`;
+    const existing = await f.platform.findDeployment(VNS, name);
+    out.push(existing ?? (await f.platform.createDeployment(VNS, deploymentBody(name, f.target.spec.metadata.id, state))));
+  });
+  return out;
+}

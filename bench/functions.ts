@@ -1,0 +1,265 @@
+/**
+ * Figures of one function's process, as its container runs it: cold start, memory after
+ * 1,000 events, and the throughput of duplicate deliveries with their Redis round trips.
+ */
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort } from '../shared/local/ports.js';
+import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
+import { apiServerEvent } from '../shared/runtime/events.js';
+import { resync } from '../shared/runtime/resync.js';
+import type { DeploymentResource } from '../shared/vvp/crs.js';
+import { type FunctionProcess, type RawMessage, ROOT, type Variant, binary, keepAlive, post, spawnFunction, untilAnswered } from './child.js';
+import type { BenchEnv } from './env.js';
+import { type Fixture, createDeployments, platformFixture, pool } from './fixture.js';
+import { type Summary, sleep, summarize } from './stats.js';
+
+const PLATFORM = 'sluice-bench-fn';
+const FUNCTION = 'applyPatchSet';
+
+export interface FunctionFixture {
+  f: Fixture;
+  deployments: DeploymentResource[];
+  env: Record<string, string>;
+}
+
+/** 100 Deployments whose effective spec is recorded: an event for one is a GET and a skip. */
+export async function functionFixture(env: BenchEnv): Promise<FunctionFixture> {
+  const f = await platformFixture(env.kube, env.redis.url, PLATFORM, 'bench-fn-jobs');
+  const deployments = await createDeployments(f, 'fn', 100, 'CANCELLED');
+  const applyPatchSet = (await import('../functions/applyPatchSet/index.js')).default;
+  await resync(applyPatchSet, f.ctx);
+  return {
+    f,
+    deployments: await Promise.all(deployments.map(async (d) => (await f.platform.deployments.get(d.metadata.name))!)),
+    env: {
+      SLUICE_FUNCTION: FUNCTION,
+      KUBECONFIG: env.kubeconfig,
+      REDIS_URL: env.redis.url,
+      SLUICE_PLATFORM_NAMESPACE: PLATFORM,
+      LOG_LEVEL: 'info',
+    },
+  };
+}
+
+/** The update event ApiServerSource sends for `d`, as a distinct object version `rv`. */
+function updateEvent(d: DeploymentResource, rv: string): RawMessage {
+  const object = { ...d, metadata: { ...d.metadata, resourceVersion: rv } } as unknown as Parameters<typeof apiServerEvent>[0]['object'];
+  return binary(apiServerEvent({ verb: 'update', mode: 'resource', object, source: 'https://127.0.0.1:6443', resource: FLINK_DEPLOYMENTS.plural }));
+}
+
+export interface ColdStart {
+  variant: string;
+  note: string;
+  /** Spawn -> first CloudEvent answered 2xx (a real event: Redis, lock, GET from the API server). */
+  firstEvent: Summary;
+  /** Spawn -> /healthz answers. */
+  listening: Summary;
+}
+
+export async function coldStart(ff: FunctionFixture, variant: Variant, runs: number, offset: number, log: (l: string) => void): Promise<ColdStart> {
+  const first: number[] = [];
+  const listening: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const d = ff.deployments[(offset + i) % ff.deployments.length]!;
+    const msg = updateEvent(d, `cold-${Date.now()}-${i}`);
+    const port = await freePort();
+    await sleep(300); // let the machine settle between runs
+    const started = performance.now();
+    const fp = spawnFunction(variant, ff.env, port);
+    try {
+      // /healthz first (a GET as Knative's readiness probe), then the event: the event is the figure.
+      await untilHealthy(fp, started);
+      listening.push(performance.now() - started);
+      const answered = await untilAnswered(fp, msg, started);
+      if (!answered.body.includes('"outcome":"skipped"') && !answered.body.includes('"outcome":"handled"')) throw new Error(`unexpected answer ${answered.body}`);
+      first.push(answered.ms);
+    } finally {
+      await fp.kill();
+    }
+  }
+  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms`);
+  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening) };
+}
+
+async function untilHealthy(fp: FunctionProcess, started: number, timeoutMs = 30_000): Promise<void> {
+  for (;;) {
+    if (fp.child.exitCode !== null) throw new Error(`function exited (${fp.child.exitCode}): ${fp.output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      fetch(`http://127.0.0.1:${fp.port}/healthz`).then((r) => resolve(r.status === 200), () => resolve(false));
+    });
+    if (ok) return;
+    if (performance.now() - started > timeoutMs) throw new Error(`not healthy within ${timeoutMs} ms: ${fp.output()}`);
+    await sleep(2);
+  }
+}
+
+export interface Memory {
+  variant: string;
+  idleMB: number;
+  after1000MB: number;
+  treeAfter1000MB: number;
+  eventsPerSecond: number;
+}
+
+/** Resident memory of one function process after 1,000 real events (each a GET from the API server). */
+export async function memory(ff: FunctionFixture, variant: Variant, log: (l: string) => void): Promise<Memory> {
+  const port = await freePort();
+  const started = performance.now();
+  const fp = spawnFunction(variant, ff.env, port);
+  try {
+    await untilAnswered(fp, updateEvent(ff.deployments[0]!, `mem-warm-${Date.now()}`), started);
+    await sleep(500);
+    const idleMB = fp.rssMB();
+    const agent = keepAlive(8);
+    const stamp = Date.now();
+    const t0 = performance.now();
+    let bad = 0;
+    await pool(1000, 8, async (i) => {
+      const res = await post(port, updateEvent(ff.deployments[i % ff.deployments.length]!, `mem-${stamp}-${i}`), agent);
+      if (res.status !== 200 || !res.body.includes('generation')) bad++;
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    agent.destroy();
+    if (bad > 0) throw new Error(`${bad} of 1000 events were not answered 200 (handled as a real step): ${fp.output().slice(-2000)}`);
+    await sleep(500);
+    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), eventsPerSecond: 1000 / seconds };
+    log(`memory ${variant.name}: idle ${idleMB.toFixed(0)} MB, after 1000 events ${result.after1000MB.toFixed(0)} MB (tree ${result.treeAfter1000MB.toFixed(0)} MB), ${result.eventsPerSecond.toFixed(0)} real events/s`);
+    return result;
+  } finally {
+    await fp.kill();
+  }
+}
+
+export interface Duplicates {
+  variant: string;
+  events: number;
+  eventsPerSecond: number;
+  /** Commands the function sent to Redis per duplicate (round trips), counted with MONITOR. */
+  roundTripsPerEvent: number;
+  /** What MONITOR saw for the sample: client commands, and commands run inside scripts. */
+  monitored: { events: number; client: Record<string, number>; script: Record<string, number> };
+  /** Redis commands per duplicate, from INFO commandstats over the timed run (scripts' inner commands included). */
+  redisCommandsPerEvent: number;
+  redisCommands: Record<string, number>;
+  concurrency: number;
+}
+
+/**
+ * Counts what one connection sends while `body` runs, with MONITOR: commands a client sent
+ * (one round trip each, as the function sends them unpipelined) apart from those a script ran.
+ */
+async function monitorDuring(redisUrl: string, body: () => Promise<void>): Promise<{ client: Record<string, number>; script: Record<string, number> }> {
+  const base = new Redis(redisUrl);
+  const monitor = await base.monitor();
+  const client: Record<string, number> = {};
+  const script: Record<string, number> = {};
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = (args[0] ?? '').toLowerCase();
+    const into = source === 'lua' ? script : client;
+    into[name] = (into[name] ?? 0) + 1;
+  });
+  try {
+    await sleep(100);
+    await body();
+    await sleep(300); // MONITOR lines trail the replies
+  } finally {
+    monitor.disconnect();
+    base.disconnect();
+  }
+  return { client, script };
+}
+
+function commandstats(info: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/**
+ * The same (already handled) event delivered again and again over keep-alive HTTP: the
+ * answer must be a 200 "duplicate", and the only Redis command per event one EXISTS.
+ */
+export async function duplicates(ff: FunctionFixture, variant: Variant, redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates> {
+  const port = await freePort();
+  const started = performance.now();
+  const fp = spawnFunction(variant, ff.env, port);
+  const redis = new Redis(redisUrl);
+  try {
+    const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
+    await untilAnswered(fp, msg, started);
+    const agent = keepAlive(opts.concurrency);
+    const run = async (n: number) => {
+      let bad = '';
+      await pool(n, opts.concurrency, async () => {
+        const res = await post(port, msg, agent);
+        if (res.status !== 200 || !res.body.includes('duplicate')) bad ||= `${res.status} ${res.body}`;
+      });
+      if (bad) throw new Error(`a duplicate was not answered 200 "duplicate": ${bad}`);
+    };
+    await run(2000); // warm-up (JIT, connections)
+    const sample = 1000;
+    const monitored = await monitorDuring(redisUrl, () => run(sample));
+    const rates: number[] = [];
+    let stats: Record<string, number> = {};
+    for (let round = 0; round < opts.rounds; round++) {
+      await redis.config('RESETSTAT');
+      const t0 = performance.now();
+      await run(opts.events);
+      rates.push(opts.events / ((performance.now() - t0) / 1000));
+      stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+    }
+    agent.destroy();
+    const total = Object.values(stats).reduce((a, b) => a + b, 0);
+    const result = {
+      variant: variant.name,
+      events: opts.events,
+      eventsPerSecond: summarize(rates).median,
+      roundTripsPerEvent: Object.values(monitored.client).reduce((a, b) => a + b, 0) / sample,
+      monitored: { events: sample, ...monitored },
+      redisCommandsPerEvent: total / opts.events,
+      redisCommands: stats,
+      concurrency: opts.concurrency,
+    };
+    log(`duplicates ${variant.name}: ${rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored)}; commandstats ${JSON.stringify(stats)} for ${opts.events} events`);
+    return result;
+  } finally {
+    redis.disconnect();
+    await fp.kill();
+  }
+}
+
+export interface Calibration {
+  /** spawn -> exit of `node -e 0`. */
+  nodeStart: Summary;
+  /** spawn -> exit of a node that imports @kubernetes/client-node (naively, from node_modules). */
+  clientNodeImport: Summary;
+  clientNodeImportMB: number;
+}
+
+function timeExit(args: string[]): Promise<{ ms: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`exit ${code}`))));
+  });
+}
+
+/** What this machine does right now for a bare node and for client-node alone: the yardsticks. */
+export async function calibrate(runs: number): Promise<Calibration> {
+  const bare: number[] = [];
+  const client: number[] = [];
+  let mb = 0;
+  for (let i = 0; i < runs; i++) {
+    await sleep(200);
+    bare.push((await timeExit(['-e', '0'])).ms);
+    await sleep(200);
+    const r = await timeExit(['--input-type=module', '-e', "await import('@kubernetes/client-node'); console.log(process.memoryUsage().rss)"]);
+    client.push(r.ms);
+    mb = Number(r.out.trim()) / 2 ** 20;
+  }
+  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb };
+}

@@ -1,0 +1,157 @@
+/**
+ * The benchmarks (npm run bench): against a private local cluster (etcd + kube-apiserver +
+ * kube-controller-manager), the pod simulator and redis-server, all started here in a
+ * temporary directory. Prints a Markdown table (BENCHMARKS.md keeps the reference one).
+ *
+ *   npm run bench [-- --only cold,memory,duplicates,latency,resync] [--runs 10]
+ *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
+ *
+ * The machine is shared and noisy: every figure is a median of several runs, and the
+ * machine (nproc, CPU model, Node, load) is printed with the table.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type Variant, bundleVariant, tsxVariant } from './child.js';
+import { type BenchEnv, machine, startBenchEnv } from './env.js';
+import { type Calibration, type ColdStart, type Duplicates, type Memory, calibrate, coldStart, duplicates, functionFixture, memory } from './functions.js';
+import { type Latency, latencyBench } from './latency.js';
+import { type ResyncFigures, resyncBench } from './resync.js';
+import { ms } from './stats.js';
+
+const ALL = ['cold', 'memory', 'duplicates', 'latency', 'resync'] as const;
+type Part = (typeof ALL)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    runs: { type: 'string', default: '10' },
+    'resync-n': { type: 'string', default: '5000' },
+    'resync-small': { type: 'string', default: '100' },
+    'dup-events': { type: 'string', default: '20000' },
+    json: { type: 'string' },
+    markdown: { type: 'string' },
+    'no-tsx': { type: 'boolean', default: false },
+    dist: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const parts = new Set<Part>((values.only ? values.only.split(',') : ALL) as Part[]);
+for (const p of parts) if (!ALL.includes(p)) throw new Error(`--only: unknown part ${p} (one of ${ALL.join(', ')})`);
+const runs = Number(values.runs);
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface Results {
+  machine: ReturnType<typeof machine>;
+  calibration?: Calibration;
+  cold: ColdStart[];
+  memory: Memory[];
+  duplicates: Duplicates[];
+  latency?: Latency;
+  resync: ResyncFigures[];
+}
+
+async function main() {
+  const results: Results = { machine: machine(), cold: [], memory: [], duplicates: [], resync: [] };
+  log(`machine: ${JSON.stringify(results.machine)}`);
+  const started = performance.now();
+  const env: BenchEnv = await startBenchEnv(log);
+  const cleanups: (() => void)[] = [];
+  log(`environment ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${env.dir})`);
+  try {
+    if (parts.has('cold')) results.calibration = await calibrate(runs);
+    if (parts.has('cold') || parts.has('memory') || parts.has('duplicates')) {
+      const variants: Variant[] = [];
+      const bundle = await bundleVariant(log, values.dist);
+      if (bundle) {
+        variants.push(bundle.variant);
+        cleanups.push(bundle.cleanup);
+      }
+      if (!values['no-tsx']) variants.push(tsxVariant());
+      const ff = await functionFixture(env);
+      try {
+        let offset = 0;
+        for (const v of variants) {
+          if (parts.has('cold')) {
+            results.cold.push(await coldStart(ff, v, runs, offset, log));
+            offset += runs;
+          }
+          if (parts.has('memory')) results.memory.push(await memory(ff, v, log));
+          if (parts.has('duplicates')) {
+            results.duplicates.push(await duplicates(ff, v, env.redis.url, { events: Number(values['dup-events']), concurrency: 32, rounds: 3 }, log));
+          }
+        }
+      } finally {
+        await ff.f.close();
+      }
+    }
+    if (parts.has('latency')) results.latency = await latencyBench(env, runs * 2, log);
+    if (parts.has('resync')) {
+      // A small warm-up first (JIT, connections, caches), not reported: else the first size measured pays for it.
+      await resyncBench(env, 50, 1, (l) => log(`(warm-up) ${l}`));
+      for (const n of [Number(values['resync-small']), Number(values['resync-n'])]) results.resync.push(await resyncBench(env, n, 3, log));
+    }
+  } finally {
+    for (const c of cleanups) c();
+    await env.stop();
+  }
+  const table = markdown(results);
+  process.stdout.write(`${table}\n`);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  if (values.markdown) writeFileSync(values.markdown, `${table}\n`);
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+function markdown(r: Results): string {
+  const m = r.machine;
+  const lines = [
+    `Machine: ${m.nproc} cores (nproc), ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, Linux ${m.kernel}, load ${m.loadavg} at start, ${m.date.slice(0, 10)}.`,
+    '',
+    '| figure | target | measured (median) | spread (p10–p90, n) | |',
+    '|---|---|---|---|---|',
+  ];
+  if (r.calibration) {
+    const c = r.calibration;
+    lines.push(`| (yardstick: spawn → exit of \`node -e 0\`) | | ${ms(c.nodeStart.median)} | ${ms(c.nodeStart.p10)}–${ms(c.nodeStart.p90)}, n=${c.nodeStart.n} | |`);
+    lines.push(`| (yardstick: spawn → exit of node importing @kubernetes/client-node) | | ${ms(c.clientNodeImport.median)}, ${c.clientNodeImportMB.toFixed(0)} MB | ${ms(c.clientNodeImport.p10)}–${ms(c.clientNodeImport.p90)} | |`);
+  }
+  for (const c of r.cold) {
+    lines.push(`| cold start, spawn → first CloudEvent 2xx: ${c.variant} | <= 150 ms | ${ms(c.firstEvent.median)} | ${ms(c.firstEvent.p10)}–${ms(c.firstEvent.p90)}, n=${c.firstEvent.n} | ${verdict(c.firstEvent.median <= 150)} |`);
+    lines.push(`| (of which spawn → /healthz answers) | | ${ms(c.listening.median)} | ${ms(c.listening.p10)}–${ms(c.listening.p90)} | |`);
+  }
+  for (const x of r.memory) {
+    lines.push(`| RSS after 1,000 events: ${x.variant} | <= 80 MB | ${x.after1000MB.toFixed(0)} MB | idle ${x.idleMB.toFixed(0)} MB; process tree ${x.treeAfter1000MB.toFixed(0)} MB; ${x.eventsPerSecond.toFixed(0)} real events/s | ${verdict(x.after1000MB <= 80)} |`);
+  }
+  const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
+  for (const d of r.duplicates) {
+    lines.push(
+      `| duplicate event: ${d.variant} | 1 Redis round trip, >= 5,000/s | ${d.roundTripsPerEvent.toFixed(2)} round trips/event, ${d.eventsPerSecond.toFixed(0)} events/s | ` +
+        `MONITOR, ${d.monitored.events} duplicates: sent ${list(d.monitored.client)} (inside the script: ${list(d.monitored.script)}); ${d.events} events × 3 rounds over ${d.concurrency} connections | ` +
+        `${verdict(d.roundTripsPerEvent <= 1.0001 && d.eventsPerSecond >= 5000)} |`,
+    );
+  }
+  if (r.latency) {
+    const l = r.latency;
+    lines.push(`| REST POST (RUNNING) → pods exist, single-process | <= 300 ms | ${ms(l.postToPods.median)} | ${ms(l.postToPods.p10)}–${ms(l.postToPods.p90)}, n=${l.postToPods.n} | ${verdict(l.postToPods.median <= 300)} |`);
+    lines.push(`| pods Ready → Deployment RUNNING | <= 200 ms | ${ms(l.readyToRunning.median)} | ${ms(l.readyToRunning.p10)}–${ms(l.readyToRunning.p90)}, n=${l.readyToRunning.n} | ${verdict(l.readyToRunning.median <= 200)} |`);
+    lines.push(`| (REST POST → Deployment RUNNING) | | ${ms(l.postToRunning.median)} | ${ms(l.postToRunning.p10)}–${ms(l.postToRunning.p90)} | |`);
+  }
+  if (r.resync.length > 0) {
+    const small = r.resync[0]!;
+    const big = r.resync[r.resync.length - 1]!;
+    for (const run of big.runs) {
+      const ref = small.runs.find((x) => x.fn === run.fn && x.kind === run.kind)!;
+      const ratio = run.perEventMs / ref.perEventMs;
+      lines.push(
+        `| full resync, ${run.fn} (${run.kind}), ${run.objects} deployments | <= 30 s; per event <= 1.5× of ${ref.objects} | ${run.seconds.toFixed(1)} s, ${run.perEventMs.toFixed(2)} ms/event | ${ref.objects}: ${ref.seconds.toFixed(2)} s, ${ref.perEventMs.toFixed(2)} ms/event; ratio ${ratio.toFixed(2)} | ${verdict(run.seconds <= 30 && ratio <= 1.5)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});
