@@ -7,35 +7,12 @@ import { createContext } from '../shared/runtime/host.js';
 import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';
 import type { DeploymentResource, TargetResource } from '../shared/vvp/crs.js';
 import { Platform } from '../shared/vvp/service.js';
+import { seedDeploymentBody } from '../test/support/seed.js';
 
 export const VNS = 'bench';
 
-/** A Deployment as the REST API takes it (seed 001's TopSpeedWindowing, renamed). */
-export function deploymentBody(name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
-  return {
-    metadata: { name, namespace: VNS },
-    spec: {
-      state,
-      upgradeStrategy: { kind: 'STATELESS' },
-      restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
-      deploymentTargetId: targetId,
-      template: {
-        spec: {
-          artifact: {
-            kind: 'JAR',
-            jarUri: 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
-            flinkVersion: '1.9',
-            flinkImageRegistry: 'registry.platform.data-artisans.net/v2.0',
-            flinkImageRepository: 'flink',
-            flinkImageTag: '1.9.1-stream1-scala_2.12',
-          },
-          parallelism: 1,
-          resources: { jobmanager: { cpu: 0.5, memory: '1G' }, taskmanager: { cpu: 0.5, memory: '1G' } },
-        },
-      },
-    },
-  };
-}
+/** A Deployment as the REST API takes it (seed 001's TopSpeedWindowing, renamed), in the bench's vNamespace. */
+export const deploymentBody = (name: string, targetId: string, state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED') => seedDeploymentBody(VNS, name, targetId, state);
 
 export interface Fixture {
   ctx: FunctionContext;

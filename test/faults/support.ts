@@ -6,32 +6,7 @@ import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 
-/** A Deployment as the REST API takes it: seed 001's TopSpeedWindowing under another name. */
-export function deploymentBody(vns: string, name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
-  return {
-    metadata: { name, namespace: vns },
-    spec: {
-      state,
-      upgradeStrategy: { kind: 'STATELESS' },
-      restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
-      deploymentTargetId: targetId,
-      template: {
-        spec: {
-          artifact: {
-            kind: 'JAR',
-            jarUri: 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
-            flinkVersion: '1.9',
-            flinkImageRegistry: 'registry.platform.data-artisans.net/v2.0',
-            flinkImageRepository: 'flink',
-            flinkImageTag: '1.9.1-stream1-scala_2.12',
-          },
-          parallelism: 1,
-          resources: { jobmanager: { cpu: 0.5, memory: '1G' }, taskmanager: { cpu: 0.5, memory: '1G' } },
-        },
-      },
-    },
-  };
-}
+export { seedDeploymentBody as deploymentBody } from '../support/seed.js';
 
 /** A REST call that must succeed; retried while Sluice answers 503 (a dependency is away), as a client would. */
 export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, init: RequestInit = {}, expect = [200, 201], timeoutMs = 60_000): Promise<T> {
