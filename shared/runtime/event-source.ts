@@ -1,10 +1,11 @@
-import { type KubernetesObject, Watch } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
 import type { Kube } from '../kube.js';
 import type { ResourceType } from '../resources.js';
 import { type SluiceFunction, type Subscription, namespacesOf } from './define.js';
 import { type KubeObject, type SluiceEvent, type Verb, apiServerEvent, fromCloudEvent, kubeObjectSchema } from './events.js';
+import { listPage } from './list.js';
 
 /** Receives every event the source emits, with the names of the functions it is for. */
 export type Sink = (event: SluiceEvent, functionName: string) => void;
@@ -97,11 +98,8 @@ export class InProcessEventSource {
     let continueToken: string | undefined;
     let version = '';
     do {
-      const page = await this.kube.objects.list<KubernetesObject>(
-        target.resource.apiVersion, target.resource.kind, target.namespace,
-        undefined, undefined, undefined, undefined, target.labelSelector, 500, continueToken,
-      );
-      version = page.metadata?.resourceVersion ?? version;
+      const page = await listPage(this.kube, target.resource, target.namespace, { labelSelector: target.labelSelector, limit: 500, continueToken });
+      version = page.resourceVersion ?? version;
       for (const item of page.items) {
         const parsed = kubeObjectSchema.safeParse({ apiVersion: target.resource.apiVersion, kind: target.resource.kind, ...item });
         if (!parsed.success) continue;
@@ -114,7 +112,7 @@ export class InProcessEventSource {
         if (before === undefined && this.#listedOnce.has(target)) this.#emit(target, 'add', object);
         else if (before && before.metadata.resourceVersion !== object.metadata.resourceVersion) this.#emit(target, 'update', object);
       }
-      continueToken = page.metadata?._continue || undefined;
+      continueToken = page.continueToken;
     } while (continueToken);
     for (const [uid, object] of known) {
       if (!seen.has(uid)) {
