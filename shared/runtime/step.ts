@@ -1,5 +1,6 @@
 import { type FunctionContext, type ObjectEvent, type Outcome, type SluiceFunction, matchingSubscription, refKey } from './define.js';
 import { Unavailable } from './errors.js';
+import type { Lease } from './store.js';
 
 const LOCK_TTL_MS = 30_000;
 const LOCK_WAIT_MS = 5_000;
@@ -17,24 +18,25 @@ function dedupeKey(fn: SluiceFunction, event: ObjectEvent): string | undefined {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withLock<T>(ctx: FunctionContext, key: string, body: () => Promise<T>): Promise<T> {
+/**
+ * Takes the object's lock, or finds the event already handled. With an idempotency key
+ * both are one Redis round trip (a duplicate costs exactly that one); a lock held by
+ * another instance is waited for, and found handled once that instance is done.
+ */
+async function take(ctx: FunctionContext, lockKey: string, doneKey: string | undefined): Promise<Lease | 'duplicate'> {
   const deadline = Date.now() + LOCK_WAIT_MS;
-  let lease = await ctx.store.acquire(key, LOCK_TTL_MS);
-  while (!lease) {
-    if (Date.now() > deadline) throw new Unavailable(`another instance holds the lock on ${key}; retry later`);
+  for (;;) {
+    const taken = doneKey ? await ctx.store.begin(lockKey, doneKey, LOCK_TTL_MS) : await ctx.store.acquire(lockKey, LOCK_TTL_MS);
+    if (taken) return taken;
+    if (Date.now() > deadline) throw new Unavailable(`another instance holds the lock on ${lockKey}; retry later`);
     await sleep(20 + Math.random() * 40);
-    lease = await ctx.store.acquire(key, LOCK_TTL_MS);
-  }
-  try {
-    return await body();
-  } finally {
-    await ctx.store.release(lease).catch(() => {
-      /* expires by itself */
-    });
   }
 }
 
-/** Runs one step of `fn` for an object event: filter, deduplicate, lock, handle. */
+/**
+ * Runs one step of `fn` for an object event: filter, deduplicate, lock, handle. Redis round
+ * trips: one for a duplicate; two for a step (take the lock and check, record and release).
+ */
 export async function runStep(
   fn: SluiceFunction,
   event: ObjectEvent,
@@ -45,14 +47,22 @@ export async function runStep(
     return { result: 'skipped', reason: `not ours: ${event.ref.kind} ${event.verb}` };
   }
   const key = opts.force ? undefined : dedupeKey(fn, event);
-  const duplicate: Outcome = { result: 'skipped', reason: 'duplicate: already handled' };
-  // Fast path: a redelivery of a handled event costs one Redis round trip.
-  if (key && (await ctx.store.seen(key))) return duplicate;
-  return withLock(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, async () => {
-    // Checked again under the lock: a concurrent delivery may have handled it meanwhile.
-    if (key && (await ctx.store.seen(key))) return duplicate;
-    const outcome = await fn.handle(event, ctx);
-    if (key) await ctx.store.remember(key, DEDUPE_TTL_MS);
-    return outcome;
+  const lease = await take(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, key);
+  if (lease === 'duplicate') return { result: 'skipped', reason: 'duplicate: already handled' };
+  let outcome: Outcome;
+  try {
+    outcome = await fn.handle(event, ctx);
+  } catch (err) {
+    await ctx.store.release(lease).catch(() => {
+      /* expires by itself */
+    });
+    throw err;
+  }
+  // The record and the release in one round trip; if it fails the step is retried, and
+  // the retry waits for the lock to expire (it finds the work done, level-triggered).
+  if (key) await ctx.store.finish(lease, key, DEDUPE_TTL_MS);
+  else await ctx.store.release(lease).catch(() => {
+    /* expires by itself */
   });
+  return outcome;
 }

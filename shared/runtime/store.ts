@@ -20,8 +20,14 @@ export interface CoordinationStore {
   release(lease: Lease): Promise<boolean>;
   /** Extends only if still held by this lease; returns whether it was. */
   extend(lease: Lease, ttlMs: number): Promise<boolean>;
-  /** Whether an idempotency record exists (one round trip). */
-  seen(key: string): Promise<boolean>;
+  /**
+   * One round trip: 'duplicate' if the idempotency record `doneKey` exists; else takes the
+   * lock (a Lease), or null when another holder has it. The check and the take are atomic,
+   * so a holder that finished meanwhile is seen as a duplicate, never as a free lock.
+   */
+  begin(lockKey: string, doneKey: string, ttlMs: number): Promise<Lease | 'duplicate' | null>;
+  /** One round trip: writes the idempotency record `doneKey`, then releases the lease if still held. */
+  finish(lease: Lease, doneKey: string, recordTtlMs: number): Promise<void>;
   /** Writes an idempotency record. */
   remember(key: string, ttlMs: number, value?: string): Promise<void>;
   /** Writes the record only if absent; true for the first caller. */
@@ -37,10 +43,19 @@ export interface CoordinationStore {
 // Compare-and-delete / compare-and-extend: the token check and the write are one atomic step.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// KEYS: lock, done record. 0: already done; 1: lock taken; -1: held by another.
+const BEGIN = `if redis.call('exists', KEYS[2]) == 1 then return 0 end
+if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return -1`;
+// KEYS: lock, done record. Records, then compare-and-deletes the lock.
+const FINISH = `redis.call('set', KEYS[2], '1', 'PX', ARGV[2])
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 type ScriptedRedis = Redis & {
   sluiceRelease(key: string, token: string): Promise<number>;
   sluiceExtend(key: string, token: string, ttl: number): Promise<number>;
+  sluiceBegin(lock: string, done: string, token: string, ttl: number): Promise<number>;
+  sluiceFinish(lock: string, done: string, token: string, ttl: number): Promise<number>;
 };
 
 export class RedisStore implements CoordinationStore {
@@ -67,6 +82,8 @@ export class RedisStore implements CoordinationStore {
     });
     redis.defineCommand('sluiceRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('sluiceExtend', { numberOfKeys: 1, lua: EXTEND });
+    redis.defineCommand('sluiceBegin', { numberOfKeys: 2, lua: BEGIN });
+    redis.defineCommand('sluiceFinish', { numberOfKeys: 2, lua: FINISH });
     this.#redis = redis as ScriptedRedis;
   }
 
@@ -89,8 +106,13 @@ export class RedisStore implements CoordinationStore {
   async extend(lease: Lease, ttlMs: number): Promise<boolean> {
     return (await this.#run('extend', () => this.#redis.sluiceExtend(lease.key, lease.token, ttlMs))) === 1;
   }
-  async seen(key: string): Promise<boolean> {
-    return (await this.#run('seen', () => this.#redis.exists(`${this.#prefix}done:${key}`))) === 1;
+  async begin(lockKey: string, doneKey: string, ttlMs: number): Promise<Lease | 'duplicate' | null> {
+    const lease = { key: `${this.#prefix}lock:${lockKey}`, token: randomUUID() };
+    const r = await this.#run('begin', () => this.#redis.sluiceBegin(lease.key, `${this.#prefix}done:${doneKey}`, lease.token, ttlMs));
+    return r === 0 ? 'duplicate' : r === 1 ? lease : null;
+  }
+  async finish(lease: Lease, doneKey: string, recordTtlMs: number): Promise<void> {
+    await this.#run('finish', () => this.#redis.sluiceFinish(lease.key, `${this.#prefix}done:${doneKey}`, lease.token, recordTtlMs));
   }
   async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
     await this.#run('remember', () => this.#redis.set(`${this.#prefix}done:${key}`, value, 'PX', ttlMs));
@@ -156,8 +178,13 @@ export class MemoryStore implements CoordinationStore {
     this.#set(lease.key, lease.token, ttlMs);
     return true;
   }
-  async seen(key: string): Promise<boolean> {
-    return this.#get(`done:${key}`) !== null;
+  async begin(lockKey: string, doneKey: string, ttlMs: number): Promise<Lease | 'duplicate' | null> {
+    if (this.#get(`done:${doneKey}`) !== null) return 'duplicate';
+    return this.acquire(lockKey, ttlMs);
+  }
+  async finish(lease: Lease, doneKey: string, recordTtlMs: number): Promise<void> {
+    this.#set(`done:${doneKey}`, '1', recordTtlMs);
+    await this.release(lease);
   }
   async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
     this.#set(`done:${key}`, value, ttlMs);

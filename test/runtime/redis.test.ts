@@ -43,7 +43,22 @@ describe('leader locks in real Redis', () => {
     const claims = await Promise.all([a.claim(key, 5000, 'a'), b.claim(key, 5000, 'b')]);
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect(['a', 'b']).toContain(await b.recall(key));
-    expect(await a.seen(key)).toBe(true);
+  });
+
+  it('begins a step atomically: one racer takes the lock, a finished step is found done', async () => {
+    const lock = `step-${Date.now()}`;
+    const done = `${lock}@1`;
+    const racers = await Promise.all([a.begin(lock, done, 5000), b.begin(lock, done, 5000), a.begin(lock, done, 5000)]);
+    const leases = racers.filter((r) => r !== null && r !== 'duplicate');
+    expect(leases).toHaveLength(1);
+    expect(racers.filter((r) => r === null)).toHaveLength(2);
+    await a.finish(leases[0]!, done, 5000);
+    expect(await b.begin(lock, done, 5000)).toBe('duplicate');
+    // finish released the lock: the next version of the object is not kept waiting.
+    const next = await b.begin(lock, `${lock}@2`, 5000);
+    expect(next).not.toBeNull();
+    expect(next).not.toBe('duplicate');
+    expect(await b.release(next as Exclude<typeof next, 'duplicate' | null>)).toBe(true);
   });
 });
 

@@ -22,12 +22,26 @@ describe('in-process coordination store', () => {
   it('keeps idempotency records until their expiry; claim is first-wins', async () => {
     let now = 0;
     const store = new MemoryStore(() => now);
-    expect(await store.seen('k')).toBe(false);
+    expect(await store.recall('k')).toBeNull();
     expect(await store.claim('k', 50, 'first')).toBe(true);
     expect(await store.claim('k', 50, 'second')).toBe(false);
     expect(await store.recall('k')).toBe('first');
-    expect(await store.seen('k')).toBe(true);
     now = 51;
-    expect(await store.seen('k')).toBe(false);
+    expect(await store.recall('k')).toBeNull();
+  });
+
+  it('begins a step with the lock, or finds it already done, and finishes it by recording and releasing', async () => {
+    let now = 0;
+    const store = new MemoryStore(() => now);
+    const lease = await store.begin('obj', 'obj@1', 100);
+    expect(lease).toMatchObject({ key: 'lock:obj' });
+    expect(await store.begin('obj', 'obj@1', 100)).toBeNull();
+    await store.finish(lease as Exclude<typeof lease, 'duplicate' | null>, 'obj@1', 1000);
+    expect(await store.begin('obj', 'obj@1', 100)).toBe('duplicate');
+    const next = await store.begin('obj', 'obj@2', 100);
+    expect(next).not.toBeNull();
+    expect(next).not.toBe('duplicate');
+    now = 1001;
+    expect(await store.begin('other', 'obj@1', 100)).not.toBe('duplicate');
   });
 });
