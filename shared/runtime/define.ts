@@ -89,9 +89,20 @@ export function when(resource: ResourceType) {
 
 export const refKey = (ref: ObjectRef) => `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 
-/** Parses an equality-based label selector (`a=b,c!=d,e,!f`) into a predicate. */
+const matchers = new Map<string, (labels: Record<string, string> | undefined) => boolean>();
+
+/** Parses an equality-based label selector (`a=b,c!=d,e,!f`) into a predicate (parsed once per selector). */
 export function labelMatcher(selector: string | undefined): (labels: Record<string, string> | undefined) => boolean {
   if (!selector) return () => true;
+  let matcher = matchers.get(selector);
+  if (!matcher) {
+    matcher = parseSelector(selector);
+    if (matchers.size < 1000) matchers.set(selector, matcher);
+  }
+  return matcher;
+}
+
+function parseSelector(selector: string): (labels: Record<string, string> | undefined) => boolean {
   const terms = selector.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
     const ne = term.match(/^([^!=]+)!=(.*)$/);
     if (ne) return (l: Record<string, string>) => l[ne[1]!.trim()] !== ne[2]!.trim();
