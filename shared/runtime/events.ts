@@ -104,25 +104,36 @@ export function fromCloudEvent(ce: CloudEventV1<unknown>): SluiceEvent | Foreign
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
-/** Decodes a CloudEvent delivered over HTTP in binary or structured mode. */
+/**
+ * Decodes a CloudEvent delivered over HTTP in binary or structured mode. The SDK decodes
+ * leniently (it invents a missing id, takes any specversion and any time), so those are
+ * checked here against what was sent; a structured body is parsed once and handed to the
+ * SDK as an object.
+ */
 export function decodeHttpEvent(headers: Record<string, string>, body: string): SluiceEvent | ForeignEvent {
   let event: CloudEventV1<unknown>;
   try {
-    const decoded = HTTP.toEvent({ headers, body });
-    if (Array.isArray(decoded)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
-    // The SDK decodes leniently (it even invents a missing id): validate strictly here.
     const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
-    const id = structured ? (JSON.parse(body) as { id?: unknown }).id : headers['ce-id'];
-    if (typeof id !== 'string' || id === '') throw new ValidationError('missing required attribute: id');
-    // The SDK also takes any specversion and any time it is given.
+    let sent: { id?: unknown; time?: unknown } = { id: headers['ce-id'], time: headers['ce-time'] };
+    let message: { headers: Record<string, string>; body: unknown } = { headers, body };
+    if (structured) {
+      const parsed: unknown = JSON.parse(body);
+      if (parsed === null || typeof parsed !== 'object') throw new ValidationError('a structured-mode body must be a JSON object');
+      if (Array.isArray(parsed)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
+      sent = parsed;
+      message = { headers, body: parsed };
+    }
+    const decoded = HTTP.toEvent(message) as CloudEvent<unknown> | CloudEvent<unknown>[];
+    if (Array.isArray(decoded)) throw new BadInput('batched CloudEvents are not accepted: send one event per request');
+    if (typeof sent.id !== 'string' || sent.id === '') throw new ValidationError('missing required attribute: id');
     if (decoded.specversion !== '1.0' && decoded.specversion !== '0.3') {
       throw new ValidationError(`unsupported specversion ${JSON.stringify(decoded.specversion)}: CloudEvents 1.0 (or 0.3) only`);
     }
-    const rawTime = structured ? (JSON.parse(body) as { time?: unknown }).time : headers['ce-time'];
-    if (rawTime !== undefined && (typeof rawTime !== 'string' || !RFC3339.test(rawTime) || Number.isNaN(Date.parse(rawTime)))) {
-      throw new ValidationError(`invalid time ${JSON.stringify(rawTime)}: an RFC 3339 timestamp is required`);
+    if (sent.time !== undefined && (typeof sent.time !== 'string' || !RFC3339.test(sent.time) || Number.isNaN(Date.parse(sent.time)))) {
+      throw new ValidationError(`invalid time ${JSON.stringify(sent.time)}: an RFC 3339 timestamp is required`);
     }
-    event = new CloudEvent<unknown>({ ...decoded }, true);
+    decoded.validate();
+    event = decoded;
   } catch (err) {
     if (err instanceof BadInput) throw err;
     const details = (err as { errors?: unknown[] }).errors;

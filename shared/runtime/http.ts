@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { FunctionContext, SluiceFunction } from './define.js';
@@ -11,10 +11,22 @@ import { resync } from './resync.js';
 /** The largest CloudEvent accepted: a Kubernetes object is at most ~1.5 MiB in etcd. */
 export const MAX_EVENT_BYTES = 3 * 1024 * 1024;
 
-const tooLarge = bodyLimit({
-  maxSize: MAX_EVENT_BYTES,
-  onError: (c) => c.json({ outcome: 'bad_input', reason: `request body exceeds ${MAX_EVENT_BYTES} bytes` }, 413),
-});
+const tooLargeReply = (c: Context) => c.json({ outcome: 'bad_input', reason: `request body exceeds ${MAX_EVENT_BYTES} bytes` }, 413);
+const limitStreamed = bodyLimit({ maxSize: MAX_EVENT_BYTES, onError: tooLargeReply });
+
+/**
+ * Refuses a body over MAX_EVENT_BYTES. A declared Content-Length is checked here, as hono's
+ * bodyLimit would, but without touching `c.req.raw.body` first: that makes
+ * @hono/node-server build a whole WHATWG Request (its body stream, AbortSignal) and gives up
+ * its direct read of the body, which was the largest cost of answering a duplicate event.
+ * Chunked bodies go through bodyLimit, which counts them as they arrive.
+ */
+const tooLarge: MiddlewareHandler = async (c, next) => {
+  const declared = c.req.header('content-length');
+  if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return limitStreamed(c, next);
+  if (!/^\d+$/.test(declared) || Number(declared) > MAX_EVENT_BYTES) return tooLargeReply(c);
+  await next();
+};
 
 /**
  * One function's HTTP surface: `POST /` takes a CloudEvent (binary or structured mode),
@@ -23,11 +35,9 @@ const tooLarge = bodyLimit({
 export function functionApp(fn: SluiceFunction, ctx: FunctionContext): Hono {
   const app = new Hono();
   app.post('/', tooLarge, async (c) => {
-    const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => (headers[key] = value));
     let event;
     try {
-      event = decodeHttpEvent(headers, await c.req.text());
+      event = decodeHttpEvent(c.req.header(), await c.req.text());
     } catch (err) {
       if (!(err instanceof BadInput)) throw err;
       ctx.log.info({ function: fn.name, reason: err.message }, 'malformed event');
