@@ -5,13 +5,14 @@
 #   docker build -t ghcr.io/sluice-dev/sluice:0.1.0 .
 #
 #   Knative (knative/): runs the function directly, chosen by SLUICE_FUNCTION:
-#     command: ["node", "/app/dist/function.mjs"]      (listens on $PORT, set by Knative)
+#     command: ["node", "/app/dist/function.cjs"]      (listens on $PORT, set by Knative)
 #   OpenFaaS (openfaas/stack.yml): the default command, of-watchdog in HTTP mode, listens on
 #     8080 and forwards to the same function started as its fprocess on $PORT (3000).
 #   docker run -e SLUICE_FUNCTION=api -p 8080:8080 <image>   works the OpenFaaS way.
 #
 # An unknown SLUICE_FUNCTION exits 2 listing the names. The bundle is built by
 # scripts/build.ts (esbuild): every dependency is inside dist/, so no node_modules ship.
+# dist/function.cjs starts the bundle from V8's code cache, written below (half the cold start).
 
 ARG NODE_VERSION=20
 ARG WATCHDOG_VERSION=0.11.5
@@ -27,7 +28,7 @@ COPY bin ./bin
 COPY functions ./functions
 COPY shared ./shared
 COPY scripts/build.ts ./scripts/build.ts
-RUN npx tsx scripts/build.ts --outdir /src/dist
+RUN npx tsx scripts/build.ts --outdir /src/dist --no-code-cache
 
 FROM node:${NODE_VERSION}-alpine
 # The image's own npm and yarn are not needed at run time (and are most of its CVE surface).
@@ -38,12 +39,15 @@ WORKDIR /app
 COPY --from=build /src/dist ./dist
 ENV NODE_ENV=production \
     PORT=3000 \
-    fprocess="node /app/dist/function.mjs" \
+    fprocess="node /app/dist/function.cjs" \
     mode=http \
     upstream_url=http://127.0.0.1:3000 \
     exec_timeout=300s \
     read_timeout=300s \
     write_timeout=300s
+# V8's code cache of the bundle (bin/start.ts), made by this image's node with its
+# NODE_OPTIONS: V8 refuses a cache made by another version or with other flags.
+RUN node /app/dist/function.cjs --write-code-cache
 # The unprivileged `node` user of the base image, by number so that runAsNonRoot can check it.
 USER 1000:1000
 EXPOSE 8080

@@ -22,15 +22,15 @@ export function tsxVariant(): Variant {
 }
 
 /**
- * The bundle the container runs (`node dist/function.mjs`), built afresh by scripts/build.ts
+ * The bundle the container runs (`node dist/function.cjs`), built afresh by scripts/build.ts
  * (what `npm run build` runs) into a temporary directory, so that the figures are those of
- * the code as it is now; `useDist` measures an existing dist/function.mjs instead.
+ * the code as it is now; `useDist` measures an existing dist/function.cjs instead.
  */
 export async function bundleVariant(log: (line: string) => void, useDist = false): Promise<{ variant: Variant; cleanup(): void } | undefined> {
-  const dist = join(ROOT, 'dist/function.mjs');
+  const dist = join(ROOT, 'dist/function.cjs');
   if (useDist) {
-    if (!existsSync(dist)) throw new Error('--dist: dist/function.mjs does not exist (npm run build)');
-    return { variant: { name: 'node dist/function.mjs', command: process.execPath, args: [dist], note: 'the existing dist/ of npm run build' }, cleanup: () => {} };
+    if (!existsSync(dist)) throw new Error('--dist: dist/function.cjs does not exist (npm run build)');
+    return { variant: { name: 'node dist/function.cjs', command: process.execPath, args: [dist], note: 'the existing dist/ of npm run build' }, cleanup: () => {} };
   }
   if (!existsSync(join(ROOT, 'scripts/build.ts'))) return undefined;
   const outdir = mkdtempSync(join(tmpdir(), 'sluice-bench-dist-'));
@@ -39,7 +39,7 @@ export async function bundleVariant(log: (line: string) => void, useDist = false
     await build({ outdir });
     log(`built the bundle (scripts/build.ts, as npm run build) into ${outdir}`);
     return {
-      variant: { name: 'node function.mjs (bundle)', command: process.execPath, args: [join(outdir, 'function.mjs')], note: 'the esbuild bundle of npm run build (scripts/build.ts), built afresh by the bench' },
+      variant: { name: 'node function.cjs (bundle)', command: process.execPath, args: [join(outdir, 'function.cjs')], note: 'the esbuild bundle of npm run build (scripts/build.ts), built afresh by the bench' },
       cleanup: () => rmSync(outdir, { recursive: true, force: true }),
     };
   } catch (err) {

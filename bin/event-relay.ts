@@ -8,7 +8,7 @@
  * (a fresh watch sends nothing for objects that already exist) and every
  * SLUICE_RESYNC_SECONDS (default 300), so that each resyncs itself.
  *
- *   GATEWAY_URL=http://gateway.openfaas.svc:8080 node dist/event-relay.mjs
+ *   GATEWAY_URL=http://gateway.openfaas.svc:8080 node dist/event-relay.cjs
  *
  * Serves `/healthz` (alive) and `/readyz` (watching) on PORT (default 8080).
  */

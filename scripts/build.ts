@@ -1,15 +1,19 @@
 /**
  * Bundles the container's entry points with esbuild (npm run build):
  *
- *   dist/function.mjs      one function, chosen by SLUICE_FUNCTION (bin/function.ts)
- *   dist/event-relay.mjs   the OpenFaaS event relay (bin/event-relay.ts)
- *   dist/chunks/*.mjs      shared code and each function's own code, split so that a
- *                          function's container loads only that function (functions/index.ts
- *                          imports them dynamically)
+ *   dist/function.cjs       the function container's entry (bin/start.ts): runs the bundle
+ *                           below from V8's code cache
+ *   dist/lib/function.cjs   one function, chosen by SLUICE_FUNCTION (bin/function.ts); each
+ *                           function's own code is evaluated only when that function starts
+ *                           (functions/index.ts imports them dynamically)
+ *   dist/lib/function.cjs.<key>.v8cache   the code cache, for this Node and these V8 flags
+ *   dist/event-relay.cjs    the OpenFaaS event relay (bin/event-relay.ts)
  *
- * ESM, platform node, minified, every dependency bundled (the image needs no node_modules).
- *   npx tsx scripts/build.ts [--outdir dist] [--no-minify] [--metafile]
+ * CommonJS (only a CommonJS script can be given V8 cached data on Node 20), platform node,
+ * minified, every dependency bundled (the image needs no node_modules).
+ *   npx tsx scripts/build.ts [--outdir dist] [--no-minify] [--metafile] [--no-code-cache]
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,25 +22,17 @@ import { type Metafile, build as esbuild } from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const ENTRY_POINTS = { function: 'bin/function.ts', 'event-relay': 'bin/event-relay.ts' };
+export const ENTRY_POINTS = { function: 'bin/start.ts', 'lib/function': 'bin/function.ts', 'event-relay': 'bin/event-relay.ts' };
 
-/**
- * Bundled CommonJS dependencies call require() for Node built-ins and read __dirname: give
- * every output file (chunks included) what an ES module lacks.
- */
-const BANNER = [
-  "import { createRequire as __sluiceCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __sluiceFileURLToPath } from 'node:url';",
-  "import { dirname as __sluiceDirname } from 'node:path';",
-  'const require = __sluiceCreateRequire(import.meta.url);',
-  'const __filename = __sluiceFileURLToPath(import.meta.url);',
-  'const __dirname = __sluiceDirname(__filename);',
-].join('\n');
+/** What `import.meta.url` means in a CommonJS output: the file's own URL. */
+const BANNER = "var __sluiceImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
 export interface BuildOptions {
   outdir?: string;
   minify?: boolean;
   sourcemap?: boolean;
+  /** Write V8's code cache for the Node and NODE_OPTIONS of this process (default true). */
+  codeCache?: boolean;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; metafile: Metafile }> {
@@ -48,15 +44,14 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     entryPoints: ENTRY_POINTS,
     outdir,
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     minify: opts.minify ?? true,
     sourcemap: opts.sourcemap ?? false,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
     banner: { js: BANNER },
+    define: { 'import.meta.url': '__sluiceImportMetaUrl' },
     // pino loads pino-pretty only for a pretty-printing transport, which Sluice never configures.
     external: ['pino-pretty'],
     legalComments: 'none',
@@ -64,9 +59,16 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     logLevel: 'warning',
   });
   copyAssets(result.metafile);
-  // Node treats .mjs as ESM whatever the nearest package.json says; this keeps tools that look at dist/ agreeing.
-  writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
+  // Node treats .cjs as CommonJS whatever the nearest package.json says; this keeps tools that look at dist/ agreeing.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+  if (opts.codeCache ?? true) writeCodeCache(outdir);
   return { outdir, metafile: result.metafile };
+}
+
+/** Loads every function's code once and saves V8's code cache beside the bundle (bin/start.ts). */
+export function writeCodeCache(outdir: string, nodeArgs: string[] = []): void {
+  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`writing the code cache failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }
 
 /**
@@ -85,37 +87,23 @@ function copyAssets(metafile: Metafile) {
   }
 }
 
-/**
- * The source files that an output loads before any dynamic import: what every container
- * pays for at start, whatever its function.
- */
-export function staticClosure(metafile: Metafile, output: string): Set<string> {
-  const inputs = new Set<string>();
-  const seen = new Set<string>();
-  const visit = (out: string) => {
-    if (seen.has(out)) return;
-    seen.add(out);
-    const o = metafile.outputs[out];
-    if (!o) return;
-    for (const input of Object.keys(o.inputs)) inputs.add(input);
-    for (const imp of o.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
-  };
-  visit(output);
-  return inputs;
-}
-
 async function main() {
   const { values } = parseArgs({
-    options: { outdir: { type: 'string' }, 'no-minify': { type: 'boolean', default: false }, metafile: { type: 'boolean', default: false } },
+    options: {
+      outdir: { type: 'string' },
+      'no-minify': { type: 'boolean', default: false },
+      metafile: { type: 'boolean', default: false },
+      'no-code-cache': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const started = performance.now();
-  const { outdir, metafile } = await build({ outdir: values.outdir, minify: !values['no-minify'] });
+  const { outdir, metafile } = await build({ outdir: values.outdir, minify: !values['no-minify'], codeCache: !values['no-code-cache'] });
   if (values.metafile) writeFileSync(join(outdir, 'meta.json'), JSON.stringify(metafile));
   const bytes = Object.values(metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   console.log(
-    `built ${Object.keys(ENTRY_POINTS).map((e) => `${e}.mjs`).join(', ')} and ${Object.keys(metafile.outputs).length - 2} chunks ` +
-      `(${(bytes / 1024).toFixed(0)} KiB) into ${outdir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+    `built ${Object.keys(ENTRY_POINTS).map((e) => `${e}.cjs`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB)` +
+      `${values['no-code-cache'] ? '' : ' and the code cache'} into ${outdir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
   );
 }
 

@@ -77,8 +77,8 @@ export const EVENT_RELAY = 'sluice-event-relay';
 /** The CloudEvent extension each ApiServerSource stamps on its events (ceOverrides), so a Trigger takes only its stream. */
 export const STREAM_EXTENSION = 'sluicestream';
 /** Where the bundle lives in the image (see Dockerfile). */
-export const FUNCTION_ENTRY = '/app/dist/function.mjs';
-export const RELAY_ENTRY = '/app/dist/event-relay.mjs';
+export const FUNCTION_ENTRY = '/app/dist/function.cjs';
+export const RELAY_ENTRY = '/app/dist/event-relay.cjs';
 /** The port the function listens on behind OpenFaaS's of-watchdog. */
 export const UPSTREAM_PORT = 3000;
 

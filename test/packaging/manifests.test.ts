@@ -251,7 +251,7 @@ describe('OpenFaaS stack', () => {
     const objs = objectsIn(files.get('openfaas/event-relay.yaml')!);
     const relay = objs.find((o) => o.kind === 'Deployment')!;
     const container = spec(relay).template.spec.containers[0];
-    expect(container.command).toEqual(['node', '/app/dist/event-relay.mjs']);
+    expect(container.command).toEqual(['node', '/app/dist/event-relay.cjs']);
     expect(container.env.find((e: Spec) => e.name === 'GATEWAY_URL').value).toBe(DEFAULTS.openfaasGatewayUrl);
     const rbac = objectsIn(files.get('openfaas/rbac.yaml')!);
     for (const unit of units) expect(find(rbac, 'ServiceAccount', unitName(unit), DEFAULTS.openfaasNamespace), unit.name).toBeDefined();
