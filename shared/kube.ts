@@ -136,7 +136,29 @@ export function apiStatus(err: unknown): { reason?: string; message?: string } |
   return undefined;
 }
 
-export const isNotFound = (err: unknown) => statusCode(err) === 404;
+/**
+ * A 404 that is not about the object: the API server does not serve the path at all and
+ * answers a bare `404 page not found` (plain text, not a Status). Right after kube-apiserver
+ * 1.20 restarts, reads of existing custom objects can get that answer for a moment (its CRD
+ * informer reports synced before the last CRD is in its lister, so the CRD handler passes the
+ * request on to the not-found handler); a step that took it for "the object is gone" skipped
+ * its event, which was then lost. It is to be retried, like a 503: `isNotFound` is false and
+ * `isUnavailable` true for it.
+ */
+export function isNotServed(err: unknown): boolean {
+  if (!(err instanceof ApiException) || err.code !== 404) return false;
+  const body = err.body as unknown;
+  if (typeof body !== 'string' || body.trim() === '') return false;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return parsed === null || typeof parsed !== 'object';
+  } catch {
+    return true;
+  }
+}
+
+/** The object (or its namespace) does not exist: a 404 the API server explains with a Status. */
+export const isNotFound = (err: unknown) => statusCode(err) === 404 && !isNotServed(err);
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 export const isAlreadyExists = (err: unknown) => statusCode(err) === 409 && apiStatus(err)?.reason === 'AlreadyExists';
 
@@ -147,12 +169,12 @@ export function apiMessage(err: unknown): string {
 }
 
 /**
- * True when the API server could not be reached or answered 5xx/429: the step should be
- * retried later (the function replies 5xx so the Broker redelivers).
+ * True when the API server could not be reached, answered 5xx/429, or does not serve the
+ * path (yet): the step should be retried later (the function replies 5xx so the Broker redelivers).
  */
 export function isUnavailable(err: unknown): boolean {
   const code = statusCode(err);
-  if (code !== undefined && err instanceof ApiException) return code >= 500 || code === 429;
+  if (code !== undefined && err instanceof ApiException) return code >= 500 || code === 429 || isNotServed(err);
   const text = `${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|fetch failed|network/i.test(text);
 }
