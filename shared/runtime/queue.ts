@@ -31,6 +31,11 @@ export class DeliveryQueue {
     this.#pump();
   }
 
+  /** What is queued (with its attempt) and running, by key: for diagnostics. */
+  inspect(): { pending: { key: string; attempt: number }[]; active: string[] } {
+    return { pending: [...this.#pending].map(([key, item]) => ({ key, attempt: item.attempt })), active: [...this.#active] };
+  }
+
   /** Resolves when nothing is queued or running (tests and shutdown). */
   idle(): Promise<void> {
     if (this.#running === 0 && this.#pending.size === 0) return Promise.resolve();
