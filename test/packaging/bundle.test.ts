@@ -187,7 +187,11 @@ describe('the bundled event relay (OpenFaaS)', () => {
         body: { metadata: { name, labels: { app: 'flink-job', system: 'ververica-platform', jobId: '1' } }, spec: { containers: [{ name: 'tm', image: 'flink' }] } },
       });
       const delivery = await eventually(
-        async () => gateway.received.find((r) => r.path === '/function/sluice-on-job-pod-status' && r.headers['ce-type'] === 'dev.knative.apiserver.resource.add'),
+        // Ours: Flink pods of other test files running meanwhile are relayed too.
+        async () =>
+          gateway.received.find(
+            (r) => r.path === '/function/sluice-on-job-pod-status' && r.headers['ce-type'] === 'dev.knative.apiserver.resource.add' && r.headers['ce-name'] === name,
+          ),
         20_000,
         'the pod add event at the gateway',
       );
