@@ -4,8 +4,8 @@ import type { Settings } from '../config.js';
 import type { Kube } from '../kube.js';
 import type { ResourceType } from '../resources.js';
 import { type SluiceFunction, type Subscription, namespacesOf } from './define.js';
-import { type KubeObject, type SluiceEvent, type Verb, apiServerEvent, fromCloudEvent, kubeObjectSchema } from './events.js';
-import { listPage } from './list.js';
+import { type KubeObject, type SluiceEvent, type Verb, apiServerEvent, fromCloudEvent } from './events.js';
+import { asKubeObject, listPage } from './list.js';
 
 /** Receives every event the source emits, with the names of the functions it is for. */
 export type Sink = (event: SluiceEvent, functionName: string) => void;
@@ -100,10 +100,7 @@ export class InProcessEventSource {
     do {
       const page = await listPage(this.kube, target.resource, target.namespace, { labelSelector: target.labelSelector, limit: 500, continueToken });
       version = page.resourceVersion ?? version;
-      for (const item of page.items) {
-        const parsed = kubeObjectSchema.safeParse({ apiVersion: target.resource.apiVersion, kind: target.resource.kind, ...item });
-        if (!parsed.success) continue;
-        const object = parsed.data;
+      for (const object of page.items) {
         const uid = object.metadata.uid ?? object.metadata.name;
         seen.add(uid);
         const before = known.get(uid);
@@ -143,9 +140,8 @@ export class InProcessEventSource {
             return;
           }
           const verb = WATCH_VERBS[phase];
-          const parsed = kubeObjectSchema.safeParse({ apiVersion: target.resource.apiVersion, kind: target.resource.kind, ...obj });
-          if (!verb || !parsed.success) return;
-          const object = parsed.data;
+          const object = asKubeObject(target.resource, obj);
+          if (!verb || !object) return;
           version = object.metadata.resourceVersion ?? version;
           const uid = object.metadata.uid ?? object.metadata.name;
           if (verb === 'delete') known.delete(uid);

@@ -1,10 +1,20 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube.js';
 import type { ResourceType } from '../resources.js';
+import { type KubeObject, kubeObjectSchema } from './events.js';
 
-/** One page of a list: its objects (without apiVersion/kind), where to go on, and its version. */
+/**
+ * An object of `resource` as a list or a watch gives it, in an event's shape: list items come
+ * without apiVersion/kind, so they are put back. Undefined for what is not a valid object.
+ */
+export function asKubeObject(resource: ResourceType, item: unknown): KubeObject | undefined {
+  const parsed = kubeObjectSchema.safeParse({ apiVersion: resource.apiVersion, kind: resource.kind, ...(item as object) });
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** One page of a list: its valid objects, where to go on, and its version. */
 export interface ListPage {
-  items: KubernetesObject[];
+  items: KubeObject[];
   continueToken: string | undefined;
   resourceVersion: string | undefined;
 }
@@ -30,7 +40,7 @@ export async function listPage(
       undefined, undefined, undefined, undefined, opts.labelSelector, opts.limit, opts.continueToken,
     );
     const meta = page.metadata as { _continue?: string; continue?: string; resourceVersion?: string } | undefined;
-    return { items: page.items, continueToken: meta?._continue || meta?.continue || undefined, resourceVersion: meta?.resourceVersion };
+    return { items: objectsOf(resource, page.items), continueToken: meta?._continue || meta?.continue || undefined, resourceVersion: meta?.resourceVersion };
   }
   const common = {
     group: resource.apiVersion.slice(0, slash),
@@ -45,5 +55,8 @@ export async function listPage(
     : resource.namespaced
       ? kube.custom.listCustomObjectForAllNamespaces(common)
       : kube.custom.listClusterCustomObject(common))) as { items?: KubernetesObject[]; metadata?: { continue?: string; resourceVersion?: string } };
-  return { items: page.items ?? [], continueToken: page.metadata?.continue || undefined, resourceVersion: page.metadata?.resourceVersion };
+  return { items: objectsOf(resource, page.items ?? []), continueToken: page.metadata?.continue || undefined, resourceVersion: page.metadata?.resourceVersion };
 }
+
+const objectsOf = (resource: ResourceType, items: readonly unknown[]) =>
+  items.map((item) => asKubeObject(resource, item)).filter((o): o is KubeObject => o !== undefined);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type FunctionContext, type SluiceFunction, type Subscription, labelMatcher, namespacesOf } from './define.js';
-import { type KubeObject, kubeObjectSchema } from './events.js';
+import type { KubeObject } from './events.js';
 import { listPage } from './list.js';
 import { runStep } from './step.js';
 
@@ -17,11 +17,7 @@ export async function* listSubscribed(sub: Subscription, ctx: FunctionContext): 
     let continueToken: string | undefined;
     do {
       const page = await listPage(ctx.kube, sub.resource, namespace, { labelSelector: sub.labelSelector, limit: PAGE, continueToken });
-      for (const item of page.items) {
-        // List items come without apiVersion/kind; add them back so handlers see an event's shape.
-        const parsed = kubeObjectSchema.safeParse({ apiVersion: sub.resource.apiVersion, kind: sub.resource.kind, ...item });
-        if (parsed.success && matches(parsed.data.metadata.labels)) yield parsed.data;
-      }
+      for (const object of page.items) if (matches(object.metadata.labels)) yield object;
       continueToken = page.continueToken;
     } while (continueToken);
   }

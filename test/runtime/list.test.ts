@@ -2,7 +2,6 @@
  * Lists page by page to the end, for custom resources as for core ones: a resync and the
  * event source's re-list (after a 410) must see every object, not the first page.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../../shared/kube.js';
 import type { ResourceType } from '../../shared/resources.js';
@@ -22,7 +21,7 @@ async function everyName(kube: Kube, resource: ResourceType, namespace: string |
   do {
     const page = await listPage(kube, resource, namespace, { labelSelector, limit: 2, continueToken });
     expect(page.resourceVersion).toMatch(/^\d+$/);
-    names.push(...page.items.map((o: KubernetesObject) => o.metadata!.name!));
+    names.push(...page.items.map((o) => o.metadata.name));
     continueToken = page.continueToken;
     pages++;
   } while (continueToken);
