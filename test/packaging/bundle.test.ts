@@ -66,6 +66,8 @@ describe('the bundle', () => {
       }
     }
     expect(Object.keys(metafile.inputs).some((i) => i.includes('node_modules/@kubernetes/client-node/'))).toBe(true);
+    // node-fetch's whatwg-url fallback (and its Unicode table) is left out: Node's URL stands in.
+    expect(Object.keys(metafile.inputs).filter((i) => /node_modules\/(whatwg-url|tr46)\//.test(i))).toEqual([]);
   });
 
   it('comes with a V8 code cache that node accepts, written for the flags node runs with', () => {
