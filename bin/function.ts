@@ -4,12 +4,13 @@
  * Serves the function's CloudEvent endpoint at `/` (and `/resync`, `/healthz`, `/readyz`,
  * `/metrics`) on PORT. The REST API is the function named `api`.
  *
- * With SLUICE_LOAD_ONLY=1 it loads every function's code and exits, serving nothing: what
- * the image build runs to fill V8's code cache (bin/start.ts).
+ * With SLUICE_LOAD_ONLY=1 it loads the code of the function SLUICE_FUNCTION names and exits,
+ * serving nothing: what the image build runs to fill that function's V8 code cache
+ * (bin/start.ts).
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { eventFunctions, loadAll } from '../functions/index.js';
+import { eventFunctions } from '../functions/index.js';
 import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube.js';
 import { createLogger } from '../shared/log.js';
@@ -17,38 +18,49 @@ import { createContext } from '../shared/runtime/host.js';
 import { functionApp, serviceRoutes } from '../shared/runtime/http.js';
 import { createStore } from '../shared/runtime/store.js';
 
+/** The code of the function `name`: the REST API's, or one event function's. */
+async function loadFunction(name: string) {
+  if (name === 'api') {
+    const [{ createApi }, { ensureTenancyBasics }] = await Promise.all([import('../functions/api/index.js'), import('../shared/bootstrap.js')]);
+    return { kind: 'api' as const, createApi, ensureTenancyBasics };
+  }
+  return { kind: 'event' as const, fn: await eventFunctions[name]!() };
+}
+
 async function main() {
+  const names = ['api', ...Object.keys(eventFunctions)];
   if (process.env.SLUICE_LOAD_ONLY === '1') {
-    await Promise.all([loadAll(), import('../functions/api/index.js'), import('../shared/bootstrap.js')]);
+    const name = process.env.SLUICE_FUNCTION;
+    if (!name || !names.includes(name)) throw new Error(`SLUICE_FUNCTION must name one of: ${names.join(', ')}`);
+    await loadFunction(name);
     return;
   }
   const settings = loadSettings(process.env, process.argv.slice(2));
   const log = createLogger(settings.logLevel);
   const name = settings.function;
-  const names = ['api', ...Object.keys(eventFunctions)];
   if (!name || !names.includes(name)) {
     console.error(`SLUICE_FUNCTION must name one of: ${names.join(', ')}`);
     process.exit(2);
   }
+  const code = await loadFunction(name);
 
   const kube = Kube.fromEnvironment(settings.kubeconfig);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, log.child({ function: name }));
   const app = serviceRoutes(new Hono(), ctx);
-  if (name === 'api') {
-    const { createApi } = await import('../functions/api/index.js');
+  if (code.kind === 'api') {
     // The CRDs come with the manifests (the api may not install them); a new installation
     // still needs its `default` vNamespace and bootstrap credential. Made beside serving:
     // an installation that is not complete yet must not keep the api from starting.
-    const { ensureTenancyBasics } = await import('../shared/bootstrap.js');
-    ensureTenancyBasics(ctx)
+    code
+      .ensureTenancyBasics(ctx)
       .then(({ generatedToken }) => {
         if (generatedToken) console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${generatedToken}`);
       })
       .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'default namespace or bootstrap token not ensured; will retry on the next start'));
-    app.route('/', createApi(ctx));
+    app.route('/', code.createApi(ctx));
   } else {
-    app.route('/', functionApp(await eventFunctions[name]!(), ctx));
+    app.route('/', functionApp(code.fn, ctx));
   }
 
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, (info) => {

@@ -3,16 +3,19 @@
  * (dist/lib/function.cjs, bin/function.ts) with V8's code cache.
  *
  * Half of a function's cold start was V8 compiling the bundle's 3 MB of JavaScript. The
- * image build runs `node dist/function.cjs --write-code-cache`, which loads every
- * function's code (SLUICE_LOAD_ONLY) and saves the bytecode V8 made for it; a container
- * then starts from that. Node 22's module.enableCompileCache does the same for ES modules;
- * on Node 20 only a CommonJS script compiled through node:vm can be given cached data.
+ * image build runs `node dist/function.cjs --write-code-cache`, which, for each function,
+ * loads that function's code (SLUICE_LOAD_ONLY) and saves the bytecode V8 made for it; a
+ * container then starts from its function's cache. One cache per function, not one for all:
+ * V8 reads a whole cache at start, and the api's code is most of what there is to cache.
+ * Node 22's module.enableCompileCache does the same for ES modules; on Node 20 only a
+ * CommonJS script compiled through node:vm can be given cached data.
  *
  * V8 refuses a cache made by another Node version or with other V8 flags (NODE_OPTIONS),
  * so the file name carries both, and a refused or missing cache just means compiling as
  * usual. The image's file system is read-only: the cache is only ever written at build.
  * NODE_DEBUG=sluice prints whether the cache was used.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
@@ -20,11 +23,24 @@ import { dirname, join } from 'node:path';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
 
+/** Every function's name, put in by scripts/build.ts. */
+declare const SLUICE_FUNCTION_NAMES: string[];
+
 const bundle = join(dirname(process.argv[1]!), 'lib', 'function.cjs');
 const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
 const key = createHash('sha256').update(`${process.version} ${flags}`).digest('hex').slice(0, 12);
-const cacheFile = `${bundle}.${key}.v8cache`;
+const fn = process.env.SLUICE_FUNCTION ?? '';
+const cacheFile = `${bundle}.${fn}.${key}.v8cache`;
 const writing = process.argv.includes('--write-code-cache');
+
+if (writing && !SLUICE_FUNCTION_NAMES.includes(fn)) {
+  // Without a function named: one cache for each, written by a process of its own.
+  for (const name of SLUICE_FUNCTION_NAMES) {
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, SLUICE_FUNCTION: name } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  process.exit(0);
+}
 
 /** Compiles the bundle, from the cache when V8 takes it; the cache's buffer is not kept. */
 function compile(useCache: boolean): Script {

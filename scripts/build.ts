@@ -6,7 +6,8 @@
  *   dist/lib/function.cjs   one function, chosen by SLUICE_FUNCTION (bin/function.ts); each
  *                           function's own code is evaluated only when that function starts
  *                           (functions/index.ts imports them dynamically)
- *   dist/lib/function.cjs.<key>.v8cache   the code cache, for this Node and these V8 flags
+ *   dist/lib/function.cjs.<function>.<key>.v8cache   each function's code cache, for this
+ *                           Node and these V8 flags
  *   dist/event-relay.cjs    the OpenFaaS event relay (bin/event-relay.ts)
  *
  * CommonJS (only a CommonJS script can be given V8 cached data on Node 20), platform node,
@@ -19,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Metafile, type Plugin, build as esbuild } from 'esbuild';
+import { eventFunctions } from '../functions/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,7 +53,7 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     sourcemap: opts.sourcemap ?? false,
     outExtension: { '.js': '.cjs' },
     banner: { js: BANNER },
-    define: { 'import.meta.url': '__sluiceImportMetaUrl' },
+    define: { 'import.meta.url': '__sluiceImportMetaUrl', SLUICE_FUNCTION_NAMES: JSON.stringify(['api', ...Object.keys(eventFunctions)]) },
     // pino loads pino-pretty only for a pretty-printing transport, which Sluice never configures.
     external: ['pino-pretty'],
     legalComments: 'none',
@@ -79,9 +81,9 @@ const nodeUrl: Plugin = {
   },
 };
 
-/** Loads every function's code once and saves V8's code cache beside the bundle (bin/start.ts). */
+/** Loads each function's code once and saves its V8 code cache beside the bundle (bin/start.ts). */
 export function writeCodeCache(outdir: string, nodeArgs: string[] = []): void {
-  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`writing the code cache failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }
 
