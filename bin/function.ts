@@ -65,6 +65,8 @@ async function main() {
 
   const server = serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, (info) => {
     log.info({ function: name, port: info.port }, `function ${name} listening`);
+    // Connect to the API server while the platform waits for readiness, not in the first event.
+    kube.ping().catch((err: unknown) => log.debug({ reason: (err as Error).message }, 'API server not reached yet'));
   });
   const shutdown = () => {
     server.close();

@@ -15,7 +15,7 @@ export interface ClusterConnection {
 async function reachable(kube: Kube): Promise<boolean> {
   try {
     await Promise.race([
-      kube.core.getAPIResources(),
+      kube.ping(),
       new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000)),
     ]);
     return true;

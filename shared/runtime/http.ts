@@ -59,7 +59,7 @@ export function serviceRoutes(app: Hono, ctx: Pick<FunctionContext, 'store' | 'k
   app.get('/readyz', async (c) => {
     try {
       await ctx.store.ping();
-      await ctx.kube.core.getAPIResources();
+      await ctx.kube.ping();
       return c.json({ status: 'ready' });
     } catch (err) {
       return c.json({ status: 'unavailable', reason: (err as Error).message }, 503);
