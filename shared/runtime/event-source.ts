@@ -64,6 +64,11 @@ export class InProcessEventSource {
     await Promise.all(this.#watches.map((w) => this.#run(w)));
   }
 
+  /** Watches open now: one per target while running, none once stopped. */
+  get watching(): number {
+    return this.#aborts.size;
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const a of this.#aborts) a.abort();
@@ -126,6 +131,9 @@ export class InProcessEventSource {
     let gone = false;
     const path = pathOf(target.resource, target.namespace);
     const query = { resourceVersion: version, allowWatchBookmarks: true, labelSelector: target.labelSelector };
+    // Kept while open, so that stop() can end it; a resumed watch is a new one.
+    let open: AbortController | undefined;
+    let ended = false;
     new Watch(this.kube.config)
       .watch(
         path,
@@ -149,6 +157,8 @@ export class InProcessEventSource {
           this.#emit(target, verb, object);
         },
         (err: unknown) => {
+          ended = true;
+          if (open) this.#aborts.delete(open);
           if (this.#stopped) return;
           const status = (err as { statusCode?: number; code?: number } | null)?.statusCode;
           if (gone || status === 410) {
@@ -160,7 +170,11 @@ export class InProcessEventSource {
           setTimeout(() => this.#watch(target, known, version), err ? 500 : 0);
         },
       )
-      .then((abort) => this.#aborts.add(abort))
+      .then((abort) => {
+        // stop() ran while this watch was starting: it has no other chance to end it.
+        if (this.#stopped) abort.abort();
+        else if (!ended) this.#aborts.add((open = abort));
+      })
       .catch((err: unknown) => {
         if (this.#stopped) return;
         this.log.warn({ path, reason: (err as Error).message }, 'watch failed to start; retrying');

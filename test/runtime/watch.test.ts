@@ -15,6 +15,10 @@ import { eventually } from '../bed/env.js';
 
 const CONFIG_MAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 
+/** A function that wants every ConfigMap change: what the event source watches for. */
+const configMapFunction = (name: string) =>
+  defineFunction({ name, description: 'test', subscriptions: [when(CONFIG_MAPS).isAnyChange()], permissions: [], handle: async () => ({ result: 'handled' }) });
+
 describe('the in-process event source', () => {
   let dir: string;
   let cluster: LocalCluster;
@@ -29,15 +33,8 @@ describe('the in-process event source', () => {
     kube = Kube.fromFile(cluster.kubeconfig);
     await kube.core.createNamespace({ body: { metadata: { name: 'sluice-system' } } });
     await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'existing' } } });
-    const fn = defineFunction({
-      name: 'watchConfigMaps',
-      description: 'test',
-      subscriptions: [when(CONFIG_MAPS).isAnyChange()],
-      permissions: [],
-      handle: async () => ({ result: 'handled' }),
-    });
     source = new InProcessEventSource(kube, settingsSchema.parse({}), createLogger('silent'), (event) => seen.push(event));
-    await source.start([fn]);
+    await source.start([configMapFunction('watchConfigMaps')]);
   });
   afterAll(async () => {
     source?.stop();
@@ -70,6 +67,22 @@ describe('the in-process event source', () => {
     await eventually(async () => ['b', 'c', 'd'].every((n) => names('add').includes(n)), 30_000, 'adds after restart');
     // Each change once: no duplicates from the re-established watch.
     expect(names('add').filter((n) => n === 'b')).toHaveLength(1);
+    // The dropped watch is let go of: one open watch for the one target, not one per resumption.
+    expect(source.watching).toBe(1);
+  });
+
+  it('stopped while its watch is still starting, it leaves none open and emits nothing more', async () => {
+    const late: SluiceEvent[] = [];
+    const early = new InProcessEventSource(kube, settingsSchema.parse({}), createLogger('silent'), (event) => late.push(event));
+    // start() resolves once the list is done and the watch request is sent, before it is answered.
+    await early.start([configMapFunction('stoppedEarly')]);
+    early.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(early.watching).toBe(0);
+    await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'after-stop' } } });
+    // The running source sees it; the stopped one must not.
+    await eventually(async () => names('add').includes('after-stop'), 10_000, 'the running source saw it');
+    expect(late).toEqual([]);
   });
 
   it('takes a custom resource the API server does not serve (yet) for unavailable, not for a deleted object', async () => {
