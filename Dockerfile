@@ -45,7 +45,7 @@ ENV NODE_ENV=production \
     exec_timeout=300s \
     read_timeout=300s \
     write_timeout=300s
-# V8's code cache of the bundle (bin/start.ts), made by this image's node with its
+# V8's code cache of each function's code (bin/start.ts), made by this image's node with its
 # NODE_OPTIONS: V8 refuses a cache made by another version or with other flags.
 RUN node /app/dist/function.cjs --write-code-cache
 # The unprivileged `node` user of the base image, by number so that runAsNonRoot can check it.

@@ -5,7 +5,7 @@
  *
  *   npm run bench [-- --only cold,memory,duplicates,latency,resync] [--runs 10]
  *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
- *                 [--v8-flags '--max-semi-space-size=1 --v8-pool-size=0']
+ *                 [--v8-flags='--max-semi-space-size=1 --v8-pool-size=0']   (with '=': the value starts with a dash)
  *
  * The machine is shared and noisy: every figure is a median of several runs, and the
  * machine (nproc, CPU model, Node, load) is printed with the table.
