@@ -20,13 +20,12 @@ import { freePort } from '../../shared/local/ports.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
 import { dispatch } from '../../shared/runtime/dispatch.js';
 import { apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
-import { resync } from '../../shared/runtime/resync.js';
 import type { DeploymentResource } from '../../shared/vvp/crs.js';
 import { parentName } from '../../shared/vvp/flink-resources.js';
 import { testBed } from '../bed/env.js';
 import { post, serveFunction } from '../runtime/harness.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
-import { FreezingProxy, apiOk, deploymentBody, jobsOf, waitForTargetNamespace } from './support.js';
+import { FreezingProxy, deploymentBody, jobsOf, team } from './support.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VNS = 'fault-kill';
@@ -46,14 +45,8 @@ describe('a function process killed in the middle of a step', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-fault-kill-'));
     sluice = await startSluice({ events: false });
-    await apiOk(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${VNS}` }) });
-    const target = await apiOk<{ metadata: { id: string } }>(sluice, `/api/v1/namespaces/${VNS}/deployment-targets`, {
-      method: 'POST',
-      body: JSON.stringify({ metadata: { name: 'jobs' }, spec: { kubernetes: { namespace: TARGET_NS } } }),
-    });
-    targetId = target.metadata.id;
-    await resync(await eventFunctions.onDeploymentTargetCreate!(), sluice.ctx);
-    await waitForTargetNamespace(sluice, TARGET_NS);
+    // No event source: the target's namespace is made by one resync of its function.
+    ({ targetId } = await team(sluice, VNS, TARGET_NS, { withoutEvents: true }));
 
     const server = new URL(testBed().server);
     proxy = new FreezingProxy(server.hostname, Number(server.port));

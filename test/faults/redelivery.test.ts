@@ -18,13 +18,12 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, type ResourceType } from '../../sh
 import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/define.js';
 import { type KubeObject, type Verb, apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
 import { createContext } from '../../shared/runtime/host.js';
-import { resync } from '../../shared/runtime/resync.js';
 import { type CoordinationStore, createStore } from '../../shared/runtime/store.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually, testBed } from '../bed/env.js';
 import { post, serveFunction } from '../runtime/harness.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
-import { apiOk, deploymentBody, jobsOf, podsOf, waitForTargetNamespace } from './support.js';
+import { apiOk, deploymentBody, jobsOf, podsOf, team } from './support.js';
 
 const VNS = 'fault-order';
 const TARGET_NS = 'fault-order-jobs';
@@ -158,15 +157,8 @@ describe('duplicated, reordered and concurrent deliveries', () => {
 
   beforeAll(async () => {
     sluice = await startSluice({ events: false });
-    await apiOk(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${VNS}` }) });
-    const target = await apiOk<{ metadata: { id: string } }>(sluice, `/api/v1/namespaces/${VNS}/deployment-targets`, {
-      method: 'POST',
-      body: JSON.stringify({ metadata: { name: 'jobs' }, spec: { kubernetes: { namespace: TARGET_NS } } }),
-    });
-    targetId = target.metadata.id;
     // No event source: the target's namespace is made by one resync of its function.
-    await resync(await eventFunctions.onDeploymentTargetCreate!(), sluice.ctx);
-    await waitForTargetNamespace(sluice, TARGET_NS);
+    ({ targetId } = await team(sluice, VNS, TARGET_NS, { withoutEvents: true }));
 
     const fns = await Promise.all(FUNCTIONS.map((name) => eventFunctions[name]!()));
     const instances: Record<string, string[]> = {};

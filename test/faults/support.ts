@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
+import { eventFunctions } from '../../functions/index.js';
 import { LABELS } from '../../shared/model/naming.js';
+import { resync } from '../../shared/runtime/resync.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
@@ -25,14 +27,17 @@ export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, in
 
 /**
  * A vNamespace with a Deployment Target in `targetNamespace`; resolves once pods can be made
- * there (the namespace exists and its default service account has its token, v1.20).
+ * there (the namespace exists and its default service account has its token, v1.20). A
+ * Sluice started without its event source has the namespace made by one resync of
+ * onDeploymentTargetCreate instead.
  */
-export async function team(sluice: RunningSluice, vns: string, targetNamespace: string): Promise<{ targetId: string }> {
+export async function team(sluice: RunningSluice, vns: string, targetNamespace: string, opts: { withoutEvents?: boolean } = {}): Promise<{ targetId: string }> {
   await apiOk(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) });
   const target = await apiOk<{ metadata: { id: string } }>(sluice, `/api/v1/namespaces/${vns}/deployment-targets`, {
     method: 'POST',
     body: JSON.stringify({ metadata: { name: `${vns}-target` }, spec: { kubernetes: { namespace: targetNamespace } } }),
   });
+  if (opts.withoutEvents) await resync(await eventFunctions.onDeploymentTargetCreate!(), sluice.ctx);
   await waitForTargetNamespace(sluice, targetNamespace);
   return { targetId: target.metadata.id };
 }
