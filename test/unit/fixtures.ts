@@ -1,4 +1,5 @@
 import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource } from '../../shared/vvp/crs.js';
+import { seedDeploymentBody } from '../support/seed.js';
 
 /** Seed 001's TopSpeedWindowing deployment as Sluice stores it. */
 export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generation = 1): DeploymentResource {
@@ -15,24 +16,7 @@ export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generati
         modifiedAt: '2026-11-21T00:00:00Z',
       },
       spec: {
-        state: 'RUNNING',
-        upgradeStrategy: { kind: 'STATELESS' },
-        restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
-        deploymentTargetId: 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01',
-        template: {
-          spec: {
-            artifact: {
-              kind: 'JAR',
-              jarUri: 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
-              flinkVersion: '1.9',
-              flinkImageRegistry: 'registry.platform.data-artisans.net/v2.0',
-              flinkImageRepository: 'flink',
-              flinkImageTag: '1.9.1-stream1-scala_2.12',
-            },
-            parallelism: 1,
-            resources: { jobmanager: { cpu: 0.5, memory: '1G' }, taskmanager: { cpu: 0.5, memory: '1G' } },
-          },
-        },
+        ...seedDeploymentBody('vvp-namespace-1', 'TopSpeedWindowing', 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01').spec,
         ...overrides,
       },
     },
