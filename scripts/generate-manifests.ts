@@ -495,44 +495,46 @@ function namespaceDoc(name: string): Doc {
   return { obj: { apiVersion: 'v1', kind: 'Namespace', metadata: meta(name, undefined) } };
 }
 
+/** A Deployment of one replica, replaced rather than rolled (never two at once). */
+function singleReplica(name: string, namespace: string, labels: Record<string, string>, podSpec: Record<string, unknown>) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(name, namespace, labels),
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels },
+      template: { metadata: { labels: { ...LABELS, ...labels } }, spec: podSpec },
+    },
+  };
+}
+
 /** Redis holds only locks and idempotency records: no persistence, reachable only from its namespace. */
 function redisDocs(namespace: string, image: string): Doc[] {
   const labels = { 'app.kubernetes.io/name': REDIS };
   return [
     {
       comment: 'Locks and idempotency records only (all with expiry): no persistence. Losing them costs at most a\nredundant, idempotent step.',
-      obj: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta(REDIS, namespace, labels),
-        spec: {
-          replicas: 1,
-          strategy: { type: 'Recreate' },
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels: { ...LABELS, ...labels } },
-            spec: {
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
-              containers: [
-                {
-                  name: 'redis',
-                  image,
-                  args: ['--save', '', '--appendonly', 'no', '--maxmemory', '200mb', '--maxmemory-policy', 'noeviction'],
-                  ports: [{ name: 'redis', containerPort: 6379 }],
-                  readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
-                  livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10 },
-                  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-                  volumeMounts: [{ name: 'data', mountPath: '/data' }],
-                },
-              ],
-              volumes: [{ name: 'data', emptyDir: {} }],
-            },
+      obj: singleReplica(REDIS, namespace, labels, {
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'redis',
+            image,
+            args: ['--save', '', '--appendonly', 'no', '--maxmemory', '200mb', '--maxmemory-policy', 'noeviction'],
+            ports: [{ name: 'redis', containerPort: 6379 }],
+            readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5 },
+            livenessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 10 },
+            resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
           },
-        },
-      },
+        ],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      }),
     },
     {
       obj: {
@@ -629,44 +631,31 @@ function relayDocs(units: readonly Unit[], streams: readonly Stream[], o: Genera
       `subscriptions, ${units.filter((u) => u.kind === 'events').length} functions), POSTs each event as a binary-mode CloudEvent to\n` +
       `$GATEWAY_URL/function/sluice-<name>, retries 5xx with backoff, and pings every function to resync\n` +
       `at start and every SLUICE_RESYNC_SECONDS. One replica: a second would only duplicate deliveries.`,
-    obj: {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta(EVENT_RELAY, ns, labels),
-      spec: {
-        replicas: 1,
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels: { ...LABELS, ...labels } },
-          spec: {
-            serviceAccountName: EVENT_RELAY,
-            enableServiceLinks: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [
-              {
-                name: 'relay',
-                image: o.image,
-                command: ['node', RELAY_ENTRY],
-                env: [
-                  { name: 'GATEWAY_URL', value: o.openfaasGatewayUrl },
-                  { name: 'SLUICE_PLATFORM_NAMESPACE', value: ns },
-                  { name: 'SLUICE_WATCHED_NAMESPACES', value: o.watchedNamespaces.join(',') },
-                  { name: 'SLUICE_RESYNC_SECONDS', value: '300' },
-                  { name: 'PORT', value: '8080' },
-                  { name: 'LOG_LEVEL', value: 'info' },
-                ],
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-                livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
-                resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              },
-            ],
-          },
+    obj: singleReplica(EVENT_RELAY, ns, labels, {
+      serviceAccountName: EVENT_RELAY,
+      enableServiceLinks: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'relay',
+          image: o.image,
+          command: ['node', RELAY_ENTRY],
+          env: [
+            { name: 'GATEWAY_URL', value: o.openfaasGatewayUrl },
+            { name: 'SLUICE_PLATFORM_NAMESPACE', value: ns },
+            { name: 'SLUICE_WATCHED_NAMESPACES', value: o.watchedNamespaces.join(',') },
+            { name: 'SLUICE_RESYNC_SECONDS', value: '300' },
+            { name: 'PORT', value: '8080' },
+            { name: 'LOG_LEVEL', value: 'info' },
+          ],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         },
-      },
-    },
+      ],
+    }),
   });
   return docs;
 }
