@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HTTP } from 'cloudevents';
 import type { CloudEvent } from 'cloudevents';
+import { rawRequest } from '../test/support/http.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -131,20 +132,7 @@ export function binary(ce: CloudEvent<unknown>): RawMessage {
 
 /** One POST over node:http; `agent` false for a fresh connection. */
 export function post(port: number, msg: RawMessage, agent: Agent | false = false, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { ...msg.headers, 'content-length': Buffer.byteLength(msg.body) } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(msg.body);
-  });
+  return rawRequest(`http://127.0.0.1:${port}${path}`, { headers: msg.headers, body: msg.body, agent });
 }
 
 /**

@@ -7,13 +7,13 @@
  * are untouched, and no hostile patch set ever moves a Deployment anywhere.
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { MAX_EVENT_BYTES } from '../../shared/runtime/http.js';
 import { post, serveFunction } from '../runtime/harness.js';
+import { rawRequest } from '../support/http.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
 import { apiOk, deploymentBody } from './support.js';
 
@@ -37,29 +37,6 @@ interface RestCase {
 const corpus = <T>(file: string) => JSON.parse(readFileSync(new URL(`./corpus/${file}`, import.meta.url), 'utf8')) as T[];
 const eventCases = corpus<EventCase>('cloudevents.json');
 const restCases = corpus<RestCase>('rest.json');
-
-/** A raw HTTP request (fetch cannot send every kind of broken request). */
-function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string; chunked?: boolean }): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method: opts.method ?? 'POST', headers: opts.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (opts.body === undefined) return void req.end();
-    if (!opts.chunked) req.setHeader('content-length', Buffer.byteLength(opts.body));
-    // A chunked body goes in pieces; the server may stop reading (and answer) half-way.
-    if (opts.chunked) {
-      const buf = Buffer.from(opts.body);
-      for (let i = 0; i < buf.length; i += 256 * 1024) req.write(buf.subarray(i, i + 256 * 1024));
-      req.end();
-    } else req.end(opts.body);
-  });
-}
 
 const pollutionFree = () => {
   const probe = {} as Record<string, unknown>;
@@ -100,7 +77,7 @@ describe('bad input', () => {
     it.each(eventCases.map((c) => [c.name, c] as const))('%s: 4xx', async (_name, c) => {
       const body = c.bodyBase64 !== undefined ? Buffer.from(c.bodyBase64, 'base64') : (c.body ?? '');
       for (const url of endpoints) {
-        const res = await raw(url, { headers: c.headers, body });
+        const res = await rawRequest(url, { headers: c.headers, body });
         expect4xx(res, `${c.name} at ${url}`);
         if (res.status === 400) expect(JSON.parse(res.body)).toMatchObject({ outcome: 'bad_input', reason: expect.any(String) });
       }
@@ -111,8 +88,8 @@ describe('bad input', () => {
     it('an oversized body: 413, with or without a content-length', async () => {
       const big = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"pad":"${'x'.repeat(MAX_EVENT_BYTES)}"}`;
       for (const url of endpoints) {
-        expect((await raw(url, { headers: binary, body: big })).status).toBe(413);
-        const chunked = await raw(url, { headers: { ...binary, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch((err: unknown) => ({ status: -1, body: String(err) }));
+        expect((await rawRequest(url, { headers: binary, body: big })).status).toBe(413);
+        const chunked = await rawRequest(url, { headers: { ...binary, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch((err: unknown) => ({ status: -1, body: String(err) }));
         // The server answers 413 and stops reading; the client may see the answer or a reset.
         expect([413, -1], chunked.body).toContain(chunked.status);
       }
@@ -120,7 +97,7 @@ describe('bad input', () => {
 
     it('headers beyond 16 KiB: 431 from the HTTP server', async () => {
       for (const url of endpoints) {
-        const res = await raw(url, { headers: { ...binary, 'ce-padding': 'p'.repeat(20_000) }, body: '{}' }).catch(() => ({ status: 431, body: 'connection closed' }));
+        const res = await rawRequest(url, { headers: { ...binary, 'ce-padding': 'p'.repeat(20_000) }, body: '{}' }).catch(() => ({ status: 431, body: 'connection closed' }));
         expect4xx(res, 'huge header');
       }
     });
@@ -130,7 +107,7 @@ describe('bad input', () => {
       const broken = '['.repeat(200_000);
       for (const url of endpoints) {
         for (const body of [deep, broken]) {
-          const res = await raw(url, { headers: binary, body });
+          const res = await rawRequest(url, { headers: binary, body });
           expect(res.status, res.body.slice(0, 200)).toBeLessThan(500);
         }
       }
@@ -139,7 +116,7 @@ describe('bad input', () => {
     it('prototype keys in event data pollute nothing', async () => {
       const hostile = `{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"isAdmin":true}},"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"n","__proto__":{"polluted":"yes"},"labels":{"__proto__":"x"}}}`;
       for (const url of endpoints) {
-        const res = await raw(url, { headers: binary, body: hostile });
+        const res = await rawRequest(url, { headers: binary, body: hostile });
         expect(res.status, res.body).toBeLessThan(500);
       }
       expect(pollutionFree()).toBe(true);
@@ -151,12 +128,12 @@ describe('bad input', () => {
       const sub = (s: string) => s.replaceAll('{vns}', VNS);
       const headers: Record<string, string> = { ...c.headers };
       if (!c.noToken) headers.authorization = `Bearer ${sluice.token}`;
-      const res = await raw(`${sluice.url}${sub(c.path)}`, { method: c.method, headers, ...(c.body !== null ? { body: sub(c.body) } : {}) });
+      const res = await rawRequest(`${sluice.url}${sub(c.path)}`, { method: c.method, headers, ...(c.body !== null ? { body: sub(c.body) } : {}) });
       expect4xx(res, c.name);
     });
 
     it('an oversized body: 413', async () => {
-      const res = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
+      const res = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
         headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ metadata: { name: 'big', annotations: { pad: 'x'.repeat(2 * 1024 * 1024) } } }),
       }).catch((err: unknown) => ({ status: -1, body: String(err) }));
@@ -164,7 +141,7 @@ describe('bad input', () => {
     });
 
     it('deeply nested JSON: 4xx', async () => {
-      const res = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
+      const res = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
         headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' },
         body: `{"metadata":{"name":"deep","labels":${'{"a":'.repeat(20_000)}"x"${'}'.repeat(20_000)}}}`,
       });
@@ -178,11 +155,11 @@ describe('bad input', () => {
         `{"constructor":{"prototype":{"polluted":"yes"}},"metadata":{"name":"proto2"}}`,
       ];
       for (const body of bodies) {
-        const res = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, { headers: token, body });
+        const res = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, { headers: token, body });
         expect(res.status, res.body).toBeLessThan(500);
       }
       const before = await apiOk<{ metadata: { namespace: string } }>(sluice, `/api/v1/namespaces/${VNS}/deployments/existing`);
-      const patch = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments/existing`, {
+      const patch = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments/existing`, {
         method: 'PATCH',
         headers: token,
         body: `{"__proto__":{"polluted":"yes"},"metadata":{"__proto__":{"namespace":"someone-else"},"constructor":{"prototype":{"isAdmin":true}}}}`,
@@ -216,13 +193,13 @@ describe('bad input', () => {
       const token = { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' };
       for (const [i, ops] of hostile.entries()) {
         const what = JSON.stringify(ops);
-        const t = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
+        const t = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
           headers: token,
           body: JSON.stringify({ metadata: { name: `hostile-${i}` }, spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: ops } }),
         });
         expect(t.status, `${what}: ${t.body}`).toBeLessThan(500);
         if (t.status >= 400) continue;
-        const d = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
+        const d = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
           headers: token,
           body: JSON.stringify({ ...deploymentBody(VNS, `on-hostile-${i}`, (JSON.parse(t.body) as { metadata: { id: string } }).metadata.id), metadata: { name: `on-hostile-${i}` } }),
         });
@@ -252,7 +229,7 @@ describe('bad input', () => {
    * toErrorResponse answers that 422 from the API server as 500. `it.fails` until it is a 4xx.
    */
   it.fails('a target whose patch op replaces the whole document (path ""): 4xx, not 500', async () => {
-    const res = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
+    const res = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
       headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ metadata: { name: 'whole-document' }, spec: { deploymentPatchSet: [{ op: 'replace', path: '', value: { metadata: { namespace: 'someone-else' } } }] } }),
     });
@@ -268,12 +245,12 @@ describe('bad input', () => {
    */
   it.fails('a target whose patch set tests /__proto__: a deployment on it is refused 4xx, not 500', async () => {
     const token = { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' };
-    const t = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
+    const t = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
       headers: token,
       body: JSON.stringify({ metadata: { name: 'tests-proto' }, spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: [{ op: 'test', path: '/__proto__', value: {} }] } }),
     });
     expect(t.status, t.body).toBe(201);
-    const d = await raw(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
+    const d = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
       headers: token,
       body: JSON.stringify(deploymentBody(VNS, 'on-tests-proto', (JSON.parse(t.body) as { metadata: { id: string } }).metadata.id)),
     });
