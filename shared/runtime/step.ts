@@ -49,20 +49,20 @@ export async function runStep(
   const key = opts.force ? undefined : dedupeKey(fn, event);
   const lease = await take(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, key);
   if (lease === 'duplicate') return { result: 'skipped', reason: 'duplicate: already handled' };
+  const release = () =>
+    ctx.store.release(lease).catch(() => {
+      /* expires by itself */
+    });
   let outcome: Outcome;
   try {
     outcome = await fn.handle(event, ctx);
   } catch (err) {
-    await ctx.store.release(lease).catch(() => {
-      /* expires by itself */
-    });
+    await release();
     throw err;
   }
   // The record and the release in one round trip; if it fails the step is retried, and
   // the retry waits for the lock to expire (it finds the work done, level-triggered).
   if (key) await ctx.store.finish(lease, key, DEDUPE_TTL_MS);
-  else await ctx.store.release(lease).catch(() => {
-    /* expires by itself */
-  });
+  else await release();
   return outcome;
 }

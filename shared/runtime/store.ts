@@ -90,6 +90,14 @@ export class RedisStore implements CoordinationStore {
     this.#redis = redis as ScriptedRedis;
   }
 
+  /** Where the keys live: `sluice:<scope>:lock:<key>` and `sluice:<scope>:done:<key>`. */
+  #newLease(lockKey: string): Lease {
+    return { key: `${this.#prefix}lock:${lockKey}`, token: randomUUID() };
+  }
+  #doneKey(key: string): string {
+    return `${this.#prefix}done:${key}`;
+  }
+
   async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
@@ -99,7 +107,7 @@ export class RedisStore implements CoordinationStore {
   }
 
   async acquire(key: string, ttlMs: number): Promise<Lease | null> {
-    const lease = { key: `${this.#prefix}lock:${key}`, token: randomUUID() };
+    const lease = this.#newLease(key);
     const ok = await this.#run('acquire', () => this.#redis.set(lease.key, lease.token, 'PX', ttlMs, 'NX'));
     return ok === 'OK' ? lease : null;
   }
@@ -110,24 +118,24 @@ export class RedisStore implements CoordinationStore {
     return (await this.#run('extend', () => this.#redis.sluiceExtend(lease.key, lease.token, ttlMs))) === 1;
   }
   async begin(lockKey: string, doneKey: string, ttlMs: number): Promise<Lease | 'duplicate' | null> {
-    const lease = { key: `${this.#prefix}lock:${lockKey}`, token: randomUUID() };
-    const r = await this.#run('begin', () => this.#redis.sluiceBegin(lease.key, `${this.#prefix}done:${doneKey}`, lease.token, ttlMs));
+    const lease = this.#newLease(lockKey);
+    const r = await this.#run('begin', () => this.#redis.sluiceBegin(lease.key, this.#doneKey(doneKey), lease.token, ttlMs));
     return r === 0 ? 'duplicate' : r === 1 ? lease : null;
   }
   async finish(lease: Lease, doneKey: string, recordTtlMs: number): Promise<void> {
-    await this.#run('finish', () => this.#redis.sluiceFinish(lease.key, `${this.#prefix}done:${doneKey}`, lease.token, recordTtlMs));
+    await this.#run('finish', () => this.#redis.sluiceFinish(lease.key, this.#doneKey(doneKey), lease.token, recordTtlMs));
   }
   async remember(key: string, ttlMs: number, value = '1'): Promise<void> {
-    await this.#run('remember', () => this.#redis.set(`${this.#prefix}done:${key}`, value, 'PX', ttlMs));
+    await this.#run('remember', () => this.#redis.set(this.#doneKey(key), value, 'PX', ttlMs));
   }
   async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
-    return (await this.#run('claim', () => this.#redis.set(`${this.#prefix}done:${key}`, value, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.#run('claim', () => this.#redis.set(this.#doneKey(key), value, 'PX', ttlMs, 'NX'))) === 'OK';
   }
   async recall(key: string): Promise<string | null> {
-    return this.#run('recall', () => this.#redis.get(`${this.#prefix}done:${key}`));
+    return this.#run('recall', () => this.#redis.get(this.#doneKey(key)));
   }
   async forget(key: string): Promise<void> {
-    await this.#run('forget', () => this.#redis.del(`${this.#prefix}done:${key}`));
+    await this.#run('forget', () => this.#redis.del(this.#doneKey(key)));
   }
   async ping(): Promise<void> {
     await this.#run('ping', () => this.#redis.ping());
