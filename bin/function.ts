@@ -10,7 +10,7 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { eventFunctions } from '../functions/index.js';
+import { FUNCTION_NAMES, eventFunctions } from '../functions/index.js';
 import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube.js';
 import { createLogger } from '../shared/log.js';
@@ -28,18 +28,17 @@ async function loadFunction(name: string) {
 }
 
 async function main() {
-  const names = ['api', ...Object.keys(eventFunctions)];
   if (process.env.SLUICE_LOAD_ONLY === '1') {
     const name = process.env.SLUICE_FUNCTION;
-    if (!name || !names.includes(name)) throw new Error(`SLUICE_FUNCTION must name one of: ${names.join(', ')}`);
+    if (!name || !FUNCTION_NAMES.includes(name)) throw new Error(`SLUICE_FUNCTION must name one of: ${FUNCTION_NAMES.join(', ')}`);
     await loadFunction(name);
     return;
   }
   const settings = loadSettings(process.env, process.argv.slice(2));
   const log = createLogger(settings.logLevel);
   const name = settings.function;
-  if (!name || !names.includes(name)) {
-    console.error(`SLUICE_FUNCTION must name one of: ${names.join(', ')}`);
+  if (!name || !FUNCTION_NAMES.includes(name)) {
+    console.error(`SLUICE_FUNCTION must name one of: ${FUNCTION_NAMES.join(', ')}`);
     process.exit(2);
   }
   const code = await loadFunction(name);

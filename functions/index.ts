@@ -13,6 +13,9 @@ export const eventFunctions: Record<string, () => Promise<SluiceFunction>> = {
   onJobPodStatus: () => import('./onJobPodStatus/index.js').then((m) => m.default),
 };
 
+/** What SLUICE_FUNCTION may name: the REST API (`api`) and every event function. */
+export const FUNCTION_NAMES = ['api', ...Object.keys(eventFunctions)];
+
 export async function loadAll(): Promise<SluiceFunction[]> {
   return Promise.all(Object.values(eventFunctions).map((load) => load()));
 }

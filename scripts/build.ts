@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Metafile, type Plugin, build as esbuild } from 'esbuild';
-import { eventFunctions } from '../functions/index.js';
+import { FUNCTION_NAMES } from '../functions/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,7 +53,7 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     sourcemap: opts.sourcemap ?? false,
     outExtension: { '.js': '.cjs' },
     banner: { js: BANNER },
-    define: { 'import.meta.url': '__sluiceImportMetaUrl', SLUICE_FUNCTION_NAMES: JSON.stringify(['api', ...Object.keys(eventFunctions)]) },
+    define: { 'import.meta.url': '__sluiceImportMetaUrl', SLUICE_FUNCTION_NAMES: JSON.stringify(FUNCTION_NAMES) },
     // pino loads pino-pretty only for a pretty-printing transport, which Sluice never configures.
     external: ['pino-pretty'],
     legalComments: 'none',

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventFunctions } from '../../functions/index.js';
+import { FUNCTION_NAMES, eventFunctions } from '../../functions/index.js';
 import { Kube } from '../../shared/kube.js';
 import { freePort } from '../../shared/local/ports.js';
 import { ensureCrds } from '../../shared/model/install.js';
@@ -22,7 +22,6 @@ import { build, writeCodeCache } from '../../scripts/build.js';
 import { createTestNamespace, deleteTestNamespace, eventually, testBed } from '../bed/env.js';
 import { spawnUntilHealthy, stop } from './support.js';
 
-const NAMES = ['api', ...Object.keys(eventFunctions)];
 const OPTIONAL = ['pino-pretty', 'bufferutil', 'utf-8-validate', 'supports-color', 'encoding'];
 
 let outdir: string;
@@ -80,19 +79,19 @@ describe('the bundle', () => {
       expect(r.status, r.stderr).toBe(0);
       return /code cache \S+: (\w+)/.exec(r.stderr)?.[1];
     };
-    for (const fn of NAMES) expect(cacheUse(fn), fn).toBe('accepted');
+    for (const fn of FUNCTION_NAMES) expect(cacheUse(fn), fn).toBe('accepted');
     // Other V8 flags: V8 would refuse the cache, so none is found until one is written for them.
     const flags = ['--max-semi-space-size=2'];
     expect(cacheUse('applyPatchSet', flags)).toBe('none');
     writeCodeCache(outdir, flags);
-    for (const fn of NAMES) expect(cacheUse(fn, flags), fn).toBe('accepted');
+    for (const fn of FUNCTION_NAMES) expect(cacheUse(fn, flags), fn).toBe('accepted');
   }, 120_000);
 
   it('exits 2 listing the function names when SLUICE_FUNCTION is unknown or missing', () => {
     for (const fn of ['noSuchFunction', '']) {
       const r = spawnSync(process.execPath, [join(outdir, 'function.cjs')], { env: env({ SLUICE_FUNCTION: fn }), encoding: 'utf8', timeout: 30_000 });
       expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`SLUICE_FUNCTION must name one of: ${NAMES.join(', ')}`);
+      expect(r.stderr).toContain(`SLUICE_FUNCTION must name one of: ${FUNCTION_NAMES.join(', ')}`);
     }
   });
 
