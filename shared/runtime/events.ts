@@ -107,8 +107,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /**
  * Decodes a CloudEvent delivered over HTTP in binary or structured mode. The SDK decodes
  * leniently (it invents a missing id, takes any specversion and any time), so those are
- * checked here against what was sent; a structured body is parsed once and handed to the
- * SDK as an object.
+ * checked here against what was sent. A structured body is parsed once and handed to the
+ * SDK as an object; a binary one whose data is a JSON object is parsed here, not by the SDK.
  */
 export function decodeHttpEvent(headers: Record<string, string>, body: string): SluiceEvent | ForeignEvent {
   let event: CloudEventV1<unknown>;
@@ -116,9 +116,6 @@ export function decodeHttpEvent(headers: Record<string, string>, body: string): 
     const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
     let sent: { id?: unknown; time?: unknown } = { id: headers['ce-id'], time: headers['ce-time'] };
     let message: { headers: Record<string, string>; body: unknown } = { headers, body };
-    // Binary mode with a JSON object as its data (what ApiServerSource sends): parsed here.
-    // The SDK's JSON parser gives the same object, but builds two Errors (stack traces and
-    // all) on every call, failing or not: the largest part of decoding a duplicate event.
     let data: unknown;
     if (structured) {
       const parsed: unknown = JSON.parse(body);
@@ -127,6 +124,9 @@ export function decodeHttpEvent(headers: Record<string, string>, body: string): 
       sent = parsed;
       message = { headers, body: parsed };
     } else if (headers['content-type'] === 'application/json' && body.startsWith('{')) {
+      // Binary mode with a JSON object as its data (what ApiServerSource sends): parsed here.
+      // The SDK's JSON parser gives the same object, but builds two Errors (stack traces and
+      // all) on every call, failing or not: the largest part of decoding a duplicate event.
       data = JSON.parse(body);
       message = { headers, body: undefined };
     }
