@@ -82,6 +82,8 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
   try {
     parent = await ctx.kube.core.createNamespacedConfigMap({ namespace, body: parentConfigMap(job) });
   } catch (err) {
+    // onDeploymentTargetCreate makes the namespace; its event may simply come later.
+    if (isNotFound(err)) throw new Unavailable(`target namespace ${namespace} does not exist yet; retry`, { cause: err });
     if (!isAlreadyExists(err)) throw err;
     parent = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: parentName(job.spec.metadata.id) });
   }
