@@ -8,21 +8,29 @@
  * serving nothing: what the image build runs to fill that function's V8 code cache
  * (bin/start.ts).
  */
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { FUNCTION_NAMES, eventFunctions } from '../functions/index.js';
 import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube.js';
 import { createLogger } from '../shared/log.js';
 import { createContext } from '../shared/runtime/host.js';
-import { functionApp, serviceRoutes } from '../shared/runtime/http.js';
+import { eventRoutes, serviceRoutes } from '../shared/runtime/routes.js';
+import { routesServer } from '../shared/runtime/server.js';
 import { createStore } from '../shared/runtime/store.js';
 
-/** The code of the function `name`: the REST API's, or one event function's. */
+/**
+ * The code of the function `name`: the REST API's (served by hono, loaded only here), or
+ * one event function's (served by node:http, ../shared/runtime/server.ts says why).
+ */
 async function loadFunction(name: string) {
   if (name === 'api') {
-    const [{ createApi }, { ensureTenancyBasics }] = await Promise.all([import('../functions/api/index.js'), import('../shared/bootstrap.js')]);
-    return { kind: 'api' as const, createApi, ensureTenancyBasics };
+    const [{ createApi }, { ensureTenancyBasics }, { withServiceRoutes }, { Hono }, { serve }] = await Promise.all([
+      import('../functions/api/index.js'),
+      import('../shared/bootstrap.js'),
+      import('../shared/runtime/http.js'),
+      import('hono'),
+      import('@hono/node-server'),
+    ]);
+    return { kind: 'api' as const, createApi, ensureTenancyBasics, withServiceRoutes, Hono, serve };
   }
   return { kind: 'event' as const, fn: await eventFunctions[name]!() };
 }
@@ -46,7 +54,12 @@ async function main() {
   const kube = Kube.fromEnvironment(settings.kubeconfig);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, log.child({ function: name }));
-  const app = serviceRoutes(new Hono(), ctx);
+  const listening = () => {
+    log.info({ function: name, port: settings.port }, `function ${name} listening`);
+    // Connect to the API server while the platform waits for readiness, not in the first event.
+    kube.ping().catch((err: unknown) => log.debug({ reason: (err as Error).message }, 'API server not reached yet'));
+  };
+  let server: { close(): unknown };
   if (code.kind === 'api') {
     // The CRDs come with the manifests (the api may not install them); a new installation
     // still needs its `default` vNamespace and bootstrap credential. Made beside serving:
@@ -57,16 +70,12 @@ async function main() {
         if (generatedToken) console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${generatedToken}`);
       })
       .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'default namespace or bootstrap token not ensured; will retry on the next start'));
+    const app = code.withServiceRoutes(new code.Hono(), ctx);
     app.route('/', code.createApi(ctx));
+    server = code.serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, listening);
   } else {
-    app.route('/', functionApp(code.fn, ctx));
+    server = routesServer({ ...serviceRoutes(ctx), ...eventRoutes(code.fn, ctx) }).listen(settings.port, '0.0.0.0', listening);
   }
-
-  const server = serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, (info) => {
-    log.info({ function: name, port: info.port }, `function ${name} listening`);
-    // Connect to the API server while the platform waits for readiness, not in the first event.
-    kube.ping().catch((err: unknown) => log.debug({ reason: (err as Error).message }, 'API server not reached yet'));
-  });
   const shutdown = () => {
     server.close();
     void store.close();

@@ -12,7 +12,7 @@ import { connectCluster } from '../shared/cluster.js';
 import { SettingsError, loadSettings } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import { InProcessRunner, createContext, mountFunctions } from '../shared/runtime/host.js';
-import { serviceRoutes } from '../shared/runtime/http.js';
+import { withServiceRoutes } from '../shared/runtime/http.js';
 import { createStore } from '../shared/runtime/store.js';
 
 const RESYNC_EVERY_MS = 5 * 60 * 1000;
@@ -33,7 +33,7 @@ async function main() {
 
   const functions = await loadAll();
   const runner = new InProcessRunner(functions, ctx);
-  const app = serviceRoutes(new Hono(), ctx);
+  const app = withServiceRoutes(new Hono(), ctx);
   mountFunctions(app, functions, ctx);
   app.route('/', createApi(ctx));
 

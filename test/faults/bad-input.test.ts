@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
-import { MAX_EVENT_BYTES } from '../../shared/runtime/http.js';
+import { MAX_EVENT_BYTES } from '../../shared/runtime/routes.js';
 import { post, serveFunction } from '../runtime/harness.js';
 import { rawRequest } from '../support/http.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';

@@ -1,13 +1,13 @@
-import { type ServerType, serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { Hono } from 'hono';
 import { settingsSchema } from '../../shared/config.js';
 import { Kube } from '../../shared/kube.js';
 import { createLogger } from '../../shared/log.js';
 import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { createContext } from '../../shared/runtime/host.js';
-import { functionApp, serviceRoutes } from '../../shared/runtime/http.js';
+import { eventRoutes, serviceRoutes } from '../../shared/runtime/routes.js';
+import { routesServer } from '../../shared/runtime/server.js';
 import type { CoordinationStore } from '../../shared/runtime/store.js';
 import { PODS } from '../../shared/resources.js';
 import { testBed } from '../bed/env.js';
@@ -36,13 +36,9 @@ export function contextWith(store: CoordinationStore): FunctionContext {
 
 /** Serves one function the way its container does, on a free loopback port. */
 export async function serveFunction(fn: SluiceFunction, ctx: FunctionContext): Promise<{ url: string; close(): Promise<void> }> {
-  const app = serviceRoutes(new Hono(), ctx);
-  app.route('/', functionApp(fn, ctx));
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const server = routesServer({ ...serviceRoutes(ctx), ...eventRoutes(fn, ctx) });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 

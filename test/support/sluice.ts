@@ -8,7 +8,7 @@ import { Kube } from '../../shared/kube.js';
 import { createLogger } from '../../shared/log.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../../shared/runtime/host.js';
-import { serviceRoutes } from '../../shared/runtime/http.js';
+import { withServiceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { eventually as poll, testBed } from '../bed/env.js';
@@ -62,7 +62,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
   await installPlatform(ctx);
   const functions = await loadAll();
   const runner = new InProcessRunner(functions, ctx);
-  const app = serviceRoutes(new Hono(), ctx);
+  const app = withServiceRoutes(new Hono(), ctx);
   mountFunctions(app, functions, ctx);
   app.route('/', createApi(ctx));
   if (events) await runner.start();
