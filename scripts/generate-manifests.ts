@@ -79,6 +79,12 @@ export const STREAM_EXTENSION = 'sluicestream';
 /** Where the bundle lives in the image (see Dockerfile). */
 export const FUNCTION_ENTRY = '/app/dist/function.cjs';
 export const RELAY_ENTRY = '/app/dist/event-relay.cjs';
+/** The NODE_OPTIONS the image runs functions with: its Dockerfile's `ENV NODE_OPTIONS="..."`. */
+export function imageNodeOptions(): string {
+  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!m) throw new Error('Dockerfile: no ENV NODE_OPTIONS="..." line');
+  return m[1]!;
+}
 /** The port the function listens on behind OpenFaaS's of-watchdog. */
 export const UPSTREAM_PORT = 3000;
 

@@ -15,6 +15,7 @@ import {
   type Unit,
   diffAgainst,
   generate,
+  imageNodeOptions,
   labelSelectorObject,
   loadUnits,
   pingSourceAttribute,
@@ -255,5 +256,22 @@ describe('OpenFaaS stack', () => {
     expect(container.env.find((e: Spec) => e.name === 'GATEWAY_URL').value).toBe(DEFAULTS.openfaasGatewayUrl);
     const rbac = objectsIn(files.get('openfaas/rbac.yaml')!);
     for (const unit of units) expect(find(rbac, 'ServiceAccount', unitName(unit), DEFAULTS.openfaasNamespace), unit.name).toBeDefined();
+  });
+});
+
+describe("the image's NODE_OPTIONS", () => {
+  it("keep V8's heap, and ~64 MiB for Node itself, inside every function container's memory limit", () => {
+    const options = imageNodeOptions();
+    const mib = (flag: string) => Number(new RegExp(`--${flag}=(\\d+)`).exec(options)?.[1]);
+    // The young generation: two semi-spaces, and as much again for large new objects at most.
+    const heap = mib('max-old-space-size') + 3 * mib('max-semi-space-size');
+    expect(heap, options).toBeGreaterThan(0);
+    const stack = parse(files.get('openfaas/stack.yml')!) as { functions: Record<string, Spec> };
+    const limits = [
+      ...units.map((u) => spec(find(knative, 'Service', unitName(u))).template.spec.containers[0].resources.limits.memory as string),
+      ...Object.values(stack.functions).map((f) => f.limits.memory as string),
+    ];
+    expect(limits).toHaveLength(2 * units.length);
+    for (const limit of limits) expect(heap + 64, `${options} within ${limit}`).toBeLessThanOrEqual(Number(/^(\d+)Mi$/.exec(limit)?.[1]));
   });
 });
