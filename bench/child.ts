@@ -16,6 +16,8 @@ export interface Variant {
   command: string;
   args: string[];
   note: string;
+  /** Beside the function's own settings (NODE_OPTIONS). */
+  env?: Record<string, string>;
 }
 
 export function tsxVariant(): Variant {
@@ -89,7 +91,7 @@ function tree(pid: number): number[] {
 /** Starts one function process in its own process group (so that it can be killed whole). */
 export function spawnFunction(variant: Variant, env: Record<string, string>, port: number): FunctionProcess {
   const child = spawn(variant.command, variant.args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...variant.env, PORT: String(port) },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -5,7 +5,7 @@
  *
  *   npm run bench [-- --only cold,memory,duplicates,latency,resync] [--runs 10]
  *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
- *                 [--v8-flags='--max-semi-space-size=1 --v8-pool-size=0']   (with '=': the value starts with a dash)
+ *                 [--v8-flags='--max-lazy']   (more V8 flags to try; with '=': the value starts with a dash)
  *
  * The machine is shared and noisy: every figure is a median of several runs, and the
  * machine (nproc, CPU model, Node, load) is printed with the table.
@@ -13,6 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { imageNodeOptions } from '../scripts/generate-manifests.js';
 import { type Variant, bundleVariant, tsxVariant } from './child.js';
 import { type BenchEnv, machine, startBenchEnv } from './env.js';
 import { type Calibration, type ColdStart, type Duplicates, type Memory, calibrate, coldStart, duplicates, functionFixture, memory } from './functions.js';
@@ -34,7 +35,7 @@ const { values } = parseArgs({
     markdown: { type: 'string' },
     'no-tsx': { type: 'boolean', default: false },
     dist: { type: 'boolean', default: false },
-    'v8-flags': { type: 'string', default: '--max-semi-space-size=1 --v8-pool-size=0' },
+    'v8-flags': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -67,20 +68,27 @@ async function main() {
       const variants: Variant[] = [];
       const bundle = await bundleVariant(log, values.dist);
       if (bundle) {
-        variants.push(bundle.variant);
         cleanups.push(bundle.cleanup);
         const v = bundle.variant;
         const entry = v.args[v.args.length - 1]!;
+        // V8 takes a code cache only from a process with the same flags: one is written for each set.
+        const { writeCodeCache } = await import('../scripts/build.js');
+        // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8 sized for the container).
+        const image = { NODE_OPTIONS: imageNodeOptions() };
+        writeCodeCache(dirname(entry), [], { PATH: process.env.PATH, ...image });
+        variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS`, env: image, note: `${v.note}, with NODE_OPTIONS="${image.NODE_OPTIONS}"` });
+        // With Node's defaults: what those options cost and save.
+        writeCodeCache(dirname(entry), [], { PATH: process.env.PATH });
+        variants.push({ ...v, name: `${v.name}, Node's defaults`, note: `${v.note}, without NODE_OPTIONS` });
         // The bundle itself, without the loader and its code cache: what the cache saves.
         const lib = join(dirname(entry), 'lib', 'function.cjs');
-        variants.push({ ...v, name: 'node lib/function.cjs (bundle without the code cache)', args: [lib], note: `${v.note}, started without bin/start.ts` });
-        // The same bundle with V8 flags a container can set (NODE_OPTIONS); by default a 1 MiB
-        // young generation (the default grows to 2 x 16 MiB under load) and no V8 worker threads.
-        const TUNED = values['v8-flags'].split(' ').filter(Boolean);
-        // V8 takes a code cache only from a process with the same flags: one is written for them.
-        const { writeCodeCache } = await import('../scripts/build.js');
-        writeCodeCache(dirname(entry), TUNED);
-        variants.push({ ...v, name: `${v.name} + ${TUNED.join(' ')}`, args: [...TUNED, ...v.args], note: `${v.note}, with ${TUNED.join(' ')}` });
+        variants.push({ ...v, name: 'node lib/function.cjs (bundle without the code cache), image NODE_OPTIONS', args: [lib], env: image, note: `${v.note}, started without bin/start.ts` });
+        // Other V8 flags to try, on the command line beside the image's NODE_OPTIONS.
+        const extra = values['v8-flags'].split(' ').filter(Boolean);
+        if (extra.length > 0) {
+          writeCodeCache(dirname(entry), extra, { PATH: process.env.PATH, ...image });
+          variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS + ${extra.join(' ')}`, args: [...extra, ...v.args], env: image, note: `${v.note}, with ${extra.join(' ')}` });
+        }
       }
       if (!values['no-tsx']) variants.push(tsxVariant());
       const ff = await functionFixture(env);

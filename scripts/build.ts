@@ -81,9 +81,12 @@ const nodeUrl: Plugin = {
   },
 };
 
-/** Loads each function's code once and saves its V8 code cache beside the bundle (bin/start.ts). */
-export function writeCodeCache(outdir: string, nodeArgs: string[] = []): void {
-  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 120_000 });
+/**
+ * Loads each function's code once and saves its V8 code cache beside the bundle
+ * (bin/start.ts), for node started with `nodeArgs` and `env` (NODE_OPTIONS).
+ */
+export function writeCodeCache(outdir: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 120_000, env });
   if (r.status !== 0) throw new Error(`writing the code cache failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }
 
