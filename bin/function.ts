@@ -13,7 +13,7 @@ import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube.js';
 import { createLogger } from '../shared/log.js';
 import { createContext } from '../shared/runtime/host.js';
-import { eventRoutes, serviceRoutes } from '../shared/runtime/routes.js';
+import { functionRoutes } from '../shared/runtime/routes.js';
 import { routesServer } from '../shared/runtime/server.js';
 import { createStore } from '../shared/runtime/store.js';
 
@@ -74,7 +74,7 @@ async function main() {
     app.route('/', code.createApi(ctx));
     server = code.serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, listening);
   } else {
-    server = routesServer({ ...serviceRoutes(ctx), ...eventRoutes(code.fn, ctx) }).listen(settings.port, '0.0.0.0', listening);
+    server = routesServer(functionRoutes(code.fn, ctx)).listen(settings.port, '0.0.0.0', listening);
   }
   const shutdown = () => {
     server.close();

@@ -61,6 +61,11 @@ export function eventRoutes(fn: SluiceFunction, ctx: FunctionContext): Routes {
   };
 }
 
+/** Everything a function's container serves: its events and the service routes. */
+export function functionRoutes(fn: SluiceFunction, ctx: FunctionContext): Routes {
+  return { ...serviceRoutes(ctx), ...eventRoutes(fn, ctx) };
+}
+
 /** `/healthz` (alive), `/readyz` (dependencies answer) and `/metrics`, for any Sluice process. */
 export function serviceRoutes(ctx: Pick<FunctionContext, 'store' | 'kube'>): Routes {
   return {

@@ -6,7 +6,7 @@ import { createLogger } from '../../shared/log.js';
 import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { createContext } from '../../shared/runtime/host.js';
-import { eventRoutes, serviceRoutes } from '../../shared/runtime/routes.js';
+import { functionRoutes } from '../../shared/runtime/routes.js';
 import { routesServer } from '../../shared/runtime/server.js';
 import type { CoordinationStore } from '../../shared/runtime/store.js';
 import { PODS } from '../../shared/resources.js';
@@ -36,7 +36,7 @@ export function contextWith(store: CoordinationStore): FunctionContext {
 
 /** Serves one function the way its container does, on a free loopback port. */
 export async function serveFunction(fn: SluiceFunction, ctx: FunctionContext): Promise<{ url: string; close(): Promise<void> }> {
-  const server = routesServer({ ...serviceRoutes(ctx), ...eventRoutes(fn, ctx) });
+  const server = routesServer(functionRoutes(fn, ctx));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
