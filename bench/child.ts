@@ -38,8 +38,9 @@ export async function bundleVariant(log: (line: string) => void, useDist = false
   if (!existsSync(join(ROOT, 'scripts/build.ts'))) return undefined;
   const outdir = mkdtempSync(join(tmpdir(), 'sluice-bench-dist-'));
   try {
-    const { build } = (await import('../scripts/build.js')) as { build(o: { outdir: string }): Promise<{ outdir: string }> };
-    await build({ outdir });
+    const { build } = await import('../scripts/build.js');
+    // No code cache here: bench/run.ts writes one for each set of flags it measures.
+    await build({ outdir, codeCache: false });
     log(`built the bundle (scripts/build.ts, as npm run build) into ${outdir}`);
     return {
       variant: { name: 'node function.cjs (bundle)', command: process.execPath, args: [join(outdir, 'function.cjs')], note: 'the esbuild bundle of npm run build (scripts/build.ts), built afresh by the bench' },

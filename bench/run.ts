@@ -70,23 +70,24 @@ async function main() {
       if (bundle) {
         cleanups.push(bundle.cleanup);
         const v = bundle.variant;
-        const entry = v.args[v.args.length - 1]!;
+        const dist = dirname(v.args[v.args.length - 1]!);
         // V8 takes a code cache only from a process with the same flags: one is written for each set.
         const { writeCodeCache } = await import('../scripts/build.js');
+        const cacheFor = (nodeArgs: string[], env: Record<string, string> = {}) => writeCodeCache(dist, nodeArgs, { PATH: process.env.PATH, ...env });
         // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8 sized for the container).
         const image = { NODE_OPTIONS: imageNodeOptions() };
-        writeCodeCache(dirname(entry), [], { PATH: process.env.PATH, ...image });
+        cacheFor([], image);
         variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS`, env: image, note: `${v.note}, with NODE_OPTIONS="${image.NODE_OPTIONS}"` });
         // With Node's defaults: what those options cost and save.
-        writeCodeCache(dirname(entry), [], { PATH: process.env.PATH });
+        cacheFor([]);
         variants.push({ ...v, name: `${v.name}, Node's defaults`, note: `${v.note}, without NODE_OPTIONS` });
         // The bundle itself, without the loader and its code cache: what the cache saves.
-        const lib = join(dirname(entry), 'lib', 'function.cjs');
+        const lib = join(dist, 'lib', 'function.cjs');
         variants.push({ ...v, name: 'node lib/function.cjs (bundle without the code cache), image NODE_OPTIONS', args: [lib], env: image, note: `${v.note}, started without bin/start.ts` });
         // Other V8 flags to try, on the command line beside the image's NODE_OPTIONS.
         const extra = values['v8-flags'].split(' ').filter(Boolean);
         if (extra.length > 0) {
-          writeCodeCache(dirname(entry), extra, { PATH: process.env.PATH, ...image });
+          cacheFor(extra, image);
           variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS + ${extra.join(' ')}`, args: [...extra, ...v.args], env: image, note: `${v.note}, with ${extra.join(' ')}` });
         }
       }
