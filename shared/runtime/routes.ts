@@ -22,14 +22,14 @@ export interface Answer {
   contentType?: string;
 }
 
-export interface Request {
+export interface RouteRequest {
   /** Lower-case names. */
   headers: Record<string, string>;
   body: string;
 }
 
 /** `METHOD /path` → handler. */
-export type Routes = Record<string, (req: Request) => Promise<Answer>>;
+export type Routes = Record<string, (req: RouteRequest) => Promise<Answer>>;
 
 export const tooLarge = (): Answer => ({ status: 413, json: { outcome: 'bad_input', reason: `request body exceeds ${MAX_EVENT_BYTES} bytes` } });
 export const noRoute = (method: string, path: string): Answer => ({ status: 404, json: { outcome: 'bad_input', reason: `no route for ${method} ${path}` } });
