@@ -24,7 +24,11 @@ fi
 
 step() { echo "[build-kube] $*" >&2; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "[build-kube] missing '$1': install the Debian package '$2' (apt-get install $2)" >&2; exit 1; }; }
-need_cmd go golang-go
+# Kubernetes 1.20 builds with Debian's Go 1.19 (package golang-go), not whichever newer `go`
+# comes first on PATH: a newer toolchain rejects its vendored tree.
+DEBIAN_GO="$(ls -d /usr/lib/go-1.19/bin 2>/dev/null || true)"
+[ -n "$DEBIAN_GO" ] || { echo "[build-kube] missing Go 1.19: install the Debian package 'golang-go' (apt-get install golang-go)" >&2; exit 1; }
+export PATH="$DEBIAN_GO:$PATH" GOTOOLCHAIN=local
 need_cmd rsync rsync
 need_cmd dpkg-source dpkg-dev
 need_cmd make make
