@@ -6,7 +6,7 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resource
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
-import { childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { deriveJobStatus } from '../onJobPodStatus/logic.js';
 import {
@@ -339,7 +339,11 @@ export default defineFunction({
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['create', 'update'], scope: 'platform' },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'delete'], scope: 'targets' },
+    // get/create/delete for the parent; the rest because a job with Kubernetes HA gets a Role
+    // with these rights, and RBAC lets Sluice grant only what it holds.
+    { apiGroups: [''], resources: ['configmaps'], verbs: HA_CONFIGMAP_VERBS, scope: 'targets' },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'], scope: 'targets' },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create'], scope: 'targets' },
     { apiGroups: [''], resources: ['services'], verbs: ['create'], scope: 'targets' },
     // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
     { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },

@@ -1,3 +1,4 @@
+import { wantsKubernetesHa } from '../../shared/vvp/flink-config.js';
 import type {
   CurrentJob,
   DeploymentResource,
@@ -175,10 +176,21 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
         attempt: job.attempt,
         specHash: job.specHash,
         ...(job.restore ? { restore: structuredClone(job.restore) } : {}),
-        template: structuredClone(spec.template),
+        template: jobTemplate(spec.template, spec.restoreStrategy?.kind),
       },
     },
   };
+}
+
+/**
+ * The template a job runs: the deployment's, with Flink's Kubernetes HA when it restores
+ * LATEST_STATE (a JobManager that restarts recovers from its latest checkpoint).
+ */
+export function jobTemplate(template: DeploymentResource['spec']['spec']['template'], restoreKind: string | undefined): DeploymentResource['spec']['spec']['template'] {
+  const copy = structuredClone(template);
+  const conf = copy.spec.flinkConfiguration ?? {};
+  if (restoreKind === 'LATEST_STATE' && !wantsKubernetesHa(conf)) copy.spec.flinkConfiguration = { ...conf, 'high-availability.type': 'kubernetes' };
+  return copy;
 }
 
 /** The Savepoint that stopping `job` for `origin` records, before it is taken. */

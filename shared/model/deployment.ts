@@ -16,6 +16,8 @@ import {
   int32,
 } from './common.js';
 import { crBody } from './cr.js';
+import { templateProblems } from '../vvp/flink-resources.js';
+import type { TemplateSpec as TemplateSpecLike } from '../vvp/crs.js';
 
 /**
  * A VVP Deployment, field for field the `spec` of seed 003's JSON schema. Ranges are
@@ -175,6 +177,9 @@ export function deploymentSpecRules(s: SpecFields, ctx: z.RefinementCtx): void {
   const target = s.deploymentTargetId !== undefined || s.deploymentTargetName !== undefined;
   if (!target && s.sessionClusterName === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'names no deployment target: set deploymentTargetName or deploymentTargetId' });
+  }
+  for (const message of templateProblems(s.template.spec as unknown as TemplateSpecLike, s.restoreStrategy?.kind)) {
+    ctx.addIssue({ code: 'custom', path: ['template', 'spec'], message });
   }
   if (target && s.sessionClusterName !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['sessionClusterName'], message: 'cannot be combined with deploymentTargetName/deploymentTargetId: a deployment runs either on a target or in a session cluster' });

@@ -97,6 +97,8 @@ describe('Deployment', () => {
       const d = edited((x) => {
         x.spec.upgradeStrategy = { kind: u };
         x.spec.restoreStrategy = { kind: r, allowNonRestoredState: true };
+        // LATEST_STATE runs Flink's Kubernetes HA, which keeps its metadata beside the savepoints.
+        x.spec.template.spec.flinkConfiguration = { 'state.savepoints.dir': 'file:///tmp/savepoints' };
       });
       expect(check(DeploymentInput, d).ok, `${u}+${r}`).toBe(true);
     }
@@ -156,8 +158,25 @@ describe('Deployment', () => {
   it('requires what each artifact kind needs', () => {
     const spec = (artifact: unknown) => ({ state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact } } });
     expect(refusal(DeploymentSpec, spec({ kind: 'JAR' }), 'spec')).toBe('spec.template.spec.artifact.jarUri: required when kind is JAR');
-    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON', jarUri: 'x' }), 'spec')).toBe('spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON');
-    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 's3://b/x.py', entryModule: 'main' })).ok).toBe(true);
+    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON' }), 'spec')).toBe('spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON');
+    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 'https://example.com/x.py', entryModule: 'main' })).ok).toBe(true);
+  });
+
+  it('refuses artifact URIs Sluice cannot fetch, and Flink settings Flink would not read as given', () => {
+    const spec = (tpl: Record<string, unknown>, restore?: string) => ({
+      state: 'RUNNING',
+      deploymentTargetName: 't',
+      ...(restore ? { restoreStrategy: { kind: restore } } : {}),
+      template: { spec: { artifact: { kind: 'JAR', jarUri: 'https://example.com/job.jar' }, ...tpl } },
+    });
+    expect(refusal(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 's3://bucket/job.jar' } }), 'spec')).toMatch(
+      /^spec\.template\.spec: artifact\.jarUri: 's3:\/\/bucket\/job\.jar' cannot be fetched: Sluice fetches http\(s\):\/\/ URLs and file:\/\/\/ paths/,
+    );
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'a.b': 'one\ntwo' } }), 'spec')).toMatch(/flinkConfiguration\.a\.b: the value must be one line/);
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'jobmanager.rpc.address': 'x' } }), 'spec')).toMatch(/jobmanager\.rpc\.address: set by Sluice/);
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'high-availability': 'vvp-kubernetes' } }), 'spec')).toMatch(/needs high-availability\.storageDir/);
+    expect(refusal(DeploymentSpec, spec({}, 'LATEST_STATE'), 'spec')).toMatch(/restoreStrategy LATEST_STATE runs the job with Flink's Kubernetes HA/);
+    expect(check(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20.3' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'high-availability': 'vvp-kubernetes' } })).ok).toBe(true);
   });
 
   it('checks resources: cpu >= 0.1 as a number, memory as a size', () => {
