@@ -20,7 +20,7 @@ const REAL = { metadata: { annotations: { [FLINK_ANNOTATION]: 'real' } } };
 const TOP_SPEED = 'org.apache.flink.streaming.examples.windowing.TopSpeedWindowing';
 const SLOW = 180_000;
 
-type FlinkJob = { state: string; vertices?: { parallelism: number }[] };
+type FlinkJob = { state: string; vertices?: { parallelism: number; status: string }[] };
 type Checkpoints = { latest?: { restored?: { external_path?: string; is_savepoint?: boolean } } };
 
 describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
@@ -79,7 +79,8 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
   const flinkRunning = (jobId: string) =>
     eventually(async () => {
       const job = await flink<FlinkJob>(jobId, `/jobs/${flinkId(jobId)}`);
-      return job?.state === 'RUNNING' ? job : undefined;
+      // Every task running, too: before that, Flink refuses savepoints.
+      return job?.state === 'RUNNING' && job.vertices?.length && job.vertices.every((v) => v.status === 'RUNNING') ? job : undefined;
     }, `Flink job ${jobId} RUNNING`, SLOW);
 
   let created: { metadata: { id: string } };
@@ -118,7 +119,8 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
       return d.status.state === 'RUNNING' && d.status.running?.jobId && d.status.running.jobId !== before ? d.status.running.jobId : undefined;
     }, 'the upgraded job', SLOW);
     const job = await flinkRunning(jobId);
-    expect(job.vertices?.map((v) => v.parallelism)).toEqual(job.vertices?.map(() => 2));
+    // The example's source runs with parallelism 1 whatever the job's; the windows and sink follow the job.
+    expect(job.vertices?.map((v) => v.parallelism)).toEqual([1, 2]);
     const upgrade = (await api.savepoints(created.metadata.id)).find((s) => s.spec.jobId === before);
     expect(upgrade).toMatchObject({ status: { state: 'COMPLETED' } });
     const restored = await eventually(async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored, 'restore statistics', SLOW);
