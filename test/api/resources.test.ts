@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText } from '../support/files.js';
 
-const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 // Response bodies are navigated freely in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = { metadata: { id: string; name: string; resourceVersion: number }; spec: Record<string, any>; status?: Record<string, any> };
@@ -23,7 +22,7 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
     sluice = await startSluice();
     expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'patches' }) })).status).toBe(201);
     // Seed 004's target, verbatim but for a name (the seed's fragment has none).
-    const yaml = seed('004-deployment-target-patch-set.yaml').replace('kind: DeploymentTarget\n', 'kind: DeploymentTarget\nmetadata:\n  name: s3-target\n');
+    const yaml = exampleText('deployment-target-with-patch-set.yaml').replace('kind: DeploymentTarget\n', 'kind: DeploymentTarget\nmetadata:\n  name: s3-target\n');
     const res = await sluice.api(`${ns}/deployment-targets`, { method: 'POST', yaml });
     expect(res.status, await res.clone().text()).toBe(201);
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventFunctions } from '../../functions/index.js';
@@ -7,6 +6,7 @@ import { resync } from '../../shared/runtime/resync.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
 export { seedDeploymentBody as deploymentBody } from '../support/seed.js';
 
@@ -155,12 +155,9 @@ export class FreezingProxy {
 
 // ---- As outages.test.ts uses them: the REST API's view ---------------------------------
 
-const SEED_DEPLOYMENT = new URL('../../../shared/seeds/examples/001-deployment.yaml', import.meta.url);
-
 /** Seed 001's deployment as YAML, named `name` in vNamespace `vns`, on target `targetId`. */
 export function seedDeploymentYaml(vns: string, targetId: string, name: string): string {
-  return readFileSync(SEED_DEPLOYMENT, 'utf8')
-    .replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId)
+  return topSpeedWindowingYaml(targetId)
     .replace('namespace: vvp-namespace-1', `namespace: ${vns}`)
     .replace('name: TopSpeedWindowing', `name: ${name}`);
 }

@@ -14,7 +14,8 @@ import {
 } from '../../shared/model/index.js';
 import type { Schema } from '../../shared/model/structural.js';
 import { toClientModel, toWire } from '../../shared/model/install.js';
-import { ajvErrors, compile, example, exampleText, prune } from './helpers.js';
+import { ajvErrors, compile, example, fixture, prune } from './helpers.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
 const schemaOf = (crd: CustomResourceDefinition) => crd.spec.versions[0]!.schema.openAPIV3Schema;
 const byKind = (kind: string) => allCrds().find((c) => c.spec.names.kind === kind)!;
@@ -155,7 +156,7 @@ describe('generated CRDs', () => {
 
 describe('the internal CRDs keep and accept what Sluice writes', () => {
   const now = '2024-01-31T12:00:00.000Z';
-  const seedSpec = () => (parse(exampleText('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', randomUUID())) as { spec: Schema }).spec;
+  const seedSpec = () => (parse(topSpeedWindowingYaml(randomUUID())) as { spec: Schema }).spec;
   const envelope = (kind: string, body: Schema) => ({ apiVersion: 'sluice.dev/v1alpha1', kind, metadata: { name: 'x', namespace: 'sluice-system' }, ...body });
 
   const samples: [string, Schema][] = [
@@ -165,7 +166,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
       {
         spec: {
           metadata: { id: randomUUID(), name: 'vvp-jobs-team-1', namespace: 'vvp-namespace-1', createdAt: now, modifiedAt: now, labels: {} },
-          spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: example('004-deployment-target-patch-set.yaml').spec && (example('004-deployment-target-patch-set.yaml').spec as Schema).deploymentPatchSet },
+          spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: example('deployment-target-with-patch-set.yaml').spec && (example('deployment-target-with-patch-set.yaml').spec as Schema).deploymentPatchSet },
         },
         status: {
           state: 'READY',
@@ -261,7 +262,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
     const valid = validate(cr);
     return valid ? '' : ajvErrors(validate);
   };
-  const testCr = () => example('003-test-cr.yaml') as { metadata: Schema; spec: Schema };
+  const testCr = () => example('operator/vvp-deployment.yaml') as { metadata: Schema; spec: Schema };
 
   it('is vvpdeployments.ververica.platform v1, namespaced, with a status subresource', () => {
     const crd = vvpDeploymentCrd();
@@ -273,7 +274,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
   });
 
   it("accepts the seed's CRs", () => {
-    for (const file of ['003-test-cr.yaml', '003-initial-savepoint-cr.yaml', '003-simple-namespace-example.yaml']) {
+    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
       expect(ok(example(file)), file).toBe('');
     }
   });
@@ -287,7 +288,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
   });
 
   it('accepts the apikey and apikeySecretName annotation examples on a complete CR', () => {
-    for (const file of ['003-cr-apikey.yaml', '003-cr-apikey-secret.yaml']) {
+    for (const file of ['operator/vvp-deployment-apikey.yaml', 'operator/vvp-deployment-apikey-secret.yaml']) {
       const fragment = example(file) as { metadata: Schema };
       expect(ok({ ...testCr(), metadata: fragment.metadata }), file).toBe('');
     }
@@ -297,7 +298,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
     const cr = {
       ...testCr(),
       status: {
-        ...(example('003-status-example.yaml').status as Schema),
+        ...(fixture('vvp-deployment-status.yaml').status as Schema),
         deploymentStatus: { state: 'RUNNING', running: { jobId: randomUUID(), transitionTime: '2023-07-14T09:46:30.185884Z' } },
         customResourceStatus: { customResourceState: 'SYNCING', deploymentId: 'cf2047ed-cb55-4e41-bb53-9ef91959214e', observedSpecState: 'CANCELLED', statusState: 'CANCELLED', vvpNamespace: 'default' },
       },

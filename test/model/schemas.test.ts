@@ -18,11 +18,12 @@ import {
   check,
   formatZodError,
 } from '../../shared/model/index.js';
-import { example, exampleText } from './helpers.js';
+import { example } from './helpers.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
 /** Seed 001's deployment with the placeholder substituted, as the seed says to. */
 function seedDeployment(targetId = randomUUID()): Record<string, unknown> {
-  return parse(exampleText('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId)) as Record<string, unknown>;
+  return parse(topSpeedWindowingYaml(targetId)) as Record<string, unknown>;
 }
 
 const refusal = (schema: Parameters<typeof check>[0], value: unknown, prefix?: string) => {
@@ -42,7 +43,7 @@ function edited(edit: (d: Doc) => void): unknown {
 }
 
 describe('seed examples validate', () => {
-  it('001-deployment.yaml (placeholder substituted)', () => {
+  it('top-speed-windowing.yaml (placeholder substituted)', () => {
     const id = randomUUID();
     const r = check(DeploymentInput, seedDeployment(id));
     expect(r.ok ? '' : r.message).toBe('');
@@ -54,19 +55,19 @@ describe('seed examples validate', () => {
     expect(r.value.metadata).toEqual({ name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1' });
   });
 
-  it('001-deployment-target.yaml', () => {
-    const r = check(DeploymentTargetInput, example('001-deployment-target.yaml'));
+  it('deployment-target.yaml', () => {
+    const r = check(DeploymentTargetInput, example('deployment-target.yaml'));
     expect(r.ok ? r.value.spec : r.message).toEqual({ kubernetes: { namespace: 'vvp-jobs-team-1' } });
   });
 
   it('002 and 004 targets (fragments without metadata: their spec, and with a name)', () => {
-    for (const file of ['002-deployment-target.yaml', '004-deployment-target-patch-set.yaml']) {
+    for (const file of ['staging-deployment-target.yaml', 'deployment-target-with-patch-set.yaml']) {
       const doc = example(file);
       expect(check(DeploymentTargetSpec, doc.spec).ok, file).toBe(true);
       const r = check(DeploymentTargetInput, { ...doc, metadata: { name: 'staging' } });
       expect(r.ok ? '' : r.message, file).toBe('');
     }
-    const patchSet = check(DeploymentTargetSpec, example('004-deployment-target-patch-set.yaml').spec);
+    const patchSet = check(DeploymentTargetSpec, example('deployment-target-with-patch-set.yaml').spec);
     expect(patchSet.ok && patchSet.value.deploymentPatchSet?.map((o) => o.path)).toEqual([
       '/spec/template/spec/flinkConfiguration/state.checkpoints.dir',
       '/spec/template/spec/flinkConfiguration/state.savepoints.dir',
@@ -74,7 +75,7 @@ describe('seed examples validate', () => {
   });
 
   it("003's CR deployment specs, alone and with initFields applied", () => {
-    for (const file of ['003-test-cr.yaml', '003-initial-savepoint-cr.yaml', '003-simple-namespace-example.yaml']) {
+    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
       const cr = example(file) as { spec: { deployment: { spec: Record<string, unknown> }; initFields?: { spec?: Record<string, unknown> } } };
       const r = check(DeploymentSpec, { ...cr.spec.deployment.spec, ...(cr.spec.initFields?.spec ?? {}) }, 'spec');
       expect(r.ok ? '' : r.message, file).toBe('');

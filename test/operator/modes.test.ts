@@ -16,11 +16,11 @@ import {
   kubectl,
   kubectlOk,
   rest,
-  seedFile,
   settle,
   synced,
   waitCr,
 } from './support.js';
+import { examplePath } from '../support/files.js';
 
 type Spec = { template: { spec: Record<string, unknown> } } & Record<string, unknown>;
 
@@ -197,7 +197,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
   });
 
   it('creates the initial savepoint of seed 003\'s example, only when its conditions hold', async () => {
-    await kubectlOk(['-n', ns, 'apply', '-f', seedFile('003-initial-savepoint-cr.yaml')]);
+    await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment-initial-savepoint.yaml')]);
     await synced(sluice, ns, 'test-cr');
     const d = await getDeployment(sluice, vns, 'test-cr');
     const savepoints = new CrClient<{ metadata: { name: string }; spec: { spec: Record<string, unknown> }; status?: { state?: string } }>(sluice.kube, SAVEPOINTS, sluice.ctx.settings.platformNamespace);

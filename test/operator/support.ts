@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
@@ -10,9 +9,6 @@ import { VVP_DEPLOYMENTS } from '../../shared/resources.js';
 import { eventually as bedEventually, kubeConfig, testBed } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 
-/** A seed example file's path and text (/work/shared/seeds/examples). */
-export const seedFile = (name: string) => new URL(`../../../shared/seeds/examples/${name}`, import.meta.url).pathname;
-export const seedText = (name: string) => readFileSync(seedFile(name), 'utf8');
 
 let kubectlPath: Promise<string> | undefined;
 const kubectlBinary = () => (kubectlPath ??= ensureKubeBinaries(() => {}).then((dir) => join(dir, 'kubectl')));

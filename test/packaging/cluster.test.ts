@@ -19,8 +19,9 @@ import { serviceAccountName, targetRoleName } from '../../shared/rbac.js';
 import { EVENT_RELAY, type Unit, generate, loadUnits, streamsOf, unitName, writeFiles } from '../../scripts/generate-manifests.js';
 import { testBed } from '../bed/env.js';
 import { type KubeObject, RBAC_KINDS, generatedObjects, kubectl, kubectlOk, missingFields, objectsIn, pool } from './support.js';
+import { fixturePath } from '../support/files.js';
 
-const KNATIVE_CRDS = '/work/shared/knative-crds';
+const KNATIVE_CRDS = fixturePath('knative-crds');
 
 const run = randomBytes(3).toString('hex');
 const P = `sluice-pkg-${run}`; // platform namespace
