@@ -1,5 +1,5 @@
 /**
- * Single-process mode (SPEC §6): every function and the REST API in one process, fed by
+ * Single-process mode: every function and the REST API in one process, fed by
  * the in-process event source. `npm start`.
  */
 import { serve } from '@hono/node-server';
@@ -25,7 +25,7 @@ async function main() {
   const ctx = createContext(settings, cluster.kube, store, log);
 
   const installed = await installPlatform(ctx);
-  if (settings.watchedNamespaces.length > 0) await claimWatchedNamespaces(ctx); // seed 003: refuses to start if another identity holds one
+  if (settings.watchedNamespaces.length > 0) await claimWatchedNamespaces(ctx); // VVP's operator refuses to start if another identity holds one
   if (installed.generatedToken) {
     // Printed once, on the console only (never logged): it is the platform superuser's credential.
     console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${installed.generatedToken}`);

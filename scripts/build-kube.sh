@@ -2,7 +2,7 @@
 # Builds kube-apiserver, kube-controller-manager and kubectl v1.20.x from Debian's
 # `kubernetes` source package, once, into a cache outside the repo keyed by version.
 # Prints the directory of the binaries as its last stdout line; progress goes to stderr.
-# See SPEC §5: the vendored reflect2 v1.0.1 crashes under Go >= 1.18, so it is replaced
+# The vendored reflect2 v1.0.1 crashes under Go >= 1.18, so it is replaced
 # with Debian's golang-github-modern-go-reflect2-dev (1.0.2).
 set -euo pipefail
 

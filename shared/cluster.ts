@@ -25,7 +25,7 @@ async function reachable(kube: Kube): Promise<boolean> {
 }
 
 /**
- * SPEC §6: the cluster of KUBECONFIG (or ~/.kube/config) when it answers, else the local
+ * The cluster of KUBECONFIG (or ~/.kube/config) when it answers, else the local
  * one (etcd + kube-apiserver + kube-controller-manager and the pod simulator), whose
  * kubeconfig is written to $SLUICE_HOME/kubeconfig. SLUICE_CLUSTER=local forces it.
  */

@@ -41,7 +41,7 @@ export async function readBody(c: Context): Promise<unknown> {
   throw new BadInput(`unsupported Content-Type ${type}: use application/json or application/yaml`, 415);
 }
 
-/** Answers JSON, or YAML when the client asks for it (SPEC §2). */
+/** Answers JSON, or YAML when the client asks for it. */
 export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
   const accept = c.req.header('accept') ?? '';
   if (/application\/(x-)?yaml|text\/yaml/.test(accept) && !/application\/json/.test(accept.split(',')[0] ?? '')) {

@@ -10,7 +10,7 @@ import { freePorts } from './ports.js';
 import { type Daemon, killStale, requireCommand, spawnDaemon, waitFor } from './process.js';
 
 /**
- * A real, local Kubernetes control plane without containers (SPEC §5): etcd, kube-apiserver
+ * A real, local Kubernetes control plane without containers: etcd, kube-apiserver
  * with RBAC and static tokens, and kube-controller-manager (GC, ReplicaSets, Deployments,
  * Jobs, namespaces, service accounts). No scheduler and no kubelet: see pod-simulator.ts.
  */

@@ -41,7 +41,7 @@ export const vnsNameProblem = dnsLabelProblem;
 export const isVnsName = (s: string) => vnsNameProblem(s) === undefined;
 
 /**
- * Seed 002: a name reformatted to a valid label value, e.g. "My Deployment Name" becomes
+ * VVP's pod labels: a name reformatted to a valid label value, e.g. "My Deployment Name" becomes
  * "my-deployment-name": lowercase, every run of other characters to one '-', cut to 63,
  * then leading and trailing non-alphanumerics stripped.
  */

@@ -2,7 +2,7 @@ import { CloudEvent, type CloudEventV1, HTTP, ValidationError } from 'cloudevent
 import { z } from 'zod';
 import { BadInput } from './errors.js';
 
-/** CloudEvent types of Knative's ApiServerSource and PingSource (SPEC §4). */
+/** CloudEvent types of Knative's ApiServerSource and PingSource. */
 export const RESOURCE_EVENT = 'dev.knative.apiserver.resource.';
 export const REFERENCE_EVENT = 'dev.knative.apiserver.ref.';
 export const PING_EVENT = 'dev.knative.sources.ping';
@@ -150,7 +150,7 @@ export function decodeHttpEvent(headers: Record<string, string>, body: string): 
   return fromCloudEvent(event);
 }
 
-/** Builds the CloudEvent ApiServerSource would send for an object change (SPEC §4). */
+/** Builds the CloudEvent ApiServerSource would send for an object change. */
 export function apiServerEvent(opts: {
   verb: Verb;
   object: KubeObject;

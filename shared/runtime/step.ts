@@ -8,7 +8,7 @@ const DEDUPE_TTL_MS = 60 * 60 * 1000;
 
 /**
  * A redelivered resource event names the same object version: key the idempotency
- * record on uid + resourceVersion + verb (event ids are random, SPEC §4).
+ * record on uid + resourceVersion + verb (event ids are random).
  */
 function dedupeKey(fn: SluiceFunction, event: ObjectEvent): string | undefined {
   if (event.mode !== 'resource') return undefined;

@@ -29,7 +29,7 @@ export const taskManagerName = (jobId: string) => `job-${jobId}-taskmanager`;
 /** Flink's own 32-hex job id, derived from Sluice's job UUID so the REST API can find the job. */
 export const flinkJobId = (jobId: string) => jobId.replace(/-/g, '');
 
-/** Seed 002's labels, exactly. */
+/** VVP's job pod labels, exactly. */
 export function jobPodLabels(job: JobResource): Record<string, string> {
   return {
     app: 'flink-job',
@@ -177,7 +177,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   const res = { ...DEFAULT_RESOURCES, ...spec.resources }[component] ?? DEFAULT_RESOURCES[component];
   const mem = `${memoryMiB(res.memory ?? DEFAULT_RESOURCES[component].memory)}Mi`;
   const cpu = String(res.cpu ?? DEFAULT_RESOURCES[component].cpu);
-  const seedLabels = jobPodLabels(job);
+  const jobLabels = jobPodLabels(job);
   const uris = artifactUris(spec);
   const fetchScript = uris
     .map((u) => (u.startsWith('file://') ? `cp '${u.slice(7)}' ${USRLIB}/` : `wget -q -O '${USRLIB}/${basename(u)}' '${u}'`))
@@ -209,7 +209,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   };
   const base: V1PodTemplateSpec = {
     metadata: {
-      labels: { ...pods.labels, ...seedLabels, component },
+      labels: { ...pods.labels, ...jobLabels, component },
       annotations: { ...pods.annotations },
     },
     spec: {
@@ -233,7 +233,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   };
   const kubernetes = spec.kubernetes as { jobManagerPodTemplate?: Json; taskManagerPodTemplate?: Json } | undefined;
   const overlay = component === 'jobmanager' ? kubernetes?.jobManagerPodTemplate : kubernetes?.taskManagerPodTemplate;
-  return mergePodTemplate(base, overlay, { ...seedLabels, component });
+  return mergePodTemplate(base, overlay, { ...jobLabels, component });
 }
 
 /** The parent: created first; every other object is owned by it. */

@@ -33,7 +33,7 @@ export function describeFailure(f: PatchFailure): string {
   return `deploymentPatchSet operation ${f.index} (${f.op} ${f.path}) failed: ${f.message}`;
 }
 
-/** Where VVP fills defaults before patching, so that `add .../flinkConfiguration/<key>` (seed 004) has a parent. */
+/** Where VVP fills defaults before patching, so that `add .../flinkConfiguration/<key>` has a parent. */
 function withDefaults<T extends { spec?: unknown }>(doc: T): T {
   const copy = structuredClone(doc) as { spec?: { template?: { spec?: { flinkConfiguration?: unknown } } } };
   const templateSpec = copy.spec?.template?.spec;

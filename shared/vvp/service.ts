@@ -26,7 +26,7 @@ export interface MetadataInput {
 /**
  * Extras for a Deployment write on behalf of the VvpDeployment operator (onCrChanged):
  * Kubernetes annotations/labels on the FlinkDeployment object itself (never the VVP
- * metadata), and SPEC §3's rule for a change arriving through a CR: a failing patch set
+ * metadata), and VVP's rule for a change arriving through a CR: a failing patch set
  * does not refuse the write but is recorded, so the Deployment is marked FAILED with the
  * reason (by applyPatchSet/deploymentStep) and no job is started.
  */
@@ -46,7 +46,7 @@ function checkNamespace(meta: MetadataInput | undefined, vns: string) {
   }
 }
 
-/** A write naming a resourceVersion must name the current one (SPEC §2: 409 on stale writes). */
+/** A write naming a resourceVersion must name the current one (409 on a stale write). */
 function checkVersion(meta: MetadataInput | undefined, current: { metadata: { generation?: number } }) {
   if (meta?.resourceVersion !== undefined && meta.resourceVersion !== (current.metadata.generation ?? 1)) {
     throw new BadInput(
@@ -88,7 +88,7 @@ async function findByNameOrId<T extends { spec: { metadata: { namespace: string 
 }
 
 /**
- * The operations of SPEC §2 on VVP resources, shared by the REST API and the operator.
+ * The operations of VVP's REST API on its resources, shared by the REST API and the operator.
  * Authorization is the caller's job; every method here validates, refuses bad input
  * with a BadInput naming the field, and changes nothing when it refuses.
  */
@@ -151,7 +151,7 @@ export class Platform {
     }
   }
 
-  /** PUT: metadata may change; the spec is immutable once created (seed 002). */
+  /** PUT: metadata may change; the spec is immutable once created. */
   async replaceTarget(vns: string, nameOrId: string, body: unknown): Promise<TargetResource> {
     const current = await this.getTarget(vns, nameOrId);
     const input = validateTarget(body);
@@ -200,8 +200,8 @@ export class Platform {
   }
 
   /**
-   * Resolves the target a spec names, only inside `vns` (SPEC §2: a Deployment may only
-   * reference a target of its own vNamespace), and dry-runs its patch set (seed 004: a
+   * Resolves the target a spec names, only inside `vns` (a Deployment may only
+   * reference a target of its own vNamespace), and dry-runs its patch set (a
    * failing patch refuses the whole request).
    */
   async #checkTarget(vns: string, input: DeploymentInput, opts: DeploymentWriteOptions = {}): Promise<TargetResource | undefined> {
@@ -351,8 +351,8 @@ export class Platform {
   }
 
   /**
-   * POST: records an existing savepoint location (SPEC §2), e.g. to restore a Deployment
-   * from it (seed 003's initialSavepointSpec goes through here too). The deploymentId (and
+   * POST: records an existing savepoint location, e.g. to restore a Deployment
+   * from it (the operator's initialSavepointSpec goes through here too). The deploymentId (and
    * jobId) must name a Deployment (Job) of the same vNamespace; the origin is as given, else
    * COPIED; the state is COMPLETED: Sluice cannot check the location, it is the caller's word.
    */

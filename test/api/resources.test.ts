@@ -21,7 +21,7 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
   beforeAll(async () => {
     sluice = await startSluice();
     expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'patches' }) })).status).toBe(201);
-    // Seed 004's target, verbatim but for a name (the seed's fragment has none).
+    // VVP's patch-set target example, verbatim but for a name (the example has none).
     const yaml = exampleText('deployment-target-with-patch-set.yaml').replace('kind: DeploymentTarget\n', 'kind: DeploymentTarget\nmetadata:\n  name: s3-target\n');
     const res = await sluice.api(`${ns}/deployment-targets`, { method: 'POST', yaml });
     expect(res.status, await res.clone().text()).toBe(201);
@@ -34,7 +34,7 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
     expect(Object.keys(doc.components.schemas.DeploymentInput!.properties!)).toEqual(expect.arrayContaining(['metadata', 'spec']));
   });
 
-  it("applies seed 004's patch set: the effective spec carries exactly its two entries", async () => {
+  it("applies the example target's patch set: the effective spec carries exactly its two entries", async () => {
     const res = await sluice.api(`${ns}/deployments`, { method: 'POST', body: deployment('with-s3', 's3-target') });
     expect(res.status, await res.clone().text()).toBe(201);
     const stored = await eventually(async () => {

@@ -8,7 +8,7 @@ import { type RunningSluice, startSluice } from '../support/sluice.js';
 import { exampleText } from '../support/files.js';
 
 /**
- * Seed 001's UI steps 7–11, clicked through the web console in Debian's Chromium
+ * VVP's multitenancy guide (UI steps 7–11), clicked through the web console in Debian's Chromium
  * (`apt-get install chromium`; playwright-core drives it, it never downloads a browser),
  * against single-process Sluice on the test bed's real API server. The pod simulator makes
  * the job's pods Ready, so the deployment reaches RUNNING.
@@ -39,7 +39,7 @@ async function expectLabelled(page: Page) {
   expect(unlabelled).toEqual([]);
 }
 
-describe('web console: seed 001 steps 7–11 in a real browser', () => {
+describe("web console: the multitenancy guide's steps 7–11 in a real browser", () => {
   let sluice: RunningSluice;
   let context: BrowserContext;
   let page: Page;

@@ -40,7 +40,7 @@ describe('functions driven only by CloudEvents over HTTP', () => {
     }
   }
 
-  it('runs seed 001 from step 7 to RUNNING with pods in the target namespace', async () => {
+  it('runs the multitenancy walkthrough from step 7 to RUNNING with pods in the target namespace', async () => {
     expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'vvp-namespace-1' }) })).status).toBe(201);
     const yaml = exampleText('deployment-target.yaml').replace('namespace: default', 'namespace: vvp-namespace-1');
     const t = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployment-targets', { method: 'POST', yaml });

@@ -8,7 +8,7 @@ import { exampleText, topSpeedWindowingYaml } from '../support/files.js';
 
 type Dep = { metadata: { id: string; resourceVersion: number }; status: { state?: string; running?: { jobId?: string } } };
 
-describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation', () => {
+describe('the multitenancy walkthrough (steps 7–11) in single-process mode: pods, status, isolation', () => {
   let sluice: RunningSluice;
   let targetId = '';
   const tokens: Record<string, string> = {};
@@ -32,7 +32,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
   const jobPods = async (jobId: string) =>
     (await sluice.kube.core.listNamespacedPod({ namespace: 'vvp-jobs-team-1', labelSelector: `jobId=${jobId}` })).items as V1Pod[];
 
-  it('runs TopSpeedWindowing: pods in vvp-jobs-team-1 with seed 002 labels, deployment RUNNING', async () => {
+  it("runs TopSpeedWindowing: pods in vvp-jobs-team-1 with VVP's job pod labels, deployment RUNNING", async () => {
     const yaml = topSpeedWindowingYaml(targetId);
     const res = await sluice.api(`/api/v1/namespaces/${ns1}/deployments`, { method: 'POST', yaml, token: tokens[ns1] });
     expect(res.status, await res.clone().text()).toBe(201);
@@ -44,7 +44,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const pods = await jobPods(jobId);
     expect(pods.map((p) => p.metadata!.name).sort()).toEqual([
       expect.stringMatching(new RegExp(`^job-${jobId}-jobmanager-[a-z0-9]{5}$`)),
-      // The seed's pod names: the ReplicaSet hash and suffix are cut to fit 63 characters.
+      // VVP's pod names: the ReplicaSet hash and suffix are cut to fit 63 characters.
       expect.stringMatching(new RegExp(`^job-${jobId}-taskmanager-[a-z0-9]{10}$`)),
     ]);
     for (const pod of pods) {

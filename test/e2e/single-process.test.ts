@@ -10,7 +10,7 @@ import { testBed } from '../bed/env.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-/** `npm start`'s entry point as a user runs it, against the test bed's cluster (SPEC §6). */
+/** `npm start`'s entry point as a user runs it, against the test bed's cluster. */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sluice.ts'], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

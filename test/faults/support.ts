@@ -8,7 +8,7 @@ import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 import { topSpeedWindowingYaml } from '../support/files.js';
 
-export { seedDeploymentBody as deploymentBody } from '../support/seed.js';
+export { topSpeedWindowingBody as deploymentBody } from '../support/top-speed-windowing.js';
 
 /** A REST call that must succeed; retried while Sluice answers 503 (a dependency is away), as a client would. */
 export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, init: RequestInit = {}, expect = [200, 201], timeoutMs = 60_000): Promise<T> {
@@ -155,8 +155,8 @@ export class FreezingProxy {
 
 // ---- As outages.test.ts uses them: the REST API's view ---------------------------------
 
-/** Seed 001's deployment as YAML, named `name` in vNamespace `vns`, on target `targetId`. */
-export function seedDeploymentYaml(vns: string, targetId: string, name: string): string {
+/** VVP's TopSpeedWindowing deployment as YAML, named `name` in vNamespace `vns`, on target `targetId`. */
+export function topSpeedWindowingYamlIn(vns: string, targetId: string, name: string): string {
   return topSpeedWindowingYaml(targetId)
     .replace('namespace: vvp-namespace-1', `namespace: ${vns}`)
     .replace('name: TopSpeedWindowing', `name: ${name}`);

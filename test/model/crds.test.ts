@@ -3,7 +3,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
   type CustomResourceDefinition,
-  VVP_DEPLOYMENT_SEED_SCHEMA,
+  VVP_DEPLOYMENT_CR_SCHEMA,
   allCrds,
   crdsAsYaml,
   sluiceCrds,
@@ -156,7 +156,7 @@ describe('generated CRDs', () => {
 
 describe('the internal CRDs keep and accept what Sluice writes', () => {
   const now = '2024-01-31T12:00:00.000Z';
-  const seedSpec = () => (parse(topSpeedWindowingYaml(randomUUID())) as { spec: Schema }).spec;
+  const topSpeedWindowingSpec = () => (parse(topSpeedWindowingYaml(randomUUID())) as { spec: Schema }).spec;
   const envelope = (kind: string, body: Schema) => ({ apiVersion: 'sluice.dev/v1alpha1', kind, metadata: { name: 'x', namespace: 'sluice-system' }, ...body });
 
   const samples: [string, Schema][] = [
@@ -181,11 +181,11 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
         spec: {
           metadata: { id: randomUUID(), name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1', displayName: 'Top speed', createdAt: now, modifiedAt: now, labels: { a: 'b' }, annotations: {} },
           spec: {
-            ...seedSpec(),
+            ...topSpeedWindowingSpec(),
             template: {
               metadata: { annotations: { x: 'y' } },
               spec: {
-                ...(seedSpec().template as Schema).spec as Schema,
+                ...(topSpeedWindowingSpec().template as Schema).spec as Schema,
                 flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints' },
                 kubernetes: {
                   pods: { affinity: { podAntiAffinity: { x: [1, { y: true }] } }, envVars: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
@@ -199,7 +199,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
         status: {
           state: 'RUNNING',
           running: { jobId: randomUUID(), transitionTime: now, conditions: [{ type: 'Ready', status: 'True', lastUpdateTime: now }] },
-          sluice: { effective: { generation: 3, spec: seedSpec(), targetNamespace: 'vvp-jobs-team-1' }, job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' }, jobSeq: 2 },
+          sluice: { effective: { generation: 3, spec: topSpeedWindowingSpec(), targetNamespace: 'vvp-jobs-team-1' }, job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' }, jobSeq: 2 },
         },
       },
     ],
@@ -218,7 +218,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
             attempt: 2,
             specHash: 'abc',
             restore: { location: 's3://b/sp', allowNonRestoredState: true },
-            template: seedSpec().template,
+            template: topSpeedWindowingSpec().template,
           },
         },
         status: { state: 'FAILED', pods: { ready: 1, expected: 2 }, failure: { reason: 'Error', message: 'exit 1', failedAt: now } },
@@ -256,7 +256,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
   });
 });
 
-describe('VvpDeployment CRD (seed 003)', () => {
+describe("VvpDeployment CRD (the operator's)", () => {
   const validate = compile(vvpDeploymentSchema());
   const ok = (cr: unknown) => {
     const valid = validate(cr);
@@ -273,17 +273,17 @@ describe('VvpDeployment CRD (seed 003)', () => {
     expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage, v.subresources])).toEqual([['v1', true, true, { status: {} }]]);
   });
 
-  it("accepts the seed's CRs", () => {
+  it("accepts VVP's example CRs", () => {
     for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
       expect(ok(example(file)), file).toBe('');
     }
   });
 
-  it("accepts test-cr.yaml, which the seed's own schema refuses (displayName only through initFields)", () => {
-    const { $schema: _drop, ...seedSchema } = VVP_DEPLOYMENT_SEED_SCHEMA as Schema;
-    const seedValidate = compile(seedSchema);
-    expect(seedValidate(testCr())).toBe(false);
-    expect(ajvErrors(seedValidate)).toContain('"missingProperty":"displayName"');
+  it("accepts VVP's example CR, which VVP's own schema refuses (displayName only through initFields)", () => {
+    const { $schema: _drop, ...verbatimSchema } = VVP_DEPLOYMENT_CR_SCHEMA as Schema;
+    const verbatimValidate = compile(verbatimSchema);
+    expect(verbatimValidate(testCr())).toBe(false);
+    expect(ajvErrors(verbatimValidate)).toContain('"missingProperty":"displayName"');
     expect(ok(testCr())).toBe('');
   });
 
@@ -343,7 +343,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
     expect(ok(withArtifact({ kind: 'PYTHON', jarUri: 'x' }))).not.toBe('');
   });
 
-  it('keeps the seed\'s required fields, enums and int32 ranges', () => {
+  it('keeps VVP\'s required fields, enums and int32 ranges', () => {
     const cr = testCr();
     const spec = (cr.spec.deployment as Schema).spec as Schema;
     expect(ok({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } })).toContain('/spec/syncingMode');

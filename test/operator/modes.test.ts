@@ -170,7 +170,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(cr.status!.customResourceStatus!.deploymentId).toBe(d.metadata.id);
   });
 
-  it('lets the API server refuse CRs that break seed 003\'s schema (kubectl apply fails)', async () => {
+  it('lets the API server refuse CRs that break the operator\'s CR schema (kubectl apply fails)', async () => {
     const bad: [string, (cr: ReturnType<typeof crFor>) => unknown, RegExp][] = [
       ['syncingMode', (cr) => ({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } }), /spec\.syncingMode/],
       ['state', (cr) => { (cr.spec.deployment.spec as Record<string, unknown>).state = 'STARTED'; return cr; }, /spec\.deployment\.spec\.state/],
@@ -196,7 +196,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(listed.stdout).not.toContain('schema-');
   });
 
-  it('creates the initial savepoint of seed 003\'s example, only when its conditions hold', async () => {
+  it('creates the initial savepoint of VVP\'s example, only when its conditions hold', async () => {
     await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment-initial-savepoint.yaml')]);
     await synced(sluice, ns, 'test-cr');
     const d = await getDeployment(sluice, vns, 'test-cr');

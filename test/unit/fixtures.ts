@@ -1,7 +1,7 @@
 import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource } from '../../shared/vvp/crs.js';
-import { seedDeploymentBody } from '../support/seed.js';
+import { topSpeedWindowingBody } from '../support/top-speed-windowing.js';
 
-/** Seed 001's TopSpeedWindowing deployment as Sluice stores it. */
+/** VVP's TopSpeedWindowing example deployment as Sluice stores it. */
 export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generation = 1): DeploymentResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
@@ -16,7 +16,7 @@ export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generati
         modifiedAt: '2026-11-21T00:00:00Z',
       },
       spec: {
-        ...seedDeploymentBody('vvp-namespace-1', 'TopSpeedWindowing', 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01').spec,
+        ...topSpeedWindowingBody('vvp-namespace-1', 'TopSpeedWindowing', 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01').spec,
         ...overrides,
       },
     },

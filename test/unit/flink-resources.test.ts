@@ -16,7 +16,7 @@ import { labelValue } from '../../shared/model/naming.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 import { planDeployment } from '../../functions/deploymentStep/logic.js';
 
-function seedJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWindowing'): JobResource {
+function topSpeedWindowingJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWindowing'): JobResource {
   const d = withEffective(deployment());
   d.spec.metadata.name = name;
   const write = planDeployment(d, undefined, 'now').actions[0]!;
@@ -26,7 +26,7 @@ function seedJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWin
 }
 
 describe('the Kubernetes objects of a job', () => {
-  const job = seedJob();
+  const job = topSpeedWindowingJob();
   const id = job.spec.metadata.id;
   const [service, jm, tm] = childObjects(job, 'parent-uid') as [V1Service, V1Job, V1Deployment];
 
@@ -42,7 +42,7 @@ describe('the Kubernetes objects of a job', () => {
     }
   });
 
-  it("labels every pod with exactly seed 002's labels (plus the component)", () => {
+  it("labels every pod with exactly VVP's job pod labels (plus the component)", () => {
     const expected = {
       app: 'flink-job',
       system: 'ververica-platform',
@@ -55,11 +55,11 @@ describe('the Kubernetes objects of a job', () => {
     expect(tm.spec?.template.metadata?.labels).toEqual({ ...expected, component: 'taskmanager' });
   });
 
-  it('normalises the deployment name as seed 002 says', () => {
+  it('normalises the deployment name as VVP does', () => {
     expect(labelValue('My Deployment Name')).toBe('my-deployment-name');
     expect(labelValue('--A__b  c--')).toBe('a-b-c');
     expect(labelValue('x'.repeat(80))).toHaveLength(63);
-    const labels = (childObjects(seedJob({}, 'My Deployment Name'), 'u')[1] as V1Job).spec?.template.metadata?.labels;
+    const labels = (childObjects(topSpeedWindowingJob({}, 'My Deployment Name'), 'u')[1] as V1Job).spec?.template.metadata?.labels;
     expect(labels?.deploymentName).toBe('my-deployment-name');
   });
 
@@ -84,24 +84,24 @@ describe('the Kubernetes objects of a job', () => {
     [{ kind: 'PYTHON', pythonArtifactUri: 's3://b/lib.zip', entryModule: 'jobs.main' }, ['--job-classname', 'org.apache.flink.client.python.PythonDriver', '-pym', 'jobs.main']],
     [{ kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' }, ['--job-classname', 'org.apache.flink.table.client.SqlRunner', '/opt/flink/usrlib/script.sql']],
   ])('turns artifact %o into application-mode arguments', (artifact, tail) => {
-    const args = jobManagerArgs(seedJob({ artifact }));
+    const args = jobManagerArgs(topSpeedWindowingJob({ artifact }));
     expect(args.slice(0, 3)).toEqual(['standalone-job', '--job-id', expect.stringMatching(/^[0-9a-f]{32}$/)]);
     expect(args.slice(3)).toEqual(tail);
   });
 
   it('passes a restore savepoint', () => {
-    const j = seedJob();
+    const j = topSpeedWindowingJob();
     j.spec.spec.restore = { location: 's3://b/sp-1', allowNonRestoredState: true };
     expect(jobManagerArgs(j)).toContain('--fromSavepoint');
     expect(jobManagerArgs(j).slice(3)).toEqual(['--fromSavepoint', 's3://b/sp-1', '--allowNonRestoredState']);
   });
 
   it('puts the SQL script into the parent ConfigMap', () => {
-    expect(parentConfigMap(seedJob({ artifact: { kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' } })).data?.['script.sql']).toBe('SELECT 1;');
+    expect(parentConfigMap(topSpeedWindowingJob({ artifact: { kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' } })).data?.['script.sql']).toBe('SELECT 1;');
   });
 
   it('writes the Flink configuration, the user entries winning', () => {
-    const conf = flinkConfiguration(seedJob({ flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints', 'parallelism.default': '7' } }));
+    const conf = flinkConfiguration(topSpeedWindowingJob({ flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints', 'parallelism.default': '7' } }));
     expect(conf).toMatchObject({
       'jobmanager.rpc.address': `job-${id}-jobmanager`,
       'jobmanager.memory.process.size': '1024m',
@@ -126,7 +126,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('applies kubernetes.pods settings and the pod templates', () => {
-    const j = seedJob({
+    const j = topSpeedWindowingJob({
       kubernetes: {
         pods: {
           labels: { team: 'one', app: 'hijack' },
@@ -157,7 +157,7 @@ describe('the Kubernetes objects of a job', () => {
     expect(tmContainers[0]!.env).toContainEqual({ name: 'A', value: '1' });
   });
 
-  it('keeps the seed labels even when a pod template tries to override them', () => {
+  it("keeps VVP's labels even when a pod template tries to override them", () => {
     const merged = mergePodTemplate({ metadata: { labels: { jobId: 'x' } }, spec: { containers: [] } }, { metadata: { labels: { jobId: 'evil', extra: 'y' } } }, { jobId: 'x' });
     expect(merged.metadata?.labels).toEqual({ jobId: 'x', extra: 'y' });
   });

@@ -5,16 +5,16 @@ import { condition, crsIn, ensureNamespace, getDeployment, kubectlOk, rest, sett
 import { examplePath } from '../support/files.js';
 
 /**
- * Seed 003's examples, applied unchanged with kubectl into a watched namespace, against
+ * The operator's examples, applied unchanged with kubectl into a watched namespace, against
  * single-process Sluice without authentication (the examples carry no API token).
  */
-describe('seed 003: the VvpDeployment operator, with the seed\'s own CRs', () => {
+describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
   let sluice: RunningSluice;
   let ns = '';
   const jobsNs = 'vvp-jobs-some-user';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('ops-seed');
+    ns = await createTestNamespace('ops-examples');
     await ensureNamespace(jobsNs);
     sluice = await startSluice({ watchedNamespaces: [ns, jobsNs], operatorIdentity: 'vvp-1', auth: false });
     // "In the simple case, set deploymentTargetName to a DeploymentTarget that points to the

@@ -3,20 +3,20 @@ import { type RunningSluice, startSluice } from '../support/sluice.js';
 import { exampleText, topSpeedWindowingYaml } from '../support/files.js';
 
 
-describe('seed 001 steps 7–9 through the REST API', () => {
+describe("VVP's multitenancy guide, steps 7–9, through the REST API", () => {
   let sluice: RunningSluice;
   beforeAll(async () => {
     sluice = await startSluice({ events: false });
   });
   afterAll(() => sluice?.stop());
 
-  it('creates vNamespaces, targets (the seed YAML, unchanged) and the TopSpeedWindowing deployment', async () => {
+  it("creates vNamespaces, targets (VVP's YAML, unchanged) and the TopSpeedWindowing deployment", async () => {
     for (const ns of ['vvp-namespace-1', 'vvp-namespace-2']) {
       const res = await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${ns}` }) });
       expect(res.status, await res.clone().text()).toBe(201);
       expect(await res.json()).toMatchObject({ namespace: { name: `namespaces/${ns}`, lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE' } });
     }
-    // Step 8, REST variant: the seed posts into `default`, verbatim.
+    // Step 8, REST variant: VVP's guide posts into `default`, verbatim.
     const rest = await sluice.api('/api/v1/namespaces/default/deployment-targets', { method: 'POST', yaml: exampleText('deployment-target.yaml') });
     expect(rest.status, await rest.clone().text()).toBe(201);
     // Step 8, UI variant: the same target inside vvp-namespace-1 (and team 2's in vvp-namespace-2).
@@ -29,7 +29,7 @@ describe('seed 001 steps 7–9 through the REST API', () => {
       expect(body).toMatchObject({ kind: 'DeploymentTarget', apiVersion: 'v1', metadata: { name: team, namespace: vns }, spec: { kubernetes: { namespace: team } } });
       targetIds[vns] = body.metadata.id;
     }
-    // Step 9: the seed's deployment file with its placeholder substituted, as the seed says.
+    // Step 9: VVP's deployment file with its placeholder substituted, as the guide says.
     const yaml = topSpeedWindowingYaml(targetIds['vvp-namespace-1']!);
     const created = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments', { method: 'POST', yaml, headers: { accept: 'application/yaml' } });
     expect(created.status, await created.clone().text()).toBe(201);
