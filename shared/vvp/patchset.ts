@@ -72,14 +72,10 @@ export function applyPatchSet<T extends { spec?: unknown }>(deployment: T, ops: 
     const result = applyPatch(withDefaults(deployment), ops as Operation[], true, false, true);
     return { ok: true, value: result.newDocument };
   } catch (err) {
-    if (err instanceof JsonPatchError) {
-      const index = err.index ?? 0;
-      const op = ops[index];
-      return {
-        ok: false,
-        failure: { index, op: op?.op ?? '?', path: op?.path ?? '?', message: MESSAGES[err.name] ?? err.message.split('\n')[0]! },
-      };
-    }
-    throw err;
+    // fast-json-patch also throws plain Errors (e.g. a `test` of /__proto__): those fail the set too.
+    const index = err instanceof JsonPatchError ? (err.index ?? 0) : 0;
+    const op = err instanceof JsonPatchError ? ops[index] : undefined;
+    const message = (err instanceof JsonPatchError && MESSAGES[err.name]) || (err as Error).message.split('\n')[0]!;
+    return { ok: false, failure: { index, op: op?.op ?? '?', path: op?.path ?? '?', message } };
   }
 }
