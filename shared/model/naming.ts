@@ -14,6 +14,13 @@ export const LABELS = {
   kind: `${API_GROUP}/kind`,
 } as const;
 
+/**
+ * On a FlinkDeployment while one of its jobs may have Kubernetes objects in the target
+ * namespace: deleting the Deployment waits until deploymentStep has deleted them (those
+ * objects live in another namespace, so owner references cannot collect them).
+ */
+export const JOB_RESOURCES_FINALIZER = `${API_GROUP}/job-resources`;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -208,8 +208,10 @@ describe('function service accounts (kubectl auth can-i)', () => {
       no(sa('deploymentStep'), 'create', 'configmaps', inNs(N)),
       no(sa('deploymentStep'), 'create', 'deployments.apps', inNs(N)),
       no(sa('deploymentStep'), 'create', 'configmaps', inNs(P)),
-      no(sa('deploymentStep'), 'update', FD, inNs(P)),
+      // Its finalizer: the Deployment is not deleted before its jobs' objects are.
+      yes(sa('deploymentStep'), 'update', FD, inNs(P)),
       no(sa('deploymentStep'), 'delete', FD, inNs(P)),
+      no(sa('deploymentStep'), 'update', FJ, inNs(P)),
       no(sa('deploymentStep'), 'get', 'secrets', inNs(T)),
       no(sa('deploymentStep'), 'create', 'pods', inNs(T)),
     ]));

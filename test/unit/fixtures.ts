@@ -1,12 +1,13 @@
+import { JOB_RESOURCES_FINALIZER } from '../../shared/model/naming.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource } from '../../shared/vvp/crs.js';
 import { topSpeedWindowingBody } from '../support/top-speed-windowing.js';
 
-/** VVP's TopSpeedWindowing example deployment as Sluice stores it. */
+/** VVP's TopSpeedWindowing example deployment as Sluice stores it, with the finalizer its jobs need. */
 export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generation = 1): DeploymentResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'FlinkDeployment',
-    metadata: { name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d', namespace: 'sluice-system', uid: 'uid-1', generation, resourceVersion: '10' },
+    metadata: { name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d', namespace: 'sluice-system', uid: 'uid-1', generation, resourceVersion: '10', finalizers: [JOB_RESOURCES_FINALIZER] },
     spec: {
       metadata: {
         id: '0b7e4f8e-6b38-4c36-9d46-6f0c1c5b2a11',
