@@ -91,17 +91,17 @@ class UnrulyBroker {
       const url = urls[(instance + attempt) % urls.length]!;
       const reply = await post(url, r.ce);
       this.perInstance.set(url, (this.perInstance.get(url) ?? 0) + 1);
-      const outcome = `${reply.status} ${reply.body.outcome}${reply.body.reason?.startsWith('duplicate') ? ' (duplicate)' : ''}`;
+      const outcome = `${reply.status} ${reply.outcome}${reply.reason?.startsWith('duplicate') ? ' (duplicate)' : ''}`;
       this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
       if (reply.status >= 200 && reply.status < 300) {
-        if (reply.body.outcome === 'handled') {
+        if (reply.outcome === 'handled') {
           const k = `${fn} ${r.key}`;
           this.handled.set(k, (this.handled.get(k) ?? 0) + 1);
         }
         return;
       }
-      if (reply.status < 500) throw new Error(`${fn} answered ${reply.status} to ${r.key}: ${JSON.stringify(reply.body)}`);
-      if (attempt > 60) throw new Error(`${fn} kept answering ${reply.status} to ${r.key}: ${JSON.stringify(reply.body)}`);
+      if (reply.status < 500) throw new Error(`${fn} answered ${reply.status} to ${r.key}: ${JSON.stringify(reply)}`);
+      if (attempt > 60) throw new Error(`${fn} kept answering ${reply.status} to ${r.key}: ${JSON.stringify(reply)}`);
       await new Promise((res) => setTimeout(res, Math.min(50 * 2 ** attempt, 1000)));
     }
   }

@@ -125,7 +125,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     const cr = { ...crFor('elsewhere', vns, 'test-target'), metadata: { name: 'elsewhere', namespace: 'not-watched', uid: randomUUID(), resourceVersion: '1' } };
     const ref = { apiVersion: 'ververica.platform/v1', kind: 'VvpDeployment', namespace: 'not-watched', name: 'elsewhere' };
     const event = { mode: 'resource' as const, verb: 'add' as const, id: randomUUID(), source: 'test', ref, object: cr as never };
-    expect((await dispatch(onCrChanged, event, sluice.ctx)).body).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^not ours/) });
+    expect(await dispatch(onCrChanged, event, sluice.ctx)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^not ours/) });
     expect(await onCrChanged.handle(event, sluice.ctx)).toEqual({ result: 'skipped', reason: 'namespace not-watched is not watched' });
     // A Deployment whose annotation names a CR in a namespace that is not watched: the same.
     const fd = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'default.x-12345678', namespace: sluice.ctx.settings.platformNamespace, annotations: { 'sluice.dev/managed-by-cr': 'not-watched/elsewhere' } } };
