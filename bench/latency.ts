@@ -54,11 +54,11 @@ export async function latencyBench(env: BenchEnv, runs: number, log: (l: string)
     });
     if (t.status !== 201) throw new Error(`target: ${t.status} ${await t.text()}`);
     const targetId = ((await t.json()) as { metadata: { id: string } }).metadata.id;
-    // The target namespace is made by onDeploymentTargetCreate; pods are refused until its token exists (v1.20).
+    // The target namespace is made by onDeploymentTargetCreate; pods are refused until its default service account exists.
     const deadline = Date.now() + 60_000;
     for (;;) {
       const sa = await sluice.kube.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined);
-      if ((sa?.secrets?.length ?? 0) > 0) break;
+      if (sa) break;
       if (Date.now() > deadline) throw new Error('target namespace not ready');
       await sleep(100);
     }
