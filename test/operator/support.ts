@@ -23,7 +23,7 @@ export interface Run {
   stderr: string;
 }
 
-/** kubectl v1.20 as the bed's admin, as a user would run it. */
+/** The local cluster's kubectl as the bed's admin, as a user would run it. */
 export async function kubectl(args: string[], input?: string): Promise<Run> {
   const bin = await kubectlBinary();
   return new Promise((resolve, reject) => {
