@@ -8,11 +8,11 @@
  * Exactly one Job per start; no status ever moves backwards; a replay of the whole history,
  * newest first, changes nothing at all.
  */
-import { type KubernetesObject, Watch } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube, openWatch } from '../../shared/kube.js';
 import { createLogger } from '../../shared/log.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, type ResourceType } from '../../shared/resources.js';
 import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/define.js';
@@ -63,7 +63,7 @@ class UnrulyBroker {
     const base = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
     const verbs: Record<string, Verb> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
     this.#aborts.push(
-      await new Watch(this.kube.config).watch(`${base}/namespaces/${namespace}/${resource.plural}`, labelSelector ? { labelSelector } : {}, (phase, obj: KubernetesObject) => {
+      await openWatch(this.kube.config, `${base}/namespaces/${namespace}/${resource.plural}`, labelSelector ? { labelSelector } : {}, (phase, obj: KubernetesObject) => {
         const verb = verbs[phase];
         if (!verb) return;
         const object = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj } as KubeObject;
@@ -74,7 +74,7 @@ class UnrulyBroker {
         if (event.mode !== 'resource') return;
         const functions = this.fns.filter((fn) => matchingSubscription(fn, event, this.settings)).map((fn) => fn.name);
         this.history.push({ ce, key: `${object.metadata.uid}@${object.metadata.resourceVersion}:${verb}`, functions });
-      }, () => undefined),
+      }),
     );
   }
 

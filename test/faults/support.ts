@@ -27,7 +27,7 @@ export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, in
 
 /**
  * A vNamespace with a Deployment Target in `targetNamespace`; resolves once pods can be made
- * there (the namespace exists and its default service account has its token, v1.20). A
+ * there (the namespace exists and so does its default service account). A
  * Sluice started without its event source has the namespace made by one resync of
  * onDeploymentTargetCreate instead.
  */
@@ -44,7 +44,7 @@ export async function team(sluice: RunningSluice, vns: string, targetNamespace: 
 
 export async function waitForTargetNamespace(sluice: RunningSluice, namespace: string, timeoutMs = 60_000): Promise<void> {
   await eventually(
-    async () => ((await sluice.kube.core.readNamespacedServiceAccount({ namespace, name: 'default' })).secrets?.length ?? 0) > 0,
+    async () => !!(await sluice.kube.core.readNamespacedServiceAccount({ namespace, name: 'default' })),
     timeoutMs,
     `target namespace ${namespace} ready for pods`,
   );

@@ -1,5 +1,5 @@
 /**
- * The generated manifests against a real kube-apiserver (v1.20, the test bed): every file
+ * The generated manifests against a real kube-apiserver (the test bed's): every file
  * passes `kubectl apply --dry-run=server` with the Knative CRDs installed, and the server
  * keeps every field we set (a field a CRD schema does not know would be pruned silently).
  * Then the RBAC is applied for real and each function's service account is checked with
@@ -101,7 +101,7 @@ describe('kubectl apply --dry-run=server', () => {
       const complaints = r.stderr.split('\n').filter((l) => l.trim() && !/^Warning: .*last-applied-configuration/.test(l));
       expect(complaints, k).toEqual([]);
       expect(r.code, k).toBe(0);
-      // kustomize (v2 in kubectl 1.20) lists each object once.
+      // kubectl apply -k lists each object once.
       const count = generatedObjects(files, `${k}/`).length;
       expect(r.stdout.trim().split('\n')).toHaveLength(count);
     }
