@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { CrClient } from '../../shared/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
-import { LABELS } from '../../shared/model/naming.js';
+import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
@@ -13,6 +13,7 @@ import {
   type Action,
   type TriggerObservation,
   flinkTriggerIdFor,
+  planDeletion,
   planDeployment,
   savepointProgress,
 } from './logic.js';
@@ -99,7 +100,11 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
   }
 }
 
-/** Stops a job: deleting its parent ConfigMap lets garbage collection remove the rest. */
+/**
+ * Stops a job, or clears up after one that ended: deleting its parent ConfigMap lets garbage
+ * collection remove the rest. A job that ended keeps its state (FAILED, FINISHED) and records
+ * that its objects are gone; any other becomes TERMINATED.
+ */
 async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<void> {
   try {
     await ctx.kube.core.deleteNamespacedConfigMap({
@@ -110,9 +115,15 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  if (job.status?.state !== 'TERMINATED' && job.status?.state !== 'FAILED' && job.status?.state !== 'FINISHED') {
-    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATED' } });
-  }
+  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED';
+  const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const };
+  await jobsOf(ctx).replaceStatus({ ...job, status });
+}
+
+/** The Deployment with its finalizer added or removed (a metadata write: no new generation). */
+async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present: boolean): Promise<DeploymentResource> {
+  const others = (d.metadata.finalizers ?? []).filter((f) => f !== JOB_RESOURCES_FINALIZER);
+  return deploymentsOf(ctx).replace({ ...d, metadata: { ...d.metadata, finalizers: present ? [...others, JOB_RESOURCES_FINALIZER] : others } });
 }
 
 /** The savepoint failed to stop the job: its pods decide its state again, from STARTED. */
@@ -299,6 +310,10 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
     case 'terminateJob':
       await terminateJob(ctx, action.job);
       return { deployment: d };
+    case 'addFinalizer':
+      return { deployment: await setFinalizer(ctx, d, true) };
+    case 'removeFinalizer':
+      return { deployment: await setFinalizer(ctx, d, false) };
     case 'writeStatus':
       return { deployment: await deploymentsOf(ctx).replaceStatus({ ...d, status: action.status }) };
     case 'createJob': {
@@ -330,6 +345,15 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
   }
 }
 
+/** What to do next for `d`: its deletion, or a step towards its desired state. */
+async function planFor(ctx: FunctionContext, d: DeploymentResource) {
+  const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
+  if (d.metadata.deletionTimestamp) return planDeletion(d, await jobsOf(ctx).list(byDeployment));
+  const current = d.status?.sluice?.job;
+  const job = current ? await jobsOf(ctx).get(`${d.spec.metadata.namespace}.${current.id}`) : undefined;
+  return planDeployment(d, job, new Date().toISOString(), await savepointsOf(ctx).list(byDeployment));
+}
+
 export default defineFunction({
   name: 'deploymentStep',
   description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed), and derives its status from them',
@@ -337,6 +361,8 @@ export default defineFunction({
   permissions: [
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'flinkjobs', 'savepoints'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },
+    // Its finalizer, while a job of the Deployment may have objects in the target namespace.
+    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['update'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['create', 'update'], scope: 'platform' },
     // get/create/delete for the parent; the rest because a job with Kubernetes HA gets a Role
@@ -358,10 +384,7 @@ export default defineFunction({
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let deployment = await deploymentsOf(ctx).get(name);
       if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-      const current = deployment.status?.sluice?.job;
-      const job = current ? await jobsOf(ctx).get(`${deployment.spec.metadata.namespace}.${current.id}`) : undefined;
-      const savepoints = await savepointsOf(ctx).list(`${LABELS.deploymentId}=${deployment.spec.metadata.id}`);
-      const plan = planDeployment(deployment, job, new Date().toISOString(), savepoints);
+      const plan = await planFor(ctx, deployment);
       if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
       let again = false;
       try {

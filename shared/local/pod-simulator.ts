@@ -606,7 +606,7 @@ async function ensureNode(core: CoreV1Api, name: string): Promise<void> {
         lastHeartbeatTime: now(), lastTransitionTime: now(),
       }],
       nodeInfo: {
-        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.20.2-sim', kubeProxyVersion: 'v1.20.2-sim',
+        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.34.0-sim',
         containerRuntimeVersion: 'sim://1', kernelVersion: '', osImage: 'simulated', machineID: '', systemUUID: '', bootID: '',
       },
     },

@@ -26,7 +26,7 @@ export const SavepointStatus = z.strictObject({
 export const Savepoint = appResource('Savepoint', UnnamedMetadata, SavepointSpec, SavepointStatus);
 
 /**
- * POST body: importing a savepoint location (SPEC §2), e.g. to restore a Deployment from it.
+ * POST body: importing a savepoint location, e.g. to restore a Deployment from it.
  * The origin defaults to what the API decides (an import is recorded as COPIED unless given).
  */
 export const SavepointInput = z.strictObject({

@@ -121,6 +121,7 @@ export interface JobStatusLike {
   started?: { startedAt: string };
   failure?: { reason: string; message: string; failedAt: string };
   pods?: { ready: number; expected: number };
+  sluice?: { resourcesDeleted?: boolean };
 }
 
 export type JobResource = AppResource<JobSpecLike, JobStatusLike>;

@@ -58,7 +58,7 @@ export const taskManagerName = (jobId: string) => `job-${jobId}-taskmanager`;
 /** Flink's own 32-hex job id, derived from Sluice's job UUID so the REST API can find the job. */
 export const flinkJobId = (jobId: string) => jobId.replace(/-/g, '');
 
-/** Seed 002's labels, exactly. */
+/** VVP's job pod labels, exactly. */
 export function jobPodLabels(job: JobResource): Record<string, string> {
   return {
     app: 'flink-job',
@@ -334,7 +334,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   const res = { ...DEFAULT_RESOURCES, ...spec.resources }[component] ?? DEFAULT_RESOURCES[component];
   const mem = `${memoryMiB(res.memory ?? DEFAULT_RESOURCES[component].memory)}Mi`;
   const cpu = String(res.cpu ?? DEFAULT_RESOURCES[component].cpu);
-  const seedLabels = jobPodLabels(job);
+  const jobLabels = jobPodLabels(job);
   const script = fetchScript(spec);
   const ha = highAvailability(job);
   const plugin = pluginSetup(spec);
@@ -375,7 +375,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   };
   const base: V1PodTemplateSpec = {
     metadata: {
-      labels: { ...pods.labels, ...seedLabels, component },
+      labels: { ...pods.labels, ...jobLabels, component },
       annotations: { ...pods.annotations },
     },
     spec: {
@@ -411,7 +411,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   };
   const kubernetes = spec.kubernetes as { jobManagerPodTemplate?: Json; taskManagerPodTemplate?: Json } | undefined;
   const overlay = component === 'jobmanager' ? kubernetes?.jobManagerPodTemplate : kubernetes?.taskManagerPodTemplate;
-  return mergePodTemplate(base, overlay, { ...seedLabels, component });
+  return mergePodTemplate(base, overlay, { ...jobLabels, component });
 }
 
 /**

@@ -19,7 +19,7 @@ import { labelValue } from '../../shared/model/naming.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 import { jobTemplate, planDeployment } from '../../functions/deploymentStep/logic.js';
 
-function seedJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWindowing'): JobResource {
+function topSpeedWindowingJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWindowing'): JobResource {
   const d = withEffective(deployment());
   d.spec.metadata.name = name;
   const write = planDeployment(d, undefined, 'now').actions[0]!;
@@ -29,7 +29,7 @@ function seedJob(templateSpec: Record<string, unknown> = {}, name = 'TopSpeedWin
 }
 
 describe('the Kubernetes objects of a job', () => {
-  const job = seedJob();
+  const job = topSpeedWindowingJob();
   const id = job.spec.metadata.id;
   const [service, jm, tm] = childObjects(job, 'parent-uid') as [V1Service, V1Job, V1Deployment];
 
@@ -45,7 +45,7 @@ describe('the Kubernetes objects of a job', () => {
     }
   });
 
-  it("labels every pod with exactly seed 002's labels (plus the component)", () => {
+  it("labels every pod with exactly VVP's job pod labels (plus the component)", () => {
     const expected = {
       app: 'flink-job',
       system: 'ververica-platform',
@@ -58,11 +58,11 @@ describe('the Kubernetes objects of a job', () => {
     expect(tm.spec?.template.metadata?.labels).toEqual({ ...expected, component: 'taskmanager' });
   });
 
-  it('normalises the deployment name as seed 002 says', () => {
+  it('normalises the deployment name as VVP does', () => {
     expect(labelValue('My Deployment Name')).toBe('my-deployment-name');
     expect(labelValue('--A__b  c--')).toBe('a-b-c');
     expect(labelValue('x'.repeat(80))).toHaveLength(63);
-    const labels = (childObjects(seedJob({}, 'My Deployment Name'), 'u')[1] as V1Job).spec?.template.metadata?.labels;
+    const labels = (childObjects(topSpeedWindowingJob({}, 'My Deployment Name'), 'u')[1] as V1Job).spec?.template.metadata?.labels;
     expect(labels?.deploymentName).toBe('my-deployment-name');
   });
 
@@ -91,7 +91,7 @@ describe('the Kubernetes objects of a job', () => {
 
   it('fetches the jar into usrlib under the image\'s FLINK_HOME and runs application mode with a fixed Flink job id', () => {
     const init = jm.spec!.template.spec!.initContainers![0]!;
-    // The seed's image is VVP's: FLINK_HOME /flink.
+    // TopSpeedWindowing's example image is VVP's: FLINK_HOME /flink.
     expect(init.command?.[2]).toContain("wget -q -O '/flink/usrlib/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar'");
     expect(jm.spec!.template.spec!.containers[0]!.volumeMounts).toEqual([
       { name: 'flink-config', mountPath: '/flink/conf' },
@@ -101,11 +101,11 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it("reads file:// jars of the Flink distribution from the official image's FLINK_HOME (/opt/flink)", () => {
-    const official = seedJob({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20' } });
+    const official = topSpeedWindowingJob({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20' } });
     const [, jm2] = childObjects(official, 'u') as [V1Service, V1Job];
     expect(jm2.spec!.template.spec!.initContainers![0]!.command).toEqual(['sh', '-c', "cp '/opt/flink/examples/streaming/TopSpeedWindowing.jar' '/opt/flink/usrlib/'"]);
     expect(jm2.spec!.template.spec!.containers[0]!.image).toBe('flink:1.20');
-    const own = seedJob({ artifact: { kind: 'JAR', jarUri: "file:///jobs/it's.jar", flinkVersion: '1.20' } });
+    const own = topSpeedWindowingJob({ artifact: { kind: 'JAR', jarUri: "file:///jobs/it's.jar", flinkVersion: '1.20' } });
     expect((childObjects(own, 'u')[1] as V1Job).spec!.template.spec!.initContainers![0]!.command?.[2]).toBe("cp '/jobs/it'\\''s.jar' '/opt/flink/usrlib/'");
   });
 
@@ -115,24 +115,24 @@ describe('the Kubernetes objects of a job', () => {
     [{ kind: 'PYTHON', pythonArtifactUri: 'https://h/lib.zip', entryModule: 'jobs.main' }, ['--job-classname', 'org.apache.flink.client.python.PythonDriver', '-pym', 'jobs.main']],
     [{ kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' }, ['--job-classname', 'org.apache.flink.table.runtime.application.SqlDriver', '--scriptUri', 'file:///opt/flink/conf/script.sql']],
   ])('turns artifact %o into application-mode arguments', (artifact, tail) => {
-    const args = jobManagerArgs(seedJob({ artifact }));
+    const args = jobManagerArgs(topSpeedWindowingJob({ artifact }));
     expect(args.slice(0, 3)).toEqual(['standalone-job', '--job-id', expect.stringMatching(/^[0-9a-f]{32}$/)]);
     expect(args.slice(3)).toEqual(tail);
   });
 
   it('passes a restore savepoint', () => {
-    const j = seedJob();
+    const j = topSpeedWindowingJob();
     j.spec.spec.restore = { location: 's3://b/sp-1', allowNonRestoredState: true };
     expect(jobManagerArgs(j)).toContain('--fromSavepoint');
     expect(jobManagerArgs(j).slice(3)).toEqual(['--fromSavepoint', 's3://b/sp-1', '--allowNonRestoredState']);
   });
 
   it('puts the SQL script into the parent ConfigMap', () => {
-    expect(parentConfigMap(seedJob({ artifact: { kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' } })).data?.['script.sql']).toBe('SELECT 1;');
+    expect(parentConfigMap(topSpeedWindowingJob({ artifact: { kind: 'SQLSCRIPT', sqlScript: 'SELECT 1;' } })).data?.['script.sql']).toBe('SELECT 1;');
   });
 
   it('writes the Flink configuration, the user entries winning, Sluice\'s own settings last', () => {
-    const conf = flinkConfiguration(seedJob({ flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints', 'parallelism.default': '7' } }));
+    const conf = flinkConfiguration(topSpeedWindowingJob({ flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints', 'parallelism.default': '7' } }));
     expect(conf).toMatchObject({
       'jobmanager.rpc.address': `job-${id}-jobmanager`,
       'jobmanager.memory.process.size': '1024m',
@@ -145,7 +145,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('writes flink-conf.yaml flat and unquoted for Flink 1.x, and log4j-console.properties', () => {
-    const data = parentConfigMap(seedJob({ flinkConfiguration: { 'env.java.opts.all': '-Dx=1' }, logging: { log4jLoggers: { '': 'WARN', 'org.apache.flink': 'DEBUG' } } })).data!;
+    const data = parentConfigMap(topSpeedWindowingJob({ flinkConfiguration: { 'env.java.opts.all': '-Dx=1' }, logging: { log4jLoggers: { '': 'WARN', 'org.apache.flink': 'DEBUG' } } })).data!;
     expect(Object.keys(data).sort()).toEqual(['flink-conf.yaml', 'log4j-console.properties']);
     const lines = data['flink-conf.yaml']!.trimEnd().split('\n');
     expect(lines).toContain('jobmanager.memory.process.size: 1024m');
@@ -159,7 +159,7 @@ describe('the Kubernetes objects of a job', () => {
 
   it('writes standard YAML config.yaml for Flink 2.x (by flinkVersion or the image tag) that reads back as the same values', () => {
     for (const artifact of [{ kind: 'JAR', jarUri: 'https://h/j.jar', flinkVersion: '2.1' }, { kind: 'JAR', jarUri: 'https://h/j.jar', flinkImageTag: '2.2.1-scala_2.12-java17' }]) {
-      const j = seedJob({ artifact, flinkConfiguration: { 'pipeline.name': 'a: b # c', 'execution.checkpointing.interval': '10 s', 'a.flag': 'true' } });
+      const j = topSpeedWindowingJob({ artifact, flinkConfiguration: { 'pipeline.name': 'a: b # c', 'execution.checkpointing.interval': '10 s', 'a.flag': 'true' } });
       const data = parentConfigMap(j).data!;
       expect(Object.keys(data).sort()).toEqual(['config.yaml', 'log4j-console.properties']);
       const parsed = YAML.parse(data['config.yaml']!) as Record<string, unknown>;
@@ -187,7 +187,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it("translates VVP's high-availability: vvp-kubernetes into Flink's Kubernetes HA with the rights it needs", () => {
-    const j = seedJob({
+    const j = topSpeedWindowingJob({
       artifact: { kind: 'JAR', jarUri: 'https://h/j.jar', flinkVersion: '1.20' },
       flinkConfiguration: { 'high-availability': 'vvp-kubernetes', 'state.checkpoints.dir': 'file:///ckp/' },
     });
@@ -212,11 +212,11 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('enables the official image\'s filesystem plugins for the schemes the configuration uses', () => {
-    const j = seedJob({ artifact: { kind: 'JAR', jarUri: 'https://h/j.jar', flinkImageTag: '1.20.3-java17' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'state.savepoints.dir': 'gs://b/s' } });
+    const j = topSpeedWindowingJob({ artifact: { kind: 'JAR', jarUri: 'https://h/j.jar', flinkImageTag: '1.20.3-java17' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'state.savepoints.dir': 'gs://b/s' } });
     const env = (childObjects(j, 'u')[1] as V1Job).spec!.template.spec!.containers[0]!.env;
     expect(env).toContainEqual({ name: 'ENABLE_BUILT_IN_PLUGINS', value: 'flink-gs-fs-hadoop-1.20.3.jar;flink-s3-fs-hadoop-1.20.3.jar' });
     // Without the full version (a floating tag), the init container copies the plugin whatever its version.
-    const floating = seedJob({ artifact: { kind: 'JAR', jarUri: 'https://h/j.jar', flinkVersion: '1.20' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c' } });
+    const floating = topSpeedWindowingJob({ artifact: { kind: 'JAR', jarUri: 'https://h/j.jar', flinkVersion: '1.20' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c' } });
     const podSpec = (childObjects(floating, 'u')[1] as V1Job).spec!.template.spec!;
     expect(podSpec.containers[0]!.env?.map((e) => e.name)).not.toContain('ENABLE_BUILT_IN_PLUGINS');
     expect(podSpec.initContainers![0]!.command?.[2]).toContain('cp /opt/flink/opt/flink-s3-fs-hadoop-*.jar /sluice-plugins/flink-s3-fs-hadoop/');
@@ -225,7 +225,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('takes the ports from the configuration: containers, Service, probe', () => {
-    const j = seedJob({ flinkConfiguration: { 'rest.port': '9081', 'jobmanager.rpc.port': '7123', 'taskmanager.rpc.port': '7122' } });
+    const j = topSpeedWindowingJob({ flinkConfiguration: { 'rest.port': '9081', 'jobmanager.rpc.port': '7123', 'taskmanager.rpc.port': '7122' } });
     const [service, jm2, tm2] = childObjects(j, 'u') as [V1Service, V1Job, V1Deployment];
     expect(service.spec!.ports).toEqual([
       { name: 'rpc', port: 7123, targetPort: 7123 },
@@ -254,7 +254,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('applies kubernetes.pods settings and the pod templates', () => {
-    const j = seedJob({
+    const j = topSpeedWindowingJob({
       kubernetes: {
         pods: {
           labels: { team: 'one', app: 'hijack' },
@@ -285,7 +285,7 @@ describe('the Kubernetes objects of a job', () => {
     expect(tmContainers[0]!.env).toContainEqual({ name: 'A', value: '1' });
   });
 
-  it('keeps the seed labels even when a pod template tries to override them', () => {
+  it("keeps VVP's labels even when a pod template tries to override them", () => {
     const merged = mergePodTemplate({ metadata: { labels: { jobId: 'x' } }, spec: { containers: [] } }, { metadata: { labels: { jobId: 'evil', extra: 'y' } } }, { jobId: 'x' });
     expect(merged.metadata?.labels).toEqual({ jobId: 'x', extra: 'y' });
   });
