@@ -3,7 +3,7 @@
  * kube-controller-manager), the pod simulator and redis-server, all started here in a
  * temporary directory. Prints a Markdown table (BENCHMARKS.md keeps the reference one).
  *
- *   npm run bench [-- --only cold,memory,duplicates,latency,resync] [--runs 10]
+ *   npm run bench [-- --only cold,memory,duplicates,latency,resync,flink] [--runs 10] [--flink-runs 3]
  *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
  *                 [--v8-flags='--max-lazy']   (more V8 flags to try; with '=': the value starts with a dash)
  *
@@ -18,16 +18,18 @@ import { type Variant, bundleVariant, tsxVariant } from './child.js';
 import { type BenchEnv, machine, startBenchEnv } from './env.js';
 import { type Calibration, type ColdStart, type Duplicates, type Memory, calibrate, coldStart, duplicates, functionFixture, memory } from './functions.js';
 import { type Latency, latencyBench } from './latency.js';
+import { type RealFlinkLatency, realFlinkBench } from './real-flink.js';
 import { type ResyncFigures, resyncBench } from './resync.js';
-import { ms } from './stats.js';
+import { type Summary, ms } from './stats.js';
 
-const ALL = ['cold', 'memory', 'duplicates', 'latency', 'resync'] as const;
+const ALL = ['cold', 'memory', 'duplicates', 'latency', 'resync', 'flink'] as const;
 type Part = (typeof ALL)[number];
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     runs: { type: 'string', default: '10' },
+    'flink-runs': { type: 'string', default: '3' },
     'resync-n': { type: 'string', default: '5000' },
     'resync-small': { type: 'string', default: '100' },
     'dup-events': { type: 'string', default: '20000' },
@@ -53,10 +55,11 @@ interface Results {
   duplicates: Duplicates[];
   latency?: Latency;
   resync: ResyncFigures[];
+  realFlink: RealFlinkLatency[];
 }
 
 async function main() {
-  const results: Results = { machine: machine(), cold: [], memory: [], duplicates: [], resync: [] };
+  const results: Results = { machine: machine(), cold: [], memory: [], duplicates: [], resync: [], realFlink: [] };
   log(`machine: ${JSON.stringify(results.machine)}`);
   const started = performance.now();
   const env: BenchEnv = await startBenchEnv(log);
@@ -115,6 +118,7 @@ async function main() {
       await resyncBench(env, 50, 1, (l) => log(`(warm-up) ${l}`));
       for (const n of [Number(values['resync-small']), Number(values['resync-n'])]) results.resync.push(await resyncBench(env, n, 3, log));
     }
+    if (parts.has('flink')) for (const v of ['1.20', '2.3']) results.realFlink.push(await realFlinkBench(env, Number(values['flink-runs']), v, log));
   } finally {
     for (const c of cleanups) c();
     await env.stop();
@@ -172,6 +176,13 @@ function markdown(r: Results): string {
         `| full resync, ${run.fn} (${run.kind}), ${big.n} deployments | <= 30 s; per event <= 1.5× of ${small.n} | ${run.seconds.toFixed(1)} s, ${run.perEventMs.toFixed(2)} ms/event | ${small.n}: ${ref.seconds.toFixed(2)} s, ${ref.perEventMs.toFixed(2)} ms/event; ratio ${ratio.toFixed(2)}${all ? '' : `; **saw only ${run.objects} of ${big.n} objects**`} | ${verdict(all && run.seconds <= 30 && ratio <= 1.5)} |`,
       );
     }
+  }
+  for (const f of r.realFlink) {
+    const row = (what: string, x: Summary) => lines.push(`| ${what} | | ${ms(x.median)} | ${ms(x.p10)}–${ms(x.p90)}, n=${x.n} | |`);
+    row(`REST POST → Flink's job RUNNING, real Flink ${f.flinkVersion}`, f.postToFlinkRunning);
+    row('(of which POST → pods exist: Sluice)', f.postToPods);
+    row("(of which pods exist → Flink's job RUNNING: the JVMs' start and Flink)", f.podsToFlinkRunning);
+    row("(Flink's job RUNNING → Deployment RUNNING: Sluice; negative when Sluice said RUNNING first)", f.flinkRunningToDeploymentRunning);
   }
   return lines.join('\n');
 }
