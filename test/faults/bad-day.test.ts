@@ -148,8 +148,9 @@ describe(`a bad day in production (seed ${seed})`, () => {
           const cancel = await call(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'CANCELLED' } }) });
           if (cancel.status === 200) {
             d.desired = 'CANCELLED';
+            // A DELETE retried after Sluice died mid-answer finds the deployment gone: 404 is its success.
             const del = await call(path, { method: 'DELETE' });
-            if (del.status === 200) d.desired = 'DELETED';
+            if (del.status === 200 || del.status === 404) d.desired = 'DELETED';
           }
         } else if (roll < 0.4) {
           await call(path, { method: 'PATCH', body: JSON.stringify({ spec: { template: { spec: { parallelism: 1 + Math.floor(random() * 2) } } } }) });
@@ -250,7 +251,7 @@ describe(`a bad day in production (seed ${seed})`, () => {
       await sleep(2_000);
     }
     console.log(why(`converged ${Math.round((Date.now() - lastFault) / 1000)} s after the last fault, ${Math.round((Date.now() - t0) / 1000)} s in all`));
-    expect(remaining, why('not converged 90 s after the last fault')).toEqual([]);
+    expect({ remaining, violations }, why('not converged 90 s after the last fault')).toEqual({ remaining: [], violations });
     expect(violations, why('a 500, or a 409 for a request that named no version')).toEqual([]);
     expect(hostileOutcomes, why('hostile bodies must get a 4xx')).toEqual([]);
     for (const ms of startups) expect(ms, why(`REST API up ${ms} ms after spawn`)).toBeLessThan(20_000);
