@@ -21,7 +21,7 @@ import { type TestRedis, startRedis } from '../bed/redis.js';
 import { topSpeedWindowingBody } from '../support/top-speed-windowing.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const seed = Number(process.env.SLUICE_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = Number(process.env.SLUICE_FAULT_SEED || Math.floor(Math.random() * 2 ** 31));
 console.log(`bad-day fault test: SLUICE_FAULT_SEED=${seed}`);
 
 /** mulberry32: small, seedable, good enough to pick faults. */
