@@ -3,7 +3,7 @@
  * kube-controller-manager), the pod simulator and redis-server, all started here in a
  * temporary directory. Prints a Markdown table (BENCHMARKS.md keeps the reference one).
  *
- *   npm run bench [-- --only cold,memory,duplicates,latency,resync,flink] [--runs 10] [--flink-runs 3]
+ *   npm run bench [-- --only cold,memory,duplicates,latency,requests,resync,flink] [--runs 10] [--flink-runs 3]
  *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
  *                 [--v8-flags='--max-lazy']   (more V8 flags to try; with '=': the value starts with a dash)
  *
@@ -16,13 +16,14 @@ import { parseArgs } from 'node:util';
 import { imageNodeOptions } from '../scripts/generate-manifests.js';
 import { type Variant, bundleVariant, tsxVariant } from './child.js';
 import { type BenchEnv, machine, startBenchEnv } from './env.js';
+import { type LifecycleRequests, apiRequestsBench } from './api-requests.js';
 import { type Calibration, type ColdStart, type Duplicates, type Memory, calibrate, coldStart, duplicates, functionFixture, memory } from './functions.js';
 import { type Latency, latencyBench } from './latency.js';
 import { type RealFlinkLatency, realFlinkBench } from './real-flink.js';
 import { type ResyncFigures, resyncBench } from './resync.js';
 import { type Summary, ms } from './stats.js';
 
-const ALL = ['cold', 'memory', 'duplicates', 'latency', 'resync', 'flink'] as const;
+const ALL = ['cold', 'memory', 'duplicates', 'latency', 'requests', 'resync', 'flink'] as const;
 type Part = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -56,6 +57,7 @@ interface Results {
   latency?: Latency;
   resync: ResyncFigures[];
   realFlink: RealFlinkLatency[];
+  requests?: LifecycleRequests;
 }
 
 async function main() {
@@ -113,6 +115,7 @@ async function main() {
       }
     }
     if (parts.has('latency')) results.latency = await latencyBench(env, runs * 2, log);
+    if (parts.has('requests')) results.requests = await apiRequestsBench(env, log);
     if (parts.has('resync')) {
       // A small warm-up first (JIT, connections, caches), not reported: else the first size measured pays for it.
       await resyncBench(env, 50, 1, (l) => log(`(warm-up) ${l}`));
@@ -183,6 +186,14 @@ function markdown(r: Results): string {
     row('(of which POST → pods exist: Sluice)', f.postToPods);
     row("(of which pods exist → Flink's job RUNNING: the JVMs' start and Flink)", f.podsToFlinkRunning);
     row("(Flink's job RUNNING → Deployment RUNNING: Sluice; negative when Sluice said RUNNING first)", f.flinkRunningToDeploymentRunning);
+  }
+  if (r.requests) {
+    const t = r.requests.total;
+    const all = t.reads + t.writes + t.watches;
+    lines.push(`| Kubernetes API requests, one lifecycle (create → RUNNING → suspend → resume → cancel → delete) | <= 1.5× its writes | ${all} (${t.writes} writes, ${t.reads} reads, ${t.watches} watches opened): ${(all / t.writes).toFixed(2)}× | ${r.requests.phases.map((p) => `${p.phase}: ${p.counts.writes}w/${p.counts.reads}r`).join('; ')} | ${verdict(all <= 1.5 * t.writes)} |`);
+    lines.push('', '| request (Sluice → kube-apiserver), one lifecycle | count |', '|---|---|');
+    for (const [k, v] of Object.entries(t.byRequest).sort((a, b) => b[1] - a[1])) lines.push(`| ${k} | ${v} |`);
+    lines.push('');
   }
   return lines.join('\n');
 }
