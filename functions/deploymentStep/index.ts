@@ -252,9 +252,11 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
   const deadline = Date.now() + SAVEPOINT_POLL_BUDGET_MS;
   for (;;) {
     if (sp.status?.state === 'COMPLETED' || sp.status?.state === 'FAILED') return true;
+    const attempt = sp.status?.sluice?.attempt ?? 1;
+    const observation = await observe(attempt);
+    // Read after observe(): it may have adopted a dead step's trigger onto the Savepoint.
     const book = sp.status?.sluice ?? {};
-    const attempt = book.attempt ?? 1;
-    const step = savepointProgress(sp, await observe(attempt), new Date().toISOString(), request);
+    const step = savepointProgress(sp, observation, new Date().toISOString(), request);
     const now = new Date().toISOString();
     switch (step.do) {
       case 'trigger': {

@@ -83,13 +83,16 @@ describe('savepoints exactly once', () => {
     const create = plan.actions.find((a) => a.type === 'createSavepoint');
     expect(create?.type).toBe('createSavepoint');
     const planned = (create as Extract<typeof create, { type: 'createSavepoint' }>)!.savepoint;
+    const purpose = planned.metadata.annotations![PURPOSE_ANNOTATION]!;
+    // The dead step held its claim on the attempt from before its writes (as it held the
+    // deployment's lock): a live step meanwhile waits instead of triggering on its own.
+    await sluice.ctx.store.claim(triggerKey(jobId, purpose, 1), 3_600_000, JSON.stringify({ state: 'pending', at: new Date().toISOString() }));
     const stored = await savepoints.create(planned);
     await savepoints.replaceStatus({ ...stored, status: { state: 'STARTED', sluice: { attempt: 1 } } });
     await jobs.replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATING' } });
     // ...triggered stop-with-savepoint and kept Flink's answer only in the coordination store.
     const endpoint = await podIpResolver(sluice.kube.core)({ namespace, jobId });
     const triggerId = await new FlinkRestClient(endpoint).stopWithSavepoint(flinkJobId(jobId), DIR);
-    const purpose = planned.metadata.annotations![PURPOSE_ANNOTATION]!;
     await sluice.ctx.store.remember(triggerKey(jobId, purpose, 1), 3_600_000, JSON.stringify({ state: 'triggered', at: new Date().toISOString(), id: triggerId }));
 
     // The next event (here: a resync) picks it up where it was: no second trigger.
