@@ -32,7 +32,7 @@ describe('writes that name no version', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual(Array(30).fill(200));
-  });
+  }, 180_000);
 
   it('20 concurrent clients: every one 200, and every write is kept', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => patch({ metadata: { labels: { [`client-${i}`]: 'yes' } } })));

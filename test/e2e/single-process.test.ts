@@ -60,7 +60,7 @@ describe('single-process mode (npm start)', () => {
     expect((await fetch(`${url2}namespaces/v1/namespaces`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(((await once(second.child, 'exit')) as [number])[0]).toBe(0);
-  });
+  }, 180_000);
 
   it('refuses an invalid setting with a message naming it', async () => {
     const bad = start({ KUBECONFIG: testBed().kubeconfig, PORT: 'eighty', SLUICE_HOME: home });

@@ -98,7 +98,7 @@ describe('operator identity: claiming watched namespaces', () => {
     const started = await startProcess({ ...common, SLUICE_OPERATOR_IDENTITY: 'vvp-1', SLUICE_PLATFORM_NAMESPACE: 'ops-claim-p2' });
     expect(started.stderr).toBe('');
     expect(started.ready).toBe(true);
-  });
+  }, 180_000);
 
   describe('in the function itself', () => {
     let sluice: RunningSluice;
