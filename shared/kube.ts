@@ -94,6 +94,8 @@ type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerif
  * certificate and key, verification settings) is kept and reused, so calls share pooled
  * connections; rotated credentials (an exec plugin's new certificate) get a new agent.
  * Proxied clusters keep client-node's own agents.
+ * KubeConfig.createAgent is private: that is why package.json pins client-node to ~1.4 (patch
+ * releases only); check this override before moving to a new minor release.
  */
 function shareConnections(config: KubeConfig): void {
   const target = config as unknown as { createAgent: AgentFactory; sluiceSharedAgents?: true };
