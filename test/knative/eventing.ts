@@ -114,6 +114,51 @@ export function adapterEnvironment(source: KubeObject, opts: { sink: string; sys
   };
 }
 
+/** The simulated kubelet's annotation (shared/local/pod-simulator.ts): `hang` keeps a pod Pending, `run` makes it ready. */
+export const OUTCOME_ANNOTATION = 'sim.sluice.dev/outcome';
+
+/**
+ * The receive adapter's Deployment as Knative's ApiServerSource controller makes it
+ * (MakeReceiveAdapter): named after the source and its uid, owned by it, labelled with the
+ * source's name, one replica running as the source's service account, with the adapter's
+ * environment. Its pods are run by the test, not by a kubelet: they start Pending (`hang`)
+ * and the test marks each ready once it runs that pod's adapter process, as the readiness
+ * probe would.
+ */
+export function adapterDeployment(source: KubeObject & { metadata: { uid?: string } }, env: Record<string, string>): KubeObject {
+  const labels = { 'eventing.knative.dev/source': 'apiserver-source-controller', 'eventing.knative.dev/sourceName': source.metadata.name };
+  const name = `apiserversource-${source.metadata.name}-${source.metadata.uid}`;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: name.length <= 63 ? name : `apiserversource-${source.metadata.uid}`,
+      namespace: source.metadata.namespace,
+      labels,
+      ownerReferences: [{ apiVersion: source.apiVersion, kind: source.kind, name: source.metadata.name, uid: source.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    } as KubeObject['metadata'],
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { [OUTCOME_ANNOTATION]: 'hang' } },
+        spec: {
+          serviceAccountName: (source.spec as { serviceAccountName: string }).serviceAccountName,
+          enableServiceLinks: false,
+          containers: [{
+            name: 'receive-adapter',
+            image: 'apiserver-receive-adapter', // never pulled: the test runs the process
+            env: Object.entries(env).map(([n, value]) => (n === 'NAMESPACE' ? { name: n, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } } : { name: n, value })),
+            ports: [{ name: 'metrics', containerPort: 9090 }, { name: 'probes', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: 'readiness', port: 'probes' } },
+            livenessProbe: { httpGet: { path: 'health', port: 'probes' } },
+          }],
+        },
+      },
+    },
+  };
+}
+
 /** One delivery of an event to the filter for one Trigger, as the channel saw its answer. */
 export interface Delivery {
   trigger: string;

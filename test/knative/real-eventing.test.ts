@@ -14,21 +14,23 @@
  * Broker's and Triggers' status, the adapters' environment) the test writes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../functions/index.js';
 import { type Daemon, logTail, spawnDaemon } from '../../shared/local/process.js';
 import { freePorts } from '../../shared/local/ports.js';
 import { serviceAccountName } from '../../shared/rbac.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { streamName } from '../../shared/runtime/streams.js';
 import { BROKER, generate } from '../../scripts/generate-manifests.js';
 import { eventually, kubeConfig, testBed } from '../bed/env.js';
 import { type KubeObject, generatedObjects, kubectl, kubectlOk, objectsIn } from '../packaging/support.js';
 import { examplePath, exampleText, fixturePath, repoPath } from '../support/files.js';
-import { ChannelStandIn, DeadLetterSink, adapterEnvironment, eventingModuleDir, knativeBinaries, tokenKubeconfig } from './eventing.js';
+import { ChannelStandIn, DeadLetterSink, OUTCOME_ANNOTATION, adapterDeployment, adapterEnvironment, eventingModuleDir, knativeBinaries, tokenKubeconfig } from './eventing.js';
 
 const run = randomBytes(3).toString('hex');
 const P = `sluice-kn-${run}`; // Sluice's platform namespace
@@ -46,6 +48,7 @@ let dir: string;
 let kubeconfig: string;
 let binDir: string;
 let objects: KubeObject[] = [];
+let sources: KubeObject[] = [];
 let ownClusterScoped: KubeObject[] = [];
 const daemons = new Map<string, Daemon>();
 const functionUrls = new Map<string, string>();
@@ -102,19 +105,43 @@ async function selectedNamespaces(source: KubeObject): Promise<string[]> {
   return list.items.map((n) => n.metadata!.name!);
 }
 
-/** Starts the adapter of one generated ApiServerSource, as its Deployment's pod would run it. */
+const adapterEnv = new Map<string, Record<string, string>>();
+
+/** The pod of a source's adapter Deployment that is not going away. */
+async function adapterPod(source: string): Promise<V1Pod> {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  return eventually(async () => {
+    const pods = await core.listNamespacedPod({ namespace: P, labelSelector: `eventing.knative.dev/sourceName=${source}` });
+    return pods.items.find((p) => !p.metadata?.deletionTimestamp);
+  }, 60_000, `the adapter pod of ${source}`);
+}
+
+/**
+ * Does a kubelet's part for the adapter pod of one generated ApiServerSource: runs the real
+ * adapter process with the pod's environment and its service account's token, and once the
+ * adapter has started, reports the pod ready (as its readiness probe would).
+ */
 async function startAdapter(source: KubeObject): Promise<void> {
-  const spec = source.spec as { serviceAccountName: string };
-  const env = adapterEnvironment(source, { sink: ingressUrl, systemNamespace: KS, namespaces: await selectedNamespaces(source) });
-  const daemon = start(`adapter-${source.metadata.name}`, join(binDir, 'apiserver_receive_adapter'), [], {
-    ...env,
-    KUBECONFIG: await serviceAccountKubeconfig(spec.serviceAccountName),
+  const name = source.metadata.name;
+  const pod = await adapterPod(name);
+  const logName = `adapter-${name}`;
+  const daemon = start(logName, join(binDir, 'apiserver_receive_adapter'), [], {
+    ...adapterEnv.get(name)!,
+    KUBECONFIG: await serviceAccountKubeconfig((source.spec as { serviceAccountName: string }).serviceAccountName),
   });
-  // Its reflectors list, then watch: wait for the start, then for the first list to be done.
+  const logged = existsSync(daemon.logFile) ? readFileSync(daemon.logFile, 'utf8').length : 0;
   await eventually(async () => {
     if (!daemon.running) throw new Error(`${daemon.name} exited:\n${logTail(daemon.logFile)}`);
-    return readFileSync(daemon.logFile, 'utf8').includes('Starting in resilient mode');
+    return readFileSync(daemon.logFile, 'utf8').slice(logged).includes('Starting in resilient mode');
   }, 30_000, `${daemon.name} started`);
+  await kubectlOk(kubeconfig, ['-n', P, 'annotate', '--overwrite', 'pod', pod.metadata!.name!, `${OUTCOME_ANNOTATION}=run`]);
+}
+
+/** The adapter's process ends and its pod with it; the Deployment makes a new pod, not ready until startAdapter. */
+async function stopAdapter(source: KubeObject): Promise<void> {
+  const pod = await adapterPod(source.metadata.name);
+  await daemons.get(`adapter-${source.metadata.name}`)!.stop();
+  await kubectlOk(kubeconfig, ['-n', P, 'delete', 'pod', pod.metadata!.name!, '--wait=false']);
 }
 
 beforeAll(async () => {
@@ -209,8 +236,15 @@ beforeAll(async () => {
     }, 60_000, `${name} serving`);
   }
 
-  for (const source of objects.filter((o) => o.kind === 'ApiServerSource')) await startAdapter(source);
-}, 900_000);
+  // The adapters: each source's Deployment as Knative's controller makes it, then its process.
+  sources = (JSON.parse(await kubectlOk(kubeconfig, ['-n', P, 'get', 'apiserversources', '-o', 'json'])) as { items: KubeObject[] }).items;
+  for (const source of sources) {
+    const env = adapterEnvironment(source, { sink: ingressUrl, systemNamespace: KS, namespaces: await selectedNamespaces(source) });
+    adapterEnv.set(source.metadata.name, env);
+    await kubectlOk(kubeconfig, ['apply', '-f', '-'], JSON.stringify(adapterDeployment(source, env)));
+  }
+  for (const source of sources) await startAdapter(source);
+}, 1_800_000);
 
 afterAll(async () => {
   await Promise.all([...daemons.values()].map((d) => d.stop()));
@@ -331,6 +365,31 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
     expect(deployment.status).toBe(200);
     expect(deployment.body.metadata).toMatchObject({ name: 'test-cr', displayName: 'abc' });
     expect(deployment.body.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: 'test-target', maxJobCreationAttempts: 99, maxSavepointCreationAttempts: 999 });
+  }, 200_000);
+
+  it('repairs a change made while an adapter was down as soon as the adapter is back, not at the ping', async (ctx) => {
+    if (unavailable) return ctx.skip();
+    const yaml = exampleText('multitenancy/top-speed-windowing.yaml')
+      .replace('name: TopSpeedWindowing', 'name: Missed')
+      .replace('namespace: vvp-namespace-1', 'namespace: vvp-namespace-2')
+      .replace('deploymentTargetName: vvp-jobs-team-1', 'deploymentTargetName: vvp-jobs-team-2');
+    const created = await api('/api/v1/namespaces/vvp-namespace-2/deployments', { method: 'POST', yaml });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await reaches('vvp-namespace-2', 'Missed', 'RUNNING');
+
+    const stream = sources.find((s) => s.metadata.name === streamName({ resource: FLINK_DEPLOYMENTS, scope: 'platform', mode: 'resource' }))!;
+    await stopAdapter(stream);
+    await patchState('vvp-namespace-2', 'Missed', 'CANCELLED');
+    // No event carries the change while the adapter is down.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await stateOf('vvp-namespace-2', 'Missed')).toBe('RUNNING');
+
+    // The new adapter sends nothing for it either (it lists, then watches); its pod's readiness
+    // makes the functions it feeds resync.
+    await startAdapter(stream);
+    await reaches('vvp-namespace-2', 'Missed', 'CANCELLED', 60_000);
+    const stepLog = readFileSync(daemons.get('function-deploymentStep')!.logFile, 'utf8');
+    expect(stepLog).toMatch(new RegExp(`"source":"${stream.metadata.name}".*"msg":"resync: event source restarted"`));
   }, 200_000);
 
   it('answered every delivery with a 2xx and an empty body, and dead-lettered nothing', async (ctx) => {
