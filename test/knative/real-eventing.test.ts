@@ -7,7 +7,12 @@
  * (bin/function.ts) with its own service account's token. No other event source runs, and
  * nothing calls a resync: the README's multitenancy walkthrough and the operator's example
  * CR reach their desired states on the adapters' events alone, every reply is a 2xx with an
- * empty body, and nothing is dead-lettered.
+ * empty body, and nothing is dead-lettered. An adapter stopped while a deployment is
+ * cancelled, then started again, sends nothing for it; the functions' resync when its pod
+ * becomes ready repairs it (ARCHITECTURE.md, "Missed events").
+ *
+ * Without Go or the module proxy the binaries cannot be built: the tests are then skipped,
+ * saying why on stderr.
  *
  * The wiring, ingress → channel → filter → function, is the MT channel-based Broker's; the
  * channel is a stand-in (eventing.ts says why). What Knative's controllers would write (the
