@@ -97,7 +97,7 @@ async function healthy(name: string, url: string): Promise<void> {
   await eventually(async () => {
     if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
     return (await fetch(url).catch(() => undefined))?.ok;
-  }, 60_000, `${name} answering at ${url}`);
+  }, 180_000, `${name} answering at ${url}`);
 }
 
 /** The namespaces a source's namespaceSelector matches now, as the controller lists them. */
@@ -138,7 +138,7 @@ async function startAdapter(source: KubeObject): Promise<void> {
   await eventually(async () => {
     if (!daemon.running) throw new Error(`${daemon.name} exited:\n${logTail(daemon.logFile)}`);
     return readFileSync(daemon.logFile, 'utf8').slice(logged).includes('Starting in resilient mode');
-  }, 30_000, `${daemon.name} started`);
+  }, 120_000, `${daemon.name} started`);
   await kubectlOk(kubeconfig, ['-n', P, 'annotate', '--overwrite', 'pod', pod.metadata!.name!, `${OUTCOME_ANNOTATION}=run`]);
 }
 
@@ -238,7 +238,7 @@ beforeAll(async () => {
     await eventually(async () => {
       if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
       return /(Ingress|Filter) starting/.test(readFileSync(daemon.logFile, 'utf8'));
-    }, 60_000, `${name} serving`);
+    }, 120_000, `${name} serving`);
   }
 
   // The adapters: each source's Deployment as Knative's controller makes it, then its process.
