@@ -162,6 +162,7 @@ export function adapterDeployment(source: KubeObject & { metadata: { uid?: strin
 /** One delivery of an event to the filter for one Trigger, as the channel saw its answer. */
 export interface Delivery {
   trigger: string;
+  id: string;
   type: string;
   subject: string;
   attempt: number;
@@ -227,7 +228,7 @@ export class ChannelStandIn {
         const res = await fetch(to.uri, { method: 'POST', headers, body }).catch(() => undefined);
         const text = res ? await res.text() : '';
         const status = res?.status ?? 0;
-        const delivery = { trigger: to.name, type: headers['ce-type'] ?? '', subject: headers['ce-subject'] ?? '', attempt, status, body: text };
+        const delivery = { trigger: to.name, id: headers['ce-id'] ?? '', type: headers['ce-type'] ?? '', subject: headers['ce-subject'] ?? '', attempt, status, body: text };
         this.deliveries.push(delivery);
         if (res && status < 300) {
           if (res.headers.get('ce-specversion') || res.headers.get('content-type')?.startsWith('application/cloudevents')) {
