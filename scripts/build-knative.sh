@@ -24,6 +24,8 @@ flock 9
 if have_all; then echo "$OUT"; exit 0; fi
 
 step() { echo "[build-knative] $*" >&2; }
+# Go's own installer puts it in /usr/local/go, which a non-login shell (CI) may not have on PATH.
+command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null 2>&1 || { step "missing 'go' (Go >= 1.24) on PATH: install it from https://go.dev/dl/"; exit 1; }
 # The module and build caches are Sluice's (shared with scripts/build-kube.sh, which needs
 # many of the same k8s.io modules), so a rebuild costs nothing.
