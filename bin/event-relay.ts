@@ -118,7 +118,13 @@ export class EventRelay {
       opts.concurrency ?? 16,
       opts.maxBackoffMs ?? 30_000,
     );
-    this.source = new InProcessEventSource(opts.kube, opts.settings, opts.log, (event, fnName) => this.queue.push(event, fnName));
+    this.source = new InProcessEventSource(
+      opts.kube,
+      opts.settings,
+      opts.log,
+      (event, fnName) => this.queue.push(event, fnName),
+      (fnNames) => this.ping(fnNames, 'watch re-listed'),
+    );
   }
 
   get ready(): boolean {
@@ -138,9 +144,12 @@ export class EventRelay {
 
   /** Queues a ping (resync) for every function. */
   pingAll(reason: string): void {
-    for (const fn of this.opts.functions) {
-      this.queue.push({ mode: 'ping', id: randomUUID(), source: RELAY_SOURCE, data: { reason } }, fn.name);
-    }
+    this.ping(this.opts.functions.map((fn) => fn.name), reason);
+  }
+
+  /** Queues a ping (resync) for these functions: a watch re-listed, so their events may have been missed. */
+  ping(fnNames: readonly string[], reason: string): void {
+    for (const name of fnNames) this.queue.push({ mode: 'ping', id: randomUUID(), source: RELAY_SOURCE, data: { reason } }, name);
   }
 
   stop(): void {

@@ -66,7 +66,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
-    runner.stop();
+    runner.close();
     server.close();
     await store.close();
     await cluster.stop();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Knative Eventing's ApiServerSource receive adapter and broker filter, once, into a
+# Builds Knative Eventing's ApiServerSource receive adapter and broker ingress and filter, once, into a
 # cache outside the repo keyed by the knative.dev/eventing version pinned in
 # scripts/knative/go.mod, from the published modules on the Go module proxy, with the
 # installed Go (never a downloaded toolchain).
@@ -11,8 +11,8 @@ VERSION="$(awk '$1 == "knative.dev/eventing" && $2 ~ /^v/ { print $2 }' "$MODULE
 [ -n "$VERSION" ] || { echo "[build-knative] no knative.dev/eventing version in $MODULE_DIR/go.mod" >&2; exit 1; }
 CACHE="${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 OUT="$CACHE/knative-$VERSION/bin"
-BINARIES=(apiserver_receive_adapter filter)
-PACKAGES=(knative.dev/eventing/cmd/apiserver_receive_adapter knative.dev/eventing/cmd/broker/filter)
+BINARIES=(apiserver_receive_adapter ingress filter)
+PACKAGES=(knative.dev/eventing/cmd/apiserver_receive_adapter knative.dev/eventing/cmd/broker/ingress knative.dev/eventing/cmd/broker/filter)
 
 have_all() { for b in "${BINARIES[@]}"; do [ -x "$OUT/$b" ] || return 1; done; }
 if have_all; then echo "$OUT"; exit 0; fi
@@ -24,6 +24,8 @@ flock 9
 if have_all; then echo "$OUT"; exit 0; fi
 
 step() { echo "[build-knative] $*" >&2; }
+# Go's own installer puts it in /usr/local/go, which a non-login shell (CI) may not have on PATH.
+command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null 2>&1 || { step "missing 'go' (Go >= 1.24) on PATH: install it from https://go.dev/dl/"; exit 1; }
 # The module and build caches are Sluice's (shared with scripts/build-kube.sh, which needs
 # many of the same k8s.io modules), so a rebuild costs nothing.

@@ -14,7 +14,6 @@
  * The files are never edited by hand: test/packaging/manifests.test.ts fails when they
  * differ from what this script generates.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,6 +26,7 @@ import { kebab, serviceAccountName, targetRoleName } from '../shared/rbac.js';
 import { groupOf } from '../shared/resources.js';
 import type { PermissionRule, Scope, SluiceFunction, Subscription } from '../shared/runtime/define.js';
 import { PING_EVENT, REFERENCE_EVENT, RESOURCE_EVENT } from '../shared/runtime/events.js';
+import { ADAPTER_PODS, k8sName, normalSelector, streamName } from '../shared/runtime/streams.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -107,20 +107,13 @@ export async function loadUnits(): Promise<Unit[]> {
       permissions: apiPermissions,
       kind: 'api',
     },
-    ...fns.map((fn: SluiceFunction): Unit => ({ ...fn, kind: 'events' })),
+    // Each event function also hears when an adapter of its events restarts (ADAPTER_PODS).
+    ...fns.map((fn: SluiceFunction): Unit => ({ ...fn, subscriptions: [...fn.subscriptions, ADAPTER_PODS], kind: 'events' })),
   ];
 }
 
 // ---------------------------------------------------------------------------------------
 // Naming
-
-const hash = (s: string, n = 6) => createHash('sha256').update(s).digest('hex').slice(0, n);
-
-/** A DNS-label name: kept as is up to 63 characters, else shortened with a hash of the whole. */
-export function k8sName(name: string, max = 63): string {
-  if (name.length <= max) return name;
-  return `${name.slice(0, max - 7).replace(/-+$/, '')}-${hash(name)}`;
-}
 
 /** Knative Service, OpenFaaS function and service account: one name per unit. */
 export const unitName = (u: Pick<Unit, 'name'>) => serviceAccountName(u);
@@ -134,9 +127,6 @@ export interface Stream {
   subscribers: { unit: Unit; sub: Subscription }[];
 }
 
-const normalSelector = (s: string | undefined) =>
-  (s ?? '').split(',').map((t) => t.trim()).filter(Boolean).sort().join(',');
-
 export function streamsOf(units: readonly Unit[]): Stream[] {
   const byKey = new Map<string, Stream>();
   for (const unit of units) {
@@ -145,9 +135,7 @@ export function streamsOf(units: readonly Unit[]): Stream[] {
       const key = [sub.resource.apiVersion, sub.resource.kind, sub.scope, selector, sub.mode].join('|');
       let stream = byKey.get(key);
       if (!stream) {
-        const name = k8sName(
-          `sluice-src-${sub.resource.plural}-${sub.scope}${selector ? `-${hash(selector)}` : ''}${sub.mode === 'reference' ? '-ref' : ''}`,
-        );
+        const name = streamName(sub);
         stream = { name, sub: { resource: sub.resource, scope: sub.scope, labelSelector: selector || undefined, mode: sub.mode }, subscribers: [] };
         byKey.set(key, stream);
       }
@@ -624,7 +612,8 @@ function relayDocs(units: readonly Unit[], streams: readonly Stream[], o: Genera
   const docs: Doc[] = [{ comment: 'The relay watches what every stream watches: get/list/watch only.', obj: serviceAccount(sa.name, ns, labels) }];
   for (const scope of ['platform', 'cluster', 'watched'] as const) {
     const resources = new Map<string, Set<string>>();
-    for (const s of streams.filter((x) => x.sub.scope === scope)) {
+    // Not the Knative adapters' pods: there are none where the relay runs.
+    for (const s of streams.filter((x) => x.sub.scope === scope && x.name !== streamName(ADAPTER_PODS))) {
       const group = groupOf(s.sub.resource);
       resources.set(group, (resources.get(group) ?? new Set()).add(s.sub.resource.plural));
     }

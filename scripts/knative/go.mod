@@ -1,5 +1,5 @@
-// Pins the Knative Eventing release whose ApiServerSource receive adapter and broker filter
-// the system test runs (test/system/knative.test.ts); scripts/build-knative.sh builds the two
+// Pins the Knative Eventing release whose ApiServerSource receive adapter, broker ingress and
+// filter the system test runs (test/knative/real-eventing.test.ts); scripts/build-knative.sh builds the three
 // commands from these modules as published on the Go module proxy.
 module sluice/knative
 
@@ -8,6 +8,7 @@ go 1.24.0
 tool (
 	knative.dev/eventing/cmd/apiserver_receive_adapter
 	knative.dev/eventing/cmd/broker/filter
+	knative.dev/eventing/cmd/broker/ingress
 )
 
 require (

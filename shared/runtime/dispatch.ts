@@ -5,6 +5,7 @@ import type { ForeignEvent, SluiceEvent } from './events.js';
 import { eventsTotal, stepSeconds } from './metrics.js';
 import { resync } from './resync.js';
 import { runStep } from './step.js';
+import { adapterReady, isAdapterPod, streamName } from './streams.js';
 
 /**
  * What a function answers for one event; `status` is the HTTP status the Broker sees. Over
@@ -18,6 +19,9 @@ export interface Reply {
   outcome: string;
   reason?: string;
 }
+
+/** How long the record that a function resynced for an adapter's readiness is kept: past any redelivery. */
+const ADAPTER_READY_TTL_MS = 24 * 60 * 60 * 1000;
 
 function classify(err: unknown): { status: number; outcome: string; reason: string } {
   if (err instanceof BadInput) return { status: err.status, outcome: 'bad_input', reason: err.message };
@@ -48,6 +52,23 @@ export async function dispatch(
       return summary.failed > 0
         ? reply(503, 'unavailable', `resync: ${summary.failed} of ${summary.objects} objects failed; retry`)
         : reply(200, 'handled', `resync: ${summary.objects} objects`);
+    }
+    if (event.mode === 'resource' && isAdapterPod(event.object)) {
+      const ready = adapterReady(event.object, fn.subscriptions.map(streamName));
+      if (!ready) return reply(200, 'skipped', 'not a ready adapter of this function\'s events');
+      // Once per readiness of that pod, however many status updates and redeliveries follow.
+      const claim = `adapter-ready/${fn.name}/${ready.key}`;
+      if (!(await ctx.store.claim(claim, ADAPTER_READY_TTL_MS))) return reply(200, 'skipped', `resync after ${ready.source} restarted: already done`);
+      const summary = await resync(fn, { ...ctx, log }).catch(async (err: unknown) => {
+        await ctx.store.forget(claim);
+        throw err;
+      });
+      log.info({ ...summary, source: ready.source }, 'resync: event source restarted');
+      if (summary.failed > 0) {
+        await ctx.store.forget(claim);
+        return reply(503, 'unavailable', `resync after ${ready.source} restarted: ${summary.failed} of ${summary.objects} objects failed; retry`);
+      }
+      return reply(200, 'handled', `resync after ${ready.source} restarted: ${summary.objects} objects`);
     }
     const outcome = await runStep(fn, event, { ...ctx, log });
     // The outcome is in the logs and a header of the (empty) reply; a skip is routine.

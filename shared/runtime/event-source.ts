@@ -27,13 +27,14 @@ function pathOf(r: ResourceType, namespace: string | undefined): string {
 /**
  * Watches the API server and emits exactly the CloudEvents ApiServerSource would, one
  * watch per distinct (resource, namespace, selector) however many functions want it.
- * Resumes from the last resourceVersion after a dropped connection; on 410 Gone it
- * re-lists and emits the differences, so no change is missed across API server restarts.
+ * Resumes from the last resourceVersion after a dropped connection. Like the real adapter
+ * (a client-go reflector whose store ignores Replace), it emits nothing for what a list
+ * finds, on start or on a re-list after 410 Gone: what changed while no watch was open is
+ * repaired by a resync, which `relisted` is there to start (ARCHITECTURE.md, "Missed events").
  */
 export class InProcessEventSource {
   readonly #watches: WatchTarget[] = [];
   readonly #aborts = new Set<AbortController>();
-  readonly #listedOnce = new WeakSet<WatchTarget>();
   #stopped = false;
 
   constructor(
@@ -41,6 +42,8 @@ export class InProcessEventSource {
     private readonly settings: Settings,
     private readonly log: Logger,
     private readonly sink: Sink,
+    /** Told the functions a stream feeds when it re-lists: events may have been missed. */
+    private readonly relisted: (functionNames: string[]) => void = () => {},
   ) {}
 
   /** Starts every watch the functions' subscriptions need; resolves once all are listening. */
@@ -84,48 +87,28 @@ export class InProcessEventSource {
     }
   }
 
-  /** Lists, diffs against what was known, then watches from the list's version. */
-  async #run(target: WatchTarget, known = new Map<string, KubeObject>()): Promise<void> {
+  /** Lists for the current version, then watches from it; `again`: a re-list after the watch expired. */
+  async #run(target: WatchTarget, again = false): Promise<void> {
     let version: string;
     try {
-      version = await this.#relist(target, known);
+      version = await this.#currentVersion(target);
     } catch (err) {
       if (this.#stopped) return;
       this.log.warn({ path: pathOf(target.resource, target.namespace), reason: (err as Error).message }, 'list failed; retrying');
       await new Promise((r) => setTimeout(r, 1000));
-      return this.#run(target, known);
+      return this.#run(target, again);
     }
-    this.#watch(target, known, version);
+    if (again) this.relisted([...new Set(target.subscribers.map((s) => s.fn.name))]);
+    this.#watch(target, version);
   }
 
-  async #relist(target: WatchTarget, known: Map<string, KubeObject>): Promise<string> {
-    const seen = new Set<string>();
-    let continueToken: string | undefined;
-    let version = '';
-    do {
-      const page = await listPage(this.kube, target.resource, target.namespace, { labelSelector: target.labelSelector, limit: 500, continueToken });
-      version = page.resourceVersion ?? version;
-      for (const object of page.items) {
-        const uid = object.metadata.uid ?? object.metadata.name;
-        seen.add(uid);
-        const before = known.get(uid);
-        known.set(uid, object);
-        // The first list of a fresh source emits nothing: ApiServerSource does not either.
-        if (before === undefined && this.#listedOnce.has(target)) this.#emit(target, 'add', object);
-        else if (before && before.metadata.resourceVersion !== object.metadata.resourceVersion) this.#emit(target, 'update', object);
-      }
-      continueToken = page.continueToken;
-    } while (continueToken);
-    for (const [uid, object] of known) {
-      if (!seen.has(uid)) {
-        known.delete(uid);
-        this.#emit(target, 'delete', object);
-      }
-    }
-    this.#listedOnce.add(target);
-    return version;
+  /** The resourceVersion to watch from: a one-object list's (the objects themselves emit nothing). */
+  async #currentVersion(target: WatchTarget): Promise<string> {
+    const page = await listPage(this.kube, target.resource, target.namespace, { labelSelector: target.labelSelector, limit: 1 });
+    return page.resourceVersion ?? '';
   }
-  #watch(target: WatchTarget, known: Map<string, KubeObject>, fromVersion: string): void {
+
+  #watch(target: WatchTarget, fromVersion: string): void {
     if (this.#stopped) return;
     let version = fromVersion;
     let gone = false;
@@ -151,9 +134,6 @@ export class InProcessEventSource {
           const object = asKubeObject(target.resource, obj);
           if (!verb || !object) return;
           version = object.metadata.resourceVersion ?? version;
-          const uid = object.metadata.uid ?? object.metadata.name;
-          if (verb === 'delete') known.delete(uid);
-          else known.set(uid, object);
           this.#emit(target, verb, object);
         },
         (err: unknown) => {
@@ -163,11 +143,11 @@ export class InProcessEventSource {
           const status = (err as { statusCode?: number; code?: number } | null)?.statusCode;
           if (gone || status === 410) {
             this.log.info({ path }, 'watch expired (410); re-listing');
-            void this.#run(target, known);
+            void this.#run(target, true);
             return;
           }
           if (err) this.log.warn({ path, reason: (err as Error).message }, 'watch dropped; resuming');
-          setTimeout(() => this.#watch(target, known, version), err ? 500 : 0);
+          setTimeout(() => this.#watch(target, version), err ? 500 : 0);
         },
       )
       .then((abort) => {
@@ -178,7 +158,7 @@ export class InProcessEventSource {
       .catch((err: unknown) => {
         if (this.#stopped) return;
         this.log.warn({ path, reason: (err as Error).message }, 'watch failed to start; retrying');
-        setTimeout(() => this.#watch(target, known, version), 1000);
+        setTimeout(() => this.#watch(target, version), 1000);
       });
   }
 }

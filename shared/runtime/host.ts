@@ -22,12 +22,14 @@ export function mountFunctions(app: Hono, functions: readonly SluiceFunction[], 
 
 /**
  * All functions in one process, fed by the in-process event source (single-process mode
- * and end-to-end tests): the same dispatch path an HTTP-delivered event takes.
+ * and end-to-end tests): the same dispatch path an HTTP-delivered event takes. What changed
+ * while no watch was open is repaired as Knative's functions repair it: a resync of every
+ * function when the events (re)start, and of a stream's functions when that stream re-lists.
  */
 export class InProcessRunner {
   readonly queue: DeliveryQueue;
-  readonly source: InProcessEventSource;
   readonly #byName: Map<string, SluiceFunction>;
+  #source: InProcessEventSource | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -36,15 +38,27 @@ export class InProcessRunner {
   ) {
     this.#byName = new Map(functions.map((f) => [f.name, f]));
     this.queue = new DeliveryQueue((name, event) => dispatch(this.#byName.get(name)!, event, ctx), ctx.log);
-    this.source = new InProcessEventSource(ctx.kube, ctx.settings, ctx.log, (event, name) => this.queue.push(event, name));
+  }
+
+  /** Watches open now (none while stopped). */
+  get watching(): number {
+    return this.#source?.watching ?? 0;
   }
 
   /**
-   * Starts watching, then resyncs every function once (ApiServerSource sends nothing
-   * for objects that already exist), then again every `resyncEveryMs` (PingSource's job).
+   * Starts watching, then resyncs every function once (the watches send nothing for what
+   * already exists or changed while they were stopped), then again every `resyncEveryMs`
+   * (PingSource's job). Can be called again after stop().
    */
   async start(opts: { resyncEveryMs?: number } = {}): Promise<void> {
-    await this.source.start(this.functions);
+    this.#source = new InProcessEventSource(
+      this.ctx.kube,
+      this.ctx.settings,
+      this.ctx.log,
+      (event, name) => this.queue.push(event, name),
+      (names) => void this.resyncAll(names.map((n) => this.#byName.get(n)!)),
+    );
+    await this.#source.start(this.functions);
     await this.resyncAll();
     if (opts.resyncEveryMs) {
       this.#timer = setInterval(() => void this.resyncAll(), opts.resyncEveryMs);
@@ -52,8 +66,8 @@ export class InProcessRunner {
     }
   }
 
-  async resyncAll(): Promise<void> {
-    for (const fn of this.functions) {
+  async resyncAll(functions: readonly SluiceFunction[] = this.functions): Promise<void> {
+    for (const fn of functions) {
       try {
         await resync(fn, this.ctx);
       } catch (err) {
@@ -62,9 +76,17 @@ export class InProcessRunner {
     }
   }
 
+  /** Stops the events and the periodic resync; steps already queued still run. */
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
-    this.source.stop();
+    this.#timer = undefined;
+    this.#source?.stop();
+    this.#source = undefined;
+  }
+
+  /** stop(), and no more deliveries. */
+  close(): void {
+    this.stop();
     this.queue.stop();
   }
 }

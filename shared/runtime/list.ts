@@ -24,8 +24,7 @@ export interface ListPage {
  * API group is listed through the custom objects API, which returns the list as the API
  * server sent it: client-node's generic object API rebuilds a custom resource's list
  * metadata as object metadata and drops its `continue` token, so every list of Sluice's own
- * resources stopped after its first page (500 objects), and a resync or a re-list of the
- * event source missed the rest. Core resources (Pods) come back typed, token included.
+ * resources stopped after its first page (500 objects), and a resync missed the rest. Core resources (Pods) come back typed, token included.
  */
 export async function listPage(
   kube: Kube,

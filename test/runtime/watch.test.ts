@@ -33,6 +33,8 @@ describe('the in-process event source', () => {
     kube = Kube.fromFile(cluster.kubeconfig);
     await kube.core.createNamespace({ body: { metadata: { name: 'sluice-system' } } });
     await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'existing' } } });
+    // kube-controller-manager adds this one to every new namespace: before the source starts, not during the test.
+    await eventually(async () => !!(await kube.core.readNamespacedConfigMap({ namespace: 'sluice-system', name: 'kube-root-ca.crt' })), 30_000, 'kube-root-ca.crt published');
     source = new InProcessEventSource(kube, settingsSchema.parse({}), createLogger('silent'), (event) => seen.push(event));
     await source.start([configMapFunction('watchConfigMaps')]);
   });

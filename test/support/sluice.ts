@@ -93,7 +93,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
       return fetch(`${url}${path}`, { ...rest, headers, ...(yaml !== undefined ? { body: yaml } : {}) });
     },
     async stop() {
-      runner.stop();
+      runner.close();
       await new Promise((r) => server.close(() => r(undefined)));
       await store.close();
       await kube.core.deleteNamespace({ name: settings.platformNamespace }).catch(() => undefined);
