@@ -5,12 +5,14 @@ import { NamespaceStore } from '../../shared/vvp/namespaces.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { TokenStore } from '../../shared/vvp/token-store.js';
 import { type ApiEnv, authenticate } from './auth.js';
-import { errorBody, limitBody, respond, toErrorResponse } from './http.js';
+import { limitBody, respond, toErrorResponse } from './http.js';
+import { errorBody } from '../../shared/runtime/errors.js';
 import { namespaceRoutes, tokenRoutes } from './admin.js';
 import { appRoutes } from './resources.js';
 import { savepointRoutes } from './savepoints.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
+import { systemRoutes } from './system.js';
 import { openApiDocument } from './openapi.js';
 
 /**
@@ -47,6 +49,7 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   appRoutes(authed, deps);
   savepointRoutes(authed, deps);
   podRoutes(authed, deps);
+  systemRoutes(authed, deps);
   app.route('/', authed);
   app.notFound((c) => respond(c, errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;

@@ -1,6 +1,6 @@
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { dispatch } from './dispatch.js';
-import { BadInput } from './errors.js';
+import { BadInput, errorBody } from './errors.js';
 import { decodeHttpEvent } from './events.js';
 import { registry } from './metrics.js';
 import { resync } from './resync.js';
@@ -31,10 +31,10 @@ export interface RouteRequest {
 /** `METHOD /path` → handler. */
 export type Routes = Record<string, (req: RouteRequest) => Promise<Answer>>;
 
-export const tooLarge = (): Answer => ({ status: 413, json: { outcome: 'bad_input', reason: `request body exceeds ${MAX_EVENT_BYTES} bytes` } });
-export const noRoute = (method: string, path: string): Answer => ({ status: 404, json: { outcome: 'bad_input', reason: `no route for ${method} ${path}` } });
+export const tooLarge = (): Answer => ({ status: 413, json: errorBody(413, `request body exceeds ${MAX_EVENT_BYTES} bytes`) });
+export const noRoute = (method: string, path: string): Answer => ({ status: 404, json: errorBody(404, `no route for ${method} ${path}`) });
 /** Never a stack trace in an answer; the message only. */
-export const internalError = (err: unknown): Answer => ({ status: 500, json: { outcome: 'error', reason: `internal error: ${(err as Error).message}` } });
+export const internalError = (err: unknown): Answer => ({ status: 500, json: errorBody(500, `internal error: ${(err as Error).message}`) });
 
 /**
  * `POST /` takes a CloudEvent (binary or structured mode), `POST /resync` runs a full

@@ -10,8 +10,9 @@ import { BadInput } from '../runtime/errors.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
 import { type DeploymentInput, validateDeployment, validateSavepoint, validateTarget } from './input.js';
 import { mergePatch } from './merge.js';
+import { matchesSelector, parseLabelSelector } from './label-selector.js';
 import { applyPatchSet, describeFailure } from './patchset.js';
-import { toVvp } from './views.js';
+import { deploymentView, toVvp } from './views.js';
 
 /** The user-settable part of VVP metadata in a request body. */
 export interface MetadataInput {
@@ -185,8 +186,11 @@ export class Platform {
 
   // ---- Deployments ----------------------------------------------------------------------
 
-  async listDeployments(vns: string): Promise<DeploymentResource[]> {
-    return this.deployments.list(`${LABELS.vnamespace}=${vns}`);
+  /** A vNamespace's Deployments, optionally only those whose VVP labels match a label selector. */
+  async listDeployments(vns: string, labelSelector?: string): Promise<DeploymentResource[]> {
+    const requirements = parseLabelSelector(labelSelector ?? '');
+    const all = await this.deployments.list(`${LABELS.vnamespace}=${vns}`);
+    return all.filter((d) => matchesSelector(requirements, d.spec.metadata.labels));
   }
 
   async findDeployment(vns: string, idOrName: string): Promise<DeploymentResource | undefined> {
@@ -420,7 +424,7 @@ export class Platform {
   /** VVP shapes for responses. */
   static view = {
     target: (t: TargetResource) => toVvp(t, 'DeploymentTarget'),
-    deployment: (d: DeploymentResource) => toVvp(d, 'Deployment'),
+    deployment: deploymentView,
     job: (j: JobResource) => toVvp(j, 'Job'),
     savepoint: (s: SavepointResource) => toVvp(s, 'Savepoint'),
   };
