@@ -68,11 +68,12 @@ function parseRecord(value: string | null): TriggerRecord | undefined {
   }
 }
 
-/** The Deployment an event is about: itself, or the one a Job belongs to. */
+/** The Deployment an event is about: itself, or the one a Job or Savepoint belongs to. */
 function deploymentName(event: ObjectEvent): string | undefined {
   if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return event.ref.name;
-  if (event.mode === 'resource') return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
-  return undefined;
+  if (event.mode !== 'resource') return undefined;
+  if (event.ref.kind === SAVEPOINTS.kind) return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
+  return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
 }
 
 /** Creates the job's Kubernetes objects (parent ConfigMap first), then marks it STARTING. */
@@ -111,7 +112,7 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
     if (!isNotFound(err)) throw err;
   }
   if (job.status?.state !== 'TERMINATED' && job.status?.state !== 'FAILED' && job.status?.state !== 'FINISHED') {
-    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATED' } });
+    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATED', terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() } });
   }
 }
 
@@ -226,7 +227,10 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
     }
     let id: string;
     try {
-      id = await (await flink()).stopWithSavepoint(fid, request.targetDirectory, triggerId);
+      const client = await flink();
+      id = request.stopsJob
+        ? await client.stopWithSavepoint(fid, request.targetDirectory, triggerId)
+        : await client.triggerSavepoint(fid, request.targetDirectory, triggerId);
     } catch (err) {
       if (!(err instanceof FlinkUnreachable || err instanceof FlinkRestError)) throw err;
       const reason = err instanceof FlinkUnreachable ? 'JobManagerUnreachable' : 'TriggerRefused';
@@ -327,13 +331,19 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
     case 'resumeJob':
       await resumeJob(ctx, action.job);
       return { deployment: d, again: true };
+    case 'failSavepoint': {
+      const now = new Date().toISOString();
+      await savepointsOf(ctx).replaceStatus({ ...action.savepoint, status: { ...action.savepoint.status, state: 'FAILED', failure: { ...action.failure, failedAt: now } } });
+      return { deployment: d };
+    }
   }
 }
 
 export default defineFunction({
   name: 'deploymentStep',
-  description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed), and derives its status from them',
-  subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated()],
+  description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed, and those users ask for), and derives its status from them',
+  // A Savepoint's creation: one a user asked for is taken without waiting for another change.
+  subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated(), when(SAVEPOINTS).isCreated()],
   permissions: [
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'flinkjobs', 'savepoints'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },

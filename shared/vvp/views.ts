@@ -1,5 +1,6 @@
-import type { AppResource, DeploymentResource, DeploymentSpecLike, DeploymentState, Json, VvpMetadata } from './crs.js';
+import type { AppResource, DeploymentResource, DeploymentSpecLike, DeploymentState, JobResource, Json, SavepointResource, VvpMetadata } from './crs.js';
 import { BUILTIN_DEPLOYMENT_DEFAULTS, withDefaults } from './defaults.js';
+import { flinkJobId } from './flink-resources.js';
 
 /**
  * The VVP object a custom resource stands for, as the REST API shows it: `kind`,
@@ -41,4 +42,65 @@ export function deploymentView(d: DeploymentResource) {
   const v = toVvp(d, 'Deployment');
   const spec = withDefaults(v.spec, BUILTIN_DEPLOYMENT_DEFAULTS as unknown as Json) as DeploymentSpecLike;
   return { ...v, spec, status: { ...v.status, state: v.status.state ?? initialState(d) } };
+}
+
+/**
+ * A Savepoint as VVP shows it: owners and origin in metadata, the location and Flink's id in
+ * spec (stored in the CR's spec, where Sluice's steps read them).
+ */
+export function savepointView(sp: SavepointResource) {
+  const { sluice: _internal, ...status } = sp.status ?? {};
+  const m = sp.spec.metadata;
+  const s = sp.spec.spec;
+  return {
+    kind: 'Savepoint' as const,
+    apiVersion: 'v1' as const,
+    metadata: {
+      id: m.id,
+      namespace: m.namespace,
+      createdAt: m.createdAt,
+      modifiedAt: m.modifiedAt,
+      ...(s.deploymentId ? { deploymentId: s.deploymentId } : {}),
+      ...(s.jobId ? { jobId: s.jobId } : {}),
+      origin: s.savepointOrigin,
+      annotations: m.annotations ?? {},
+      resourceVersion: sp.metadata.generation ?? 1,
+    },
+    spec: { savepointLocation: s.savepointLocation, ...(s.flinkSavepointId !== undefined ? { flinkSavepointId: s.flinkSavepointId } : {}) },
+    // A Savepoint Sluice has not yet moved on is STARTED.
+    status: { ...status, state: status.state ?? 'STARTED' },
+  };
+}
+
+
+/**
+ * A Job as VVP shows it: its Deployment and end in metadata, the template it runs flattened
+ * into spec with the restore location (`savepointLocation`, `allowNonRestoredState`) and the
+ * Kubernetes namespace (`deploymentTarget.kubernetes.namespace`), and Flink's job id once started.
+ */
+export function jobView(job: JobResource) {
+  const { sluice: _internal, terminatedAt, started, ...status } = (job.status ?? {}) as NonNullable<JobResource['status']> & { sluice?: unknown };
+  const m = job.spec.metadata;
+  const s = job.spec.spec;
+  return {
+    kind: 'Job' as const,
+    apiVersion: 'v1' as const,
+    metadata: {
+      id: m.id,
+      namespace: m.namespace,
+      createdAt: m.createdAt,
+      modifiedAt: m.modifiedAt,
+      deploymentId: s.deploymentId,
+      deploymentName: s.deploymentName,
+      ...(terminatedAt ? { terminatedAt } : {}),
+      annotations: (s.template.metadata?.annotations as Record<string, string> | undefined) ?? {},
+      resourceVersion: job.metadata.generation ?? 1,
+    },
+    spec: {
+      ...s.template.spec,
+      ...(s.restore ? { savepointLocation: s.restore.location, allowNonRestoredState: s.restore.allowNonRestoredState ?? false } : {}),
+      deploymentTarget: { kubernetes: { namespace: s.targetNamespace } },
+    },
+    status: { ...status, ...(started ? { started: { ...started, flinkJobId: flinkJobId(m.id) } } : {}) },
+  };
 }
