@@ -92,6 +92,7 @@ export function openApiDocument(): object {
       '/api/v1/namespaces/{ns}/savepoints': withParams(savepoints.collection, [nsParam]),
       '/api/v1/namespaces/{ns}/savepoints/{id}': withParams(savepoints.item, [nsParam, idParam('id', 'savepoint id')]),
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
+      '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
