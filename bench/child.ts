@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
+import { Agent, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,21 +134,25 @@ export function binary(ce: CloudEvent<unknown>): RawMessage {
 }
 
 /** One POST over node:http; `agent` false for a fresh connection. */
-export function post(port: number, msg: RawMessage, agent: Agent | false = false, path = '/'): Promise<{ status: number; body: string }> {
+export function post(port: number, msg: RawMessage, agent: Agent | false = false, path = '/'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return rawRequest(`http://127.0.0.1:${port}${path}`, { headers: msg.headers, body: msg.body, agent });
 }
 
+/** A function's reply to an event as `<outcome>: <reason>`: a 2xx reply says it in headers only. */
+export const outcomeOf = (res: { headers: IncomingHttpHeaders; body: string }) =>
+  `${String(res.headers['sluice-outcome'])}: ${String(res.headers['sluice-reason'] ?? '')}${res.body ? ` (body ${res.body})` : ''}`;
+
 /**
- * Posts `msg` until the process answers 2xx; resolves with the time since `started`.
- * Connection refused (not listening yet) is retried every `intervalMs`.
+ * Posts `msg` until the process answers 2xx; resolves with the time since `started` and the
+ * reply's outcome (outcomeOf). Connection refused (not listening yet) is retried every `intervalMs`.
  */
-export async function untilAnswered(fp: FunctionProcess, msg: RawMessage, started: number, timeoutMs = 30_000, intervalMs = 2): Promise<{ ms: number; body: string }> {
+export async function untilAnswered(fp: FunctionProcess, msg: RawMessage, started: number, timeoutMs = 30_000, intervalMs = 2): Promise<{ ms: number; outcome: string }> {
   const deadline = started + timeoutMs;
   for (;;) {
     if (fp.child.exitCode !== null) throw new Error(`function exited (${fp.child.exitCode}): ${fp.output()}`);
     try {
       const res = await post(fp.port, msg);
-      if (res.status >= 200 && res.status < 300) return { ms: performance.now() - started, body: res.body };
+      if (res.status >= 200 && res.status < 300) return { ms: performance.now() - started, outcome: outcomeOf(res) };
       throw new Error(`answered ${res.status}: ${res.body}`);
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -7,12 +7,12 @@ import { createContext } from '../shared/runtime/host.js';
 import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';
 import type { DeploymentResource, TargetResource } from '../shared/vvp/crs.js';
 import { Platform } from '../shared/vvp/service.js';
-import { seedDeploymentBody } from '../test/support/seed.js';
+import { topSpeedWindowingBody } from '../test/support/top-speed-windowing.js';
 
 export const VNS = 'bench';
 
-/** A Deployment as the REST API takes it (seed 001's TopSpeedWindowing, renamed), in the bench's vNamespace. */
-export const deploymentBody = (name: string, targetId: string, state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED') => seedDeploymentBody(VNS, name, targetId, state);
+/** A Deployment as the REST API takes it (VVP's TopSpeedWindowing example, renamed), in the bench's vNamespace. */
+export const deploymentBody = (name: string, targetId: string, state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED') => topSpeedWindowingBody(VNS, name, targetId, state);
 
 export interface Fixture {
   ctx: FunctionContext;

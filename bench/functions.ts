@@ -9,7 +9,7 @@ import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
 import { apiServerEvent } from '../shared/runtime/events.js';
 import { resync } from '../shared/runtime/resync.js';
 import type { DeploymentResource } from '../shared/vvp/crs.js';
-import { type FunctionProcess, type RawMessage, ROOT, type Variant, binary, keepAlive, post, spawnFunction, untilAnswered } from './child.js';
+import { type FunctionProcess, type RawMessage, ROOT, type Variant, binary, keepAlive, outcomeOf, post, spawnFunction, untilAnswered } from './child.js';
 import type { BenchEnv } from './env.js';
 import { type Fixture, createDeployments, platformFixture, pool } from './fixture.js';
 import { type Summary, sleep, summarize } from './stats.js';
@@ -72,7 +72,7 @@ export async function coldStart(ff: FunctionFixture, variant: Variant, runs: num
       await untilHealthy(fp, started);
       listening.push(performance.now() - started);
       const answered = await untilAnswered(fp, msg, started);
-      if (!answered.body.includes('"outcome":"skipped"') && !answered.body.includes('"outcome":"handled"')) throw new Error(`unexpected answer ${answered.body}`);
+      if (!/^(skipped|handled): [^(]*$/.test(answered.outcome)) throw new Error(`unexpected answer ${answered.outcome}`);
       first.push(answered.ms);
     } finally {
       await fp.kill();
@@ -117,7 +117,7 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
     let bad = 0;
     await pool(1000, 8, async (i) => {
       const res = await post(port, updateEvent(ff.deployments[i % ff.deployments.length]!, `mem-${stamp}-${i}`), agent);
-      if (res.status !== 200 || !res.body.includes('generation')) bad++;
+      if (res.status !== 200 || res.body !== '' || !outcomeOf(res).includes('generation')) bad++;
     });
     const seconds = (performance.now() - t0) / 1000;
     agent.destroy();
@@ -193,7 +193,7 @@ export async function duplicates(ff: FunctionFixture, variant: Variant, redisUrl
       let bad = '';
       await pool(n, opts.concurrency, async () => {
         const res = await post(port, msg, agent);
-        if (res.status !== 200 || !res.body.includes('duplicate')) bad ||= `${res.status} ${res.body}`;
+        if (res.status !== 200 || !outcomeOf(res).startsWith('skipped: duplicate')) bad ||= `${res.status} ${outcomeOf(res)}`;
       });
       if (bad) throw new Error(`a duplicate was not answered 200 "duplicate": ${bad}`);
     };

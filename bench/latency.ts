@@ -3,7 +3,8 @@
  * REST POST of a RUNNING Deployment -> its pods exist in the target namespace, and the
  * pods Ready -> the Deployment's status RUNNING. Observed through watches of the bench's own.
  */
-import { type V1Pod, Watch } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { openWatch } from '../shared/kube.js';
 import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
 import type { DeploymentResource } from '../shared/vvp/crs.js';
 import { startSluice } from '../test/support/sluice.js';
@@ -54,18 +55,17 @@ export async function latencyBench(env: BenchEnv, runs: number, log: (l: string)
     });
     if (t.status !== 201) throw new Error(`target: ${t.status} ${await t.text()}`);
     const targetId = ((await t.json()) as { metadata: { id: string } }).metadata.id;
-    // The target namespace is made by onDeploymentTargetCreate; pods are refused until its token exists (v1.20).
+    // The target namespace is made by onDeploymentTargetCreate; pods are refused until its default service account exists.
     const deadline = Date.now() + 60_000;
     for (;;) {
       const sa = await sluice.kube.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined);
-      if ((sa?.secrets?.length ?? 0) > 0) break;
+      if (sa) break;
       if (Date.now() > deadline) throw new Error('target namespace not ready');
       await sleep(100);
     }
 
-    const watch = new Watch(sluice.kube.config);
     aborts.push(
-      await watch.watch(`/api/v1/namespaces/${targetNamespace}/pods`, { labelSelector: 'system=ververica-platform' }, (phase, pod: V1Pod) => {
+      await openWatch(sluice.kube.config, `/api/v1/namespaces/${targetNamespace}/pods`, { labelSelector: 'system=ververica-platform' }, (phase, pod: V1Pod) => {
         const now = performance.now();
         const id = pod.metadata?.labels?.deploymentId;
         if (!id || phase === 'DELETED') return;
@@ -73,14 +73,14 @@ export async function latencyBench(env: BenchEnv, runs: number, log: (l: string)
         const p = s.pods.get(pod.metadata!.uid!) ?? { at: now, component: pod.metadata?.labels?.component };
         if (isReady(pod) && p.ready === undefined) p.ready = now;
         s.pods.set(pod.metadata!.uid!, p);
-      }, () => undefined),
+      }),
     );
     aborts.push(
-      await watch.watch(`/apis/${FLINK_DEPLOYMENTS.apiVersion}/namespaces/${sluice.ctx.settings.platformNamespace}/${FLINK_DEPLOYMENTS.plural}`, {}, (_phase, d: DeploymentResource) => {
+      await openWatch(sluice.kube.config, `/apis/${FLINK_DEPLOYMENTS.apiVersion}/namespaces/${sluice.ctx.settings.platformNamespace}/${FLINK_DEPLOYMENTS.plural}`, {}, (_phase, d: DeploymentResource) => {
         const now = performance.now();
         const s = seen(d.spec.metadata.id);
         if (d.status?.state === 'RUNNING' && s.running === undefined) s.running = now;
-      }, () => undefined),
+      }),
     );
     await sleep(500);
 

@@ -27,6 +27,7 @@ import type { Reply } from '../shared/runtime/dispatch.js';
 import { InProcessEventSource } from '../shared/runtime/event-source.js';
 import { PING_EVENT, type SluiceEvent, apiServerEvent } from '../shared/runtime/events.js';
 import { DeliveryQueue } from '../shared/runtime/queue.js';
+import { replyOfAnswer } from '../shared/runtime/routes.js';
 
 /** The OpenFaaS function a Sluice function is deployed as (the same name as its Knative Service). */
 export const functionUrl = (gatewayUrl: string, fnName: string) =>
@@ -79,18 +80,7 @@ export async function postEvent(
     body: message.body as string,
     signal: AbortSignal.timeout(opts.timeoutMs ?? 300_000),
   });
-  const text = await res.text();
-  let body: Reply['body'] | undefined;
-  try {
-    const parsed = JSON.parse(text) as Partial<Reply['body']>;
-    if (parsed && typeof parsed.outcome === 'string') body = { function: fnName, eventId: ce.id, ...parsed } as Reply['body'];
-  } catch {
-    // Not a function's reply (e.g. the gateway's own error page).
-  }
-  return {
-    status: res.status,
-    body: body ?? { function: fnName, eventId: ce.id, outcome: res.ok ? 'handled' : 'error', reason: `HTTP ${res.status}: ${text.slice(0, 200)}` },
-  };
+  return replyOfAnswer(fnName, ce.id, res.status, (name) => res.headers.get(name), await res.text());
 }
 
 export interface RelayOptions {
@@ -121,7 +111,7 @@ export class EventRelay {
       async (fnName, event) => {
         const reply = await postEvent(functionUrl(opts.gatewayUrl, fnName), toCloudEvent(event, pluralOf), fnName, opts);
         const level = reply.status >= 500 ? 'warn' : 'debug';
-        opts.log[level]({ function: fnName, eventId: event.id, status: reply.status, outcome: reply.body.outcome, reason: reply.body.reason }, 'delivered');
+        opts.log[level]({ function: fnName, eventId: event.id, status: reply.status, outcome: reply.outcome, reason: reply.reason }, 'delivered');
         return reply;
       },
       opts.log,

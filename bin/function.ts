@@ -1,5 +1,5 @@
 /**
- * One function alone, as its container runs it (SPEC §6):
+ * One function alone, as its container runs it:
  *   SLUICE_FUNCTION=<name> npm run function
  * Serves the function's CloudEvent endpoint at `/` (and `/resync`, `/healthz`, `/readyz`,
  * `/metrics`) on PORT. The REST API is the function named `api`.

@@ -1,5 +1,5 @@
 /**
- * Single-process mode (SPEC §6): every function and the REST API in one process, fed by
+ * Single-process mode: every function and the REST API in one process, fed by
  * the in-process event source. `npm start`.
  */
 import { serve } from '@hono/node-server';
@@ -8,14 +8,26 @@ import { createApi } from '../functions/api/index.js';
 import { loadAll } from '../functions/index.js';
 import { installPlatform } from '../shared/bootstrap.js';
 import { claimWatchedNamespaces } from '../shared/operator/claim.js';
-import { connectCluster } from '../shared/cluster.js';
+import { connectCluster, unreachable } from '../shared/cluster.js';
 import { SettingsError, loadSettings } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
+import type { FunctionContext } from '../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../shared/runtime/host.js';
 import { withServiceRoutes } from '../shared/runtime/http.js';
 import { createStore } from '../shared/runtime/store.js';
 
 const RESYNC_EVERY_MS = 5 * 60 * 1000;
+const CLUSTER_RETRY_MS = 2000;
+
+/** Runs `start` until it succeeds, waiting for the cluster while it does not answer (a configured cluster is never given up). */
+async function whenClusterAnswers<T>(ctx: FunctionContext, start: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const why = await unreachable(ctx.kube);
+    if (!why) return start();
+    ctx.log.warn({ reason: why }, 'waiting for the cluster to answer');
+    await new Promise((r) => setTimeout(r, CLUSTER_RETRY_MS));
+  }
+}
 
 async function main() {
   const settings = loadSettings(process.env, process.argv.slice(2));
@@ -24,8 +36,15 @@ async function main() {
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, cluster.kube, store, log);
 
-  const installed = await installPlatform(ctx);
-  if (settings.watchedNamespaces.length > 0) await claimWatchedNamespaces(ctx); // seed 003: refuses to start if another identity holds one
+  // The port answers from the start: /healthz, /readyz (not ready until the cluster answers),
+  // and 503 "retry" for the rest; the whole app takes over once it is mounted.
+  const starting = withServiceRoutes(new Hono(), ctx);
+  starting.notFound((c) => c.json({ kind: 'Error', status: 503, message: 'Sluice is starting: waiting for the cluster; retry' }, 503));
+  let handler = starting.fetch;
+  let port = settings.port;
+  const server = serve({ fetch: (req) => handler(req), port: settings.port, hostname: '127.0.0.1' }, (info) => (port = info.port));
+  const installed = await whenClusterAnswers(ctx, () => installPlatform(ctx));
+  if (settings.watchedNamespaces.length > 0) await claimWatchedNamespaces(ctx); // VVP's operator refuses to start if another identity holds one
   if (installed.generatedToken) {
     // Printed once, on the console only (never logged): it is the platform superuser's credential.
     console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${installed.generatedToken}`);
@@ -36,12 +55,11 @@ async function main() {
   const app = withServiceRoutes(new Hono(), ctx);
   mountFunctions(app, functions, ctx);
   app.route('/', createApi(ctx));
+  handler = app.fetch;
 
   await runner.start({ resyncEveryMs: RESYNC_EVERY_MS });
-  const server = serve({ fetch: app.fetch, port: settings.port, hostname: '127.0.0.1' }, (info) => {
-    if (cluster.local) console.log(`Local cluster kubeconfig: ${cluster.kubeconfig}`);
-    console.log(`Sluice ready at http://127.0.0.1:${info.port}/`);
-  });
+  if (cluster.local) console.log(`Local cluster kubeconfig: ${cluster.kubeconfig}`);
+  console.log(`Sluice ready at http://127.0.0.1:${port}/`);
 
   let stopping = false;
   const shutdown = async () => {

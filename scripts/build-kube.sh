@@ -1,70 +1,73 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager and kubectl v1.20.x from Debian's
-# `kubernetes` source package, once, into a cache outside the repo keyed by version.
+# Builds kube-apiserver, kube-controller-manager, kubectl and etcd, once, into a cache outside
+# the repo keyed by the Kubernetes version pinned in scripts/kube/go.mod. The sources are the
+# published modules from the Go module proxy (k8s.io/kubernetes and its staging modules,
+# go.etcd.io/etcd/server/v3 at the version Kubernetes itself requires), built with the
+# installed Go; no other toolchain is downloaded.
 # Prints the directory of the binaries as its last stdout line; progress goes to stderr.
-# See SPEC §5: the vendored reflect2 v1.0.1 crashes under Go >= 1.18, so it is replaced
-# with Debian's golang-github-modern-go-reflect2-dev (1.0.2).
 set -euo pipefail
 
-KUBE_VERSION="${KUBE_VERSION:-1.20.2}"
+MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/kube" && pwd)"
+KUBE_VERSION="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { sub(/^v/, "", $2); print $2 }' "$MODULE_DIR/go.mod")"
+[ -n "$KUBE_VERSION" ] || { echo "[build-kube] no k8s.io/kubernetes version in $MODULE_DIR/go.mod" >&2; exit 1; }
 CACHE="${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 OUT="$CACHE/kube-$KUBE_VERSION/bin"
-BINARIES=(kube-apiserver kube-controller-manager kubectl)
+BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
+PACKAGES=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3)
 
 have_all() { for b in "${BINARIES[@]}"; do [ -x "$OUT/$b" ] || return 1; done; }
 if have_all; then echo "$OUT"; exit 0; fi
 
 # Two first runs at once (tests and `npm start`) must not build into the same tree.
 mkdir -p "$CACHE"
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE/kube-$KUBE_VERSION.lock"
-  flock 9
-  if have_all; then echo "$OUT"; exit 0; fi
-fi
+exec 9>"$CACHE/kube-$KUBE_VERSION.lock"
+flock 9
+if have_all; then echo "$OUT"; exit 0; fi
 
 step() { echo "[build-kube] $*" >&2; }
-need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "[build-kube] missing '$1': install the Debian package '$2' (apt-get install $2)" >&2; exit 1; }; }
-# Kubernetes 1.20 builds with Debian's Go 1.19 (package golang-go), not whichever newer `go`
-# comes first on PATH: a newer toolchain rejects its vendored tree.
-DEBIAN_GO="$(ls -d /usr/lib/go-1.19/bin 2>/dev/null || true)"
-[ -n "$DEBIAN_GO" ] || { echo "[build-kube] missing Go 1.19: install the Debian package 'golang-go' (apt-get install golang-go)" >&2; exit 1; }
-export PATH="$DEBIAN_GO:$PATH" GOTOOLCHAIN=local
-need_cmd rsync rsync
-need_cmd dpkg-source dpkg-dev
-need_cmd make make
-[ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] || {
-  echo "[build-kube] missing reflect2 1.0.2: install the Debian package 'golang-github-modern-go-reflect2-dev'" >&2; exit 1; }
+# Go's own installer puts it in /usr/local/go, which a non-login shell may not have on PATH.
+command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH="/usr/local/go/bin:$PATH"
+command -v go >/dev/null 2>&1 || { step "missing 'go' (Go >= 1.24) on PATH: install it from https://go.dev/dl/"; exit 1; }
+# The module cache and build cache live in Sluice's cache so a rebuild costs nothing; the
+# installed toolchain builds (the go.mod's go line is below it), never a downloaded one.
+export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local GOWORK=off \
+  GOFLAGS=-mod=readonly CGO_ENABLED=0
+cd "$MODULE_DIR"
+step "$(go version) building Kubernetes v$KUBE_VERSION"
 
-WORK="$CACHE/kube-$KUBE_VERSION/src"
-mkdir -p "$WORK"
-cd "$WORK"
-if ! ls -d kubernetes-*/ >/dev/null 2>&1; then
-  step "fetching Debian source package 'kubernetes' (needs a deb-src entry; .ci/run adds one)"
-  apt-get source --download-only kubernetes >&2 || {
-    echo "[build-kube] 'apt-get source kubernetes' failed: add a deb-src line for your Debian mirror and run apt-get update" >&2; exit 1; }
-  dpkg-source --no-check -x kubernetes_*.dsc >&2
-fi
-SRC="$(cd "$(ls -d kubernetes-*/ | head -1)" && pwd)"
-step "source tree: $SRC"
+started=$SECONDS
+step "downloading modules from ${GOPROXY:-$(go env GOPROXY)}"
+# `go: downloading <module> <version>` for each module fetched, nothing when all are cached.
+go list -deps "${PACKAGES[@]}" 2>&1 >/dev/null | sed 's/^/[build-kube] /' >&2
+step "modules ready in $((SECONDS - started))s"
 
-step "replacing vendored reflect2 with Debian's 1.0.2"
-rm -rf "$SRC/vendor/github.com/modern-go/reflect2"
-mkdir -p "$SRC/vendor/github.com/modern-go/reflect2"
-cp /usr/share/gocode/src/github.com/modern-go/reflect2/*.go /usr/share/gocode/src/github.com/modern-go/reflect2/*.s "$SRC/vendor/github.com/modern-go/reflect2/"
-rm -f "$SRC"/vendor/github.com/modern-go/reflect2/*_test.go
-
-mkdir -p "$SRC/.go/src/k8s.io"
-ln -sfn "$SRC" "$SRC/.go/src/k8s.io/kubernetes"
-step "building ${BINARIES[*]} (about 5 minutes on 2 cores)"
-cd "$SRC/.go/src/k8s.io/kubernetes"
-export GOPATH="$SRC/.go" GO111MODULE=off GOFLAGS=-mod=vendor CGO_ENABLED=0
-# Progress: make prints each package as it links; keep the tail visible without flooding.
-CGO_ENABLED=0 make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubectl" 2>&1 | while IFS= read -r line; do echo "[build-kube] $line" >&2; done
-mkdir -p "$OUT"
-for b in "${BINARIES[@]}"; do
-  f="$(find "$SRC/_output" -type f -name "$b" -perm -u+x | head -1)"
-  [ -n "$f" ] || { echo "[build-kube] build produced no $b" >&2; exit 1; }
-  cp "$f" "$OUT/$b"
+# What kube::version::ldflags in Kubernetes' own build sets, so `kubectl version` and the
+# server's /version report the release instead of v0.0.0-master.
+# The release's publication time, so the same go.mod always gives the same binaries.
+BUILD_DATE="$(go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+ldflags=(-s -w)
+for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+  ldflags+=(
+    "-X '$pkg.gitVersion=v$KUBE_VERSION'" "-X '$pkg.gitMajor=${KUBE_VERSION%%.*}'"
+    "-X '$pkg.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2)'" "-X '$pkg.gitTreeState=clean'"
+    "-X '$pkg.buildDate=$BUILD_DATE'"
+  )
 done
-step "done: $OUT"
+
+started=$SECONDS
+step "compiling ${BINARIES[*]} (about 15 minutes on 2 cores the first time; progress every 200 packages)"
+TMP="$CACHE/kube-$KUBE_VERSION/tmp"
+rm -rf "$TMP" && mkdir -p "$TMP"
+# -v names each package as it is compiled: show every 200th, and any error in full.
+if ! go build -v -trimpath -ldflags "${ldflags[*]}" -o "$TMP/" "${PACKAGES[@]}" 2>&1 |
+  awk '/^#|\.go:[0-9]+/ { print "[build-kube] " $0; fflush(); next }
+    { n++ } n % 200 == 0 { print "[build-kube] " n " packages compiled, now " $0; fflush() }' >&2; then
+  step "go build failed"; exit 1
+fi
+# go.etcd.io/etcd/server/v3's command is named after its module directory.
+mv "$TMP/server" "$TMP/etcd"
+mkdir -p "$OUT"
+for b in "${BINARIES[@]}"; do mv "$TMP/$b" "$OUT/$b"; done
+rmdir "$TMP"
+step "compiled in $((SECONDS - started))s: $OUT"
 echo "$OUT"

@@ -1,7 +1,7 @@
 /**
  * Generates the deployment manifests from the functions' own declarations (their
  * subscriptions and RBAC permissions), so that routing and permissions are declared once
- * in the code (SPEC §4):
+ * in the code:
  *
  *   knative/   Knative Services (scale to zero), ApiServerSources, Broker, Triggers,
  *              PingSource, CRDs, least-privilege RBAC per function, Redis, kustomization

@@ -1,32 +1,21 @@
 #!/usr/bin/env bash
-# Installs what Sluice's local cluster and tests need from Debian (run as root, once):
-# etcd, redis-server, the toolchain to build kube-apiserver/kube-controller-manager/kubectl
-# v1.20 from Debian's `kubernetes` source package (SPEC §5), and Chromium for the console's
-# browser tests. Adds a deb-src entry for the mirror and suite apt already uses.
+# Installs the Debian packages of scripts/system-packages.txt (run as root; `npm start` and
+# `npm test` run it themselves when something is missing and they run as root). etcd and
+# Kubernetes are not among them: scripts/build-kube.sh builds both from the Go module proxy
+# with the installed Go (>= 1.24).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+cd "$(dirname "$0")"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run as root (sudo $0)" >&2
   exit 1
 fi
 
-# deb-src: copy each deb822 source that has none, or each one-line 'deb' entry.
-if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    grep -q '^Types: deb$' "$f" || continue
-    sed 's/^Types: deb$/Types: deb-src/' "$f" > "/etc/apt/sources.list.d/sluice-src-$(basename "$f")"
-  done
-  if [ -f /etc/apt/sources.list ] && grep -qE '^deb ' /etc/apt/sources.list; then
-    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/sluice-src.list
-  fi
-fi
-
+mapfile -t packages < <(awk '!/^#/ && NF { print $1 }' system-packages.txt)
+echo "install-system-deps: apt-get update" >&2
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-  etcd-server redis-server \
-  golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make ca-certificates >/dev/null
-# Chromium with its recommended packages (fonts among them): the configuration the console's tests use.
-apt-get install -y -qq chromium >/dev/null
-echo "install-system-deps: done"
+echo "install-system-deps: installing ${packages[*]} (a few minutes on a new machine)" >&2
+# With recommended packages: Chromium's fonts are part of what the console's browser tests render.
+apt-get install -y -qq "${packages[@]}" >/dev/null
+echo "install-system-deps: done" >&2

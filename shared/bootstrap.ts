@@ -27,7 +27,7 @@ export async function installPlatform(ctx: FunctionContext): Promise<Installatio
   return ensureTenancyBasics(ctx);
 }
 
-/** The `default` vNamespace (SPEC §2: it exists from installation) and the bootstrap credential. */
+/** The `default` vNamespace (it exists from installation, as in VVP) and the bootstrap credential. */
 export async function ensureTenancyBasics(ctx: FunctionContext): Promise<Installation> {
   await new NamespaceStore(ctx.kube, ctx.settings.platformNamespace).ensure('default');
   return ensureBootstrapToken(ctx);

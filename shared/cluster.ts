@@ -12,31 +12,37 @@ export interface ClusterConnection {
   stop(): Promise<void>;
 }
 
-async function reachable(kube: Kube): Promise<boolean> {
+/** Why `kube`'s API server does not answer within 3 s, or undefined when it does. */
+export async function unreachable(kube: Kube): Promise<string | undefined> {
   try {
-    await Promise.race([
-      kube.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000)),
-    ]);
-    return true;
-  } catch {
-    return false;
+    await Promise.race([kube.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000))]);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 
 /**
- * SPEC §6: the cluster of KUBECONFIG (or ~/.kube/config) when it answers, else the local
- * one (etcd + kube-apiserver + kube-controller-manager and the pod simulator), whose
- * kubeconfig is written to $SLUICE_HOME/kubeconfig. SLUICE_CLUSTER=local forces it.
+ * The configured cluster: KUBECONFIG (or ~/.kube/config), or the in-cluster credentials.
+ * One that does not answer is still the one used: its unavailability is reported and
+ * retried, never replaced by another (an empty cluster would show tenants nothing). Only when
+ * no cluster is configured, or SLUICE_CLUSTER=local, the local one starts (etcd +
+ * kube-apiserver + kube-controller-manager and the pod simulator), with its kubeconfig in
+ * $SLUICE_HOME/kubeconfig.
  */
 export async function connectCluster(settings: Settings, log: Logger): Promise<ClusterConnection> {
   if (settings.cluster !== 'local') {
-    const path = settings.kubeconfig ?? join(homedir(), '.kube', 'config');
+    if (settings.kubeconfig && !existsSync(settings.kubeconfig)) {
+      throw new Error(`KUBECONFIG ${settings.kubeconfig} does not exist (unset it, or set SLUICE_CLUSTER=local, to run the local cluster)`);
+    }
     const inCluster = !!process.env.KUBERNETES_SERVICE_HOST;
-    if (inCluster || existsSync(path)) {
+    if (inCluster || existsSync(settings.kubeconfig ?? join(homedir(), '.kube', 'config'))) {
       const kube = Kube.fromEnvironment(settings.kubeconfig);
-      if (await reachable(kube)) return { kube, kubeconfig: settings.kubeconfig, local: false, stop: async () => {} };
-      log.warn({ server: kube.config.getCurrentCluster()?.server }, 'the configured cluster does not answer; starting the local cluster');
+      const why = await unreachable(kube);
+      if (why) {
+        log.error({ server: kube.config.getCurrentCluster()?.server, reason: why }, 'the configured cluster does not answer: retrying until it does (/readyz says not ready meanwhile)');
+      }
+      return { kube, kubeconfig: settings.kubeconfig, local: false, stop: async () => {} };
     }
   }
   // Imported only here: a function's container never starts a local cluster.

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 /**
- * Settings of SPEC §6, from the environment, overridable by flags of the same name
+ * The settings README's Configuration lists, from the environment, overridable by flags of the same name
  * (`--port 9090`, `--platform-namespace x`). Parsed once; everything else reads this.
  */
 const booleanSwitch = z

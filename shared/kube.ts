@@ -13,6 +13,7 @@ import {
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
+  Watch,
 } from '@kubernetes/client-node';
 
 /**
@@ -186,4 +187,28 @@ export function isUnavailable(err: unknown): boolean {
   if (code !== undefined && err instanceof ApiException) return code >= 500 || code === 429 || isNotServed(err);
   const text = `${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|fetch failed|network/i.test(text);
+}
+
+/**
+ * Opens a watch of `path` and resolves once it is open. While a resource's watch cache is
+ * initializing (just after its CRD is created, or a restart) kube-apiserver answers a watch
+ * with 429 since 1.31, where 1.20 held the request; like client-go, this retries after a
+ * second. `onDone` sees how an open watch ended.
+ */
+export async function openWatch<T>(
+  config: KubeConfig,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+  onEvent: (phase: string, object: T) => void,
+  onDone: (err: unknown) => void = () => undefined,
+): Promise<AbortController> {
+  for (;;) {
+    let refused = false;
+    const controller = await new Watch(config).watch(path, query, onEvent, (err: unknown) => {
+      if ((err as { statusCode?: number } | null)?.statusCode === 429) refused = true;
+      else onDone(err);
+    });
+    if (!refused) return controller;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

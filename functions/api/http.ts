@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { apiMessage, isConflict, isUnavailable } from '../../shared/kube.js';
 import { BadInput, Unavailable, errorBody } from '../../shared/runtime/errors.js';
+import { checkNesting } from '../../shared/vvp/input.js';
 
 /** The largest request body accepted: a Deployment with pod templates is a few KiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -20,6 +21,12 @@ export const limitBody: MiddlewareHandler = bodyLimit({
 
 /** Reads a JSON or YAML body (by Content-Type; YAML parses JSON too), refusing anything else clearly. */
 export async function readBody(c: Context): Promise<unknown> {
+  const body = await parseBody(c);
+  checkNesting(body);
+  return body;
+}
+
+async function parseBody(c: Context): Promise<unknown> {
   const type = (c.req.header('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   const text = await c.req.text();
   if (text.trim() === '') throw new BadInput('request body is empty: send a JSON or YAML object');

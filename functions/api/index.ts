@@ -16,7 +16,7 @@ import { systemRoutes } from './system.js';
 import { openApiDocument } from './openapi.js';
 
 /**
- * The VVP-compatible REST API (SPEC §2): itself a function that scales to zero. Paths:
+ * The VVP-compatible REST API: itself a function that scales to zero. Paths:
  * /namespaces/v1/..., /apitokens/v1/..., /api/v1/namespaces/{ns}/{deployment-targets,
  * deployments,jobs,savepoints}, /api/v1/status, /api/v1/openapi.json.
  */

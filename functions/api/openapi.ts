@@ -44,7 +44,7 @@ function crud(kind: string, input: string, opts: { put?: boolean; patch?: boolea
 
 let cached: object | undefined;
 
-/** OpenAPI 3.1 for SPEC §2's paths, its schemas generated from the same zod schemas that validate requests. */
+/** OpenAPI 3.1 for VVP's REST paths, its schemas generated from the same zod schemas that validate requests. */
 export function openApiDocument(): object {
   if (cached) return cached;
   const targets = crud('DeploymentTarget', 'DeploymentTargetInput', { put: true, del: true });

@@ -28,7 +28,7 @@ export function podView(pod: V1Pod): PodView {
 
 /**
  * GET /api/v1/namespaces/{ns}/deployments/{idOrName}/pods: the phases of the pods that run
- * the Deployment's jobs (labelled `deploymentId=<id>`, seed 002) in its target's Kubernetes
+ * the Deployment's jobs (labelled `deploymentId=<id>`, as VVP labels them) in its target's Kubernetes
  * namespace. Read-only, authorized like reading the Deployment. Not a VVP path: the web
  * console uses it.
  */

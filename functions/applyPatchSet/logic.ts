@@ -4,7 +4,7 @@ import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
 
 /**
  * The effective spec of one Deployment generation: its spec with the target's patch set
- * applied (seed 004), or the reason there is none. Pure.
+ * applied, or the reason there is none. Pure.
  */
 export function effectiveSpec(d: DeploymentResource, target: TargetResource | undefined, platformNamespace: string): EffectiveSpec {
   const generation = d.metadata.generation ?? 0;

@@ -1,18 +1,19 @@
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { CrClient } from '../../shared/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
-import { LABELS } from '../../shared/model/naming.js';
+import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
-import { childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { deriveJobStatus } from '../onJobPodStatus/logic.js';
 import {
   type Action,
   type TriggerObservation,
   flinkTriggerIdFor,
+  planDeletion,
   planDeployment,
   savepointProgress,
 } from './logic.js';
@@ -100,7 +101,11 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
   }
 }
 
-/** Stops a job: deleting its parent ConfigMap lets garbage collection remove the rest. */
+/**
+ * Stops a job, or clears up after one that ended: deleting its parent ConfigMap lets garbage
+ * collection remove the rest. A job that ended keeps its state (FAILED, FINISHED) and records
+ * that its objects are gone; any other becomes TERMINATED.
+ */
 async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<void> {
   try {
     await ctx.kube.core.deleteNamespacedConfigMap({
@@ -111,9 +116,15 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  if (job.status?.state !== 'TERMINATED' && job.status?.state !== 'FAILED' && job.status?.state !== 'FINISHED') {
-    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATED', terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() } });
-  }
+  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED';
+  const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
+  await jobsOf(ctx).replaceStatus({ ...job, status });
+}
+
+/** The Deployment with its finalizer added or removed (a metadata write: no new generation). */
+async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present: boolean): Promise<DeploymentResource> {
+  const others = (d.metadata.finalizers ?? []).filter((f) => f !== JOB_RESOURCES_FINALIZER);
+  return deploymentsOf(ctx).replace({ ...d, metadata: { ...d.metadata, finalizers: present ? [...others, JOB_RESOURCES_FINALIZER] : others } });
 }
 
 /** The savepoint failed to stop the job: its pods decide its state again, from STARTED. */
@@ -303,6 +314,10 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
     case 'terminateJob':
       await terminateJob(ctx, action.job);
       return { deployment: d };
+    case 'addFinalizer':
+      return { deployment: await setFinalizer(ctx, d, true) };
+    case 'removeFinalizer':
+      return { deployment: await setFinalizer(ctx, d, false) };
     case 'writeStatus':
       return { deployment: await deploymentsOf(ctx).replaceStatus({ ...d, status: action.status }) };
     case 'createJob': {
@@ -339,6 +354,15 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
   }
 }
 
+/** What to do next for `d`: its deletion, or a step towards its desired state. */
+async function planFor(ctx: FunctionContext, d: DeploymentResource) {
+  const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
+  if (d.metadata.deletionTimestamp) return planDeletion(d, await jobsOf(ctx).list(byDeployment));
+  const current = d.status?.sluice?.job;
+  const job = current ? await jobsOf(ctx).get(`${d.spec.metadata.namespace}.${current.id}`) : undefined;
+  return planDeployment(d, job, new Date().toISOString(), await savepointsOf(ctx).list(byDeployment));
+}
+
 export default defineFunction({
   name: 'deploymentStep',
   description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed, and those users ask for), and derives its status from them',
@@ -347,9 +371,15 @@ export default defineFunction({
   permissions: [
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'flinkjobs', 'savepoints'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },
+    // Its finalizer, while a job of the Deployment may have objects in the target namespace.
+    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['update'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['create', 'update'], scope: 'platform' },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'delete'], scope: 'targets' },
+    // get/create/delete for the parent; the rest because a job with Kubernetes HA gets a Role
+    // with these rights, and RBAC lets Sluice grant only what it holds.
+    { apiGroups: [''], resources: ['configmaps'], verbs: HA_CONFIGMAP_VERBS, scope: 'targets' },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'], scope: 'targets' },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create'], scope: 'targets' },
     { apiGroups: [''], resources: ['services'], verbs: ['create'], scope: 'targets' },
     // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
     { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
@@ -364,10 +394,7 @@ export default defineFunction({
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let deployment = await deploymentsOf(ctx).get(name);
       if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-      const current = deployment.status?.sluice?.job;
-      const job = current ? await jobsOf(ctx).get(`${deployment.spec.metadata.namespace}.${current.id}`) : undefined;
-      const savepoints = await savepointsOf(ctx).list(`${LABELS.deploymentId}=${deployment.spec.metadata.id}`);
-      const plan = planDeployment(deployment, job, new Date().toISOString(), savepoints);
+      const plan = await planFor(ctx, deployment);
       if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
       let again = false;
       try {

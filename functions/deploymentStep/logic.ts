@@ -1,3 +1,4 @@
+import { wantsKubernetesHa } from '../../shared/vvp/flink-config.js';
 import type {
   CurrentJob,
   DeploymentResource,
@@ -9,7 +10,7 @@ import type {
   SavepointOrigin,
   SavepointResource,
 } from '../../shared/vvp/crs.js';
-import { LABELS, savepointObjectName } from '../../shared/model/naming.js';
+import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
 import { jobIdFor, stableHash, uuidV5 } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
@@ -32,7 +33,11 @@ export { PURPOSE_ANNOTATION, savepointDirectoryOf };
  *      running (resumeJob) and the Deployment FAILED with the reason.
  */
 export type Action =
+  /** Deletes the job's Kubernetes objects and records that (TERMINATED, unless it already FAILED or FINISHED). */
   | { type: 'terminateJob'; job: JobResource }
+  /** The Deployment keeps the finalizer while a job of it may have Kubernetes objects. */
+  | { type: 'addFinalizer' }
+  | { type: 'removeFinalizer' }
   | { type: 'writeStatus'; status: DeploymentStatusLike }
   | { type: 'createJob'; job: JobResource }
   | { type: 'ensureJobResources'; job: JobResource }
@@ -71,6 +76,25 @@ export const DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS = 4;
 /** Flink's default execution.checkpointing.timeout, which bounds a savepoint too. */
 export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
+
+/** Whether a job's Kubernetes objects are gone: it was terminated, or its end was cleaned up. */
+export const resourcesDeleted = (job: JobResource): boolean => job.status?.state === 'TERMINATED' || job.status?.sluice?.resourcesDeleted === true;
+
+/** Deletes the job's objects unless they are gone: whatever a job's state, nothing of it outlives it. */
+const release = (job: JobResource | undefined): Action[] => (job && !resourcesDeleted(job) ? [{ type: 'terminateJob', job }] : []);
+
+const hasFinalizer = (d: DeploymentResource) => d.metadata.finalizers?.includes(JOB_RESOURCES_FINALIZER) ?? false;
+
+/**
+ * A Deployment being deleted: every job of it that may still have Kubernetes objects is
+ * terminated, then the finalizer goes and Kubernetes deletes the Deployment (and, through
+ * owner references, its Job and Savepoint records). `jobs` are all of the Deployment's jobs.
+ */
+export function planDeletion(d: DeploymentResource, jobs: readonly JobResource[]): Plan {
+  if (!hasFinalizer(d)) return { actions: [], reason: 'being deleted; nothing of its jobs is left' };
+  const live = jobs.flatMap(release);
+  return { actions: [...live, { type: 'removeFinalizer' }], reason: `being deleted: ${live.length} job(s) to stop, then the finalizer goes` };
+}
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
 const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
 /** UUID namespace of the savepoint ids Sluice derives. */
@@ -174,10 +198,21 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
         attempt: job.attempt,
         specHash: job.specHash,
         ...(job.restore ? { restore: structuredClone(job.restore) } : {}),
-        template: structuredClone(spec.template),
+        template: jobTemplate(spec.template, spec.restoreStrategy?.kind),
       },
     },
   };
+}
+
+/**
+ * The template a job runs: the deployment's, with Flink's Kubernetes HA when it restores
+ * LATEST_STATE (a JobManager that restarts recovers from its latest checkpoint).
+ */
+export function jobTemplate(template: DeploymentResource['spec']['spec']['template'], restoreKind: string | undefined): DeploymentResource['spec']['spec']['template'] {
+  const copy = structuredClone(template);
+  const conf = copy.spec.flinkConfiguration ?? {};
+  if (restoreKind === 'LATEST_STATE' && !wantsKubernetesHa(conf)) copy.spec.flinkConfiguration = { ...conf, 'high-availability.type': 'kubernetes' };
+  return copy;
 }
 
 /** The Savepoint that stopping `job` for `origin` records, before it is taken. */
@@ -259,6 +294,15 @@ function failed(d: DeploymentResource, now: string, failure: { reason: string; m
 }
 
 export function planDeployment(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[] = []): Plan {
+  const plan = planSteps(d, job, now, savepoints);
+  // The finalizer is there before a job can have objects: before one is created, or for a
+  // live job of a Deployment that predates the finalizer.
+  const needsFinalizer = plan.actions.some((a) => a.type === 'createJob') || (job !== undefined && !resourcesDeleted(job));
+  if (needsFinalizer && !hasFinalizer(d)) return { ...plan, actions: [{ type: 'addFinalizer' }, ...plan.actions] };
+  return plan;
+}
+
+function planSteps(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[]): Plan {
   const effective = d.status?.sluice?.effective;
   if (!effective || effective.generation !== d.metadata.generation) {
     return { actions: [], reason: 'waiting for the patch set to be applied to this generation' };
@@ -266,7 +310,9 @@ export function planDeployment(d: DeploymentResource, job: JobResource | undefin
   if (effective.error || !effective.spec) {
     const failure = { reason: 'DeploymentPatchSetFailed', message: effective.error ?? 'no effective spec', failedAt: now };
     const status = statusWith(d, 'FAILED', now, { failure: d.status?.failure?.reason === failure.reason && d.status.failure.message === failure.message ? d.status.failure : failure });
-    return { actions: write(d, status), reason: effective.error ?? 'no effective spec' };
+    // A cancel needs no effective spec: the job stops even while the patch set fails.
+    const stop = d.spec.spec.state === 'CANCELLED' ? release(job) : [];
+    return { actions: [...stop, ...write(d, status)], reason: effective.error ?? 'no effective spec' };
   }
 
   // Savepoints that stop the current job (SUSPEND, SUSPEND_AND_UPGRADE), of any generation.
@@ -396,8 +442,8 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
   if (desired === 'RUNNING') {
     if (!current || !job || jobState === 'TERMINATED') return start(fresh(), 'starting a new job');
     if (jobState === undefined) return { actions: [{ type: 'ensureJobResources', job }], reason: 'creating the job\'s Kubernetes objects' };
-    if (jobState === 'FINISHED') return { actions: write(d, statusWith(d, 'FINISHED', now)), reason: 'job finished' };
-    if (jobState === 'FAILED' && current.specHash !== hash) return start(fresh(), 'template changed after a failure: starting anew');
+    if (jobState === 'FINISHED') return { actions: [...release(job), ...write(d, statusWith(d, 'FINISHED', now))], reason: 'job finished' };
+    if (jobState === 'FAILED' && current.specHash !== hash) return start(fresh(), 'template changed after a failure: starting anew', release(job));
     if (jobState === 'FAILED') {
       if (current.attempt < maxAttempts) {
         const retry = { ...current, id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, current.seq, current.attempt + 1), attempt: current.attempt + 1 };
@@ -409,7 +455,8 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
         message: `job ${job.spec.metadata.id} failed after ${current.attempt} attempt(s)${f ? `: ${f.reason}: ${f.message}` : ''}`,
         failedAt: now,
       };
-      return { actions: write(d, statusWith(d, 'FAILED', now, { failure })), reason: 'job failed; no attempts left' };
+      // The failed job's cluster goes (its TaskManagers would run on, on the tenant's quota).
+      return { actions: [...release(job), ...write(d, statusWith(d, 'FAILED', now, { failure }))], reason: 'job failed; no attempts left' };
     }
     if (current.specHash !== hash) {
       const kind = spec.upgradeStrategy?.kind ?? 'STATELESS';
@@ -426,9 +473,10 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
   }
 
   // SUSPENDED takes a savepoint of a running job first; CANCELLED (and a job that has not
-  // started: no state of its own yet) just stops it; then the desired state is reported.
+  // started, or was only half created: no state of its own yet) just stops it; a job that
+  // ended has what is left of it deleted; then the desired state is reported.
   if (desired === 'SUSPENDED' && job && jobState === 'STARTED') return stopWithSavepoint(job, 'SUSPEND', 'suspend');
-  if (job && jobState && !TERMINAL.includes(jobState)) {
+  if (job && !resourcesDeleted(job)) {
     return {
       actions: [{ type: 'terminateJob', job }, ...write(d, statusWith(d, desired, now, { job: undefined }))],
       reason: `stopping job for ${desired}`,

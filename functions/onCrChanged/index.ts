@@ -102,8 +102,8 @@ async function stillManagedBy(ctx: FunctionContext, holder: CrRef, vns: string, 
 }
 
 /**
- * Seed 003's initial savepoint: a Savepoint record of the given location for the new
- * Deployment (COMPLETED: the seed leaves that to the user). Skipped when the Deployment
+ * The operator's initial savepoint: a Savepoint record of the given location for the new
+ * Deployment (COMPLETED: VVP leaves that to the user). Skipped when the Deployment
  * already has one there, so a step repeated before its marker was dropped records it once.
  */
 async function importInitialSavepoint(platform: Platform, vns: string, d: DeploymentResource, sp: InitialSavepoint): Promise<void> {
@@ -301,7 +301,7 @@ async function reconcileRef(ctx: FunctionContext, ref: CrRef, event: ObjectEvent
 
 export default defineFunction({
   name: NAME,
-  description: 'The VvpDeployment operator (seed 003): syncs CRs in the watched namespaces into Deployments, and Deployment status back into the CRs',
+  description: 'The VvpDeployment operator: syncs CRs in the watched namespaces into Deployments, and Deployment status back into the CRs',
   subscriptions: [
     when(VVP_DEPLOYMENTS).isAnyChange().in('watched'),
     // Status changes driven by pods reach the CR through its Deployment's updates.

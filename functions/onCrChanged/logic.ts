@@ -16,7 +16,7 @@ import { mergePatch } from '../../shared/vvp/merge.js';
 import { toVvp } from '../../shared/vvp/views.js';
 
 /**
- * The operator's decisions for one VvpDeployment CR (seed 003), pure: which Deployment it
+ * The operator's decisions for one VvpDeployment CR, pure: which Deployment it
  * names, whether and how its spec is synced (create / PATCH / PUT / nothing / refused), what
  * is written back into the CR's spec, and the CR's status. The shell (index.ts) reads the
  * CR and the Deployment, calls these, and carries out the writes through Platform.
@@ -53,7 +53,7 @@ const refusal = (reason: string, message: string): ConditionInput => ({ type: SY
 
 export const syncingModeOf = (cr: VvpDeploymentCr): SyncingMode => cr.spec.syncingMode ?? 'PATCH';
 
-/** Only the keys seed 003 keeps (name, namespace, displayName, labels, annotations). */
+/** Only the keys VVP's operator keeps (name, namespace, displayName, labels, annotations). */
 export function pickUserMetadata(meta: unknown): UserMetadata {
   const m = (meta && typeof meta === 'object' ? meta : {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
@@ -63,7 +63,7 @@ export function pickUserMetadata(meta: unknown): UserMetadata {
 
 export type Identity = { ok: true; vns: string; name: string } | { ok: false; condition: ConditionInput };
 
-/** The Deployment a CR names: `spec.deployment.userMetadata.namespace` + `.name` (seed 003). */
+/** The Deployment a CR names: `spec.deployment.userMetadata.namespace` + `.name`. */
 export function identify(cr: VvpDeploymentCr): Identity {
   const meta = cr.spec?.deployment?.userMetadata ?? {};
   const { name, namespace } = meta;
@@ -76,7 +76,7 @@ export function identify(cr: VvpDeploymentCr): Identity {
   return { ok: true, vns: namespace, name };
 }
 
-/** The platform-controlled annotations a CR sets (seed 003 refuses them), with where. */
+/** The platform-controlled annotations a CR sets (VVP's operator refuses them), with where. */
 export function reservedAnnotations(cr: VvpDeploymentCr): string[] {
   const reserved = new Set<string>(Object.values(PLATFORM_ANNOTATIONS));
   const found: string[] = [];
@@ -143,8 +143,8 @@ export type SyncPlan =
   | { action: 'refuse'; condition: ConditionInput };
 
 /**
- * Seed 003's conditions for an initial savepoint: the CR gives one, the Deployment is
- * created CANCELLED, its restore strategy is not NONE (unset counts as not NONE: the seed's
+ * VVP's conditions for an initial savepoint: the CR gives one, the Deployment is
+ * created CANCELLED, its restore strategy is not NONE (unset counts as not NONE: VVP's
  * own example sets none), and it does not exist yet (only a create asks).
  */
 export function initialSavepointFor(cr: VvpDeploymentCr, created: DeploymentBody): InitialSavepoint | undefined {
@@ -159,7 +159,7 @@ export interface SyncInput {
   cr: VvpDeploymentCr;
   /** The Deployment as stored, if it exists. */
   current?: DeploymentResource;
-  /** The CR has not been synced into this existing Deployment before (seed 003: then it is patched, even in PUT mode). */
+  /** The CR has not been synced into this existing Deployment before (VVP's operator: then it is patched, even in PUT mode). */
   firstAttach: boolean;
   /** The Deployment already records this CR as its manager. */
   linked: boolean;
@@ -235,7 +235,7 @@ export function crFieldMessage(message: string): string {
 
 /**
  * The CR's `spec.deployment` after a sync: the Deployment's user metadata (valid keys only:
- * others are erased) and spec, so the CR shows the whole result (seed 003). Undefined when
+ * others are erased) and spec, so the CR shows the whole result. Undefined when
  * it is what the CR has already.
  */
 export function writeBack(cr: VvpDeploymentCr, d: DeploymentResource): CrDeployment | undefined {
@@ -256,7 +256,7 @@ export function writeBack(cr: VvpDeploymentCr, d: DeploymentResource): CrDeploym
   return stableHash(next) === stableHash(cr.spec.deployment) ? undefined : next;
 }
 
-/** VVP's system metadata of a Deployment, as seed 003's `status.deploymentSystemMetadata`. */
+/** VVP's system metadata of a Deployment, as the CR's `status.deploymentSystemMetadata`. */
 export function systemMetadata(d: DeploymentResource): DeploymentSystemMetadata {
   const version = d.metadata.generation ?? 1;
   const transitioning = d.status?.state === 'TRANSITIONING';
@@ -320,7 +320,7 @@ export interface StatusInput {
 }
 
 /**
- * The CR's status (seed 003): the Deployment's VVP status and system metadata, the CR's
+ * The CR's status: the Deployment's VVP status and system metadata, the CR's
  * own syncing state, conditions for what went wrong, and observedGeneration. Without
  * `mirror` (the CR is not authorized, or names no Deployment) the status keeps only its
  * conditions and observedGeneration.

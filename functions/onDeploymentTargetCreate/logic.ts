@@ -3,7 +3,7 @@ import type { Condition, TargetResource, TargetStatusLike } from '../../shared/v
 
 export const BINDING_LABEL = 'sluice.dev/managed-by';
 
-/** The Kubernetes namespace a target deploys into (seed 002: default, the platform's own). */
+/** The Kubernetes namespace a target deploys into (default, the platform's own). */
 export const targetNamespace = (t: TargetResource, platformNamespace: string) => t.spec.spec.kubernetes?.namespace ?? platformNamespace;
 
 /** A RoleBinding granting one function's target ClusterRole to its service account, in one namespace. */

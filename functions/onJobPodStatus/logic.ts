@@ -11,8 +11,12 @@ const RANK: Record<JobState, number> = { STARTING: 0, STARTED: 1, TERMINATING: 2
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const component = (p: V1Pod) => p.metadata?.labels?.component;
 
+/** A container that exited with an error: now, or before its restart (restartPolicy OnFailure). */
+const failedExit = (p: V1Pod) =>
+  p.status?.containerStatuses?.flatMap((c) => [c.state?.terminated, c.lastState?.terminated]).find((t) => t && t.exitCode !== 0);
+
 function failureOf(p: V1Pod): { reason: string; message: string } {
-  const terminated = p.status?.containerStatuses?.map((c) => c.state?.terminated).find((t) => t && t.exitCode !== 0);
+  const terminated = failedExit(p);
   const who = component(p) === 'jobmanager' ? 'JobManager' : 'TaskManager';
   if (terminated) {
     return {
@@ -37,7 +41,9 @@ export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[
   let failure: JobStatusLike['failure'];
   if (jobManagers.some((p) => p.status?.phase === 'Succeeded')) next = 'FINISHED';
   else {
-    const failed = jobManagers.find((p) => p.status?.phase === 'Failed') ?? taskManagers.find((p) => p.status?.phase === 'Failed');
+    // A JobManager restarted in place (restartPolicy OnFailure) has failed once: Sluice counts attempts itself.
+    const failed =
+      jobManagers.find((p) => p.status?.phase === 'Failed' || failedExit(p)) ?? taskManagers.find((p) => p.status?.phase === 'Failed');
     if (failed) {
       next = 'FAILED';
       failure = { ...failureOf(failed), failedAt: now };

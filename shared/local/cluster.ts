@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,9 +10,10 @@ import { freePorts } from './ports.js';
 import { type Daemon, killStale, requireCommand, spawnDaemon, waitFor } from './process.js';
 
 /**
- * A real, local Kubernetes control plane without containers (SPEC §5): etcd, kube-apiserver
- * with RBAC and static tokens, and kube-controller-manager (GC, ReplicaSets, Deployments,
- * Jobs, namespaces, service accounts). No scheduler and no kubelet: see pod-simulator.ts.
+ * A real, local Kubernetes control plane without containers: etcd, kube-apiserver with RBAC
+ * and static tokens, and kube-controller-manager (GC, ReplicaSets, Deployments, Jobs,
+ * namespaces, service accounts), of the release scripts/kube/go.mod pins (built by
+ * scripts/build-kube.sh). No scheduler and no kubelet: see pod-simulator.ts.
  */
 
 export const USERS = ['admin', 'alice', 'bob'] as const;
@@ -37,9 +38,14 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Everything kube-controller-manager runs by default except what needs nodes, volumes or a
+ * cloud: no kubelet runs here (the pod simulator stands in for it). Names as of 1.34.
+ */
 const CONTROLLERS = [
-  '*', '-nodeipam', '-nodelifecycle', '-service', '-route', '-cloud-node-lifecycle', '-attachdetach',
-  '-persistentvolume-binder', '-persistentvolume-expander', '-ttl',
+  '*', '-node-ipam-controller', '-node-lifecycle-controller', '-taint-eviction-controller', '-ttl-controller',
+  '-service-lb-controller', '-node-route-controller', '-cloud-node-lifecycle-controller',
+  '-persistentvolume-attach-detach-controller', '-persistentvolume-binder-controller', '-persistentvolume-expander-controller',
 ].join(',');
 
 /**
@@ -55,7 +61,6 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   const pidsFile = join(dir, 'pids');
   await killStale(pidsFile, dir);
 
-  const etcdBin = requireCommand('etcd', 'etcd-server');
   const bin = await ensureKubeBinaries(log);
   const pki = ensurePki(dir);
   const tokens = ensureTokens(join(dir, 'tokens.csv'));
@@ -73,8 +78,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   try {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const etcd = spawnDaemon('etcd', etcdBin, [
-      '--name=sluice', `--data-dir=${join(dir, 'etcd')}`,
+    const etcd = spawnDaemon('etcd', join(bin, 'etcd'), [
+      '--name=sluice', `--data-dir=${etcdDataDir(dir, bin, log)}`,
       `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
       `--initial-cluster=sluice=${peerUrl}`, '--logger=zap', '--log-level=warn',
@@ -84,7 +89,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     log(`etcd ready on ${etcdUrl}`);
 
     const apiArgs = [
-      `--etcd-servers=${etcdUrl}`, `--secure-port=${apiPort}`, '--bind-address=127.0.0.1', '--insecure-port=0',
+      `--etcd-servers=${etcdUrl}`, `--secure-port=${apiPort}`, '--bind-address=127.0.0.1',
       `--cert-dir=${pki.certDir}`, '--authorization-mode=RBAC', `--token-auth-file=${join(dir, 'tokens.csv')}`,
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${pki.publicKey}`, `--service-account-signing-key-file=${pki.privateKey}`,
@@ -103,16 +108,16 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     const kcm = spawnDaemon('kube-controller-manager', join(bin, 'kube-controller-manager'), [
       `--kubeconfig=${kubeconfigs.admin}`, '--leader-elect=false', `--controllers=${CONTROLLERS}`,
       `--service-account-private-key-file=${pki.privateKey}`, `--root-ca-file=${join(pki.certDir, 'apiserver.crt')}`,
-      '--use-service-account-credentials=false', '--port=0', '--secure-port=0',
+      '--use-service-account-credentials=false', '--secure-port=0',
       // The defaults (20 qps) make GC and ReplicaSets crawl when tests create many objects.
       '--kube-api-qps=200', '--kube-api-burst=400',
     ], join(dir, 'kube-controller-manager.log'));
     daemons.push(kcm);
 
-    // Pods are refused until their namespace's service account has a token secret (v1.20).
-    await waitFor('the default service account and its token', async () => {
+    // Pods are refused until their namespace's default service account exists.
+    await waitFor('the default service account', async () => {
       const res = await apiGet(server, tokens.admin, '/api/v1/namespaces/default/serviceaccounts/default');
-      return res.status === 200 && (JSON.parse(res.body) as { secrets?: unknown[] }).secrets?.length ? true : undefined;
+      return res.status === 200 ? true : undefined;
     }, { watch: [etcd, api, kcm], timeoutMs: 120_000 });
 
     const pids = () => ({ etcd: etcd.pid, apiserver: api.pid, controllerManager: kcm.pid });
@@ -140,6 +145,26 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * etcd's data directory for the Kubernetes minor release in `bin` (…/kube-1.34.4/bin): the
+ * control plane upgrades one minor release at a time, so data an older release wrote (in
+ * `etcd`, or `etcd-<minor>`) is left where it is and this release starts empty.
+ */
+function etcdDataDir(dir: string, bin: string, log: (line: string) => void): string {
+  const minor = kubeMinorRelease(bin);
+  const current = join(dir, `etcd-${minor}`);
+  const older = readdirSync(dir).filter((name) => /^etcd(-\d+\.\d+)?$/.test(name) && name !== `etcd-${minor}`);
+  if (!existsSync(current) && older.length) log(`starting with empty etcd data for Kubernetes ${minor}; older releases' data left in ${older.join(', ')}`);
+  return current;
+}
+
+/** "1.34" for a binary directory …/kube-1.34.4/bin, as scripts/build-kube.sh names them. */
+export function kubeMinorRelease(bin: string): string {
+  const match = /kube-(\d+\.\d+)\.\d+\/bin\/?$/.exec(bin);
+  if (!match?.[1]) throw new Error(`not a Kubernetes binary directory (…/kube-<version>/bin): ${bin}`);
+  return match[1];
 }
 
 /** Runs scripts/build-kube.sh (instant when cached) and returns the directory of the binaries. */

@@ -13,8 +13,9 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
  *   GET  /jobs/{jobId}/savepoints/{triggerId}
  *
  * A savepoint completes after `delayMs` at `<targetDirectory>/savepoint-<6 hex of the job>-<12 random hex>`;
- * a stop then moves the job to FINISHED and calls `onStopped` (the simulator makes the pod
- * Succeeded, as a real JobManager exits when its job stops). What happens to a trigger is
+ * a stop then moves the job to FINISHED, and once that result was read calls `onStopped` (the
+ * simulator makes the pod Succeeded, as a real JobManager exits once its stopped job's
+ * savepoint result was fetched). What happens to a trigger is
  * decided when it arrives, by `behaviour()`: `ok`, `fail` (completes with a failure cause, the
  * job keeps running) or `stall` (stays IN_PROGRESS for ever). A repeated `triggerId` answers
  * the same operation (Flink ≥ 1.15's idempotent triggers).
@@ -40,7 +41,7 @@ export interface FlinkStandInOptions {
   delayMs?: () => number;
   /** Told about every new savepoint operation (the simulator records it as a Kubernetes Event). */
   onTrigger?: (t: TriggerRecord) => void;
-  /** Called once when a stop-with-savepoint has completed and the job has FINISHED. */
+  /** Called once when the result of a completed stop-with-savepoint was read (the job has FINISHED). */
   onStopped?: (location: string) => void;
 }
 
@@ -54,7 +55,7 @@ export interface FlinkStandIn {
 
 type Operation =
   | { status: 'IN_PROGRESS' }
-  | { status: 'COMPLETED'; location: string }
+  | { status: 'COMPLETED'; location: string; stops?: boolean }
   | { status: 'COMPLETED'; failure: { class: string; 'stack-trace': string } };
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -80,6 +81,7 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
   let state: 'RUNNING' | 'FINISHED' = 'RUNNING';
   let stopping = false;
   let closed = false;
+  let exited = false;
   const operations = new Map<string, Operation>();
   const triggers: TriggerRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -130,11 +132,10 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
         return;
       }
       const location = `${targetDirectory.replace(/\/+$/, '')}/savepoint-${opts.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`;
-      operations.set(triggerId, { status: 'COMPLETED', location });
+      operations.set(triggerId, { status: 'COMPLETED', location, ...(stops ? { stops: true } : {}) });
       if (stops) {
         state = 'FINISHED';
         stopping = false;
-        opts.onStopped?.(location);
       }
     }, Math.max(0, opts.delayMs?.() ?? 300));
     timers.add(timer);
@@ -162,7 +163,13 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
       const op = operations.get(parts[3]!);
       if (!op) return notFound(res, `There is no savepoint operation with triggerId=${parts[3]} for job ${opts.jobId}`);
       if (op.status === 'IN_PROGRESS') return json(res, 200, { status: { id: 'IN_PROGRESS' }, operation: null });
-      return json(res, 200, { status: { id: 'COMPLETED' }, operation: 'location' in op ? { location: op.location } : { 'failure-cause': op.failure } });
+      json(res, 200, { status: { id: 'COMPLETED' }, operation: 'location' in op ? { location: op.location } : { 'failure-cause': op.failure } });
+      // As a real JobManager: once the result of the stop that finished its job was read, it exits.
+      if ('location' in op && op.stops && !exited) {
+        exited = true;
+        opts.onStopped?.(op.location);
+      }
+      return;
     }
     return json(res, 405, { errors: [`${req.method} ${path} is not supported by the stand-in`] });
   };

@@ -7,7 +7,12 @@ import {
   type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
+import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { flinkJobId } from '../vvp/flink-resources.js';
+import { type FlinkContainer, parseConfig, startFlinkContainer } from './flink-process.js';
 import { type FlinkStandIn, type SavepointBehaviour, startFlinkStandIn } from './flink-standin.js';
 
 /**
@@ -30,6 +35,13 @@ import { type FlinkStandIn, type SavepointBehaviour, startFlinkStandIn } from '.
  * job stops; every savepoint trigger is recorded as a Kubernetes Event (reason
  * SavepointTriggered) on the pod. The stand-in stops when the pod goes away. Other pods get
  * 10.244.x.y IPs.
+ *
+ * Real Flink instead of the stand-in, per pod: `sim.sluice.dev/flink: real` on a JobManager or
+ * TaskManager pod runs its container as local Java processes (flink-process.ts) on a loopback IP
+ * of its own, with a Flink runtime that scripts/fetch-flink.sh cached for the image's version.
+ * Its phase, container state and exit code come from the process (a failed one's last output
+ * lines as the termination message), Ready from its readiness probe (TCP, every second). The
+ * process is killed when the pod is deleted and when the simulator stops.
  */
 
 export const OUTCOME_ANNOTATION = 'sim.sluice.dev/outcome';
@@ -37,6 +49,8 @@ export const DELAY_ANNOTATION = 'sim.sluice.dev/delay-ms';
 export const SIM_NODE = 'sluice-sim-node';
 export const SAVEPOINT_ANNOTATION = 'sim.sluice.dev/savepoint';
 export const SAVEPOINT_DELAY_ANNOTATION = 'sim.sluice.dev/savepoint-delay-ms';
+/** `real`: the pod runs real Flink processes instead of the stand-in. */
+export const FLINK_ANNOTATION = 'sim.sluice.dev/flink';
 /** Reason of the Event recorded on a JobManager pod for every savepoint its stand-in was asked for. */
 export const SAVEPOINT_TRIGGERED_REASON = 'SavepointTriggered';
 
@@ -87,6 +101,8 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
   const standIns = new Map<string, Promise<FlinkStandIn | undefined>>();
   const stoppedJobs = new Set<string>();
   const standInsEnabled = opts.flinkStandIns ?? true;
+  /** Pods running real Flink: their process (once started) and what it reports. */
+  const flinkPods = new Map<string, RealFlinkPod>();
   // Loopback addresses 127.0.1.1-127.0.254.254, from a random start so that simulators of
   // runs side by side on one machine rarely meet; a taken one is skipped.
   const LOOPBACKS = 254 * 254;
@@ -170,11 +186,100 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     if (t) clearTimeout(t.timer);
     timers.delete(uid);
   };
+  const stopRealFlink = (uid: string) => {
+    const real = flinkPods.get(uid);
+    flinkPods.delete(uid);
+    if (!real) return Promise.resolve();
+    real.stopped = true;
+    clearInterval(real.probe);
+    return (real.container?.kill() ?? Promise.resolve())
+      .catch((e: unknown) => report('stopping a Flink process', e))
+      .finally(() => rmSync(real.workDir, { recursive: true, force: true }));
+  };
   const forget = (uid: string) => {
     cancel(uid);
     pods.delete(uid);
     ips.delete(uid);
     closeStandIn(uid);
+    void stopRealFlink(uid);
+  };
+
+  /** Writes what a real Flink pod's process says into its status. */
+  const writeReal = (uid: string) => {
+    const pod = pods.get(uid);
+    const real = flinkPods.get(uid);
+    if (!pod || !real || stopped) return;
+    const { name, namespace } = pod.metadata!;
+    core
+      .patchNamespacedPodStatus({ name: name!, namespace: namespace!, body: realStatus(pod, real) }, mergePatch)
+      .catch((e: unknown) => report(`status of ${namespace}/${name}`, e));
+  };
+
+  /** The IP cluster DNS would give the JobManager Service's name: its selected pod's. */
+  const serviceIp = async (namespace: string, service: string): Promise<string | undefined> => {
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(service)) return service;
+    const svc = await core.readNamespacedService({ name: service, namespace });
+    const selector = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const selected = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+    return selected.find((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp)?.status?.podIP;
+  };
+
+  /** Starts a real Flink pod's process once its JobManager (for a TaskManager) has an IP. */
+  const startRealFlink = async (pod: V1Pod): Promise<void> => {
+    const uid = pod.metadata!.uid!;
+    const namespace = pod.metadata!.namespace!;
+    if (flinkPods.has(uid)) return;
+    const n = nextLoopback++ % LOOPBACKS;
+    const podIp = `127.0.${Math.floor(n / 254) + 1}.${(n % 254) + 1}`;
+    const real: RealFlinkPod = { podIp, workDir: mkdtempSync(join(tmpdir(), `sluice-flink-${pod.metadata!.name}-`)), ready: false, stopped: false };
+    flinkPods.set(uid, real);
+    try {
+      const configMap = pod.spec?.volumes?.find((v) => v.name === 'flink-config')?.configMap?.name;
+      if (!configMap) throw new Error('no flink-config ConfigMap volume');
+      const confData = (await core.readNamespacedConfigMap({ name: configMap, namespace })).data ?? {};
+      const file = confData['config.yaml'] !== undefined ? 'config.yaml' : 'flink-conf.yaml';
+      const address = parseConfig(confData[file] ?? '', file)['jobmanager.rpc.address'] ?? '';
+      const isJm = pod.metadata?.labels?.component === 'jobmanager';
+      let jobManagerIp = isJm ? podIp : undefined;
+      for (let i = 0; !jobManagerIp && i < 600 && !real.stopped; i++) {
+        jobManagerIp = await serviceIp(namespace, address).catch(() => undefined);
+        if (!jobManagerIp) await new Promise((r) => setTimeout(r, 500));
+      }
+      if (real.stopped) return;
+      if (!jobManagerIp) throw new Error(`the JobManager behind ${address} never got an IP`);
+      real.container = await startFlinkContainer({ pod, podIp, confData, jobManagerIp, workDir: real.workDir, log });
+      if (real.stopped) return void real.container.kill();
+      writeReal(uid);
+      const port = real.container.readinessPort;
+      real.probe = setInterval(() => {
+        if (port === undefined) return;
+        const socket = connect({ host: podIp, port });
+        const done = (ok: boolean) => {
+          socket.destroy();
+          if (ok !== real.ready && !real.exit && !real.stopped) {
+            real.ready = ok;
+            writeReal(uid);
+          }
+        };
+        socket.once('connect', () => done(true));
+        socket.once('error', () => done(false));
+        socket.setTimeout(900, () => done(false));
+      }, 1_000);
+      real.probe.unref();
+      void real.container.exited.then((exit) => {
+        if (real.stopped) return;
+        clearInterval(real.probe);
+        real.exit = exit;
+        real.ready = false;
+        log(`${namespace}/${pod.metadata!.name}: Flink exited with code ${exit.code}`);
+        writeReal(uid);
+      });
+    } catch (err) {
+      if (real.stopped) return;
+      real.exit = { code: 1, message: `sluice pod simulator: ${(err as Error).message}` };
+      report(`real Flink for ${namespace}/${pod.metadata!.name}`, err);
+      writeReal(uid);
+    }
   };
 
   const reconcile = async (pod: V1Pod): Promise<void> => {
@@ -184,6 +289,7 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     if (pod.metadata?.deletionTimestamp) {
       cancel(uid);
       closeStandIn(uid);
+      await stopRealFlink(uid);
       await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((e) => report(`delete ${namespace}/${name}`, e));
       return;
     }
@@ -196,6 +302,10 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
       return;
     }
     if (pod.spec.nodeName !== nodeName) return;
+    if (pod.metadata?.annotations?.[FLINK_ANNOTATION] === 'real') {
+      if (!flinkPods.has(uid)) void startRealFlink(pod);
+      return;
+    }
     const phase = pod.status?.phase;
     if (standInsEnabled && isJobManager(pod) && phase === 'Running' && !standIns.has(uid)) void standInFor(pod);
     const target = stoppedJobs.has(uid) ? 'Succeeded' : desiredState(pod);
@@ -306,7 +416,57 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
       for (const uid of [...timers.keys()]) cancel(uid);
       const closing = [...standIns.values()].map((p) => p.then((s) => s?.close()).catch(() => undefined));
       standIns.clear();
-      await Promise.all(closing);
+      await Promise.all([...closing, ...[...flinkPods.keys()].map(stopRealFlink)]);
+    },
+  };
+}
+
+interface RealFlinkPod {
+  podIp: string;
+  workDir: string;
+  container?: FlinkContainer;
+  probe?: NodeJS.Timeout;
+  ready: boolean;
+  exit?: { code: number; message: string };
+  stopped: boolean;
+}
+
+/**
+ * A real Flink pod's status, as a kubelet derives it from the process: Running (Ready per its
+ * probe); after exit 0 Succeeded; after a failure Failed (restartPolicy Never) or, for
+ * OnFailure/Always, Running with the container waiting in CrashLoopBackOff (not restarted here)
+ * and the failure in lastState. A failure's message is the output's tail (FallbackToLogsOnError).
+ */
+function realStatus(pod: V1Pod, real: RealFlinkPod): object {
+  const at = now();
+  const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : at;
+  const exit = real.exit;
+  const terminated = exit && { exitCode: exit.code, reason: exit.code === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: at, ...(exit.code !== 0 ? { message: exit.message } : {}) };
+  const restarts = (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
+  const phase = !exit ? 'Running' : exit.code === 0 ? 'Succeeded' : restarts ? 'Running' : 'Failed';
+  const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at });
+  const c = pod.spec!.containers[0]!;
+  const state = !exit
+    ? { state: { running: { startedAt: started } } }
+    : exit.code !== 0 && restarts
+      ? { state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } }, lastState: { terminated } }
+      : { state: { terminated } };
+  return {
+    status: {
+      phase,
+      hostIP: NODE_IP,
+      podIP: real.podIp,
+      podIPs: [{ ip: real.podIp }],
+      startTime: started,
+      conditions: [condition('Initialized', true), condition('Ready', real.ready), condition('ContainersReady', real.ready), condition('PodScheduled', true)],
+      initContainerStatuses: (pod.spec?.initContainers ?? []).map((i) => ({
+        name: i.name, image: i.image ?? '', imageID: `sim://${i.image}`, ready: true, started: false, restartCount: 0,
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started } },
+      })),
+      containerStatuses: [{
+        name: c.name, image: c.image ?? '', imageID: `sim://${c.image}`, containerID: `sim://${pod.metadata?.uid}/${c.name}`,
+        ready: real.ready, started: !exit, restartCount: exit && exit.code !== 0 && restarts ? 1 : 0, ...state,
+      }],
     },
   };
 }
@@ -446,7 +606,7 @@ async function ensureNode(core: CoreV1Api, name: string): Promise<void> {
         lastHeartbeatTime: now(), lastTransitionTime: now(),
       }],
       nodeInfo: {
-        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.20.2-sim', kubeProxyVersion: 'v1.20.2-sim',
+        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.34.0-sim',
         containerRuntimeVersion: 'sim://1', kernelVersion: '', osImage: 'simulated', machineID: '', systemUUID: '', bootID: '',
       },
     },

@@ -4,7 +4,7 @@ import { parseApiTokenResourceName } from './naming.js';
 
 /**
  * An API token: `{name: "namespaces/<ns>/apitokens/<token>", role, secret?, createTime?}`.
- * `admin` is accepted besides VVP's namespace roles because SPEC §2's access matrix has it
+ * `admin` is accepted besides VVP's namespace roles because VVP's access matrix has it
  * (Namespace administration) and only the platform superuser may mint it (shared/vvp/access.ts).
  */
 export const TOKEN_ROLES = ['viewer', 'editor', 'owner', 'admin'] as const;

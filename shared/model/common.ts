@@ -10,7 +10,7 @@ import { dnsLabelProblem, vnsNameProblem } from './naming.js';
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;
 
-/** A whole number within int32, as seed 003's schema declares its integers. */
+/** A whole number within int32, as the operator's CR schema declares its integers. */
 export const int32 = (min = INT32_MIN) =>
   z
     .int32({
@@ -36,7 +36,7 @@ export const VnsName = z.string().superRefine((s, ctx) => {
 
 /**
  * Name of a Deployment or DeploymentTarget. VVP allows free text ("My Deployment Name",
- * seed 002); the Kubernetes name is derived by objectName(). A name is also a path
+ * VVP); the Kubernetes name is derived by objectName(). A name is also a path
  * segment (`/deployments/{name}`), hence no '/' and no control characters.
  */
 export const ResourceName = z

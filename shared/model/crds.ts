@@ -7,7 +7,7 @@ import { VNamespaceCrSpec, VNamespaceCrStatus } from './namespace.js';
 import { SavepointCrBody } from './savepoint.js';
 import { type Schema, StructuralSchemaError, structuralProblems, toStructural } from './structural.js';
 import { DeploymentTargetCrBody } from './target.js';
-import { VVP_DEPLOYMENT_SEED_SCHEMA } from './vvp-deployment-seed-schema.js';
+import { VVP_DEPLOYMENT_CR_SCHEMA } from './vvp-deployment-cr-schema.js';
 
 /** A CustomResourceDefinition (apiextensions.k8s.io/v1) as sent over the wire. */
 export interface CustomResourceDefinition {
@@ -177,7 +177,7 @@ export function sluiceCrds(): CustomResourceDefinition[] {
 }
 
 // ---------------------------------------------------------------------------------------
-// The user-facing VvpDeployment CRD, from seed 003's JSON schema.
+// The user-facing VvpDeployment CRD, from the operator's CR schema.
 
 const clone = <T>(v: T): T => structuredClone(v);
 const at = (s: Schema, ...path: string[]): Schema => path.reduce((node, k) => node[k] as Schema, s);
@@ -197,25 +197,25 @@ function partialDeep(s: Schema): Schema {
 export const CUSTOM_RESOURCE_STATES = ['SYNCING', 'IDLING'] as const;
 
 /**
- * Seed 003's schema, adjusted only where a CRD needs it or where the seed contradicts itself:
+ * The operator's CR schema, adjusted only where a CRD needs it or where it contradicts VVP's own example:
  * - `$schema` dropped; `apiVersion` declared; root `metadata` reduced to `type: object`
- *   (a CRD may restrict only metadata.name/generateName: the seed also lists namespace).
- * - `userMetadata.required: [displayName]` dropped: the seed's own test-cr.yaml gives
- *   displayName only through `initFields`, and SPEC requires that example to be accepted.
- * - `spec.initFields` declared (the seed uses it but its schema omits it, and the API server
+ *   (a CRD may restrict only metadata.name/generateName: VVP's schema also lists namespace).
+ * - `userMetadata.required: [displayName]` dropped: VVP's own example CR gives
+ *   displayName only through `initFields`, and that example must be accepted.
+ * - `spec.initFields` declared (VVP's example uses it but its schema omits it, and the API server
  *   would prune it): the deployment's `userMetadata` and `spec`, every field optional.
- * - `artifact.kind` is an enum of JAR, PYTHON, SQLSCRIPT and the seed's `sqlscript`; the
+ * - `artifact.kind` is an enum of JAR, PYTHON, SQLSCRIPT and the schema's `sqlscript`; the
  *   `anyOf` branch for SQL scripts accepts either spelling. The fields the `anyOf` branches
  *   name (pythonArtifactUri, sqlScript) are declared outside them, as structural schemas require.
  * - Free-form Kubernetes objects (`type: object` without properties: affinity,
  *   securityContext, tolerations, pod template metadata/spec, valueFrom, volume,
  *   volumeMount) keep their content (`x-kubernetes-preserve-unknown-fields`).
- * - `status` declared (the seed's status section: deploymentStatus, deploymentSystemMetadata,
+ * - `status` declared (VVP's status example: deploymentStatus, deploymentSystemMetadata,
  *   customResourceStatus), open for further fields Sluice may report.
  */
 export function vvpDeploymentSchema(): Schema {
-  const seed = clone(VVP_DEPLOYMENT_SEED_SCHEMA) as Schema;
-  const props = at(seed, 'properties');
+  const schema = clone(VVP_DEPLOYMENT_CR_SCHEMA) as Schema;
+  const props = at(schema, 'properties');
   props.apiVersion = { type: 'string' };
   props.metadata = { type: 'object' };
   const deployment = at(props, 'spec', 'properties', 'deployment');
@@ -256,10 +256,10 @@ export function vvpDeploymentSchema(): Schema {
       },
     },
   };
-  return toStructural(seed);
+  return toStructural(schema);
 }
 
-/** The user-facing `VvpDeployment` CRD (`vvpdeployments.ververica.platform`, v1), seed 003. */
+/** The user-facing `VvpDeployment` CRD (`vvpdeployments.ververica.platform`, v1), from VVP's schema. */
 export function vvpDeploymentCrd(): CustomResourceDefinition {
   return assertStructural({
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -297,6 +297,6 @@ export function allCrds(): CustomResourceDefinition[] {
 
 /** All CRDs as one multi-document YAML file (for `knative/`), without anchors or aliases. */
 export function crdsAsYaml(crds: CustomResourceDefinition[] = allCrds()): string {
-  const header = '# Generated from shared/model (zod schemas and seed 003) by crdsAsYaml(); do not edit.\n';
+  const header = "# Generated from shared/model (zod schemas and the operator's CR schema) by crdsAsYaml(); do not edit.\n";
   return header + crds.map((c) => `---\n${stringify(c, { aliasDuplicateObjects: false, lineWidth: 0 })}`).join('');
 }

@@ -16,10 +16,12 @@ import {
   int32,
 } from './common.js';
 import { crBody } from './cr.js';
+import { templateProblems } from '../vvp/flink-resources.js';
+import type { TemplateSpec as TemplateSpecLike } from '../vvp/crs.js';
 
 /**
- * A VVP Deployment, field for field the `spec` of seed 003's JSON schema. Ranges are
- * tighter than the seed's bare int32 where a value below them is meaningless (a parallelism
+ * A VVP Deployment, field for field the `spec` of the operator's CR schema. Ranges are
+ * tighter than the CR schema's bare int32 where a value below them is meaningless (a parallelism
  * of 0): better a 4xx naming the field than a job that cannot start.
  */
 
@@ -32,10 +34,10 @@ export const ARTIFACT_KINDS = ['JAR', 'PYTHON', 'SQLSCRIPT'] as const;
 export const DesiredState = z.enum(DESIRED_STATES);
 export const DeploymentState = z.enum(DEPLOYMENT_STATES);
 
-/** Seed 003's schema spells the SQL kind `sqlscript`; VVP's API says SQLSCRIPT. Both are accepted, stored as SQLSCRIPT. */
+/** The operator's CR schema spells the SQL kind `sqlscript`; VVP's API says SQLSCRIPT. Both are accepted, stored as SQLSCRIPT. */
 export const ArtifactKind = z.preprocess((v) => (v === 'sqlscript' ? 'SQLSCRIPT' : v), z.enum(ARTIFACT_KINDS));
 
-/** What each artifact kind cannot do without (seed 003's `anyOf`). */
+/** What each artifact kind cannot do without (the CR schema's `anyOf`). */
 const ARTIFACT_REQUIRES = { JAR: 'jarUri', PYTHON: 'pythonArtifactUri', SQLSCRIPT: 'sqlScript' } as const;
 
 export const Artifact = z
@@ -175,6 +177,9 @@ export function deploymentSpecRules(s: SpecFields, ctx: z.RefinementCtx): void {
   const target = s.deploymentTargetId !== undefined || s.deploymentTargetName !== undefined;
   if (!target && s.sessionClusterName === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'names no deployment target: set deploymentTargetName or deploymentTargetId' });
+  }
+  for (const message of templateProblems(s.template.spec as unknown as TemplateSpecLike, s.restoreStrategy?.kind)) {
+    ctx.addIssue({ code: 'custom', path: ['template', 'spec'], message });
   }
   if (target && s.sessionClusterName !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['sessionClusterName'], message: 'cannot be combined with deploymentTargetName/deploymentTargetId: a deployment runs either on a target or in a session cluster' });

@@ -11,4 +11,4 @@ export * from './apitoken.js';
 export * from './cr.js';
 export * from './structural.js';
 export * from './crds.js';
-export { VVP_DEPLOYMENT_SEED_SCHEMA } from './vvp-deployment-seed-schema.js';
+export { VVP_DEPLOYMENT_CR_SCHEMA } from './vvp-deployment-cr-schema.js';

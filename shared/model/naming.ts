@@ -14,6 +14,13 @@ export const LABELS = {
   kind: `${API_GROUP}/kind`,
 } as const;
 
+/**
+ * On a FlinkDeployment while one of its jobs may have Kubernetes objects in the target
+ * namespace: deleting the Deployment waits until deploymentStep has deleted them (those
+ * objects live in another namespace, so owner references cannot collect them).
+ */
+export const JOB_RESOURCES_FINALIZER = `${API_GROUP}/job-resources`;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -41,7 +48,7 @@ export const vnsNameProblem = dnsLabelProblem;
 export const isVnsName = (s: string) => vnsNameProblem(s) === undefined;
 
 /**
- * Seed 002: a name reformatted to a valid label value, e.g. "My Deployment Name" becomes
+ * VVP's pod labels: a name reformatted to a valid label value, e.g. "My Deployment Name" becomes
  * "my-deployment-name": lowercase, every run of other characters to one '-', cut to 63,
  * then leading and trailing non-alphanumerics stripped.
  */

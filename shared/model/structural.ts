@@ -1,6 +1,6 @@
 /**
  * JSON Schema → Kubernetes *structural* OpenAPI v3 schema (apiextensions.k8s.io/v1, as
- * kube-apiserver v1.20 accepts it), and a checker for the rules.
+ * kube-apiserver accepts it), and a checker for the rules.
  *
  * The rules (k8s.io/apiextensions-apiserver/pkg/apiserver/schema, validation.go):
  * - every node named by `properties`, `items` or `additionalProperties` has a `type`, unless it

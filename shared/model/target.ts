@@ -5,13 +5,16 @@ import { crBody } from './cr.js';
 /** RFC 6901 JSON pointer: empty (the whole document) or `/`-separated, `~0`/`~1` escapes only. */
 export const JsonPointer = z.string().regex(/^(\/([^~/]|~[01])*)*$/, 'must be a JSON pointer such as /spec/template/spec/parallelism');
 
-/** One RFC 6902 operation of a patch set (seed 004). */
+/** A patch set's pointer: somewhere inside the Deployment, never the whole document (""). */
+const PatchPointer = JsonPointer.min(1, 'must point into the deployment, such as /spec/template/spec/parallelism ("" would be the whole document)');
+
+/** One RFC 6902 operation of a patch set. */
 export const PatchOperation = z
   .strictObject({
     op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
-    path: JsonPointer,
+    path: PatchPointer,
     value: z.unknown().optional(),
-    from: JsonPointer.optional(),
+    from: PatchPointer.optional(),
   })
   .superRefine((o, ctx) => {
     if ((o.op === 'add' || o.op === 'replace' || o.op === 'test') && o.value === undefined) {
@@ -22,11 +25,11 @@ export const PatchOperation = z
     }
   });
 
-/** Seed 002/004. Immutable once created (the API refuses a changed spec). */
+/** Immutable once created (the API refuses a changed spec). */
 export const DeploymentTargetSpec = z.strictObject({
   kubernetes: z
     .strictObject({
-      /** Default: the platform's own namespace (seed 002). */
+      /** Default: the platform's own namespace. */
       namespace: DnsLabel.optional(),
     })
     .optional(),

@@ -3,7 +3,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../kube.js';
 import type { FunctionContext } from '../runtime/define.js';
 
 /**
- * Seed 003: each operator identity claims every watched namespace with the ConfigMap
+ * As VVP's operator does, each operator identity claims every watched namespace with the ConfigMap
  * `ververica-operator-leader-election` (a client-go ConfigMapLock: the leader record in the
  * annotation `control-plane.alpha.kubernetes.io/leader`), and the lock lasts forever. A
  * second identity that finds a namespace claimed refuses to start, naming the holder. To

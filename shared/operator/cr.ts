@@ -2,11 +2,11 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Condition, DeploymentStatusLike, Json } from '../vvp/crs.js';
 
 /**
- * The user-facing `VvpDeployment` custom resource (seed 003) as the operator reads and
+ * The user-facing `VvpDeployment` custom resource as the operator reads and
  * writes it, and the annotations that tie it to the Deployment it manages.
  */
 
-/** The seed's `spec.deployment`: a VVP Deployment's user metadata and spec. */
+/** VVP's `spec.deployment`: a VVP Deployment's user metadata and spec. */
 export interface CrDeployment extends Json {
   apiVersion?: string;
   kind?: string;
@@ -71,20 +71,20 @@ export const ANNOTATIONS = {
   initialSavepoint: 'sluice.dev/initial-savepoint',
   /** `"false"` on the Deployment's VVP annotations or on the CR's metadata turns CR syncing off. */
   crSyncing: 'sluice.dev/cr-syncing',
-  /** On the CR: an API token (seed 003). */
+  /** On the CR: an API token. */
   apikey: 'apikey',
-  /** On the CR: the Secret in the CR's namespace whose key `apikey` holds the API token (seed 003). */
+  /** On the CR: the Secret in the CR's namespace whose key `apikey` holds the API token. */
   apikeySecretName: 'apikeySecretName',
 } as const;
 
-/** The annotations VVP controls and a CR may not set (seed 003). */
+/** The annotations VVP controls and a CR may not set. */
 export const PLATFORM_ANNOTATIONS = {
   specVersion: 'com.dataartisans.appmanager.controller.deployment.spec.version',
   transitioning: 'com.dataartisans.appmanager.controller.deployment.transitioning',
   transitioningSince: 'com.dataartisans.appmanager.controller.deployment.transitioning.since',
 } as const;
 
-/** The keys of `spec.deployment.userMetadata` that are synced; others are erased (seed 003). */
+/** The keys of `spec.deployment.userMetadata` that are synced; others are erased. */
 export const USER_METADATA_KEYS = ['name', 'namespace', 'displayName', 'labels', 'annotations'] as const;
 
 export interface CrRef {

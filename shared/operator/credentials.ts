@@ -7,7 +7,7 @@ import { TokenStore } from '../vvp/token-store.js';
 import { ANNOTATIONS, type VvpDeploymentCr } from './cr.js';
 
 /**
- * Seed 003's operator authentication: with SLUICE_AUTH on, a VvpDeployment is reconciled
+ * VVP's operator authentication: with SLUICE_AUTH on, a VvpDeployment is reconciled
  * only with an API token of role editor or owner in the Deployment's vNamespace, taken from
  * the Secret its `apikeySecretName` annotation names (key `apikey`) or from its `apikey`
  * annotation. Messages name where the token was looked for, never the token itself.
@@ -46,7 +46,7 @@ export async function tokenOf(ctx: Pick<FunctionContext, 'kube'>, cr: VvpDeploym
 
 /**
  * Who the CR acts as in `vns`, and whether that may write Deployments there. With
- * authentication off everyone is the superuser (SPEC §6), but the vNamespace must exist.
+ * authentication off everyone is the superuser, but the vNamespace must exist.
  */
 export async function crAccess(ctx: Pick<FunctionContext, 'kube' | 'settings'>, cr: VvpDeploymentCr, vns: string, resource: Resource = 'deployments'): Promise<CrAccess> {
   let caller: Caller;

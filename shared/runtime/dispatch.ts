@@ -6,10 +6,17 @@ import { eventsTotal, stepSeconds } from './metrics.js';
 import { resync } from './resync.js';
 import { runStep } from './step.js';
 
-/** What a function answers for one event; `status` is the HTTP status the Broker sees. */
+/**
+ * What a function answers for one event; `status` is the HTTP status the Broker sees. Over
+ * HTTP a 2xx reply has an empty body (see ./routes.ts): Knative's broker filter takes a
+ * non-empty reply that is not a CloudEvent as a failed delivery.
+ */
 export interface Reply {
   status: number;
-  body: { function: string; eventId: string; outcome: string; reason?: string };
+  function: string;
+  eventId: string;
+  outcome: string;
+  reason?: string;
 }
 
 function classify(err: unknown): { status: number; outcome: string; reason: string } {
@@ -30,7 +37,7 @@ export async function dispatch(
   const reply = (status: number, outcome: string, reason?: string): Reply => {
     eventsTotal.inc({ function: fn.name, outcome });
     stepSeconds.observe({ function: fn.name }, (performance.now() - started) / 1000);
-    return { status, body: { function: fn.name, eventId: event.id, outcome, ...(reason ? { reason } : {}) } };
+    return { status, function: fn.name, eventId: event.id, outcome, ...(reason ? { reason } : {}) };
   };
   const log = ctx.log.child({ function: fn.name, eventId: event.id, ...('ref' in event ? { object: refKey(event.ref) } : {}) });
   try {
@@ -43,7 +50,8 @@ export async function dispatch(
         : reply(200, 'handled', `resync: ${summary.objects} objects`);
     }
     const outcome = await runStep(fn, event, { ...ctx, log });
-    log.debug({ outcome }, 'step');
+    // The outcome is in the logs and a header of the (empty) reply; a skip is routine.
+    log[outcome.result === 'handled' ? 'info' : 'debug']({ outcome: outcome.result, reason: outcome.reason }, 'step');
     return reply(200, outcome.result, outcome.reason);
   } catch (err) {
     const c = classify(err);

@@ -2,7 +2,7 @@ import { CloudEvent, type CloudEventV1, HTTP, ValidationError } from 'cloudevent
 import { z } from 'zod';
 import { BadInput } from './errors.js';
 
-/** CloudEvent types of Knative's ApiServerSource and PingSource (SPEC §4). */
+/** CloudEvent types of Knative's ApiServerSource and PingSource. */
 export const RESOURCE_EVENT = 'dev.knative.apiserver.resource.';
 export const REFERENCE_EVENT = 'dev.knative.apiserver.ref.';
 export const PING_EVENT = 'dev.knative.sources.ping';
@@ -150,7 +150,12 @@ export function decodeHttpEvent(headers: Record<string, string>, body: string): 
   return fromCloudEvent(event);
 }
 
-/** Builds the CloudEvent ApiServerSource would send for an object change (SPEC §4). */
+/**
+ * Builds the CloudEvent ApiServerSource would send for an object change. Its subject is the
+ * one Knative's receive adapter writes: `/apis/<apiVersion>/namespaces/<ns>/<plural>/<name>`,
+ * `/apis/` also for the core group (`/apis/v1/namespaces/team/pods/p`), and the namespace
+ * segment even when empty, for a cluster-scoped object.
+ */
 export function apiServerEvent(opts: {
   verb: Verb;
   object: KubeObject;
@@ -160,8 +165,7 @@ export function apiServerEvent(opts: {
 }): CloudEvent<unknown> {
   const { object, verb, mode } = opts;
   const ns = object.metadata.namespace;
-  const group = object.apiVersion.includes('/') ? `apis/${object.apiVersion}` : `api/${object.apiVersion}`;
-  const subject = `/${group}/${ns ? `namespaces/${ns}/` : ''}${opts.resource}/${object.metadata.name}`;
+  const subject = `/apis/${object.apiVersion}/namespaces/${ns ?? ''}/${opts.resource}/${object.metadata.name}`;
   const data =
     mode === 'resource'
       ? object

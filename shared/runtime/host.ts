@@ -14,7 +14,7 @@ export function createContext(settings: Settings, kube: Kube, store: Coordinatio
   return { settings, kube, store, log };
 }
 
-/** Mounts each function's CloudEvent endpoint at `/functions/<name>` (SPEC §6). */
+/** Mounts each function's CloudEvent endpoint at `/functions/<name>`. */
 export function mountFunctions(app: Hono, functions: readonly SluiceFunction[], ctx: FunctionContext): Hono {
   for (const fn of functions) app.route(`/functions/${fn.name}`, functionApp(fn, ctx));
   return app;

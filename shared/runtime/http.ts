@@ -8,8 +8,10 @@ import { type Answer, MAX_EVENT_BYTES, type Routes, eventRoutes, internalError, 
 
 const reply = (c: Context, answer: Answer) => {
   const status = answer.status as ContentfulStatusCode;
-  if (answer.text === undefined) return c.json(answer.json, status);
-  return c.text(answer.text, status, answer.contentType ? { 'content-type': answer.contentType } : {});
+  const headers = answer.headers ?? {};
+  if (answer.text !== undefined) return c.text(answer.text, status, { ...headers, ...(answer.contentType ? { 'content-type': answer.contentType } : {}) });
+  if (answer.json !== undefined) return c.json(answer.json, status, headers);
+  return c.body(null, status, headers);
 };
 
 const limitStreamed = bodyLimit({ maxSize: MAX_EVENT_BYTES, onError: (c) => reply(c, tooLarge()) });

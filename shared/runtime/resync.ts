@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { type FunctionContext, type SluiceFunction, type Subscription, labelMatcher, namespacesOf } from './define.js';
 import type { KubeObject } from './events.js';
+import { isUnavailable } from '../kube.js';
+import { Unavailable } from './errors.js';
 import { listPage } from './list.js';
-import { runStep } from './step.js';
+import { LOCK_TTL_MS, runStep } from './step.js';
 
 const PAGE = 500;
 /** Objects stepped at once: the API server (on 2 cores, with etcd) is the limit, not latency. */
 const CONCURRENCY = 16;
+/**
+ * Objects whose step could not run for a passing reason (a lock still held by a process that
+ * died, a dependency away) are tried again for this long: past a dead holder's lock expiry.
+ */
+const RETRY_FOR_MS = 2 * LOCK_TTL_MS;
 
 /** Every object a subscription covers, page by page. */
 export async function* listSubscribed(sub: Subscription, ctx: FunctionContext): AsyncGenerator<KubeObject> {
@@ -38,6 +45,34 @@ export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<
   const summary: ResyncSummary = { objects: 0, handled: 0, failed: 0 };
   const seen = new Set<string>();
   const inFlight = new Set<Promise<void>>();
+  /** Objects to try again: their step failed for a passing reason. */
+  let again: { object: KubeObject; verb: 'add' | 'update' }[] = [];
+
+  const step = (object: KubeObject, verb: 'add' | 'update', last: boolean) => {
+    const ref = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name,
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    };
+    const run = runStep(fn, { mode: 'resource', verb, id: `resync-${randomUUID()}`, source: 'sluice/resync', ref, object }, ctx, { force: true })
+      .then((o) => {
+        if (o.result === 'handled') summary.handled++;
+      })
+      .catch((err: unknown) => {
+        if (!last && (err instanceof Unavailable || isUnavailable(err))) {
+          again.push({ object, verb });
+          return;
+        }
+        summary.failed++;
+        ctx.log.warn({ object: ref, reason: (err as Error).message }, 'resync step failed');
+      })
+      .finally(() => inFlight.delete(run));
+    inFlight.add(run);
+    return inFlight.size >= CONCURRENCY ? Promise.race(inFlight) : undefined;
+  };
+
+  const deadline = Date.now() + RETRY_FOR_MS;
   for (const sub of fn.subscriptions) {
     if (sub.resync === false || (!sub.verbs.includes('update') && !sub.verbs.includes('add'))) continue;
     const verb = sub.verbs.includes('update') ? 'update' : 'add';
@@ -46,25 +81,18 @@ export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<
       if (seen.has(uid)) continue;
       seen.add(uid);
       summary.objects++;
-      const ref = {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        name: object.metadata.name,
-        ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-      };
-      const step = runStep(fn, { mode: 'resource', verb, id: `resync-${randomUUID()}`, source: 'sluice/resync', ref, object }, ctx, { force: true })
-        .then((o) => {
-          if (o.result === 'handled') summary.handled++;
-        })
-        .catch((err: unknown) => {
-          summary.failed++;
-          ctx.log.warn({ object: ref, reason: (err as Error).message }, 'resync step failed');
-        })
-        .finally(() => inFlight.delete(step));
-      inFlight.add(step);
-      if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+      await step(object, verb, false);
     }
   }
   await Promise.all(inFlight);
+  // Rounds for what could not run yet, a second apart, until the deadline (the last round counts failures).
+  while (again.length > 0) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const round = again;
+    again = [];
+    const last = Date.now() > deadline;
+    for (const { object, verb } of round) await step(object, verb, last);
+    await Promise.all(inFlight);
+  }
   return summary;
 }

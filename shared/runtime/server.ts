@@ -61,9 +61,11 @@ function headersOf(req: IncomingMessage): Record<string, string> {
 
 /** `close`: the request's body is still arriving and will not be read; end the connection. */
 function send(res: ServerResponse, answer: Answer, close = false): void {
-  const body = answer.text ?? JSON.stringify(answer.json);
+  const body = answer.text ?? (answer.json === undefined ? '' : JSON.stringify(answer.json));
+  const contentType = answer.contentType ?? (answer.text !== undefined ? 'text/plain; charset=UTF-8' : answer.json !== undefined ? 'application/json' : undefined);
   res.writeHead(answer.status, {
-    'content-type': answer.contentType ?? (answer.text === undefined ? 'application/json' : 'text/plain; charset=UTF-8'),
+    ...answer.headers,
+    ...(contentType ? { 'content-type': contentType } : {}),
     'content-length': Buffer.byteLength(body),
     ...(close ? { connection: 'close' } : {}),
   });

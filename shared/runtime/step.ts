@@ -2,13 +2,17 @@ import { type FunctionContext, type ObjectEvent, type Outcome, type SluiceFuncti
 import { Unavailable } from './errors.js';
 import type { Lease } from './store.js';
 
-const LOCK_TTL_MS = 30_000;
+/**
+ * A step's lock lives this long unless its holder renews it (every third of it, while the step
+ * runs): a process that dies mid-step holds its objects for at most this long.
+ */
+export const LOCK_TTL_MS = 8_000;
 const LOCK_WAIT_MS = 5_000;
 const DEDUPE_TTL_MS = 60 * 60 * 1000;
 
 /**
  * A redelivered resource event names the same object version: key the idempotency
- * record on uid + resourceVersion + verb (event ids are random, SPEC §4).
+ * record on uid + resourceVersion + verb (event ids are random).
  */
 function dedupeKey(fn: SluiceFunction, event: ObjectEvent): string | undefined {
   if (event.mode !== 'resource') return undefined;
@@ -53,12 +57,15 @@ export async function runStep(
     ctx.store.release(lease).catch(() => {
       /* expires by itself */
     });
+  const renewal = setInterval(() => void ctx.store.extend(lease, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 3);
   let outcome: Outcome;
   try {
     outcome = await fn.handle(event, ctx);
   } catch (err) {
     await release();
     throw err;
+  } finally {
+    clearInterval(renewal);
   }
   // The record and the release in one round trip; if it fails the step is retried, and
   // the retry waits for the lock to expire (it finds the work done, level-triggered).

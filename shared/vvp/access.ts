@@ -1,5 +1,5 @@
 /**
- * VVP's permission matrix (SPEC §2), pure. A caller is what a bearer token resolves to:
+ * VVP's permission matrix, pure. A caller is what a bearer token resolves to:
  * the platform superuser (the bootstrap credential, or everyone when SLUICE_AUTH=off), or
  * a token scoped to one vNamespace with one role.
  */

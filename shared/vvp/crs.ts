@@ -123,6 +123,7 @@ export interface JobStatusLike {
   pods?: { ready: number; expected: number };
   /** When it reached TERMINATED, FAILED or FINISHED (VVP's metadata.terminatedAt). */
   terminatedAt?: string;
+  sluice?: { resourcesDeleted?: boolean };
 }
 
 export type JobResource = AppResource<JobSpecLike, JobStatusLike>;

@@ -53,13 +53,22 @@ export function podIpResolver(core: CoreV1Api): FlinkEndpointResolver {
     } catch (err) {
       throw new FlinkUnreachable(`cannot list the JobManager pods of job ${jobId} in ${namespace}: ${(err as Error).message}`, { cause: err });
     }
-    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
-    // The running one first; a Succeeded JobManager may still answer about the operation that stopped it.
-    const pod = live.find((p) => p.status?.phase === 'Running') ?? live.find((p) => p.status?.phase !== 'Failed');
-    if (!pod) throw new FlinkUnreachable(`job ${jobId} has no JobManager pod with an IP in namespace ${namespace}`);
+    // Only a running JobManager answers: one whose job stopped keeps running until the
+    // savepoint's result was read (or rest.async.store-duration passed), then exits.
+    const pod = pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && p.status.phase === 'Running');
+    if (!pod) throw new FlinkUnreachable(`job ${jobId} has no running JobManager pod with an IP in namespace ${namespace}`);
     const ip = pod.status!.podIP!;
-    return `http://${ip.includes(':') ? `[${ip}]` : ip}:${FLINK_PORTS.rest}`;
+    return `http://${ip.includes(':') ? `[${ip}]` : ip}:${restPortOf(pod)}`;
   };
+}
+
+/** The JobManager container's `rest` port (taken from the job's configuration), else Flink's default. */
+function restPortOf(pod: V1Pod): number {
+  for (const c of pod.spec?.containers ?? []) {
+    const port = c.ports?.find((p) => p.name === 'rest')?.containerPort;
+    if (port) return port;
+  }
+  return FLINK_PORTS.rest;
 }
 
 /**

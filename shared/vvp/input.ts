@@ -21,3 +21,20 @@ export type SavepointInput = z.output<typeof SavepointInputSchema>;
 export const validateDeployment = (body: unknown) => validate(DeploymentInputSchema, body) as unknown as DeploymentInput;
 export const validateTarget = (body: unknown) => validate(DeploymentTargetInput, body) as unknown as TargetInput;
 export const validateSavepoint = (body: unknown) => validate(SavepointInputSchema, body);
+
+/**
+ * How deep user input may nest: far more than any VVP object needs (a pod template is about
+ * 12 levels), and little enough that the merges and clones that recurse over it are safe.
+ */
+export const MAX_NESTING = 64;
+
+/** Refuses input nested deeper than MAX_NESTING, before anything recurses over it (an iterative walk). */
+export function checkNesting(value: unknown, what = 'the request body'): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_NESTING) throw new BadInput(`${what} is nested more than ${MAX_NESTING} levels deep`);
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+}

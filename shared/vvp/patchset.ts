@@ -33,7 +33,7 @@ export function describeFailure(f: PatchFailure): string {
   return `deploymentPatchSet operation ${f.index} (${f.op} ${f.path}) failed: ${f.message}`;
 }
 
-/** Where VVP fills defaults before patching, so that `add .../flinkConfiguration/<key>` (seed 004) has a parent. */
+/** Where VVP fills defaults before patching, so that `add .../flinkConfiguration/<key>` has a parent. */
 function withDefaults<T extends { spec?: unknown }>(doc: T): T {
   const copy = structuredClone(doc) as { spec?: { template?: { spec?: { flinkConfiguration?: unknown } } } };
   const templateSpec = copy.spec?.template?.spec;
@@ -72,14 +72,10 @@ export function applyPatchSet<T extends { spec?: unknown }>(deployment: T, ops: 
     const result = applyPatch(withDefaults(deployment), ops as Operation[], true, false, true);
     return { ok: true, value: result.newDocument };
   } catch (err) {
-    if (err instanceof JsonPatchError) {
-      const index = err.index ?? 0;
-      const op = ops[index];
-      return {
-        ok: false,
-        failure: { index, op: op?.op ?? '?', path: op?.path ?? '?', message: MESSAGES[err.name] ?? err.message.split('\n')[0]! },
-      };
-    }
-    throw err;
+    // fast-json-patch also throws plain Errors (e.g. a `test` of /__proto__): those fail the set too.
+    const index = err instanceof JsonPatchError ? (err.index ?? 0) : 0;
+    const op = err instanceof JsonPatchError ? ops[index] : undefined;
+    const message = (err instanceof JsonPatchError && MESSAGES[err.name]) || (err as Error).message.split('\n')[0]!;
+    return { ok: false, failure: { index, op: op?.op ?? '?', path: op?.path ?? '?', message } };
   }
 }

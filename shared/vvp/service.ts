@@ -28,7 +28,7 @@ export interface MetadataInput {
 /**
  * Extras for a Deployment write on behalf of the VvpDeployment operator (onCrChanged):
  * Kubernetes annotations/labels on the FlinkDeployment object itself (never the VVP
- * metadata), and SPEC §3's rule for a change arriving through a CR: a failing patch set
+ * metadata), and VVP's rule for a change arriving through a CR: a failing patch set
  * does not refuse the write but is recorded, so the Deployment is marked FAILED with the
  * reason (by applyPatchSet/deploymentStep) and no job is started.
  */
@@ -39,6 +39,51 @@ export interface DeploymentWriteOptions {
 }
 
 const now = () => new Date().toISOString();
+
+/**
+ * How long a Deployment write is retried against a fresh read when the API server reports a
+ * conflict. Sluice's own functions write status and finalizers between a request's read and
+ * its write, and concurrent clients write too; a client that named no version, or one that is
+ * still current, means "apply to what is current", so such a conflict is Sluice's to retry.
+ */
+const WRITE_RETRY_MS = 30_000;
+const CONCURRENT = 'the deployment was changed concurrently: read it again and retry';
+
+/** Runs `attempt` until it does not fail with a conflict, for WRITE_RETRY_MS at most (then 409). */
+async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + WRITE_RETRY_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isConflict(err) || isAlreadyExists(err)) throw err;
+      if (Date.now() > deadline) throw new BadInput(CONCURRENT, 409);
+      // A little jitter, so that writers who collided do not collide again in step.
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 45));
+    }
+  }
+}
+
+/**
+ * Runs the writes of one key one after another within this process: concurrent requests for
+ * one Deployment then queue instead of colliding at the API server and retrying.
+ */
+class KeyedQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = result.catch(() => undefined);
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+}
+
+/** A Deployment being deleted is gone for the API (its jobs are being stopped, then it goes). */
+const beingDeleted = (d: DeploymentResource) => !!d.metadata.deletionTimestamp;
 const notFound = (what: string, ref: string, vns: string) => new BadInput(`${what} ${ref} not found in namespace ${vns}`, 404);
 
 /** Refuses a body whose metadata.namespace names another namespace than the path. */
@@ -48,7 +93,7 @@ function checkNamespace(meta: MetadataInput | undefined, vns: string) {
   }
 }
 
-/** A write naming a resourceVersion must name the current one (SPEC §2: 409 on stale writes). */
+/** A write naming a resourceVersion must name the current one (409 on a stale write). */
 function checkVersion(meta: MetadataInput | undefined, current: { metadata: { generation?: number } }) {
   if (meta?.resourceVersion !== undefined && meta.resourceVersion !== (current.metadata.generation ?? 1)) {
     throw new BadInput(
@@ -90,7 +135,7 @@ async function findByNameOrId<T extends { spec: { metadata: { namespace: string 
 }
 
 /**
- * The operations of SPEC §2 on VVP resources, shared by the REST API and the operator.
+ * The operations of VVP's REST API on its resources, shared by the REST API and the operator.
  * Authorization is the caller's job; every method here validates, refuses bad input
  * with a BadInput naming the field, and changes nothing when it refuses.
  */
@@ -100,6 +145,7 @@ export class Platform {
   readonly deployments: CrClient<DeploymentResource>;
   readonly jobs: CrClient<JobResource>;
   readonly savepoints: CrClient<{ metadata: { name: string; resourceVersion?: string } }>;
+  readonly #writes = new KeyedQueue();
 
   constructor(
     readonly kube: Kube,
@@ -153,7 +199,7 @@ export class Platform {
     }
   }
 
-  /** PUT: metadata may change; the spec is immutable once created (seed 002). */
+  /** PUT: metadata may change; the spec is immutable once created. */
   async replaceTarget(vns: string, nameOrId: string, body: unknown): Promise<TargetResource> {
     const current = await this.getTarget(vns, nameOrId);
     const input = validateTarget(body);
@@ -187,15 +233,16 @@ export class Platform {
 
   // ---- Deployments ----------------------------------------------------------------------
 
-  /** A vNamespace's Deployments, optionally only those whose VVP labels match a label selector. */
+  /** A vNamespace's Deployments (not those being deleted), optionally only those whose VVP labels match a label selector. */
   async listDeployments(vns: string, labelSelector?: string): Promise<DeploymentResource[]> {
     const requirements = parseLabelSelector(labelSelector ?? '');
     const all = await this.deployments.list(`${LABELS.vnamespace}=${vns}`);
-    return all.filter((d) => matchesSelector(requirements, d.spec.metadata.labels));
+    return all.filter((d) => !beingDeleted(d) && matchesSelector(requirements, d.spec.metadata.labels));
   }
 
   async findDeployment(vns: string, idOrName: string): Promise<DeploymentResource | undefined> {
-    return findByNameOrId(this.deployments, vns, idOrName);
+    const d = await findByNameOrId(this.deployments, vns, idOrName);
+    return d && !beingDeleted(d) ? d : undefined;
   }
 
   async getDeployment(vns: string, idOrName: string): Promise<DeploymentResource> {
@@ -205,8 +252,8 @@ export class Platform {
   }
 
   /**
-   * Resolves the target a spec names, only inside `vns` (SPEC §2: a Deployment may only
-   * reference a target of its own vNamespace), and dry-runs its patch set (seed 004: a
+   * Resolves the target a spec names, only inside `vns` (a Deployment may only
+   * reference a target of its own vNamespace), and dry-runs its patch set (a
    * failing patch refuses the whole request).
    */
   async #checkTarget(vns: string, input: DeploymentInput, opts: DeploymentWriteOptions = {}): Promise<TargetResource | undefined> {
@@ -258,9 +305,26 @@ export class Platform {
     try {
       return await this.deployments.create(cr);
     } catch (err) {
-      if (isAlreadyExists(err)) throw new BadInput(`deployment ${metadata.name} already exists in namespace ${vns}`, 409);
-      throw err;
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.deployments.get(cr.metadata.name);
+      if (existing && beingDeleted(existing)) {
+        throw new BadInput(`deployment ${metadata.name} in namespace ${vns} is still being deleted (its jobs are being stopped): create it again in a few seconds`, 409);
+      }
+      throw new BadInput(`deployment ${metadata.name} already exists in namespace ${vns}`, 409);
     }
+  }
+
+  /**
+   * Writes the Deployment that `next` makes of the current one, against a fresh read on each
+   * try. `next` refuses a stale version the client named (checkVersion).
+   */
+  async #write(vns: string, idOrName: string, next: (current: DeploymentResource) => unknown, opts: DeploymentWriteOptions): Promise<DeploymentResource> {
+    return this.#writes.run(`${vns}/${idOrName}`, () =>
+      retryingConflicts(async () => {
+        const current = await this.getDeployment(vns, idOrName);
+        return this.#store(vns, current, next(current), opts);
+      }),
+    );
   }
 
   async #store(vns: string, current: DeploymentResource, next: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
@@ -271,58 +335,70 @@ export class Platform {
     }
     const target = await this.#checkTarget(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns, current.spec.metadata);
-    try {
-      return await this.deployments.replace({
-        ...current,
-        metadata: {
-          ...current.metadata,
-          labels: { ...current.metadata.labels, ...opts.labels, ...this.#labels(vns, metadata, target) },
-          ...(opts.annotations ? { annotations: { ...current.metadata.annotations, ...opts.annotations } } : {}),
-        },
-        spec: { metadata, spec: input.spec as DeploymentSpecLike },
-      });
-    } catch (err) {
-      if (isConflict(err)) throw new BadInput('the deployment was changed concurrently: read it again and retry', 409);
-      throw err;
-    }
+    return this.deployments.replace({
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: { ...current.metadata.labels, ...opts.labels, ...this.#labels(vns, metadata, target) },
+        ...(opts.annotations ? { annotations: { ...current.metadata.annotations, ...opts.annotations } } : {}),
+      },
+      spec: { metadata, spec: input.spec as DeploymentSpecLike },
+    });
   }
 
   /** PATCH: a JSON merge patch of `{metadata, spec}` onto the current deployment. */
   async patchDeployment(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('a PATCH body must be an object with metadata and/or spec');
-    const current = await this.getDeployment(vns, idOrName);
     const patch = body as { metadata?: MetadataInput; spec?: unknown };
-    checkVersion(patch.metadata, current);
     const { resourceVersion: _rv, ...patchMeta } = patch.metadata ?? {};
-    const base = { metadata: { ...current.spec.metadata }, spec: current.spec.spec };
-    const merged = mergePatch(base, { ...(patch.metadata ? { metadata: patchMeta } : {}), ...(patch.spec !== undefined ? { spec: patch.spec } : {}) }) as {
-      metadata: Record<string, unknown>;
-      spec: unknown;
-    };
-    const { id: _id, createdAt: _c, modifiedAt: _m, ...meta } = merged.metadata;
-    return this.#store(vns, current, { metadata: meta, spec: merged.spec }, opts);
+    return this.#write(
+      vns,
+      idOrName,
+      (current) => {
+        checkVersion(patch.metadata, current);
+        const base = { metadata: { ...current.spec.metadata }, spec: current.spec.spec };
+        const merged = mergePatch(base, { ...(patch.metadata ? { metadata: patchMeta } : {}), ...(patch.spec !== undefined ? { spec: patch.spec } : {}) }) as {
+          metadata: Record<string, unknown>;
+          spec: unknown;
+        };
+        const { id: _id, createdAt: _c, modifiedAt: _m, ...meta } = merged.metadata;
+        return { metadata: meta, spec: merged.spec };
+      },
+      opts,
+    );
   }
 
   /** PUT: the body replaces metadata and spec. */
   async replaceDeployment(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
-    const current = await this.getDeployment(vns, idOrName);
-    checkVersion((body as { metadata?: MetadataInput } | undefined)?.metadata, current);
     const { resourceVersion: _rv, id: _id, createdAt: _c, modifiedAt: _m, ...meta } = ((body as { metadata?: Record<string, unknown> })?.metadata ?? {}) as Record<string, unknown>;
-    return this.#store(vns, current, { ...(body as object), metadata: meta }, opts);
+    return this.#write(
+      vns,
+      idOrName,
+      (current) => {
+        checkVersion((body as { metadata?: MetadataInput } | undefined)?.metadata, current);
+        return { ...(body as object), metadata: meta };
+      },
+      opts,
+    );
   }
 
-  /** VVP deletes only a Deployment that is CANCELLED (desired and reached). */
+  /**
+   * As in VVP, only a Deployment whose desired state is CANCELLED can be deleted. Its job
+   * need not have stopped yet: the Deployment's finalizer keeps it until deploymentStep has
+   * stopped its jobs and deleted their objects; meanwhile it is no longer listed.
+   */
   async deleteDeployment(vns: string, idOrName: string): Promise<DeploymentResource> {
-    const current = await this.getDeployment(vns, idOrName);
-    const state = current.status?.state;
-    if (current.spec.spec.state !== 'CANCELLED' || (state !== undefined && !['CANCELLED', 'FAILED', 'FINISHED'].includes(state))) {
-      throw new BadInput(
-        `deployment ${current.spec.metadata.name} must be CANCELLED before it can be deleted (spec.state is ${current.spec.spec.state}, status.state is ${state ?? 'unknown'})`,
-        409,
-      );
-    }
-    await this.deployments.delete(current.metadata.name, current.metadata.resourceVersion);
-    return current;
+    return retryingConflicts(async () => {
+      const current = await this.getDeployment(vns, idOrName);
+      if (current.spec.spec.state !== 'CANCELLED') {
+        throw new BadInput(
+          `deployment ${current.spec.metadata.name} must be CANCELLED before it can be deleted (spec.state is ${current.spec.spec.state}): PATCH it with {"spec": {"state": "CANCELLED"}} first`,
+          409,
+        );
+      }
+      await this.deployments.delete(current.metadata.name, current.metadata.resourceVersion);
+      return current;
+    });
   }
 
   // ---- Jobs -----------------------------------------------------------------------------
@@ -367,11 +443,11 @@ export class Platform {
 
   /**
    * POST, as VVP takes it. With `spec.savepointLocation`: records a savepoint that exists
-   * already (SPEC §2), e.g. to restore a Deployment from it (seed 003's initialSavepointSpec
-   * goes through here too): the origin as given, else COPIED; COMPLETED at once (the
-   * location is the caller's word). Without one, `metadata.deploymentId` asks for a
-   * savepoint of that Deployment's running job (origin USER_REQUEST): recorded STARTED, then
-   * taken by deploymentStep through Flink's REST API, the job left running.
+   * already, e.g. to restore a Deployment from it (the operator's initialSavepointSpec goes
+   * through here too): the origin as given, else COPIED; COMPLETED at once (the location is
+   * the caller's word). Without one, `metadata.deploymentId` asks for a savepoint of that
+   * Deployment's running job (origin USER_REQUEST): recorded STARTED, then taken by
+   * deploymentStep through Flink's REST API, the job left running.
    */
   async createSavepoint(vns: string, body: unknown): Promise<SavepointResource> {
     const input = validateSavepoint(body);

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText } from '../support/files.js';
 
-const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 // Response bodies are navigated freely in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = { metadata: { id: string; name: string; resourceVersion: number }; spec: Record<string, any>; status?: Record<string, any> };
@@ -22,8 +21,8 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
   beforeAll(async () => {
     sluice = await startSluice();
     expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'patches' }) })).status).toBe(201);
-    // Seed 004's target, verbatim but for a name (the seed's fragment has none).
-    const yaml = seed('004-deployment-target-patch-set.yaml').replace('kind: DeploymentTarget\n', 'kind: DeploymentTarget\nmetadata:\n  name: s3-target\n');
+    // VVP's patch-set target example, verbatim but for a name (the example has none).
+    const yaml = exampleText('deployment-target-with-patch-set.yaml').replace('kind: DeploymentTarget\n', 'kind: DeploymentTarget\nmetadata:\n  name: s3-target\n');
     const res = await sluice.api(`${ns}/deployment-targets`, { method: 'POST', yaml });
     expect(res.status, await res.clone().text()).toBe(201);
   });
@@ -35,7 +34,7 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
     expect(Object.keys(doc.components.schemas.DeploymentInput!.properties!)).toEqual(expect.arrayContaining(['metadata', 'spec']));
   });
 
-  it("applies seed 004's patch set: the effective spec carries exactly its two entries", async () => {
+  it("applies the example target's patch set: the effective spec carries exactly its two entries", async () => {
     const res = await sluice.api(`${ns}/deployments`, { method: 'POST', body: deployment('with-s3', 's3-target') });
     expect(res.status, await res.clone().text()).toBe(201);
     const stored = await eventually(async () => {

@@ -80,15 +80,15 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 }
 
 /**
- * A fresh namespace named `<prefix>-<random>`, returned once its default service account has
- * its token secret: on v1.20 pods are refused until then.
+ * A fresh namespace named `<prefix>-<random>`, returned once its default service account
+ * exists: pods are refused until then.
  */
 export async function createTestNamespace(prefix: string): Promise<string> {
   const core = kubeConfig().makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/test': prefix } } } });
-  await eventually(async () => ((await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).secrets?.length ?? 0) > 0,
-    30_000, `service account token in ${name}`);
+  await eventually(async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })),
+    30_000, `default service account in ${name}`);
   return name;
 }
 

@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText } from '../support/files.js';
 
 /**
- * Seed 001's UI steps 7–11, clicked through the web console in Debian's Chromium
+ * VVP's multitenancy guide (UI steps 7–11), clicked through the web console in Debian's Chromium
  * (`apt-get install chromium`; playwright-core drives it, it never downloads a browser),
  * against single-process Sluice on the test bed's real API server. The pod simulator makes
  * the job's pods Ready, so the deployment reaches RUNNING.
@@ -16,7 +17,6 @@ import { type RunningSluice, startSluice } from '../support/sluice.js';
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOT = join(ROOT, 'docs', 'console.png');
-const seedYaml = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 /** SLUICE_CONSOLE_SHOTS=<dir>: also keep a picture of every page the test visits, to look at. */
 const SHOTS = process.env.SLUICE_CONSOLE_SHOTS;
 const JAR = 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar';
@@ -39,7 +39,7 @@ async function expectLabelled(page: Page) {
   expect(unlabelled).toEqual([]);
 }
 
-describe('web console: seed 001 steps 7–11 in a real browser', () => {
+describe("web console: the multitenancy guide's steps 7–11 in a real browser", () => {
   let sluice: RunningSluice;
   let context: BrowserContext;
   let page: Page;
@@ -292,7 +292,7 @@ describe('web console: seed 001 steps 7–11 in a real browser', () => {
 
     // Naming it anyway (in the YAML editor) is refused, beside the editor, in the server's words.
     await page.getByRole('button', { name: 'YAML' }).click();
-    const yaml = seedYaml('001-deployment.yaml')
+    const yaml = exampleText('top-speed-windowing.yaml')
       .replace('namespace: vvp-namespace-1', 'namespace: vvp-namespace-2')
       .replace('deploymentTargetId: %%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', 'deploymentTargetName: vvp-jobs-team-1');
     await page.getByLabel('Deployment (YAML)').fill(yaml);

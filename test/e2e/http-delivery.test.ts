@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAll } from '../../functions/index.js';
@@ -6,8 +5,8 @@ import type { SluiceFunction } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { listSubscribed } from '../../shared/runtime/resync.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText, topSpeedWindowingYaml } from '../support/files.js';
 
-const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 
 /**
  * The functions driven only by CloudEvents POSTed over HTTP, as Knative's Broker delivers
@@ -41,14 +40,14 @@ describe('functions driven only by CloudEvents over HTTP', () => {
     }
   }
 
-  it('runs seed 001 from step 7 to RUNNING with pods in the target namespace', async () => {
+  it('runs the multitenancy walkthrough from step 7 to RUNNING with pods in the target namespace', async () => {
     expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'vvp-namespace-1' }) })).status).toBe(201);
-    const yaml = seed('001-deployment-target.yaml').replace('namespace: default', 'namespace: vvp-namespace-1');
+    const yaml = exampleText('deployment-target.yaml').replace('namespace: default', 'namespace: vvp-namespace-1');
     const t = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployment-targets', { method: 'POST', yaml });
     const targetId = ((await t.json()) as { metadata: { id: string } }).metadata.id;
     const d = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments', {
       method: 'POST',
-      yaml: seed('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId).replace('TopSpeedWindowing', 'Over HTTP'),
+      yaml: topSpeedWindowingYaml(targetId).replace('TopSpeedWindowing', 'Over HTTP'),
     });
     expect(d.status).toBe(201);
 

@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
 import { HTTP } from 'cloudevents';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText, topSpeedWindowingYaml } from '../support/files.js';
 
-const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 type Dep = { metadata: { id: string; resourceVersion: number }; status: { state?: string; running?: { jobId?: string } } };
 
-describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation', () => {
+describe('the multitenancy walkthrough (steps 7–11) in single-process mode: pods, status, isolation', () => {
   let sluice: RunningSluice;
   let targetId = '';
   const tokens: Record<string, string> = {};
@@ -21,7 +20,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
       expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) })).status).toBe(201);
       const tok = await sluice.api(`/apitokens/v1/namespaces/${vns}/apitokens`, { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}/apitokens/owner`, role: 'owner' }) });
       tokens[vns] = ((await tok.json()) as { apiToken: { secret: string } }).apiToken.secret;
-      const yaml = seed('001-deployment-target.yaml').replace('namespace: default', `namespace: ${vns}`).replaceAll('vvp-jobs-team-1', team);
+      const yaml = exampleText('deployment-target.yaml').replace('namespace: default', `namespace: ${vns}`).replaceAll('vvp-jobs-team-1', team);
       const t = await sluice.api(`/api/v1/namespaces/${vns}/deployment-targets`, { method: 'POST', yaml, token: tokens[vns] });
       expect(t.status, await t.clone().text()).toBe(201);
       if (vns === ns1) targetId = ((await t.json()) as { metadata: { id: string } }).metadata.id;
@@ -33,8 +32,8 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
   const jobPods = async (jobId: string) =>
     (await sluice.kube.core.listNamespacedPod({ namespace: 'vvp-jobs-team-1', labelSelector: `jobId=${jobId}` })).items as V1Pod[];
 
-  it('runs TopSpeedWindowing: pods in vvp-jobs-team-1 with seed 002 labels, deployment RUNNING', async () => {
-    const yaml = seed('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId);
+  it("runs TopSpeedWindowing: pods in vvp-jobs-team-1 with VVP's job pod labels, deployment RUNNING", async () => {
+    const yaml = topSpeedWindowingYaml(targetId);
     const res = await sluice.api(`/api/v1/namespaces/${ns1}/deployments`, { method: 'POST', yaml, token: tokens[ns1] });
     expect(res.status, await res.clone().text()).toBe(201);
     const running = await eventually(async () => {
@@ -45,7 +44,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
     const pods = await jobPods(jobId);
     expect(pods.map((p) => p.metadata!.name).sort()).toEqual([
       expect.stringMatching(new RegExp(`^job-${jobId}-jobmanager-[a-z0-9]{5}$`)),
-      // The seed's pod names: the ReplicaSet hash and suffix are cut to fit 63 characters.
+      // VVP's pod names: the ReplicaSet hash and suffix are cut to fit 63 characters.
       expect.stringMatching(new RegExp(`^job-${jobId}-taskmanager-[a-z0-9]{10}$`)),
     ]);
     for (const pod of pods) {
@@ -72,7 +71,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
       const res = await sluice.api(path, { token: tokens['vvp-namespace-2'] });
       expect(res.status, path).toBe(404);
     }
-    const yaml = seed('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId).replace('namespace: vvp-namespace-1', 'namespace: vvp-namespace-2');
+    const yaml = topSpeedWindowingYaml(targetId).replace('namespace: vvp-namespace-1', 'namespace: vvp-namespace-2');
     const res = await sluice.api('/api/v1/namespaces/vvp-namespace-2/deployments', { method: 'POST', yaml, token: tokens['vvp-namespace-2'] });
     expect(res.status).toBe(422);
   });
@@ -103,8 +102,7 @@ describe('seed 001 steps 7–11 in single-process mode: pods, status, isolation'
   });
 
   it('reaches FAILED after maxJobCreationAttempts when the pods fail', async () => {
-    const yaml = seed('001-deployment.yaml')
-      .replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId)
+    const yaml = topSpeedWindowingYaml(targetId)
       .replace('name: TopSpeedWindowing', 'name: Failing Job')
       .replace('  template:', '  maxJobCreationAttempts: 2\n  template:')
       .replace('      parallelism: 1', '      parallelism: 1\n      kubernetes:\n        jobManagerPodTemplate:\n          metadata:\n            annotations:\n              sim.sluice.dev/outcome: fail');
@@ -150,7 +148,7 @@ describe('resync repairs what events missed', () => {
     const ce = apiServerEvent({ verb: 'delete', mode: 'resource', object: stored as never, source: 'https://kubernetes.default.svc', resource: 'deploymenttargets' });
     const message = HTTP.binary(ce);
     const res = await fetch(`${sluice.url}/functions/onDeploymentTargetCreate`, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
-    expect(await res.json()).toMatchObject({ outcome: 'handled', reason: 'bindings removed from repair-jobs' });
+    expect({ outcome: res.headers.get('sluice-outcome'), reason: res.headers.get('sluice-reason'), body: await res.text() }).toEqual({ outcome: 'handled', reason: 'bindings removed from repair-jobs', body: '' });
     expect((await bindings()).filter((b) => b?.startsWith('sluice-'))).toEqual([]);
   });
 });

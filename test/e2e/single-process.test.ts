@@ -1,16 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kube } from '../../shared/kube.js';
 import { freePort } from '../../shared/local/ports.js';
-import { testBed } from '../bed/env.js';
+import { eventually, testBed } from '../bed/env.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-/** `npm start`'s entry point as a user runs it, against the test bed's cluster (SPEC §6). */
+/** `npm start`'s entry point as a user runs it, against the test bed's cluster. */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sluice.ts'], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -64,5 +65,50 @@ describe('single-process mode (npm start)', () => {
   it('refuses an invalid setting with a message naming it', async () => {
     const bad = start({ KUBECONFIG: testBed().kubeconfig, PORT: 'eighty', SLUICE_HOME: home });
     await expect(bad.ready).rejects.toThrow(/Invalid setting: PORT \(--port\)/);
+  });
+
+  it('waits for a configured cluster that does not answer, never replacing it with a local one', async () => {
+    const port = await freePort();
+    const clusterPort = await freePort();
+    const bedServer = new URL(testBed().server);
+    // The bed's kubeconfig, pointed at a port where nothing listens yet.
+    const kubeconfig = join(home, 'unreachable-kubeconfig');
+    writeFileSync(kubeconfig, readFileSync(testBed().kubeconfig, 'utf8').replaceAll(bedServer.origin, `https://127.0.0.1:${clusterPort}`));
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-home-'));
+    const sluice = start({ KUBECONFIG: kubeconfig, PORT: String(port), SLUICE_HOME: dir, SLUICE_PLATFORM_NAMESPACE: `${platformNamespace}-late`, REDIS_URL: '' });
+    let proxy: Server | undefined;
+    try {
+      const answer = async (path: string) => (await fetch(`http://127.0.0.1:${port}/${path}`).catch(() => undefined))?.status;
+      await eventually(async () => sluice.output().includes('the configured cluster does not answer') && (await answer('healthz')) === 200, 30_000, 'Sluice up, reporting the cluster');
+      expect(await answer('readyz')).toBe(503);
+      expect(await answer('api/v1/status')).toBe(503);
+      expect(sluice.output()).not.toMatch(/local cluster/);
+      expect(existsSync(join(dir, 'cluster'))).toBe(false);
+
+      // The cluster comes back (a TCP proxy to the bed's API server on the configured port): Sluice carries on with it.
+      proxy = createServer((client) => {
+        const upstream = connect(Number(bedServer.port), bedServer.hostname);
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => proxy!.listen(clusterPort, '127.0.0.1', resolve));
+      const url = await sluice.ready;
+      expect(url).toBe(`http://127.0.0.1:${port}/`);
+      expect(await answer('readyz')).toBe(200);
+      expect(await answer('api/v1/status')).toBe(200);
+      expect(existsSync(join(dir, 'cluster'))).toBe(false);
+    } finally {
+      sluice.child.kill('SIGTERM');
+      await once(sluice.child, 'exit');
+      proxy?.close();
+      await Kube.fromFile(testBed().kubeconfig).core.deleteNamespace({ name: `${platformNamespace}-late` }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('refuses a KUBECONFIG that does not exist, instead of starting a local cluster', async () => {
+    const bad = start({ KUBECONFIG: join(home, 'no-such-kubeconfig'), PORT: String(await freePort()), SLUICE_HOME: home });
+    await expect(bad.ready).rejects.toThrow(/KUBECONFIG .*no-such-kubeconfig does not exist/);
   });
 });

@@ -8,11 +8,11 @@
  * Exactly one Job per start; no status ever moves backwards; a replay of the whole history,
  * newest first, changes nothing at all.
  */
-import { type KubernetesObject, Watch } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube, openWatch } from '../../shared/kube.js';
 import { createLogger } from '../../shared/log.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, type ResourceType } from '../../shared/resources.js';
 import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/define.js';
@@ -63,7 +63,7 @@ class UnrulyBroker {
     const base = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
     const verbs: Record<string, Verb> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
     this.#aborts.push(
-      await new Watch(this.kube.config).watch(`${base}/namespaces/${namespace}/${resource.plural}`, labelSelector ? { labelSelector } : {}, (phase, obj: KubernetesObject) => {
+      await openWatch(this.kube.config, `${base}/namespaces/${namespace}/${resource.plural}`, labelSelector ? { labelSelector } : {}, (phase, obj: KubernetesObject) => {
         const verb = verbs[phase];
         if (!verb) return;
         const object = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj } as KubeObject;
@@ -74,7 +74,7 @@ class UnrulyBroker {
         if (event.mode !== 'resource') return;
         const functions = this.fns.filter((fn) => matchingSubscription(fn, event, this.settings)).map((fn) => fn.name);
         this.history.push({ ce, key: `${object.metadata.uid}@${object.metadata.resourceVersion}:${verb}`, functions });
-      }, () => undefined),
+      }),
     );
   }
 
@@ -91,17 +91,17 @@ class UnrulyBroker {
       const url = urls[(instance + attempt) % urls.length]!;
       const reply = await post(url, r.ce);
       this.perInstance.set(url, (this.perInstance.get(url) ?? 0) + 1);
-      const outcome = `${reply.status} ${reply.body.outcome}${reply.body.reason?.startsWith('duplicate') ? ' (duplicate)' : ''}`;
+      const outcome = `${reply.status} ${reply.outcome}${reply.reason?.startsWith('duplicate') ? ' (duplicate)' : ''}`;
       this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
       if (reply.status >= 200 && reply.status < 300) {
-        if (reply.body.outcome === 'handled') {
+        if (reply.outcome === 'handled') {
           const k = `${fn} ${r.key}`;
           this.handled.set(k, (this.handled.get(k) ?? 0) + 1);
         }
         return;
       }
-      if (reply.status < 500) throw new Error(`${fn} answered ${reply.status} to ${r.key}: ${JSON.stringify(reply.body)}`);
-      if (attempt > 60) throw new Error(`${fn} kept answering ${reply.status} to ${r.key}: ${JSON.stringify(reply.body)}`);
+      if (reply.status < 500) throw new Error(`${fn} answered ${reply.status} to ${r.key}: ${JSON.stringify(reply)}`);
+      if (attempt > 60) throw new Error(`${fn} kept answering ${reply.status} to ${r.key}: ${JSON.stringify(reply)}`);
       await new Promise((res) => setTimeout(res, Math.min(50 * 2 ** attempt, 1000)));
     }
   }

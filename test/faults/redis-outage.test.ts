@@ -54,8 +54,8 @@ describe('Redis stopped during a burst of events, then restarted', () => {
     const event = apiServerEvent({ verb: 'add', mode: 'resource', object: stored as never, source: 'fault-test', resource: FLINK_DEPLOYMENTS.plural });
     for (const fn of ['applyPatchSet', 'deploymentStep']) {
       const reply = await post(`${sluice.url}/functions/${fn}`, event);
-      expect(reply.status, `${fn}: ${JSON.stringify(reply.body)}`).toBe(503);
-      expect(reply.body.reason).toMatch(/Redis unavailable/);
+      expect(reply.status, `${fn}: ${JSON.stringify(reply)}`).toBe(503);
+      expect(reply.reason).toMatch(/Redis unavailable/);
     }
     expect((await fetch(`${sluice.url}/readyz`)).status).toBe(503);
     // Nothing moved while Redis was away: every step is taken under a Redis lock.

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import { eventFunctions } from '../../functions/index.js';
@@ -7,8 +6,9 @@ import { resync } from '../../shared/runtime/resync.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
-export { seedDeploymentBody as deploymentBody } from '../support/seed.js';
+export { topSpeedWindowingBody as deploymentBody } from '../support/top-speed-windowing.js';
 
 /** A REST call that must succeed; retried while Sluice answers 503 (a dependency is away), as a client would. */
 export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, init: RequestInit = {}, expect = [200, 201], timeoutMs = 60_000): Promise<T> {
@@ -27,7 +27,7 @@ export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, in
 
 /**
  * A vNamespace with a Deployment Target in `targetNamespace`; resolves once pods can be made
- * there (the namespace exists and its default service account has its token, v1.20). A
+ * there (the namespace exists and so does its default service account). A
  * Sluice started without its event source has the namespace made by one resync of
  * onDeploymentTargetCreate instead.
  */
@@ -44,7 +44,7 @@ export async function team(sluice: RunningSluice, vns: string, targetNamespace: 
 
 export async function waitForTargetNamespace(sluice: RunningSluice, namespace: string, timeoutMs = 60_000): Promise<void> {
   await eventually(
-    async () => ((await sluice.kube.core.readNamespacedServiceAccount({ namespace, name: 'default' })).secrets?.length ?? 0) > 0,
+    async () => !!(await sluice.kube.core.readNamespacedServiceAccount({ namespace, name: 'default' })),
     timeoutMs,
     `target namespace ${namespace} ready for pods`,
   );
@@ -155,12 +155,9 @@ export class FreezingProxy {
 
 // ---- As outages.test.ts uses them: the REST API's view ---------------------------------
 
-const SEED_DEPLOYMENT = new URL('../../../shared/seeds/examples/001-deployment.yaml', import.meta.url);
-
-/** Seed 001's deployment as YAML, named `name` in vNamespace `vns`, on target `targetId`. */
-export function seedDeploymentYaml(vns: string, targetId: string, name: string): string {
-  return readFileSync(SEED_DEPLOYMENT, 'utf8')
-    .replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId)
+/** VVP's TopSpeedWindowing deployment as YAML, named `name` in vNamespace `vns`, on target `targetId`. */
+export function topSpeedWindowingYamlIn(vns: string, targetId: string, name: string): string {
+  return topSpeedWindowingYaml(targetId)
     .replace('namespace: vvp-namespace-1', `namespace: ${vns}`)
     .replace('name: TopSpeedWindowing', `name: ${name}`);
 }

@@ -3,7 +3,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import {
   type CustomResourceDefinition,
-  VVP_DEPLOYMENT_SEED_SCHEMA,
+  VVP_DEPLOYMENT_CR_SCHEMA,
   allCrds,
   crdsAsYaml,
   sluiceCrds,
@@ -14,7 +14,8 @@ import {
 } from '../../shared/model/index.js';
 import type { Schema } from '../../shared/model/structural.js';
 import { toClientModel, toWire } from '../../shared/model/install.js';
-import { ajvErrors, compile, example, exampleText, prune } from './helpers.js';
+import { ajvErrors, compile, example, fixture, prune } from './helpers.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
 const schemaOf = (crd: CustomResourceDefinition) => crd.spec.versions[0]!.schema.openAPIV3Schema;
 const byKind = (kind: string) => allCrds().find((c) => c.spec.names.kind === kind)!;
@@ -155,7 +156,7 @@ describe('generated CRDs', () => {
 
 describe('the internal CRDs keep and accept what Sluice writes', () => {
   const now = '2024-01-31T12:00:00.000Z';
-  const seedSpec = () => (parse(exampleText('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', randomUUID())) as { spec: Schema }).spec;
+  const topSpeedWindowingSpec = () => (parse(topSpeedWindowingYaml(randomUUID())) as { spec: Schema }).spec;
   const envelope = (kind: string, body: Schema) => ({ apiVersion: 'sluice.dev/v1alpha1', kind, metadata: { name: 'x', namespace: 'sluice-system' }, ...body });
 
   const samples: [string, Schema][] = [
@@ -165,7 +166,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
       {
         spec: {
           metadata: { id: randomUUID(), name: 'vvp-jobs-team-1', namespace: 'vvp-namespace-1', createdAt: now, modifiedAt: now, labels: {} },
-          spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: example('004-deployment-target-patch-set.yaml').spec && (example('004-deployment-target-patch-set.yaml').spec as Schema).deploymentPatchSet },
+          spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: example('deployment-target-with-patch-set.yaml').spec && (example('deployment-target-with-patch-set.yaml').spec as Schema).deploymentPatchSet },
         },
         status: {
           state: 'READY',
@@ -180,11 +181,11 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
         spec: {
           metadata: { id: randomUUID(), name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1', displayName: 'Top speed', createdAt: now, modifiedAt: now, labels: { a: 'b' }, annotations: {} },
           spec: {
-            ...seedSpec(),
+            ...topSpeedWindowingSpec(),
             template: {
               metadata: { annotations: { x: 'y' } },
               spec: {
-                ...(seedSpec().template as Schema).spec as Schema,
+                ...(topSpeedWindowingSpec().template as Schema).spec as Schema,
                 flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints' },
                 kubernetes: {
                   pods: { affinity: { podAntiAffinity: { x: [1, { y: true }] } }, envVars: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
@@ -198,7 +199,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
         status: {
           state: 'RUNNING',
           running: { jobId: randomUUID(), transitionTime: now, conditions: [{ type: 'Ready', status: 'True', lastUpdateTime: now }] },
-          sluice: { effective: { generation: 3, spec: seedSpec(), targetNamespace: 'vvp-jobs-team-1' }, job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' }, jobSeq: 2 },
+          sluice: { effective: { generation: 3, spec: topSpeedWindowingSpec(), targetNamespace: 'vvp-jobs-team-1' }, job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' }, jobSeq: 2 },
         },
       },
     ],
@@ -217,7 +218,7 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
             attempt: 2,
             specHash: 'abc',
             restore: { location: 's3://b/sp', allowNonRestoredState: true },
-            template: seedSpec().template,
+            template: topSpeedWindowingSpec().template,
           },
         },
         status: { state: 'FAILED', pods: { ready: 1, expected: 2 }, failure: { reason: 'Error', message: 'exit 1', failedAt: now } },
@@ -255,13 +256,13 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
   });
 });
 
-describe('VvpDeployment CRD (seed 003)', () => {
+describe("VvpDeployment CRD (the operator's)", () => {
   const validate = compile(vvpDeploymentSchema());
   const ok = (cr: unknown) => {
     const valid = validate(cr);
     return valid ? '' : ajvErrors(validate);
   };
-  const testCr = () => example('003-test-cr.yaml') as { metadata: Schema; spec: Schema };
+  const testCr = () => example('operator/vvp-deployment.yaml') as { metadata: Schema; spec: Schema };
 
   it('is vvpdeployments.ververica.platform v1, namespaced, with a status subresource', () => {
     const crd = vvpDeploymentCrd();
@@ -272,22 +273,22 @@ describe('VvpDeployment CRD (seed 003)', () => {
     expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage, v.subresources])).toEqual([['v1', true, true, { status: {} }]]);
   });
 
-  it("accepts the seed's CRs", () => {
-    for (const file of ['003-test-cr.yaml', '003-initial-savepoint-cr.yaml', '003-simple-namespace-example.yaml']) {
+  it("accepts VVP's example CRs", () => {
+    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
       expect(ok(example(file)), file).toBe('');
     }
   });
 
-  it("accepts test-cr.yaml, which the seed's own schema refuses (displayName only through initFields)", () => {
-    const { $schema: _drop, ...seedSchema } = VVP_DEPLOYMENT_SEED_SCHEMA as Schema;
-    const seedValidate = compile(seedSchema);
-    expect(seedValidate(testCr())).toBe(false);
-    expect(ajvErrors(seedValidate)).toContain('"missingProperty":"displayName"');
+  it("accepts VVP's example CR, which VVP's own schema refuses (displayName only through initFields)", () => {
+    const { $schema: _drop, ...verbatimSchema } = VVP_DEPLOYMENT_CR_SCHEMA as Schema;
+    const verbatimValidate = compile(verbatimSchema);
+    expect(verbatimValidate(testCr())).toBe(false);
+    expect(ajvErrors(verbatimValidate)).toContain('"missingProperty":"displayName"');
     expect(ok(testCr())).toBe('');
   });
 
   it('accepts the apikey and apikeySecretName annotation examples on a complete CR', () => {
-    for (const file of ['003-cr-apikey.yaml', '003-cr-apikey-secret.yaml']) {
+    for (const file of ['operator/vvp-deployment-apikey.yaml', 'operator/vvp-deployment-apikey-secret.yaml']) {
       const fragment = example(file) as { metadata: Schema };
       expect(ok({ ...testCr(), metadata: fragment.metadata }), file).toBe('');
     }
@@ -297,7 +298,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
     const cr = {
       ...testCr(),
       status: {
-        ...(example('003-status-example.yaml').status as Schema),
+        ...(fixture('vvp-deployment-status.yaml').status as Schema),
         deploymentStatus: { state: 'RUNNING', running: { jobId: randomUUID(), transitionTime: '2023-07-14T09:46:30.185884Z' } },
         customResourceStatus: { customResourceState: 'SYNCING', deploymentId: 'cf2047ed-cb55-4e41-bb53-9ef91959214e', observedSpecState: 'CANCELLED', statusState: 'CANCELLED', vvpNamespace: 'default' },
       },
@@ -342,7 +343,7 @@ describe('VvpDeployment CRD (seed 003)', () => {
     expect(ok(withArtifact({ kind: 'PYTHON', jarUri: 'x' }))).not.toBe('');
   });
 
-  it('keeps the seed\'s required fields, enums and int32 ranges', () => {
+  it('keeps VVP\'s required fields, enums and int32 ranges', () => {
     const cr = testCr();
     const spec = (cr.spec.deployment as Schema).spec as Schema;
     expect(ok({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } })).toContain('/spec/syncingMode');

@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import type { Schema } from '../../shared/model/structural.js';
+import { exampleText, fixtureText } from '../support/files.js';
 
-/** The seeds' YAML examples (SPEC: `../shared/seeds/examples/` beside the repository). */
-export const EXAMPLES = process.env.SLUICE_SEED_EXAMPLES ?? fileURLToPath(new URL('../../../shared/seeds/examples/', import.meta.url));
-
-export const exampleText = (name: string) => readFileSync(`${EXAMPLES}/${name}`, 'utf8');
+/** A file of `examples/` (or of `test/fixtures/`), parsed. */
 export const example = (name: string): Record<string, unknown> => parse(exampleText(name)) as Record<string, unknown>;
+export const fixture = (name: string): Record<string, unknown> => parse(fixtureText(name)) as Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;

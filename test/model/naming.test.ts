@@ -18,8 +18,8 @@ import {
   vnsNameProblem,
 } from '../../shared/model/naming.js';
 
-describe('labelValue (seed 002)', () => {
-  it('normalises the seed example', () => {
+describe('labelValue', () => {
+  it("normalises VVP's example", () => {
     expect(labelValue('My Deployment Name')).toBe('my-deployment-name');
   });
 

@@ -18,11 +18,12 @@ import {
   check,
   formatZodError,
 } from '../../shared/model/index.js';
-import { example, exampleText } from './helpers.js';
+import { example } from './helpers.js';
+import { topSpeedWindowingYaml } from '../support/files.js';
 
-/** Seed 001's deployment with the placeholder substituted, as the seed says to. */
-function seedDeployment(targetId = randomUUID()): Record<string, unknown> {
-  return parse(exampleText('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetId)) as Record<string, unknown>;
+/** VVP's TopSpeedWindowing deployment with the placeholder substituted, as VVP's guide says to. */
+function topSpeedWindowingDeployment(targetId = randomUUID()): Record<string, unknown> {
+  return parse(topSpeedWindowingYaml(targetId)) as Record<string, unknown>;
 }
 
 const refusal = (schema: Parameters<typeof check>[0], value: unknown, prefix?: string) => {
@@ -34,17 +35,17 @@ const refusal = (schema: Parameters<typeof check>[0], value: unknown, prefix?: s
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into arbitrary paths of a parsed YAML document
 type Doc = { metadata: Record<string, unknown>; spec: Record<string, any> };
 
-/** A deep copy of seed 001's deployment with one change. */
+/** A deep copy of VVP's TopSpeedWindowing deployment with one change. */
 function edited(edit: (d: Doc) => void): unknown {
-  const d = seedDeployment() as Doc;
+  const d = topSpeedWindowingDeployment() as Doc;
   edit(d);
   return d;
 }
 
-describe('seed examples validate', () => {
-  it('001-deployment.yaml (placeholder substituted)', () => {
+describe('VVP\'s examples validate', () => {
+  it('top-speed-windowing.yaml (placeholder substituted)', () => {
     const id = randomUUID();
-    const r = check(DeploymentInput, seedDeployment(id));
+    const r = check(DeploymentInput, topSpeedWindowingDeployment(id));
     expect(r.ok ? '' : r.message).toBe('');
     if (!r.ok) return;
     const { spec } = r.value;
@@ -54,19 +55,19 @@ describe('seed examples validate', () => {
     expect(r.value.metadata).toEqual({ name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1' });
   });
 
-  it('001-deployment-target.yaml', () => {
-    const r = check(DeploymentTargetInput, example('001-deployment-target.yaml'));
+  it('deployment-target.yaml', () => {
+    const r = check(DeploymentTargetInput, example('deployment-target.yaml'));
     expect(r.ok ? r.value.spec : r.message).toEqual({ kubernetes: { namespace: 'vvp-jobs-team-1' } });
   });
 
   it('002 and 004 targets (fragments without metadata: their spec, and with a name)', () => {
-    for (const file of ['002-deployment-target.yaml', '004-deployment-target-patch-set.yaml']) {
+    for (const file of ['staging-deployment-target.yaml', 'deployment-target-with-patch-set.yaml']) {
       const doc = example(file);
       expect(check(DeploymentTargetSpec, doc.spec).ok, file).toBe(true);
       const r = check(DeploymentTargetInput, { ...doc, metadata: { name: 'staging' } });
       expect(r.ok ? '' : r.message, file).toBe('');
     }
-    const patchSet = check(DeploymentTargetSpec, example('004-deployment-target-patch-set.yaml').spec);
+    const patchSet = check(DeploymentTargetSpec, example('deployment-target-with-patch-set.yaml').spec);
     expect(patchSet.ok && patchSet.value.deploymentPatchSet?.map((o) => o.path)).toEqual([
       '/spec/template/spec/flinkConfiguration/state.checkpoints.dir',
       '/spec/template/spec/flinkConfiguration/state.savepoints.dir',
@@ -74,7 +75,7 @@ describe('seed examples validate', () => {
   });
 
   it("003's CR deployment specs, alone and with initFields applied", () => {
-    for (const file of ['003-test-cr.yaml', '003-initial-savepoint-cr.yaml', '003-simple-namespace-example.yaml']) {
+    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
       const cr = example(file) as { spec: { deployment: { spec: Record<string, unknown> }; initFields?: { spec?: Record<string, unknown> } } };
       const r = check(DeploymentSpec, { ...cr.spec.deployment.spec, ...(cr.spec.initFields?.spec ?? {}) }, 'spec');
       expect(r.ok ? '' : r.message, file).toBe('');
@@ -97,6 +98,8 @@ describe('Deployment', () => {
       const d = edited((x) => {
         x.spec.upgradeStrategy = { kind: u };
         x.spec.restoreStrategy = { kind: r, allowNonRestoredState: true };
+        // LATEST_STATE runs Flink's Kubernetes HA, which keeps its metadata beside the savepoints.
+        x.spec.template.spec.flinkConfiguration = { 'state.savepoints.dir': 'file:///tmp/savepoints' };
       });
       expect(check(DeploymentInput, d).ok, `${u}+${r}`).toBe(true);
     }
@@ -143,7 +146,7 @@ describe('Deployment', () => {
     );
   });
 
-  it('accepts the seed schema\'s lowercase sqlscript kind and stores SQLSCRIPT', () => {
+  it('accepts the CR schema\'s lowercase sqlscript kind and stores SQLSCRIPT', () => {
     for (const kind of ['sqlscript', 'SQLSCRIPT']) {
       const r = check(DeploymentSpec, { state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact: { kind, sqlScript: 'SELECT 1' } } } });
       expect(r.ok && r.value.template.spec.artifact.kind).toBe('SQLSCRIPT');
@@ -156,8 +159,25 @@ describe('Deployment', () => {
   it('requires what each artifact kind needs', () => {
     const spec = (artifact: unknown) => ({ state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact } } });
     expect(refusal(DeploymentSpec, spec({ kind: 'JAR' }), 'spec')).toBe('spec.template.spec.artifact.jarUri: required when kind is JAR');
-    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON', jarUri: 'x' }), 'spec')).toBe('spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON');
-    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 's3://b/x.py', entryModule: 'main' })).ok).toBe(true);
+    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON' }), 'spec')).toBe('spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON');
+    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 'https://example.com/x.py', entryModule: 'main' })).ok).toBe(true);
+  });
+
+  it('refuses artifact URIs Sluice cannot fetch, and Flink settings Flink would not read as given', () => {
+    const spec = (tpl: Record<string, unknown>, restore?: string) => ({
+      state: 'RUNNING',
+      deploymentTargetName: 't',
+      ...(restore ? { restoreStrategy: { kind: restore } } : {}),
+      template: { spec: { artifact: { kind: 'JAR', jarUri: 'https://example.com/job.jar' }, ...tpl } },
+    });
+    expect(refusal(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 's3://bucket/job.jar' } }), 'spec')).toMatch(
+      /^spec\.template\.spec: artifact\.jarUri: 's3:\/\/bucket\/job\.jar' cannot be fetched: Sluice fetches http\(s\):\/\/ URLs and file:\/\/\/ paths/,
+    );
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'a.b': 'one\ntwo' } }), 'spec')).toMatch(/flinkConfiguration\.a\.b: the value must be one line/);
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'jobmanager.rpc.address': 'x' } }), 'spec')).toMatch(/jobmanager\.rpc\.address: set by Sluice/);
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'high-availability': 'vvp-kubernetes' } }), 'spec')).toMatch(/needs high-availability\.storageDir/);
+    expect(refusal(DeploymentSpec, spec({}, 'LATEST_STATE'), 'spec')).toMatch(/restoreStrategy LATEST_STATE runs the job with Flink's Kubernetes HA/);
+    expect(check(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20.3' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'high-availability': 'vvp-kubernetes' } })).ok).toBe(true);
   });
 
   it('checks resources: cpu >= 0.1 as a number, memory as a size', () => {
@@ -195,8 +215,8 @@ describe('Deployment', () => {
 
   it('checks state, kind and apiVersion', () => {
     expect(refusal(DeploymentInput, edited((d) => (d.spec.state = 'STARTED')))).toBe('spec.state: expected one of RUNNING, SUSPENDED, CANCELLED, got "STARTED"');
-    expect(refusal(DeploymentInput, { ...(seedDeployment() as object), kind: 'DeploymentTarget' })).toBe('kind: must be Deployment');
-    expect(refusal(DeploymentInput, { ...(seedDeployment() as object), apiVersion: 'v2' })).toBe('apiVersion: must be v1');
+    expect(refusal(DeploymentInput, { ...(topSpeedWindowingDeployment() as object), kind: 'DeploymentTarget' })).toBe('kind: must be Deployment');
+    expect(refusal(DeploymentInput, { ...(topSpeedWindowingDeployment() as object), apiVersion: 'v2' })).toBe('apiVersion: must be v1');
     expect(refusal(DeploymentInput, edited((d) => delete d.spec.template))).toBe('spec.template: required');
     expect(refusal(DeploymentInput, edited((d) => (d.metadata.namespace = 'Team 1')))).toMatch(/^metadata\.namespace: not a valid namespace name/);
     expect(refusal(DeploymentInput, edited((d) => (d.metadata.name = 'a/b')))).toBe('metadata.name: must not contain "/" or control characters');
@@ -214,7 +234,7 @@ describe('Deployment', () => {
   });
 
   it('accepts a GET → PUT round trip (server fields in metadata, a status)', () => {
-    const d = seedDeployment() as { metadata: Record<string, unknown> };
+    const d = topSpeedWindowingDeployment() as { metadata: Record<string, unknown> };
     d.metadata = { ...d.metadata, id: randomUUID(), resourceVersion: 3, createdAt: '2023-07-14T09:40:41.583995Z', modifiedAt: '2023-07-14T09:46:30.185884Z', labels: {}, annotations: {} };
     expect(check(DeploymentInput, { ...d, status: { state: 'RUNNING' } }).ok).toBe(true);
   });
@@ -303,7 +323,7 @@ describe('the CR bodies accept what the functions write', () => {
   const metadata = { id: randomUUID(), name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1', createdAt: now, modifiedAt: now };
 
   it('FlinkDeployment with status and bookkeeping', () => {
-    const spec = (seedDeployment() as { spec: unknown }).spec;
+    const spec = (topSpeedWindowingDeployment() as { spec: unknown }).spec;
     const body = {
       spec: { metadata, spec },
       status: {

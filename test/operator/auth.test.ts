@@ -8,7 +8,7 @@ import { createTestNamespace, deleteTestNamespace } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
 import { applyCr, condition, createTarget, crFor, getDeployment, kubectlOk, rest, synced, waitCr } from './support.js';
 
-/** Seed 003 "Operator Authentication and Authorization", with SLUICE_AUTH on. */
+/** VVP's operator authentication and authorization, with SLUICE_AUTH on. */
 describe('the VvpDeployment operator with authentication on', () => {
   let sluice: RunningSluice;
   let ns = '';

@@ -45,7 +45,7 @@ function startProcess(env: Record<string, string>): Promise<{ code: number | nul
   });
 }
 
-describe('operator identity: claiming watched namespaces (seed 003)', () => {
+describe('operator identity: claiming watched namespaces', () => {
   let ns = '';
   let fresh = '';
   const platformNamespaces: string[] = [];

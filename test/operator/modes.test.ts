@@ -16,11 +16,11 @@ import {
   kubectl,
   kubectlOk,
   rest,
-  seedFile,
   settle,
   synced,
   waitCr,
 } from './support.js';
+import { examplePath } from '../support/files.js';
 
 type Spec = { template: { spec: Record<string, unknown> } } & Record<string, unknown>;
 
@@ -126,7 +126,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     const cr = { ...crFor('elsewhere', vns, 'test-target'), metadata: { name: 'elsewhere', namespace: 'not-watched', uid: randomUUID(), resourceVersion: '1' } };
     const ref = { apiVersion: 'ververica.platform/v1', kind: 'VvpDeployment', namespace: 'not-watched', name: 'elsewhere' };
     const event = { mode: 'resource' as const, verb: 'add' as const, id: randomUUID(), source: 'test', ref, object: cr as never };
-    expect((await dispatch(onCrChanged, event, sluice.ctx)).body).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^not ours/) });
+    expect(await dispatch(onCrChanged, event, sluice.ctx)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^not ours/) });
     expect(await onCrChanged.handle(event, sluice.ctx)).toEqual({ result: 'skipped', reason: 'namespace not-watched is not watched' });
     // A Deployment whose annotation names a CR in a namespace that is not watched: the same.
     const fd = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'default.x-12345678', namespace: sluice.ctx.settings.platformNamespace, annotations: { 'sluice.dev/managed-by-cr': 'not-watched/elsewhere' } } };
@@ -171,7 +171,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(cr.status!.customResourceStatus!.deploymentId).toBe(d.metadata.id);
   });
 
-  it('lets the API server refuse CRs that break seed 003\'s schema (kubectl apply fails)', async () => {
+  it('lets the API server refuse CRs that break the operator\'s CR schema (kubectl apply fails)', async () => {
     const bad: [string, (cr: ReturnType<typeof crFor>) => unknown, RegExp][] = [
       ['syncingMode', (cr) => ({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } }), /spec\.syncingMode/],
       ['state', (cr) => { (cr.spec.deployment.spec as Record<string, unknown>).state = 'STARTED'; return cr; }, /spec\.deployment\.spec\.state/],
@@ -197,8 +197,8 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(listed.stdout).not.toContain('schema-');
   });
 
-  it('creates the initial savepoint of seed 003\'s example, only when its conditions hold', async () => {
-    await kubectlOk(['-n', ns, 'apply', '-f', seedFile('003-initial-savepoint-cr.yaml')]);
+  it('creates the initial savepoint of VVP\'s example, only when its conditions hold', async () => {
+    await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment-initial-savepoint.yaml')]);
     await synced(sluice, ns, 'test-cr');
     const d = await getDeployment(sluice, vns, 'test-cr');
     const savepoints = new CrClient<{ metadata: { name: string }; spec: { spec: Record<string, unknown> }; status?: { state?: string } }>(sluice.kube, SAVEPOINTS, sluice.ctx.settings.platformNamespace);

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
@@ -10,9 +9,6 @@ import { VVP_DEPLOYMENTS } from '../../shared/resources.js';
 import { eventually as bedEventually, kubeConfig, testBed } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 
-/** A seed example file's path and text (/work/shared/seeds/examples). */
-export const seedFile = (name: string) => new URL(`../../../shared/seeds/examples/${name}`, import.meta.url).pathname;
-export const seedText = (name: string) => readFileSync(seedFile(name), 'utf8');
 
 let kubectlPath: Promise<string> | undefined;
 const kubectlBinary = () => (kubectlPath ??= ensureKubeBinaries(() => {}).then((dir) => join(dir, 'kubectl')));
@@ -23,7 +19,7 @@ export interface Run {
   stderr: string;
 }
 
-/** kubectl v1.20 as the bed's admin, as a user would run it. */
+/** The local cluster's kubectl as the bed's admin, as a user would run it. */
 export async function kubectl(args: string[], input?: string): Promise<Run> {
   const bin = await kubectlBinary();
   return new Promise((resolve, reject) => {
@@ -42,13 +38,13 @@ export async function kubectlOk(args: string[], input?: string): Promise<string>
   return r.stdout;
 }
 
-/** A namespace with exactly this name, ready for pods (its default service account has a token). */
+/** A namespace with exactly this name, ready for pods (its default service account exists). */
 export async function ensureNamespace(name: string): Promise<string> {
   const core = kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/test': 'operator' } } } }).catch((err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
   });
-  await bedEventually(async () => ((await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).secrets?.length ?? 0) > 0, 30_000, `service account token in ${name}`);
+  await bedEventually(async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })), 30_000, `default service account in ${name}`);
   return name;
 }
 

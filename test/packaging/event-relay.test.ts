@@ -33,7 +33,7 @@ describe('the event relay\'s CloudEvents', () => {
 
   it('re-encodes a reference event and a ping', () => {
     const ref: SluiceEvent = { id: 'e-2', source: 'https://api', mode: 'reference', verb: 'delete', ref: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'team' } };
-    expect(roundTrip(ref).message.headers).toMatchObject({ 'ce-type': 'dev.knative.apiserver.ref.delete', 'ce-subject': '/api/v1/namespaces/team/pods/p' });
+    expect(roundTrip(ref).message.headers).toMatchObject({ 'ce-type': 'dev.knative.apiserver.ref.delete', 'ce-subject': '/apis/v1/namespaces/team/pods/p' });
     expect(roundTrip(ref).decoded).toEqual(ref);
     const ping: SluiceEvent = { id: 'e-3', source: '/sluice/event-relay', mode: 'ping', data: { reason: 'periodic resync' } };
     expect(roundTrip(ping).decoded).toEqual(ping);
@@ -41,12 +41,17 @@ describe('the event relay\'s CloudEvents', () => {
 
   it('turns any HTTP answer into a reply the delivery queue understands', async () => {
     const ce = toCloudEvent({ id: 'e-4', source: '/s', mode: 'ping', data: {} }, plural);
-    const answering = (status: number, body: string) =>
-      (async () => new Response(body, { status })) as unknown as typeof fetch;
-    const handled = await postEvent('http://gw/function/x', ce, 'x', { fetch: answering(200, JSON.stringify({ function: 'x', eventId: 'e-4', outcome: 'skipped', reason: 'duplicate' })) });
-    expect(handled).toEqual({ status: 200, body: { function: 'x', eventId: 'e-4', outcome: 'skipped', reason: 'duplicate' } });
+    const answering = (status: number, body: string | null, headers: Record<string, string> = {}) =>
+      (async () => new Response(body, { status, headers })) as unknown as typeof fetch;
+    // A function's 2xx reply: an empty body, the outcome in headers.
+    const duplicate = await postEvent('http://gw/function/x', ce, 'x', { fetch: answering(200, null, { 'sluice-outcome': 'skipped', 'sluice-reason': 'duplicate: already handled' }) });
+    expect(duplicate).toEqual({ status: 200, function: 'x', eventId: 'e-4', outcome: 'skipped', reason: 'duplicate: already handled' });
+    // A function's failure: the reason in the body too.
+    const unavailable = await postEvent('http://gw/function/x', ce, 'x', {
+      fetch: answering(503, JSON.stringify({ function: 'x', eventId: 'e-4', outcome: 'unavailable', reason: 'redis down' }), { 'sluice-outcome': 'unavailable', 'sluice-reason': 'redis down' }),
+    });
+    expect(unavailable).toEqual({ status: 503, function: 'x', eventId: 'e-4', outcome: 'unavailable', reason: 'redis down' });
     const gatewayError = await postEvent('http://gw/function/x', ce, 'x', { fetch: answering(502, 'upstream unavailable') });
-    expect(gatewayError.status).toBe(502);
-    expect(gatewayError.body).toMatchObject({ function: 'x', eventId: 'e-4', outcome: 'error', reason: 'HTTP 502: upstream unavailable' });
+    expect(gatewayError).toMatchObject({ status: 502, function: 'x', eventId: 'e-4', outcome: 'error', reason: 'HTTP 502: upstream unavailable' });
   });
 });

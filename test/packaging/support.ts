@@ -27,7 +27,7 @@ export function generatedObjects(files: Map<string, string>, prefix: string): Ku
 export const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
 
 let kubectlPath: Promise<string> | undefined;
-/** kubectl v1.20 from the local cluster's binaries (built once by the test bed). */
+/** kubectl of the local cluster's release (built once by the test bed). */
 export function kubectlBinary(): Promise<string> {
   kubectlPath ??= ensureKubeBinaries(() => {}).then((dir) => join(dir, 'kubectl'));
   return kubectlPath;

@@ -52,9 +52,15 @@ export function podEvent(name: string, resourceVersion: string, verb: 'add' | 'u
   });
 }
 
-/** POSTs a CloudEvent as ApiServerSource's Broker would, in binary or structured mode. */
+/**
+ * POSTs a CloudEvent as ApiServerSource's Broker would, in binary or structured mode. The
+ * outcome is the `Sluice-Outcome` header's, the reason that of `Sluice-Reason` or of a failure's
+ * JSON body; `body` is the raw body, which Knative's filter needs empty on a 2xx reply.
+ */
 export async function post(url: string, ce: CloudEvent<unknown>, mode: 'binary' | 'structured' = 'binary') {
   const message = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);
   const res = await fetch(url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
-  return { status: res.status, body: (await res.json()) as { outcome: string; reason?: string } };
+  const body = await res.text();
+  const reason = body ? (JSON.parse(body) as { reason?: string }).reason : (res.headers.get('sluice-reason') ?? undefined);
+  return { status: res.status, outcome: res.headers.get('sluice-outcome') ?? '', reason, body };
 }

@@ -41,12 +41,12 @@ export async function tenant(sluice: RunningSluice, vns: string, opts: { events?
     body: JSON.stringify({ metadata: { name: 'target' }, spec: { kubernetes: { namespace } } }),
   });
   expect(t.status, await t.clone().text()).toBe(201);
-  // On v1.20 pods are refused until the namespace's default service account has its token:
-  // a JobManager created before that waits out the Job controller's backoff.
+  // Pods are refused until the namespace's default service account exists: a JobManager
+  // created before that waits out the Job controller's backoff.
   await eventually(async () => {
     if (opts.events === false) await sluice.runner.resyncAll();
-    const sa = await sluice.kube.core.readNamespacedServiceAccount({ name: 'default', namespace });
-    return (sa.secrets?.length ?? 0) > 0 ? true : undefined;
+    await sluice.kube.core.readNamespacedServiceAccount({ name: 'default', namespace });
+    return true;
   }, `the default service account of ${namespace}`);
   return { vns, namespace };
 }

@@ -1,4 +1,4 @@
-import { type Agent, request } from 'node:http';
+import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
 
 export interface RawRequest {
   method?: string;
@@ -11,18 +11,18 @@ export interface RawRequest {
 }
 
 /**
- * One HTTP request over node:http, answered with its status and text: for requests fetch
+ * One HTTP request over node:http, answered with its status, headers and text: for requests fetch
  * cannot send (broken ones, chunked ones) and for the benchmarks' load, where fetch's own
  * cost would count against the function measured.
  */
-export function rawRequest(url: string, opts: RawRequest = {}): Promise<{ status: number; body: string }> {
+export function rawRequest(url: string, opts: RawRequest = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method: opts.method ?? 'POST', headers: opts.headers, agent: opts.agent ?? false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Action, planDeployment } from '../../functions/deploymentStep/logic.js';
+import { type Action, planDeletion, planDeployment } from '../../functions/deploymentStep/logic.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
@@ -122,16 +122,68 @@ describe('deployment step decisions', () => {
     d = after(d, retry.actions);
     expect(d.status?.sluice?.job).toMatchObject({ seq: 1, attempt: 2 });
     const giveUp = planDeployment(d, failed(d), NOW);
-    expect(types(giveUp.actions)).toEqual(['writeStatus']);
+    // The failed job's cluster is torn down with the last attempt, not left running.
+    expect(types(giveUp.actions)).toEqual(['terminateJob', 'writeStatus']);
     d = after(d, giveUp.actions);
     expect(d.status?.state).toBe('FAILED');
     expect(d.status?.failure?.message).toMatch(/failed after 2 attempt\(s\): Error: JobManager pod x failed/);
-    expect(planDeployment(d, failed(d), NOW).actions).toEqual([]);
+    const cleared = { ...failed(d), status: { ...failed(d).status!, sluice: { resourcesDeleted: true } } };
+    expect(planDeployment(d, cleared, NOW).actions).toEqual([]);
   });
 
-  it('reports FINISHED when the job finished', () => {
+  it('reports FINISHED when the job finished, and deletes what is left of its cluster once', () => {
     const { d, job } = started();
-    expect(after(d, planDeployment(d, { ...job, status: { state: 'FINISHED' } }, NOW).actions).status?.state).toBe('FINISHED');
+    const plan = planDeployment(d, { ...job, status: { state: 'FINISHED' } }, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
+    const d2 = after(d, plan.actions);
+    expect(d2.status?.state).toBe('FINISHED');
+    expect(planDeployment(d2, { ...job, status: { state: 'FINISHED', sluice: { resourcesDeleted: true } } }, NOW).actions).toEqual([]);
+  });
+
+  it('deletes a failed job\'s objects when the template changes and a new job starts', () => {
+    const { d, job } = started();
+    const changed = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } } });
+    const plan = planDeployment(changed, { ...job, status: { state: 'FAILED' } }, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus', 'createJob']);
+    expect((plan.actions[0] as Extract<Action, { type: 'terminateJob' }>).job.spec.metadata.id).toBe(job.spec.metadata.id);
+  });
+
+  // A step that died while creating a job's objects leaves a job with no state: a suspend or a
+  // cancel must still stop it, or it runs on beside the next one.
+  it.each(['CANCELLED', 'SUSPENDED'] as const)('%s stops a half-created job (no state yet) instead of dropping it', (state) => {
+    const { d, job } = started();
+    const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state } } });
+    const plan = planDeployment(d2, { ...job, status: undefined }, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
+    expect(after(d2, plan.actions).status?.state).toBe(state);
+  });
+
+  it.each(['FAILED', 'FINISHED'] as const)('CANCELLED deletes what is left of a %s job before reporting CANCELLED', (jobState) => {
+    const { d, job } = started();
+    const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' } } });
+    expect(types(planDeployment(d2, { ...job, status: { state: jobState } }, NOW).actions)).toEqual(['terminateJob', 'writeStatus']);
+    expect(types(planDeployment(d2, { ...job, status: { state: jobState, sluice: { resourcesDeleted: true } } }, NOW).actions)).toEqual(['writeStatus']);
+  });
+
+  it('adds the finalizer before the first job of a deployment that has none, and for a live job it lacks', () => {
+    const bare = withEffective(deployment());
+    bare.metadata.finalizers = [];
+    expect(types(planDeployment(bare, undefined, NOW).actions)).toEqual(['addFinalizer', 'writeStatus', 'createJob']);
+    const { d, job } = started();
+    const running = after(d, planDeployment(d, job, NOW).actions);
+    expect(planDeployment(running, job, NOW).actions).toEqual([]);
+    expect(types(planDeployment({ ...running, metadata: { ...running.metadata, finalizers: undefined } }, job, NOW).actions)).toEqual(['addFinalizer']);
+    // A deployment that never ran a job needs none.
+    const cancelled = withEffective(deployment({ state: 'CANCELLED' }));
+    cancelled.metadata.finalizers = undefined;
+    expect(types(planDeployment(cancelled, undefined, NOW).actions)).toEqual(['writeStatus']);
+  });
+
+  it('stops the job of a cancelled deployment even while its patch set fails', () => {
+    const { d, job } = started();
+    const d2 = { ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' as const } } };
+    d2.status = { ...d.status, sluice: { ...d.status!.sluice, effective: { generation: 2, error: 'deploymentPatchSet operation 0 failed' } } };
+    expect(types(planDeployment(d2, job, NOW).actions)).toEqual(['terminateJob', 'writeStatus']);
   });
 
   it('reports a failed patch set as FAILED and starts nothing', () => {
@@ -143,5 +195,24 @@ describe('deployment step decisions', () => {
     expect(d2.status?.state).toBe('FAILED');
     expect(d2.status?.failure?.message).toMatch(/operation 0/);
     expect(planDeployment(d2, undefined, NOW).actions).toEqual([]);
+  });
+});
+
+describe('deleting a deployment', () => {
+  const deleting = (d: DeploymentResource): DeploymentResource => ({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date(NOW) } });
+
+  it('stops every job that may have objects left, then removes the finalizer', () => {
+    const { d, job } = started();
+    const old = { ...job, metadata: { ...job.metadata, name: 'old' }, status: { state: 'TERMINATED' as const } };
+    const failedJob = { ...job, metadata: { ...job.metadata, name: 'failed' }, status: { state: 'FAILED' as const } };
+    const plan = planDeletion(deleting(d), [job, old, failedJob]);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'terminateJob', 'removeFinalizer']);
+    expect(plan.actions.slice(0, 2).map((a) => (a as Extract<Action, { type: 'terminateJob' }>).job.metadata.name)).toEqual([job.metadata.name, 'failed']);
+  });
+
+  it('only removes the finalizer when every job is already cleaned up, and does nothing once it is gone', () => {
+    const { d, job } = started();
+    expect(types(planDeletion(deleting(d), [{ ...job, status: { state: 'TERMINATED' } }]).actions)).toEqual(['removeFinalizer']);
+    expect(planDeletion({ ...deleting(d), metadata: { ...deleting(d).metadata, finalizers: [] } }, [job]).actions).toEqual([]);
   });
 });

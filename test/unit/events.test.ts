@@ -20,11 +20,19 @@ describe('decoding ApiServerSource events', () => {
 
   it('builds the event ApiServerSource sends: type, subject, extensions', () => {
     expect(ce.type).toBe('dev.knative.apiserver.resource.update');
-    expect(ce.subject).toBe('/api/v1/namespaces/team-1/pods/job-1-jobmanager-abcde');
+    // As Knative's receive adapter writes it: `/apis/` also for the core group.
+    expect(ce.subject).toBe('/apis/v1/namespaces/team-1/pods/job-1-jobmanager-abcde');
     expect(ce['kind']).toBe('Pod');
     expect(ce['apiversion']).toBe('v1');
     expect(ce['name']).toBe('job-1-jobmanager-abcde');
     expect(ce['namespace']).toBe('team-1');
+  });
+
+  it("writes the subject of a custom resource, and of a cluster-scoped object, as the adapter does", () => {
+    const cr = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'd', namespace: 'sluice-system' } };
+    expect(apiServerEvent({ verb: 'add', object: cr, mode: 'reference', source: 's', resource: 'flinkdeployments' }).subject).toBe('/apis/sluice.dev/v1alpha1/namespaces/sluice-system/flinkdeployments/d');
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-1' } };
+    expect(apiServerEvent({ verb: 'add', object: ns, mode: 'resource', source: 's', resource: 'namespaces' }).subject).toBe('/apis/v1/namespaces//namespaces/team-1');
   });
 
   it.each(['binary', 'structured'] as const)('decodes a resource event in %s mode', (mode) => {

@@ -1,12 +1,13 @@
+import { JOB_RESOURCES_FINALIZER } from '../../shared/model/naming.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource } from '../../shared/vvp/crs.js';
-import { seedDeploymentBody } from '../support/seed.js';
+import { topSpeedWindowingBody } from '../support/top-speed-windowing.js';
 
-/** Seed 001's TopSpeedWindowing deployment as Sluice stores it. */
+/** VVP's TopSpeedWindowing example deployment as Sluice stores it, with the finalizer its jobs need. */
 export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generation = 1): DeploymentResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'FlinkDeployment',
-    metadata: { name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d', namespace: 'sluice-system', uid: 'uid-1', generation, resourceVersion: '10' },
+    metadata: { name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d', namespace: 'sluice-system', uid: 'uid-1', generation, resourceVersion: '10', finalizers: [JOB_RESOURCES_FINALIZER] },
     spec: {
       metadata: {
         id: '0b7e4f8e-6b38-4c36-9d46-6f0c1c5b2a11',
@@ -16,7 +17,7 @@ export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generati
         modifiedAt: '2026-11-21T00:00:00Z',
       },
       spec: {
-        ...seedDeploymentBody('vvp-namespace-1', 'TopSpeedWindowing', 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01').spec,
+        ...topSpeedWindowingBody('vvp-namespace-1', 'TopSpeedWindowing', 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01').spec,
         ...overrides,
       },
     },

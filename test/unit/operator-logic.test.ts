@@ -20,7 +20,7 @@ import type { DeploymentResource } from '../../shared/vvp/crs.js';
 const NOW = '2026-11-21T10:00:00.000Z';
 const ID = '0b7e4f8e-6b38-4c36-9d46-6f0c1c5b2a11';
 
-/** Seed 003's test-cr.yaml, as read from the API server. */
+/** VVP's example CR (examples/operator/vvp-deployment.yaml), as read from the API server. */
 function testCr(over: { spec?: Partial<VvpDeploymentCr['spec']>; generation?: number; status?: VvpDeploymentCr['status']; annotations?: Record<string, string> } = {}): VvpDeploymentCr {
   return {
     apiVersion: 'ververica.platform/v1',
@@ -166,7 +166,7 @@ describe('planning a sync', () => {
   });
 });
 
-describe('the initial savepoint (seed 003\'s conditions)', () => {
+describe('the initial savepoint (VVP\'s conditions)', () => {
   const withSavepoint = (spec: Record<string, unknown> = {}) => {
     const cr = testCr({ spec: { initialSavepointSpec: { savepointLocation: 's3://bucket/path/to/savepoint-abc123' } } });
     Object.assign(cr.spec.deployment.spec!, spec);
@@ -238,7 +238,7 @@ describe('writing the result back into the CR', () => {
 });
 
 describe('the CR\'s status', () => {
-  it('carries the system metadata of seed 003, with the transitioning annotations', () => {
+  it("carries the system metadata of VVP's status example, with the transitioning annotations", () => {
     expect(systemMetadata(stored({ generation: 4 }))).toEqual({
       id: ID,
       createdAt: NOW,

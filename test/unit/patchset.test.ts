@@ -13,15 +13,15 @@ const deployment = {
   },
 };
 
-// Seed 004's example, verbatim.
-const seed004: Operation[] = [
+// VVP's patch-set example, verbatim.
+const checkpointDirsPatchSet: Operation[] = [
   { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.checkpoints.dir', value: 's3://my-bucket/checkpoints' },
   { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.savepoints.dir', value: 's3://my-bucket/savepoints' },
 ];
 
 describe('deployment patch sets', () => {
-  it("produces exactly seed 004's flinkConfiguration entries, without touching the input", () => {
-    const result = applyPatchSet(deployment, seed004);
+  it("produces exactly the example's flinkConfiguration entries, without touching the input", () => {
+    const result = applyPatchSet(deployment, checkpointDirsPatchSet);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect((result.value.spec.template.spec as Record<string, unknown>).flinkConfiguration).toEqual({
@@ -43,7 +43,7 @@ describe('deployment patch sets', () => {
 
   it('names the failing operation: index, op and path', () => {
     const result = applyPatchSet(deployment, [
-      ...seed004,
+      ...checkpointDirsPatchSet,
       { op: 'test', path: '/spec/template/spec/parallelism', value: 8 },
     ]);
     expect(result.ok).toBe(false);

@@ -30,7 +30,7 @@ const template = (d: DeploymentResource, config: Record<string, string> = { 'sta
   spec: { ...d.spec.spec.template.spec, flinkConfiguration: config },
 });
 
-/** The seed's deployment with a savepoint directory, RUNNING a STARTED job. */
+/** VVP's TopSpeedWindowing deployment with a savepoint directory, RUNNING a STARTED job. */
 function running(overrides: Partial<DeploymentSpecLike> = {}): { d: DeploymentResource; job: JobResource } {
   const base = deployment();
   const d0 = withEffective(deployment({ template: template(base), ...overrides }));
@@ -95,7 +95,7 @@ describe('suspending with a savepoint', () => {
       targetDirectory: DIR,
       maxAttempts: 4,
       attemptTimeoutMs: 10 * 60_000 + 30_000,
-      idempotentTrigger: false, // the seed's Flink 1.9 knows no trigger ids
+      idempotentTrigger: false, // the example's Flink 1.9 knows no trigger ids
     });
   });
 

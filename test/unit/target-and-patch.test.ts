@@ -4,7 +4,7 @@ import { roleBinding, targetNamespace, targetStatus } from '../../functions/onDe
 import { deployment, target } from './fixtures.js';
 
 describe('effective spec (applyPatchSet)', () => {
-  it("records seed 004's entries for the deployment's generation, with the target's namespace", () => {
+  it("records the example patch set's entries for the deployment's generation, with the target's namespace", () => {
     const t = target([
       { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.checkpoints.dir', value: 's3://my-bucket/checkpoints' },
       { op: 'add', path: '/spec/template/spec/flinkConfiguration/state.savepoints.dir', value: 's3://my-bucket/savepoints' },
@@ -19,7 +19,7 @@ describe('effective spec (applyPatchSet)', () => {
     });
   });
 
-  it('uses the platform namespace when the target names none (seed 002)', () => {
+  it('uses the platform namespace when the target names none', () => {
     const t = target();
     delete t.spec.spec.kubernetes;
     expect(effectiveSpec(deployment(), t, 'sluice-system').targetNamespace).toBe('sluice-system');

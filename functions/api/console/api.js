@@ -75,7 +75,7 @@ export async function api(method, path, { body, yaml, token = session.token, sig
 
 const enc = encodeURIComponent;
 
-/** Paths of the REST API (SPEC §2). */
+/** Paths of the REST API. */
 export const paths = {
   namespaces: () => '/namespaces/v1/namespaces',
   tokens: (ns) => `/apitokens/v1/namespaces/${enc(ns)}/apitokens`,

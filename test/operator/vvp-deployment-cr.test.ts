@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, deleteTestNamespace } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
-import { condition, crsIn, ensureNamespace, getDeployment, kubectlOk, rest, seedFile, settle, synced, waitCr, createTarget } from './support.js';
+import { condition, crsIn, ensureNamespace, getDeployment, kubectlOk, rest, settle, synced, waitCr, createTarget } from './support.js';
+import { examplePath } from '../support/files.js';
 
 /**
- * Seed 003's examples, applied unchanged with kubectl into a watched namespace, against
+ * The operator's examples, applied unchanged with kubectl into a watched namespace, against
  * single-process Sluice without authentication (the examples carry no API token).
  */
-describe('seed 003: the VvpDeployment operator, with the seed\'s own CRs', () => {
+describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
   let sluice: RunningSluice;
   let ns = '';
   const jobsNs = 'vvp-jobs-some-user';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('ops-seed');
+    ns = await createTestNamespace('ops-examples');
     await ensureNamespace(jobsNs);
     sluice = await startSluice({ watchedNamespaces: [ns, jobsNs], operatorIdentity: 'vvp-1', auth: false });
     // "In the simple case, set deploymentTargetName to a DeploymentTarget that points to the
@@ -26,7 +27,7 @@ describe('seed 003: the VvpDeployment operator, with the seed\'s own CRs', () =>
   });
 
   it('creates the Deployment from test-cr.yaml (initFields applied) and writes its status back', async () => {
-    await kubectlOk(['-n', ns, 'apply', '-f', seedFile('003-test-cr.yaml')]);
+    await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
     const cr = await waitCr(sluice, ns, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined), 'CR status CANCELLED');
     const d = await getDeployment(sluice, 'default', 'test-cr');
     expect(d.metadata).toMatchObject({ name: 'test-cr', namespace: 'default', displayName: 'abc' });
@@ -71,7 +72,7 @@ describe('seed 003: the VvpDeployment operator, with the seed\'s own CRs', () =>
     await settle(sluice);
     const before = await crsIn(sluice, ns).get('test-cr');
     const dBefore = await getDeployment(sluice, 'default', 'test-cr');
-    await kubectlOk(['-n', ns, 'apply', '-f', seedFile('003-test-cr.yaml')]);
+    await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
     await settle(sluice);
     await new Promise((r) => setTimeout(r, 1000));
     const after = await crsIn(sluice, ns).get('test-cr');
@@ -145,7 +146,7 @@ describe('seed 003: the VvpDeployment operator, with the seed\'s own CRs', () =>
   it('runs the "Simple Namespace Example": a CR in vvp-jobs-some-user for vNamespace vvp-some-user', async () => {
     await rest(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'namespaces/vvp-some-user' }) });
     await createTarget(sluice, 'vvp-some-user', jobsNs, jobsNs);
-    await kubectlOk(['-n', jobsNs, 'apply', '-f', seedFile('003-simple-namespace-example.yaml')]);
+    await kubectlOk(['-n', jobsNs, 'apply', '-f', examplePath('operator/vvp-deployment-team-namespace.yaml')]);
     const cr = await waitCr(sluice, jobsNs, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined), 'CR status CANCELLED');
     const d = await getDeployment(sluice, 'vvp-some-user', 'test-cr');
     expect(d.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: jobsNs });

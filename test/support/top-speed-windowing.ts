@@ -1,5 +1,5 @@
-/** Seed 001's TopSpeedWindowing deployment, as the REST API takes it, under another name. */
-export function seedDeploymentBody(vns: string, name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
+/** VVP's TopSpeedWindowing example deployment, as the REST API takes it, under another name. */
+export function topSpeedWindowingBody(vns: string, name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
   return {
     metadata: { name, namespace: vns },
     spec: {

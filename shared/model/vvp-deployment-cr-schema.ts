@@ -1,11 +1,11 @@
 /**
- * Seed 003's JSON schema of the `VvpDeployment` custom resource, verbatim, with one repair:
- * the seed's text lacks the brace that closes `properties.metadata` (its `spec` would
+ * The operator's CR schema of the `VvpDeployment` custom resource, verbatim, with one repair:
+ * VVP's published text lacks the brace that closes `properties.metadata` (its `spec` would
  * otherwise sit inside `metadata`, and the document would not parse). The CRD is derived
  * from this in crds.ts (`vvpDeploymentCrd`); keep this copy unedited so that it stays
- * comparable with the seed.
+ * comparable with VVP's.
  */
-export const VVP_DEPLOYMENT_SEED_SCHEMA: Readonly<Record<string, unknown>> = {
+export const VVP_DEPLOYMENT_CR_SCHEMA: Readonly<Record<string, unknown>> = {
   "type": "object",
   "required": ["metadata", "spec", "kind"],
   "properties": {

@@ -1,37 +1,36 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
+import { exampleText, topSpeedWindowingYaml } from '../support/files.js';
 
-const seed = (name: string) => readFileSync(new URL(`../../../shared/seeds/examples/${name}`, import.meta.url), 'utf8');
 
-describe('seed 001 steps 7–9 through the REST API', () => {
+describe("VVP's multitenancy guide, steps 7–9, through the REST API", () => {
   let sluice: RunningSluice;
   beforeAll(async () => {
     sluice = await startSluice({ events: false });
   });
   afterAll(() => sluice?.stop());
 
-  it('creates vNamespaces, targets (the seed YAML, unchanged) and the TopSpeedWindowing deployment', async () => {
+  it("creates vNamespaces, targets (VVP's YAML, unchanged) and the TopSpeedWindowing deployment", async () => {
     for (const ns of ['vvp-namespace-1', 'vvp-namespace-2']) {
       const res = await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${ns}` }) });
       expect(res.status, await res.clone().text()).toBe(201);
       expect(await res.json()).toMatchObject({ namespace: { name: `namespaces/${ns}`, lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE' } });
     }
-    // Step 8, REST variant: the seed posts into `default`, verbatim.
-    const rest = await sluice.api('/api/v1/namespaces/default/deployment-targets', { method: 'POST', yaml: seed('001-deployment-target.yaml') });
+    // Step 8, REST variant: VVP's guide posts into `default`, verbatim.
+    const rest = await sluice.api('/api/v1/namespaces/default/deployment-targets', { method: 'POST', yaml: exampleText('deployment-target.yaml') });
     expect(rest.status, await rest.clone().text()).toBe(201);
     // Step 8, UI variant: the same target inside vvp-namespace-1 (and team 2's in vvp-namespace-2).
     const targetIds: Record<string, string> = {};
     for (const [vns, team] of [['vvp-namespace-1', 'vvp-jobs-team-1'], ['vvp-namespace-2', 'vvp-jobs-team-2']] as const) {
-      const yaml = seed('001-deployment-target.yaml').replace('namespace: default', `namespace: ${vns}`).replaceAll('vvp-jobs-team-1', team);
+      const yaml = exampleText('deployment-target.yaml').replace('namespace: default', `namespace: ${vns}`).replaceAll('vvp-jobs-team-1', team);
       const res = await sluice.api(`/api/v1/namespaces/${vns}/deployment-targets`, { method: 'POST', yaml });
       expect(res.status, await res.clone().text()).toBe(201);
       const body = (await res.json()) as { kind: string; metadata: { id: string; name: string; namespace: string }; spec: unknown };
       expect(body).toMatchObject({ kind: 'DeploymentTarget', apiVersion: 'v1', metadata: { name: team, namespace: vns }, spec: { kubernetes: { namespace: team } } });
       targetIds[vns] = body.metadata.id;
     }
-    // Step 9: the seed's deployment file with its placeholder substituted, as the seed says.
-    const yaml = seed('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', targetIds['vvp-namespace-1']!);
+    // Step 9: VVP's deployment file with its placeholder substituted, as the guide says.
+    const yaml = topSpeedWindowingYaml(targetIds['vvp-namespace-1']!);
     const created = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments', { method: 'POST', yaml, headers: { accept: 'application/yaml' } });
     expect(created.status, await created.clone().text()).toBe(201);
     expect(created.headers.get('content-type')).toMatch(/yaml/);
@@ -51,7 +50,7 @@ describe('seed 001 steps 7–9 through the REST API', () => {
   it("refuses a deployment in vvp-namespace-1 that references default's target, saying so", async () => {
     const list = await sluice.api('/api/v1/namespaces/default/deployment-targets');
     const defaultTarget = ((await list.json()) as { items: { metadata: { id: string } }[] }).items[0]!;
-    const yaml = seed('001-deployment.yaml').replace('%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%', defaultTarget.metadata.id).replace('TopSpeedWindowing', 'Other');
+    const yaml = topSpeedWindowingYaml(defaultTarget.metadata.id).replace('TopSpeedWindowing', 'Other');
     const res = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments', { method: 'POST', yaml });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { message: string }).message).toMatch(/not found in namespace vvp-namespace-1; a deployment can only use a deployment target of its own namespace/);
