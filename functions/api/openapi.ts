@@ -91,6 +91,17 @@ export function openApiDocument(): object {
       '/api/v1/namespaces/{ns}/jobs/{id}': withParams(jobs.item, [nsParam, idParam('id', 'job id')]),
       '/api/v1/namespaces/{ns}/savepoints': withParams(savepoints.collection, [nsParam]),
       '/api/v1/namespaces/{ns}/savepoints/{id}': withParams(savepoints.item, [nsParam, idParam('id', 'savepoint id')]),
+      '/api/v1/namespaces/{ns}/events': {
+        parameters: [nsParam],
+        get: {
+          summary: "A vNamespace's Deployment events, oldest first (VVP's Event)",
+          parameters: [
+            { name: 'deploymentId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Deployment\'s' },
+            { name: 'jobId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Job\'s' },
+          ],
+          responses: { ...ok(list('Event')), ...errors },
+        },
+      },
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
       '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
     },
@@ -98,6 +109,26 @@ export function openApiDocument(): object {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Error: { type: 'object', properties: { kind: { const: 'Error' }, status: { type: 'integer' }, message: { type: 'string' } } },
+        Event: {
+          type: 'object',
+          properties: {
+            kind: { const: 'Event' },
+            apiVersion: { const: 'v1' },
+            metadata: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', format: 'uuid' },
+                name: { type: 'string', description: "VVP's event name, e.g. JOB_SUCCESSFULLY_STARTED" },
+                namespace: { type: 'string' },
+                deploymentId: { type: 'string', format: 'uuid' },
+                jobId: { type: 'string', format: 'uuid' },
+                createdAt: { type: 'string', format: 'date-time' },
+                resourceVersion: { type: 'integer' },
+              },
+            },
+            spec: { type: 'object', properties: { message: { type: 'string' } } },
+          },
+        },
         Namespace: schema(Namespace, 'output'),
         NamespaceInput: schema(NamespaceInput, 'input'),
         ApiToken: schema(ApiToken, 'output'),

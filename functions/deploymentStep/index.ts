@@ -8,7 +8,9 @@ import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
 import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
 import { deriveJobStatus } from '../onJobPodStatus/logic.js';
+import { type SavepointProgress, eventIdFor, eventsOfAction, savepointEvent } from './events.js';
 import {
   type Action,
   type TriggerObservation,
@@ -21,6 +23,19 @@ import {
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 const deploymentsOf = (ctx: FunctionContext) => new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
 const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+
+/**
+ * Records a Deployment's events. The step's work is done by then: an event that cannot be
+ * recorded is logged, not retried (a redelivery would not decide it again).
+ */
+async function recordEvents(ctx: FunctionContext, d: DeploymentResource, drafts: readonly EventDraft[], when?: string): Promise<void> {
+  if (drafts.length === 0) return;
+  try {
+    await new EventLog(ctx.kube, ctx.settings.platformNamespace).record(d, drafts.map((draft) => ({ draft, id: eventIdFor(d, draft, when) })));
+  } catch (err) {
+    ctx.log.warn({ err, deployment: d.spec.metadata.id, events: drafts.map((e) => e.name) }, 'could not record events');
+  }
+}
 
 /**
  * How long one step follows a savepoint before it answers 5xx ("in progress; retry") so that
@@ -162,8 +177,11 @@ async function createSavepoint(ctx: FunctionContext, savepoint: SavepointResourc
  * followed until Flink reports it, until it times out, or until the budget is used up
  * (Unavailable: redelivery resumes it). Returns true when the savepoint reached an end.
  */
-async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { type: 'takeSavepoint' }>): Promise<boolean> {
+async function takeSavepoint(ctx: FunctionContext, d: DeploymentResource, action: Extract<Action, { type: 'takeSavepoint' }>): Promise<boolean> {
   const { job, request } = action;
+  /** One event per savepoint, attempt and outcome, however often a step follows it. */
+  const note = (progress: SavepointProgress, attempt: number) =>
+    recordEvents(ctx, d, [savepointEvent(sp!, progress)], `savepoint/${sp!.spec.metadata.id}/${progress.kind}/${attempt}`);
   const savepoints = savepointsOf(ctx);
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
@@ -251,6 +269,7 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
     await ctx.store.remember(key, TRIGGER_RECORD_TTL_MS, JSON.stringify({ state: 'triggered', at, id }));
     sp = await writeStatus(keep({ ...sp!.status?.sluice, attempt, trigger: { attempt, id, at } }));
     ctx.log.info({ savepoint: sp.spec.metadata.id, job: jobId, attempt, trigger: id }, 'savepoint triggered');
+    await note({ kind: 'triggered', attempt, triggerId: id }, attempt);
   };
 
   const deadline = Date.now() + SAVEPOINT_POLL_BUDGET_MS;
@@ -279,12 +298,14 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
         ctx.log.warn({ savepoint: sp.spec.metadata.id, job: jobId, attempt, reason: step.failure.message }, 'savepoint attempt failed');
         const { trigger: _done, ...rest } = book;
         sp = await writeStatus(keep({ ...rest, attempt: step.attempt, failures }));
+        await note({ kind: 'retry', attempt, maxAttempts: request.maxAttempts, failure: step.failure }, attempt);
         break;
       }
       case 'fail': {
         const failures = [...(book.failures ?? []), { attempt, ...step.failure, at: now }];
         ctx.log.warn({ savepoint: sp.spec.metadata.id, job: jobId, reason: step.failure.message }, 'savepoint failed');
         sp = await writeStatus({ state: 'FAILED', failure: { ...step.failure, failedAt: now }, sluice: { ...book, failures } });
+        await note({ kind: 'failed', failure: step.failure }, attempt);
         return true;
       }
       case 'complete': {
@@ -303,6 +324,7 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
         }
         sp = await writeStatus({ state: 'COMPLETED', sluice: book });
         ctx.log.info({ savepoint: sp.spec.metadata.id, job: jobId, location: step.location }, 'savepoint completed');
+        await note({ kind: 'completed', location: step.location }, attempt);
         return true;
       }
     }
@@ -342,7 +364,7 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
       await jobsOf(ctx).replaceStatus({ ...action.job, status: { ...action.job.status, state: 'TERMINATING' } });
       return { deployment: d };
     case 'takeSavepoint':
-      return { deployment: d, again: await takeSavepoint(ctx, action) };
+      return { deployment: d, again: await takeSavepoint(ctx, d, action) };
     case 'resumeJob':
       await resumeJob(ctx, action.job);
       return { deployment: d, again: true };
@@ -384,6 +406,8 @@ export default defineFunction({
     // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
     { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'], scope: 'targets' },
+    // Deployments' event logs: recorded, and the oldest beyond the bound deleted.
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'list', 'delete'], scope: 'platform' },
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], scope: 'targets' },
   ],
   lockKey: (event) => `deployment/${deploymentName(event) ?? event.ref.name}`,
@@ -400,6 +424,7 @@ export default defineFunction({
       try {
         for (const action of plan.actions) {
           const done = await carryOut(ctx, deployment, action);
+          await recordEvents(ctx, deployment, eventsOfAction(deployment, action));
           deployment = done.deployment;
           again ||= done.again ?? false;
         }
