@@ -11,6 +11,7 @@ import { namespaceRoutes, tokenRoutes } from './admin.js';
 import { appRoutes } from './resources.js';
 import { savepointRoutes } from './savepoints.js';
 import { eventRoutes } from './events.js';
+import { deploymentDefaultsRoutes } from './deployment-defaults.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
 import { systemRoutes } from './system.js';
@@ -19,7 +20,7 @@ import { openApiDocument } from './openapi.js';
 /**
  * The VVP-compatible REST API: itself a function that scales to zero. Paths:
  * /namespaces/v1/..., /apitokens/v1/..., /api/v1/namespaces/{ns}/{deployment-targets,
- * deployments,jobs,savepoints,events}, /api/v1/status, /api/v1/openapi.json.
+ * deployments,jobs,savepoints,events,deployment-defaults}, /api/v1/status, /api/v1/openapi.json.
  */
 export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   const platform = new Platform(ctx.kube, ctx.settings);
@@ -50,6 +51,7 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   appRoutes(authed, deps);
   savepointRoutes(authed, deps);
   eventRoutes(authed, deps);
+  deploymentDefaultsRoutes(authed, deps);
   podRoutes(authed, deps);
   systemRoutes(authed, deps);
   app.route('/', authed);

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   ApiToken,
   Deployment,
+  DeploymentDefaults,
+  DeploymentDefaultsInput,
   DeploymentInput,
   DeploymentTarget,
   DeploymentTargetInput,
@@ -102,6 +104,15 @@ export function openApiDocument(): object {
           responses: { ...ok(list('Event')), ...errors },
         },
       },
+      '/api/v1/namespaces/{ns}/deployment-defaults': {
+        parameters: [nsParam],
+        get: { summary: "The vNamespace's Deployment Defaults", responses: { ...ok(ref('DeploymentDefaults')), ...errors } },
+        patch: {
+          summary: 'Change the Deployment Defaults (JSON merge patch of {metadata, spec}); they apply to Deployments created afterwards',
+          requestBody: json(ref('DeploymentDefaultsInput')),
+          responses: { ...ok(ref('DeploymentDefaults')), ...errors },
+        },
+      },
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
       '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
     },
@@ -135,6 +146,8 @@ export function openApiDocument(): object {
         DeploymentTarget: schema(DeploymentTarget, 'output'),
         DeploymentTargetInput: schema(DeploymentTargetInput, 'input'),
         Deployment: schema(Deployment, 'output'),
+        DeploymentDefaults: schema(DeploymentDefaults, 'output'),
+        DeploymentDefaultsInput: schema(DeploymentDefaultsInput, 'input'),
         DeploymentInput: schema(DeploymentInput, 'input'),
         Job: schema(Job, 'output'),
         Savepoint: schema(Savepoint, 'output'),

@@ -41,7 +41,7 @@ export function appRoutes(app: Hono<ApiEnv>, { platform, namespaces }: ApiDeps) 
   });
   app.post(`${ns}/deployments`, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'deployments', 'write');
-    return respond(c, view.deployment(await platform.createDeployment(vnsOf(c), await readBody(c))), 201);
+    return respond(c, view.deployment(await platform.createDeployment(vnsOf(c), await readBody(c), { namespaceDefaults: true })), 201);
   });
   app.get(`${ns}/deployments/:id`, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'deployments', 'read');

@@ -14,6 +14,8 @@ import { matchesSelector, parseLabelSelector } from './label-selector.js';
 import { applyPatchSet, describeFailure } from './patchset.js';
 import { deploymentView, jobView, savepointView, toVvp } from './views.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from './savepoint-directory.js';
+import { defaultsView, patchedDefaults, withNamespaceDefaults } from './deployment-defaults.js';
+import type { NamespaceResource } from './namespaces.js';
 
 /** The user-settable part of VVP metadata in a request body. */
 export interface MetadataInput {
@@ -36,6 +38,8 @@ export interface DeploymentWriteOptions {
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
   patchSetFailure?: 'refuse' | 'record';
+  /** A new Deployment takes its vNamespace's Deployment Defaults under its spec (the REST API's creates). */
+  namespaceDefaults?: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -140,7 +144,7 @@ async function findByNameOrId<T extends { spec: { metadata: { namespace: string 
  * with a BadInput naming the field, and changes nothing when it refuses.
  */
 export class Platform {
-  readonly namespaces: CrClient<{ metadata: { name: string; resourceVersion?: string } }>;
+  readonly namespaces: CrClient<NamespaceResource>;
   readonly targets: CrClient<TargetResource>;
   readonly deployments: CrClient<DeploymentResource>;
   readonly jobs: CrClient<JobResource>;
@@ -286,7 +290,8 @@ export class Platform {
   }
 
   async createDeployment(vns: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
-    const input = validateDeployment(body);
+    const defaults = opts.namespaceDefaults ? (await this.namespaces.get(vns))?.spec.deploymentDefaults : undefined;
+    const input = validateDeployment(withNamespaceDefaults(body, defaults));
     checkNamespace(input.metadata, vns);
     if (!input.metadata.name) throw new BadInput('metadata.name: a deployment needs a name');
     const target = await this.#checkTarget(vns, input, opts);
@@ -399,6 +404,29 @@ export class Platform {
       await this.deployments.delete(current.metadata.name, current.metadata.resourceVersion);
       return current;
     });
+  }
+
+  // ---- Deployment Defaults ----------------------------------------------------------------
+
+  async #namespace(vns: string): Promise<NamespaceResource> {
+    const ns = await this.namespaces.get(vns);
+    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    return ns;
+  }
+
+  async getDeploymentDefaults(vns: string) {
+    const ns = await this.#namespace(vns);
+    return defaultsView(vns, ns.spec.deploymentDefaults, new Date(ns.metadata.creationTimestamp ?? 0).toISOString());
+  }
+
+  /** PATCH: a merge patch onto the current defaults; applies to Deployments created from now on. */
+  async patchDeploymentDefaults(vns: string, body: unknown) {
+    const ns = await retryingConflicts(async () => {
+      const current = await this.#namespace(vns);
+      const next = patchedDefaults(vns, current.spec.deploymentDefaults, body, now());
+      return this.namespaces.replace({ ...current, spec: { ...current.spec, deploymentDefaults: next } });
+    });
+    return defaultsView(vns, ns.spec.deploymentDefaults, new Date(ns.metadata.creationTimestamp ?? 0).toISOString());
   }
 
   // ---- Jobs -----------------------------------------------------------------------------
