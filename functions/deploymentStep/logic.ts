@@ -417,7 +417,7 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
       return {
         actions: failed(d, now, {
           reason: 'SavepointDirectoryMissing',
-          message: `cannot ${what}: taking a savepoint needs a directory, and none is configured: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints; Sluice has no blob storage of its own to default to); job ${live.spec.metadata.id} keeps running`,
+          message: `cannot ${what}: taking a savepoint needs a directory, and none is configured: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints), or give Sluice a blob storage (SLUICE_BLOB_STORAGE_URI); job ${live.spec.metadata.id} keeps running`,
         }),
         reason: 'no savepoint directory',
       };

@@ -530,7 +530,7 @@ export class Platform {
     const directory = savepointDirectoryOf(config) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
     if (!directory) {
       throw new BadInput(
-        `deployment ${name} has no savepoint directory: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints)`,
+        `deployment ${name} has no savepoint directory: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints), or give Sluice a blob storage (SLUICE_BLOB_STORAGE_URI)`,
         422,
       );
     }
