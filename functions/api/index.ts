@@ -12,6 +12,7 @@ import { appRoutes } from './resources.js';
 import { savepointRoutes } from './savepoints.js';
 import { eventRoutes } from './events.js';
 import { deploymentDefaultsRoutes } from './deployment-defaults.js';
+import { secretValueRoutes } from './secret-values.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
 import { systemRoutes } from './system.js';
@@ -20,7 +21,7 @@ import { openApiDocument } from './openapi.js';
 /**
  * The VVP-compatible REST API: itself a function that scales to zero. Paths:
  * /namespaces/v1/..., /apitokens/v1/..., /api/v1/namespaces/{ns}/{deployment-targets,
- * deployments,jobs,savepoints,events,deployment-defaults}, /api/v1/status, /api/v1/openapi.json.
+ * deployments,jobs,savepoints,events,deployment-defaults,secret-values}, /api/v1/status, /api/v1/openapi.json.
  */
 export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   const platform = new Platform(ctx.kube, ctx.settings);
@@ -52,6 +53,7 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   savepointRoutes(authed, deps);
   eventRoutes(authed, deps);
   deploymentDefaultsRoutes(authed, deps);
+  secretValueRoutes(authed, deps);
   podRoutes(authed, deps);
   systemRoutes(authed, deps);
   app.route('/', authed);

@@ -113,6 +113,17 @@ export function openApiDocument(): object {
           responses: { ...ok(ref('DeploymentDefaults')), ...errors },
         },
       },
+      '/api/v1/namespaces/{ns}/secret-values': {
+        parameters: [nsParam],
+        get: { summary: "The vNamespace's Secret Values (names and metadata; values are never answered)", responses: { ...ok(list('SecretValue')), ...errors } },
+        post: { summary: 'Create a Secret Value (spec.value is write-only)', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue'), '201', 'Created'), ...errors } },
+      },
+      '/api/v1/namespaces/{ns}/secret-values/{name}': {
+        parameters: [nsParam, idParam('name', 'secret value name')],
+        get: { summary: 'Get a Secret Value (without its value)', responses: { ...ok(ref('SecretValue')), ...errors } },
+        patch: { summary: 'Change a Secret Value: its value, labels or annotations', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue')), ...errors } },
+        delete: { summary: 'Delete a Secret Value', responses: { ...ok(ref('SecretValue')), ...errors } },
+      },
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
       '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
     },
@@ -120,6 +131,36 @@ export function openApiDocument(): object {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Error: { type: 'object', properties: { kind: { const: 'Error' }, status: { type: 'integer' }, message: { type: 'string' } } },
+        SecretValue: {
+          type: 'object',
+          properties: {
+            kind: { const: 'SecretValue' },
+            apiVersion: { const: 'v1' },
+            metadata: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', format: 'uuid' },
+                name: { type: 'string' },
+                namespace: { type: 'string' },
+                labels: { type: 'object', additionalProperties: { type: 'string' } },
+                annotations: { type: 'object', additionalProperties: { type: 'string' } },
+                createdAt: { type: 'string', format: 'date-time' },
+                modifiedAt: { type: 'string', format: 'date-time' },
+                resourceVersion: { type: 'integer' },
+              },
+            },
+            spec: { type: 'object', properties: { kind: { enum: ['Plain'] } } },
+          },
+        },
+        SecretValueInput: {
+          type: 'object',
+          properties: {
+            kind: { const: 'SecretValue' },
+            apiVersion: { const: 'v1' },
+            metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 63 }, labels: { type: 'object' }, annotations: { type: 'object' }, resourceVersion: { type: 'integer' } } },
+            spec: { type: 'object', properties: { kind: { enum: ['Plain'] }, value: { type: 'string', writeOnly: true } } },
+          },
+        },
         Event: {
           type: 'object',
           properties: {

@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { CrClient } from '../../shared/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
@@ -6,7 +6,8 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resource
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
-import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { HA_CONFIGMAP_VERBS, childObjects, configSecret, flinkJobId, jobSecretValues, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
 import { deriveJobStatus } from '../onJobPodStatus/logic.js';
@@ -92,6 +93,31 @@ function deploymentName(event: ObjectEvent): string | undefined {
   return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
 }
 
+/**
+ * A job whose configuration references secret values gets it in a Secret, the values put in.
+ * One that cannot (a value missing or unusable) is FAILED with the reason, naming no value;
+ * false then, and nothing else is created.
+ */
+async function ensureConfigSecret(ctx: FunctionContext, job: JobResource, parentUid: string): Promise<boolean> {
+  const names = jobSecretValues(job);
+  if (names.length === 0) return true;
+  const values = await new SecretValueStore(ctx.kube, ctx.settings.platformNamespace).values(job.spec.metadata.namespace, names);
+  let secret: V1Secret;
+  try {
+    secret = configSecret(job, values, parentUid);
+  } catch (err) {
+    const failedAt = new Date().toISOString();
+    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'FAILED', failure: { reason: 'SecretValueUnavailable', message: (err as Error).message, failedAt }, terminatedAt: failedAt } });
+    return false;
+  }
+  try {
+    await ctx.kube.core.createNamespacedSecret({ namespace: job.spec.spec.targetNamespace, body: secret });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  return true;
+}
+
 /** Creates the job's Kubernetes objects (parent ConfigMap first), then marks it STARTING. */
 async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promise<void> {
   const namespace = job.spec.spec.targetNamespace;
@@ -104,6 +130,7 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
     if (!isAlreadyExists(err)) throw err;
     parent = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: parentName(job.spec.metadata.id) });
   }
+  if (!(await ensureConfigSecret(ctx, job, parent.metadata!.uid!))) return;
   for (const child of childObjects(job, parent.metadata!.uid!)) {
     try {
       await ctx.kube.objects.create(child);
@@ -406,6 +433,9 @@ export default defineFunction({
     // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
     { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'], scope: 'targets' },
+    // Secret values a job's configuration references, read; the job's configuration Secret, created.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'platform' },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create'], scope: 'targets' },
     // Deployments' event logs: recorded, and the oldest beyond the bound deleted.
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'list', 'delete'], scope: 'platform' },
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], scope: 'targets' },

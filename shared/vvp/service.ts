@@ -16,6 +16,7 @@ import { deploymentView, jobView, savepointView, toVvp } from './views.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from './savepoint-directory.js';
 import { defaultsView, patchedDefaults, withNamespaceDefaults } from './deployment-defaults.js';
 import type { NamespaceResource } from './namespaces.js';
+import { SecretValueStore, referencedSecretValues } from './secret-values.js';
 
 /** The user-settable part of VVP metadata in a request body. */
 export interface MetadataInput {
@@ -285,6 +286,17 @@ export class Platform {
     return target;
   }
 
+  /** Every secret value the Flink configuration references must exist in the vNamespace (422 naming it). */
+  async #checkSecretValues(vns: string, input: DeploymentInput, opts: DeploymentWriteOptions): Promise<void> {
+    if (opts.patchSetFailure === 'record') return; // a VvpDeployment CR: its job records what is missing
+    const store = new SecretValueStore(this.kube, this.settings.platformNamespace);
+    for (const name of referencedSecretValues(input.spec.template.spec.flinkConfiguration)) {
+      if (!(await store.find(vns, name))) {
+        throw new BadInput(`spec.template.spec.flinkConfiguration: secret value ${name} (referenced as \${secret_values.${name}}) not found in namespace ${vns}`, 422);
+      }
+    }
+  }
+
   #labels(vns: string, metadata: VvpMetadata, target: TargetResource | undefined): Record<string, string> {
     return { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id, ...(target ? { [LABELS.targetId]: target.spec.metadata.id } : {}) };
   }
@@ -295,6 +307,7 @@ export class Platform {
     checkNamespace(input.metadata, vns);
     if (!input.metadata.name) throw new BadInput('metadata.name: a deployment needs a name');
     const target = await this.#checkTarget(vns, input, opts);
+    await this.#checkSecretValues(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns);
     const cr: DeploymentResource = {
       apiVersion: FLINK_DEPLOYMENTS.apiVersion,
@@ -339,6 +352,7 @@ export class Platform {
       throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
     }
     const target = await this.#checkTarget(vns, input, opts);
+    await this.#checkSecretValues(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns, current.spec.metadata);
     return this.deployments.replace({
       ...current,
