@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { effectiveSpec } from '../../functions/applyPatchSet/logic.js';
 import { blobStorageUriOf } from '../../shared/config.js';
@@ -42,7 +45,8 @@ describe('universal blob storage', () => {
 
   it('the base: as configured, else in local mode a directory of SLUICE_HOME, else none', () => {
     expect(blobStorageUriOf({ blobStorageUri: 's3://b/x/', home: '/h' }, true)).toBe('s3://b/x');
-    expect(blobStorageUriOf({ home: '/home/me/.sluice' }, true)).toBe('file:///home/me/.sluice/blob-storage');
-    expect(blobStorageUriOf({ home: '/home/me/.sluice' }, false)).toBeUndefined();
+    const home = join(tmpdir(), 'sluice home');
+    expect(blobStorageUriOf({ home }, true)).toBe(`${pathToFileURL(home).href}/blob-storage`);
+    expect(blobStorageUriOf({ home }, false)).toBeUndefined();
   });
 });
