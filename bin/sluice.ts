@@ -9,7 +9,7 @@ import { loadAll } from '../functions/index.js';
 import { installPlatform } from '../shared/bootstrap.js';
 import { claimWatchedNamespaces } from '../shared/operator/claim.js';
 import { connectCluster, unreachable } from '../shared/cluster.js';
-import { SettingsError, loadSettings } from '../shared/config.js';
+import { SettingsError, blobStorageUriOf, loadSettings } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import type { FunctionContext } from '../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../shared/runtime/host.js';
@@ -33,6 +33,7 @@ async function main() {
   const settings = loadSettings(process.env, process.argv.slice(2));
   const log = createLogger(settings.logLevel);
   const cluster = await connectCluster(settings, log);
+  settings.blobStorageUri = blobStorageUriOf(settings, cluster.local);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, cluster.kube, store, log);
 

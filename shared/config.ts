@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -29,6 +30,10 @@ export const settingsSchema = z.object({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'SLUICE_PLATFORM_NAMESPACE must be a Kubernetes namespace name')
     .default('sluice-system'),
   auth: booleanSwitch.default(true),
+  blobStorageUri: z
+    .string()
+    .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, 'SLUICE_BLOB_STORAGE_URI must be a URI such as s3://bucket/sluice or file:///var/sluice')
+    .optional(),
   function: z.string().optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -46,6 +51,7 @@ const ENV: Record<keyof Settings, string> = {
   operatorIdentity: 'SLUICE_OPERATOR_IDENTITY',
   platformNamespace: 'SLUICE_PLATFORM_NAMESPACE',
   auth: 'SLUICE_AUTH',
+  blobStorageUri: 'SLUICE_BLOB_STORAGE_URI',
   function: 'SLUICE_FUNCTION',
   logLevel: 'LOG_LEVEL',
 };
@@ -75,4 +81,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, argv: string[
     throw new SettingsError(`${ENV[key] ?? key} (--${flagName(key)}): ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * The blob storage base URI Sluice gives every Deployment its state directories under: the
+ * one configured, else in local mode a directory of SLUICE_HOME (the local cluster's jobs run
+ * on this machine), else none.
+ */
+export function blobStorageUriOf(settings: Pick<Settings, 'blobStorageUri' | 'home'>, localCluster: boolean): string | undefined {
+  if (settings.blobStorageUri) return settings.blobStorageUri.replace(/\/+$/, '');
+  return localCluster ? pathToFileURL(join(settings.home, 'blob-storage')).href : undefined;
 }

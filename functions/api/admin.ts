@@ -48,7 +48,7 @@ export function namespaceRoutes(app: Hono<ApiEnv>, { platform, namespaces, token
     if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
     const body = (await readBody(c)) as { name?: unknown; roleBindings?: unknown };
     if (body?.name !== undefined && parseNamespaceName(body.name) !== vns) throw new BadInput(`name cannot change (is namespaces/${vns})`);
-    const updated = await namespaces.crs.replace({ ...ns, spec: { roleBindings: parseRoleBindings(body?.roleBindings) } });
+    const updated = await namespaces.crs.replace({ ...ns, spec: { ...ns.spec, roleBindings: parseRoleBindings(body?.roleBindings) } });
     return respond(c, { namespace: namespaceView(updated) });
   });
 

@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { accepts } from 'hono/accepts';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { apiMessage, isConflict, isUnavailable } from '../../shared/kube.js';
-import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
+import { BadInput, Unavailable, errorBody } from '../../shared/runtime/errors.js';
 import { checkNesting } from '../../shared/vvp/input.js';
 
 /** The largest request body accepted: a Deployment with pod templates is a few KiB. */
@@ -48,19 +49,19 @@ async function parseBody(c: Context): Promise<unknown> {
   throw new BadInput(`unsupported Content-Type ${type}: use application/json or application/yaml`, 415);
 }
 
-/** Answers JSON, or YAML when the client asks for it. */
+const MEDIA_TYPES = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/**
+ * Answers JSON, or YAML when the client prefers it: the Accept header is negotiated with its
+ * q-values (`application/yaml;q=0.5, application/json;q=0.9` is JSON); JSON when nothing
+ * offered is served.
+ */
 export function respond(c: Context, body: unknown, status: ContentfulStatusCode = 200): Response {
-  const accept = c.req.header('accept') ?? '';
-  if (/application\/(x-)?yaml|text\/yaml/.test(accept) && !/application\/json/.test(accept.split(',')[0] ?? '')) {
-    return c.body(toYaml(body), status, { 'content-type': 'application/yaml; charset=utf-8' });
-  }
+  const chosen = accepts(c, { header: 'Accept', supports: MEDIA_TYPES, default: 'application/json' });
+  if (chosen !== 'application/json') return c.body(toYaml(body), status, { 'content-type': 'application/yaml; charset=utf-8' });
   return c.json(body as object, status);
 }
 
-/** VVP-style error body. */
-export function errorBody(status: number, message: string) {
-  return { kind: 'Error', status, message };
-}
 
 /** Maps every failure to a clear status: 4xx for the caller's mistakes, 503 to retry, 500 for bugs. */
 export function toErrorResponse(err: unknown, c: Context): Response {

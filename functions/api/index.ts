@@ -5,18 +5,23 @@ import { NamespaceStore } from '../../shared/vvp/namespaces.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { TokenStore } from '../../shared/vvp/token-store.js';
 import { type ApiEnv, authenticate } from './auth.js';
-import { errorBody, limitBody, respond, toErrorResponse } from './http.js';
+import { limitBody, respond, toErrorResponse } from './http.js';
+import { errorBody } from '../../shared/runtime/errors.js';
 import { namespaceRoutes, tokenRoutes } from './admin.js';
 import { appRoutes } from './resources.js';
 import { savepointRoutes } from './savepoints.js';
+import { eventRoutes } from './events.js';
+import { deploymentDefaultsRoutes } from './deployment-defaults.js';
+import { secretValueRoutes } from './secret-values.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
+import { systemRoutes } from './system.js';
 import { openApiDocument } from './openapi.js';
 
 /**
  * The VVP-compatible REST API: itself a function that scales to zero. Paths:
  * /namespaces/v1/..., /apitokens/v1/..., /api/v1/namespaces/{ns}/{deployment-targets,
- * deployments,jobs,savepoints}, /api/v1/status, /api/v1/openapi.json.
+ * deployments,jobs,savepoints,events,deployment-defaults,secret-values}, /api/v1/status, /api/v1/openapi.json.
  */
 export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   const platform = new Platform(ctx.kube, ctx.settings);
@@ -46,7 +51,11 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   tokenRoutes(authed, deps);
   appRoutes(authed, deps);
   savepointRoutes(authed, deps);
+  eventRoutes(authed, deps);
+  deploymentDefaultsRoutes(authed, deps);
+  secretValueRoutes(authed, deps);
   podRoutes(authed, deps);
+  systemRoutes(authed, deps);
   app.route('/', authed);
   app.notFound((c) => respond(c, errorBody(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   return app;

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   ApiToken,
   Deployment,
+  DeploymentDefaults,
+  DeploymentDefaultsInput,
   DeploymentInput,
   DeploymentTarget,
   DeploymentTargetInput,
@@ -91,18 +93,102 @@ export function openApiDocument(): object {
       '/api/v1/namespaces/{ns}/jobs/{id}': withParams(jobs.item, [nsParam, idParam('id', 'job id')]),
       '/api/v1/namespaces/{ns}/savepoints': withParams(savepoints.collection, [nsParam]),
       '/api/v1/namespaces/{ns}/savepoints/{id}': withParams(savepoints.item, [nsParam, idParam('id', 'savepoint id')]),
+      '/api/v1/namespaces/{ns}/events': {
+        parameters: [nsParam],
+        get: {
+          summary: "A vNamespace's Deployment events, oldest first (VVP's Event)",
+          parameters: [
+            { name: 'deploymentId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Deployment\'s' },
+            { name: 'jobId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Job\'s' },
+          ],
+          responses: { ...ok(list('Event')), ...errors },
+        },
+      },
+      '/api/v1/namespaces/{ns}/deployment-defaults': {
+        parameters: [nsParam],
+        get: { summary: "The vNamespace's Deployment Defaults", responses: { ...ok(ref('DeploymentDefaults')), ...errors } },
+        patch: {
+          summary: 'Change the Deployment Defaults (JSON merge patch of {metadata, spec}); they apply to Deployments created afterwards',
+          requestBody: json(ref('DeploymentDefaultsInput')),
+          responses: { ...ok(ref('DeploymentDefaults')), ...errors },
+        },
+      },
+      '/api/v1/namespaces/{ns}/secret-values': {
+        parameters: [nsParam],
+        get: { summary: "The vNamespace's Secret Values (names and metadata; values are never answered)", responses: { ...ok(list('SecretValue')), ...errors } },
+        post: { summary: 'Create a Secret Value (spec.value is write-only)', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue'), '201', 'Created'), ...errors } },
+      },
+      '/api/v1/namespaces/{ns}/secret-values/{name}': {
+        parameters: [nsParam, idParam('name', 'secret value name')],
+        get: { summary: 'Get a Secret Value (without its value)', responses: { ...ok(ref('SecretValue')), ...errors } },
+        patch: { summary: 'Change a Secret Value: its value, labels or annotations', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue')), ...errors } },
+        delete: { summary: 'Delete a Secret Value', responses: { ...ok(ref('SecretValue')), ...errors } },
+      },
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
+      '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         Error: { type: 'object', properties: { kind: { const: 'Error' }, status: { type: 'integer' }, message: { type: 'string' } } },
+        SecretValue: {
+          type: 'object',
+          properties: {
+            kind: { const: 'SecretValue' },
+            apiVersion: { const: 'v1' },
+            metadata: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', format: 'uuid' },
+                name: { type: 'string' },
+                namespace: { type: 'string' },
+                labels: { type: 'object', additionalProperties: { type: 'string' } },
+                annotations: { type: 'object', additionalProperties: { type: 'string' } },
+                createdAt: { type: 'string', format: 'date-time' },
+                modifiedAt: { type: 'string', format: 'date-time' },
+                resourceVersion: { type: 'integer' },
+              },
+            },
+            spec: { type: 'object', properties: { kind: { enum: ['Plain'] } } },
+          },
+        },
+        SecretValueInput: {
+          type: 'object',
+          properties: {
+            kind: { const: 'SecretValue' },
+            apiVersion: { const: 'v1' },
+            metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 63 }, labels: { type: 'object' }, annotations: { type: 'object' }, resourceVersion: { type: 'integer' } } },
+            spec: { type: 'object', properties: { kind: { enum: ['Plain'] }, value: { type: 'string', writeOnly: true } } },
+          },
+        },
+        Event: {
+          type: 'object',
+          properties: {
+            kind: { const: 'Event' },
+            apiVersion: { const: 'v1' },
+            metadata: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', format: 'uuid' },
+                name: { type: 'string', description: "VVP's event name, e.g. JOB_SUCCESSFULLY_STARTED" },
+                namespace: { type: 'string' },
+                deploymentId: { type: 'string', format: 'uuid' },
+                jobId: { type: 'string', format: 'uuid' },
+                createdAt: { type: 'string', format: 'date-time' },
+                resourceVersion: { type: 'integer' },
+              },
+            },
+            spec: { type: 'object', properties: { message: { type: 'string' } } },
+          },
+        },
         Namespace: schema(Namespace, 'output'),
         NamespaceInput: schema(NamespaceInput, 'input'),
         ApiToken: schema(ApiToken, 'output'),
         DeploymentTarget: schema(DeploymentTarget, 'output'),
         DeploymentTargetInput: schema(DeploymentTargetInput, 'input'),
         Deployment: schema(Deployment, 'output'),
+        DeploymentDefaults: schema(DeploymentDefaults, 'output'),
+        DeploymentDefaultsInput: schema(DeploymentDefaultsInput, 'input'),
         DeploymentInput: schema(DeploymentInput, 'input'),
         Job: schema(Job, 'output'),
         Savepoint: schema(Savepoint, 'output'),

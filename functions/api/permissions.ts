@@ -21,6 +21,8 @@ export const apiPermissions: PermissionRule[] = [
   },
   // API tokens (hashed, in Secrets labelled sluice.dev/kind=apitoken) and the bootstrap credential.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'platform' },
+  // Deployments' event logs (Kubernetes Events labelled by vNamespace, Deployment and Job), read-only.
+  { apiGroups: [''], resources: ['events'], verbs: ['list'], scope: 'platform' },
   // Whether a Deployment Target's Kubernetes namespace exists.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'], scope: 'cluster' },
   // Job pods, read-only, and only where Sluice runs jobs: bound per target like the functions' target roles.

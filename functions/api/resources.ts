@@ -37,11 +37,11 @@ export function appRoutes(app: Hono<ApiEnv>, { platform, namespaces }: ApiDeps) 
   // Deployments, by id or name.
   app.get(`${ns}/deployments`, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'deployments', 'read');
-    return list(c, (await platform.listDeployments(vnsOf(c))).map(view.deployment));
+    return list(c, (await platform.listDeployments(vnsOf(c), c.req.query('labelSelector'))).map(view.deployment));
   });
   app.post(`${ns}/deployments`, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'deployments', 'write');
-    return respond(c, view.deployment(await platform.createDeployment(vnsOf(c), await readBody(c))), 201);
+    return respond(c, view.deployment(await platform.createDeployment(vnsOf(c), await readBody(c), { namespaceDefaults: true })), 201);
   });
   app.get(`${ns}/deployments/:id`, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'deployments', 'read');

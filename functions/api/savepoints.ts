@@ -5,9 +5,10 @@ import { readBody, respond } from './http.js';
 import type { ApiDeps } from './index.js';
 
 /**
- * /api/v1/namespaces/{ns}/savepoints: the Savepoints Sluice took (SUSPEND, SUSPEND_AND_UPGRADE)
- * and those imported by POST (a location that exists already, e.g. to restore from it).
- * Authorized like deployments: viewers read, editors and owners import.
+ * /api/v1/namespaces/{ns}/savepoints: the Savepoints Sluice took (SUSPEND, SUSPEND_AND_UPGRADE,
+ * USER_REQUEST: a POST naming a Deployment) and those recorded by POST (a location that exists
+ * already, e.g. to restore from it). Filtered by `deploymentId` and `jobId`.
+ * Authorized like deployments: viewers read, editors and owners create.
  */
 export function savepointRoutes(app: Hono<ApiEnv>, { platform, namespaces }: ApiDeps) {
   const base = '/api/v1/namespaces/:ns/savepoints';
@@ -16,7 +17,7 @@ export function savepointRoutes(app: Hono<ApiEnv>, { platform, namespaces }: Api
 
   app.get(base, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'savepoints', 'read');
-    const items = await platform.listSavepoints(vnsOf(c), c.req.query('deploymentId') || undefined);
+    const items = await platform.listSavepoints(vnsOf(c), c.req.query('deploymentId') || undefined, c.req.query('jobId') || undefined);
     return respond(c, { kind: 'ResourceList', apiVersion: 'v1', metadata: {}, items: items.map(view) });
   });
   app.get(`${base}/:id`, async (c) => {
@@ -25,6 +26,6 @@ export function savepointRoutes(app: Hono<ApiEnv>, { platform, namespaces }: Api
   });
   app.post(base, async (c) => {
     await allow(c, namespaces, vnsOf(c), 'savepoints', 'write');
-    return respond(c, view(await platform.importSavepoint(vnsOf(c), await readBody(c))), 201);
+    return respond(c, view(await platform.createSavepoint(vnsOf(c), await readBody(c))), 201);
   });
 }

@@ -57,7 +57,7 @@ export default defineFunction({
     if (d.status?.sluice?.effective?.generation === d.metadata.generation) {
       return { result: 'skipped', reason: `generation ${d.metadata.generation} already has its effective spec` };
     }
-    const effective = effectiveSpec(d, await targetOf(ctx, d), ctx.settings.platformNamespace);
+    const effective = effectiveSpec(d, await targetOf(ctx, d), ctx.settings.platformNamespace, ctx.settings.blobStorageUri);
     try {
       await deployments.replaceStatus({ ...d, status: { ...d.status, sluice: { ...d.status?.sluice, effective } } });
     } catch (err) {

@@ -1,12 +1,14 @@
 import type { Operation } from 'fast-json-patch';
 import type { DeploymentResource, EffectiveSpec, TargetResource } from '../../shared/vvp/crs.js';
+import { withBlobStorage } from '../../shared/vvp/blob-storage.js';
 import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
 
 /**
  * The effective spec of one Deployment generation: its spec with the target's patch set
- * applied, or the reason there is none. Pure.
+ * applied and the blob storage's state directories wherever it sets none (`blobStorage`, the
+ * base URI), or the reason there is none. Pure.
  */
-export function effectiveSpec(d: DeploymentResource, target: TargetResource | undefined, platformNamespace: string): EffectiveSpec {
+export function effectiveSpec(d: DeploymentResource, target: TargetResource | undefined, platformNamespace: string, blobStorage?: string): EffectiveSpec {
   const generation = d.metadata.generation ?? 0;
   const spec = d.spec.spec;
   if (!target) {
@@ -18,7 +20,7 @@ export function effectiveSpec(d: DeploymentResource, target: TargetResource | un
   if (!result.ok) return { generation, targetId: target.spec.metadata.id, error: describeFailure(result.failure) };
   return {
     generation,
-    spec: result.value.spec,
+    spec: withBlobStorage(result.value.spec, blobStorage, d.spec.metadata.namespace, d.spec.metadata.id),
     labels: result.value.metadata.labels,
     annotations: result.value.metadata.annotations,
     targetId: target.spec.metadata.id,

@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { CrClient } from '../../shared/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
@@ -6,9 +6,12 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resource
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
-import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { HA_CONFIGMAP_VERBS, childObjects, configSecret, flinkJobId, jobSecretValues, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
 import { deriveJobStatus } from '../onJobPodStatus/logic.js';
+import { type SavepointProgress, eventIdFor, eventsOfAction, savepointEvent } from './events.js';
 import {
   type Action,
   type TriggerObservation,
@@ -21,6 +24,19 @@ import {
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 const deploymentsOf = (ctx: FunctionContext) => new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
 const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+
+/**
+ * Records a Deployment's events. The step's work is done by then: an event that cannot be
+ * recorded is logged, not retried (a redelivery would not decide it again).
+ */
+async function recordEvents(ctx: FunctionContext, d: DeploymentResource, drafts: readonly EventDraft[], when?: string): Promise<void> {
+  if (drafts.length === 0) return;
+  try {
+    await new EventLog(ctx.kube, ctx.settings.platformNamespace).record(d, drafts.map((draft) => ({ draft, id: eventIdFor(d, draft, when) })));
+  } catch (err) {
+    ctx.log.warn({ err, deployment: d.spec.metadata.id, events: drafts.map((e) => e.name) }, 'could not record events');
+  }
+}
 
 /**
  * How long one step follows a savepoint before it answers 5xx ("in progress; retry") so that
@@ -69,11 +85,37 @@ function parseRecord(value: string | null): TriggerRecord | undefined {
   }
 }
 
-/** The Deployment an event is about: itself, or the one a Job belongs to. */
+/** The Deployment an event is about: itself, or the one a Job or Savepoint belongs to. */
 function deploymentName(event: ObjectEvent): string | undefined {
   if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return event.ref.name;
-  if (event.mode === 'resource') return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
-  return undefined;
+  if (event.mode !== 'resource') return undefined;
+  if (event.ref.kind === SAVEPOINTS.kind) return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
+  return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
+}
+
+/**
+ * A job whose configuration references secret values gets it in a Secret, the values put in.
+ * One that cannot (a value missing or unusable) is FAILED with the reason, naming no value;
+ * false then, and nothing else is created.
+ */
+async function ensureConfigSecret(ctx: FunctionContext, job: JobResource, parentUid: string): Promise<boolean> {
+  const names = jobSecretValues(job);
+  if (names.length === 0) return true;
+  const values = await new SecretValueStore(ctx.kube, ctx.settings.platformNamespace).values(job.spec.metadata.namespace, names);
+  let secret: V1Secret;
+  try {
+    secret = configSecret(job, values, parentUid);
+  } catch (err) {
+    const failedAt = new Date().toISOString();
+    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'FAILED', failure: { reason: 'SecretValueUnavailable', message: (err as Error).message, failedAt }, terminatedAt: failedAt } });
+    return false;
+  }
+  try {
+    await ctx.kube.core.createNamespacedSecret({ namespace: job.spec.spec.targetNamespace, body: secret });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  return true;
 }
 
 /** Creates the job's Kubernetes objects (parent ConfigMap first), then marks it STARTING. */
@@ -88,6 +130,7 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
     if (!isAlreadyExists(err)) throw err;
     parent = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: parentName(job.spec.metadata.id) });
   }
+  if (!(await ensureConfigSecret(ctx, job, parent.metadata!.uid!))) return;
   for (const child of childObjects(job, parent.metadata!.uid!)) {
     try {
       await ctx.kube.objects.create(child);
@@ -116,7 +159,7 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
     if (!isNotFound(err)) throw err;
   }
   const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED';
-  const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const };
+  const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
   await jobsOf(ctx).replaceStatus({ ...job, status });
 }
 
@@ -161,8 +204,11 @@ async function createSavepoint(ctx: FunctionContext, savepoint: SavepointResourc
  * followed until Flink reports it, until it times out, or until the budget is used up
  * (Unavailable: redelivery resumes it). Returns true when the savepoint reached an end.
  */
-async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { type: 'takeSavepoint' }>): Promise<boolean> {
+async function takeSavepoint(ctx: FunctionContext, d: DeploymentResource, action: Extract<Action, { type: 'takeSavepoint' }>): Promise<boolean> {
   const { job, request } = action;
+  /** One event per savepoint, attempt and outcome, however often a step follows it. */
+  const note = (progress: SavepointProgress, attempt: number) =>
+    recordEvents(ctx, d, [savepointEvent(sp!, progress)], `savepoint/${sp!.spec.metadata.id}/${progress.kind}/${attempt}`);
   const savepoints = savepointsOf(ctx);
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
@@ -237,7 +283,10 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
     }
     let id: string;
     try {
-      id = await (await flink()).stopWithSavepoint(fid, request.targetDirectory, triggerId);
+      const client = await flink();
+      id = request.stopsJob
+        ? await client.stopWithSavepoint(fid, request.targetDirectory, triggerId)
+        : await client.triggerSavepoint(fid, request.targetDirectory, triggerId);
     } catch (err) {
       if (!(err instanceof FlinkUnreachable || err instanceof FlinkRestError)) throw err;
       const reason = err instanceof FlinkUnreachable ? 'JobManagerUnreachable' : 'TriggerRefused';
@@ -247,6 +296,7 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
     await ctx.store.remember(key, TRIGGER_RECORD_TTL_MS, JSON.stringify({ state: 'triggered', at, id }));
     sp = await writeStatus(keep({ ...sp!.status?.sluice, attempt, trigger: { attempt, id, at } }));
     ctx.log.info({ savepoint: sp.spec.metadata.id, job: jobId, attempt, trigger: id }, 'savepoint triggered');
+    await note({ kind: 'triggered', attempt, triggerId: id }, attempt);
   };
 
   const deadline = Date.now() + SAVEPOINT_POLL_BUDGET_MS;
@@ -277,12 +327,14 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
         ctx.log.warn({ savepoint: sp.spec.metadata.id, job: jobId, attempt, reason: step.failure.message }, 'savepoint attempt failed');
         const { trigger: _done, ...rest } = book;
         sp = await writeStatus(keep({ ...rest, attempt: step.attempt, failures }));
+        await note({ kind: 'retry', attempt, maxAttempts: request.maxAttempts, failure: step.failure }, attempt);
         break;
       }
       case 'fail': {
         const failures = [...(book.failures ?? []), { attempt, ...step.failure, at: now }];
         ctx.log.warn({ savepoint: sp.spec.metadata.id, job: jobId, reason: step.failure.message }, 'savepoint failed');
         sp = await writeStatus({ state: 'FAILED', failure: { ...step.failure, failedAt: now }, sluice: { ...book, failures } });
+        await note({ kind: 'failed', failure: step.failure }, attempt);
         return true;
       }
       case 'complete': {
@@ -301,6 +353,7 @@ async function takeSavepoint(ctx: FunctionContext, action: Extract<Action, { typ
         }
         sp = await writeStatus({ state: 'COMPLETED', sluice: book });
         ctx.log.info({ savepoint: sp.spec.metadata.id, job: jobId, location: step.location }, 'savepoint completed');
+        await note({ kind: 'completed', location: step.location }, attempt);
         return true;
       }
     }
@@ -340,10 +393,15 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
       await jobsOf(ctx).replaceStatus({ ...action.job, status: { ...action.job.status, state: 'TERMINATING' } });
       return { deployment: d };
     case 'takeSavepoint':
-      return { deployment: d, again: await takeSavepoint(ctx, action) };
+      return { deployment: d, again: await takeSavepoint(ctx, d, action) };
     case 'resumeJob':
       await resumeJob(ctx, action.job);
       return { deployment: d, again: true };
+    case 'failSavepoint': {
+      const now = new Date().toISOString();
+      await savepointsOf(ctx).replaceStatus({ ...action.savepoint, status: { ...action.savepoint.status, state: 'FAILED', failure: { ...action.failure, failedAt: now } } });
+      return { deployment: d };
+    }
   }
 }
 
@@ -358,8 +416,9 @@ async function planFor(ctx: FunctionContext, d: DeploymentResource) {
 
 export default defineFunction({
   name: 'deploymentStep',
-  description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed), and derives its status from them',
-  subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated()],
+  description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed, and those users ask for), and derives its status from them',
+  // A Savepoint's creation: one a user asked for is taken without waiting for another change.
+  subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated(), when(SAVEPOINTS).isCreated()],
   permissions: [
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'flinkjobs', 'savepoints'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },
@@ -376,6 +435,11 @@ export default defineFunction({
     // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
     { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
     { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'], scope: 'targets' },
+    // Secret values a job's configuration references, read; the job's configuration Secret, created.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'platform' },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create'], scope: 'targets' },
+    // Deployments' event logs: recorded, and the oldest beyond the bound deleted.
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'list', 'delete'], scope: 'platform' },
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], scope: 'targets' },
   ],
   lockKey: (event) => `deployment/${deploymentName(event) ?? event.ref.name}`,
@@ -392,6 +456,7 @@ export default defineFunction({
       try {
         for (const action of plan.actions) {
           const done = await carryOut(ctx, deployment, action);
+          await recordEvents(ctx, deployment, eventsOfAction(deployment, action));
           deployment = done.deployment;
           again ||= done.again ?? false;
         }

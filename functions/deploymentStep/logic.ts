@@ -13,6 +13,9 @@ import type {
 import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
 import { jobIdFor, stableHash, uuidV5 } from '../../shared/vvp/ids.js';
+import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
+
+export { PURPOSE_ANNOTATION, savepointDirectoryOf };
 
 /**
  * The decisions of one deployment step, given what is observed: the Deployment (with the
@@ -45,10 +48,13 @@ export type Action =
   /** Triggers (once per attempt) and follows the savepoint; records COMPLETED or FAILED on it. */
   | { type: 'takeSavepoint'; savepoint: SavepointResource; job: JobResource; request: SavepointRequest }
   /** Its stopping savepoint failed: the job keeps running; its pods decide its state again. */
-  | { type: 'resumeJob'; job: JobResource };
+  | { type: 'resumeJob'; job: JobResource }
+  /** A savepoint asked for that cannot be taken (its job no longer runs): recorded FAILED. */
+  | { type: 'failSavepoint'; savepoint: SavepointResource; failure: { reason: string; message: string } };
 
-/** How to take one savepoint that stops a job. */
+/** How to take one savepoint: one that stops a job, or one a user asked for, which leaves it running. */
 export interface SavepointRequest {
+  stopsJob: boolean;
   /** What it is for, e.g. `SUSPEND@7` (origin @ deployment generation); with the job, it names the savepoint. */
   purpose: string;
   targetDirectory: string;
@@ -69,8 +75,6 @@ export const DEFAULT_MAX_JOB_CREATION_ATTEMPTS = 4;
 export const DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS = 4;
 /** Flink's default execution.checkpointing.timeout, which bounds a savepoint too. */
 export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
-/** Annotation on a Savepoint that Sluice takes: its purpose (see SavepointRequest). */
-export const PURPOSE_ANNOTATION = 'sluice.dev/savepoint-purpose';
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
 
 /** Whether a job's Kubernetes objects are gone: it was terminated, or its end was cleaned up. */
@@ -123,11 +127,6 @@ export function parseFlinkDuration(text: string | undefined): number | undefined
   return unit ? Number(m[1]) * unit[1] : undefined;
 }
 
-/** Flink's savepoint directory setting (the classic key, or the one Flink 1.19+ prefers). */
-export function savepointDirectoryOf(config: Record<string, string> | undefined): string | undefined {
-  const dir = config?.['state.savepoints.dir'] ?? config?.['execution.checkpointing.savepoint-dir'];
-  return dir?.trim() ? dir.trim() : undefined;
-}
 
 /** Whether a Flink version ("1.9", "1.17.2") is at least major.minor. */
 export function flinkAtLeast(version: string | undefined, major: number, minor: number): boolean {
@@ -245,6 +244,7 @@ export function savepointRequestFor(d: DeploymentResource, job: JobResource, pur
   const dir = targetDirectory ?? savepointDirectoryOf(spec.template.spec.flinkConfiguration) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
   if (!dir) return undefined;
   return {
+    stopsJob: true,
     purpose,
     targetDirectory: dir,
     maxAttempts: spec.maxSavepointCreationAttempts ?? DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS,
@@ -338,6 +338,29 @@ function planSteps(d: DeploymentResource, job: JobResource | undefined, now: str
       reason: `savepoint ${inflight.spec.metadata.id} (${inflight.spec.spec.savepointOrigin}) in progress`,
     };
   }
+  // Savepoints users asked for (USER_REQUEST), oldest first: taken one at a time while the
+  // job runs; one whose job no longer runs (or never will) fails.
+  const requested = savepoints
+    .filter((s) => s.metadata.annotations?.[PURPOSE_ANNOTATION] && s.spec.spec.savepointOrigin === 'USER_REQUEST' && (s.status?.state ?? 'STARTED') === 'STARTED')
+    .sort((a, b) => createdAtOf(a) - createdAtOf(b));
+  const ofRunningJob = (s: SavepointResource) => !!job && s.spec.spec.jobId === job.spec.metadata.id && !stoppedBy && (jobState === 'STARTED' || jobState === 'STARTING');
+  const takeable = requested.find((s) => ofRunningJob(s) && jobState === 'STARTED');
+  if (job && takeable) {
+    const request = { ...savepointRequestFor(d, job, purposeOf(takeable), takeable.spec.spec.savepointLocation)!, stopsJob: false };
+    return { actions: [{ type: 'takeSavepoint', savepoint: takeable, job, request }], reason: `taking savepoint ${takeable.spec.metadata.id} (USER_REQUEST)` };
+  }
+  const orphaned: Action[] = requested
+    .filter((s) => !ofRunningJob(s))
+    .map((savepoint) => ({
+      type: 'failSavepoint',
+      savepoint,
+      failure: { reason: 'JobNotRunning', message: `job ${savepoint.spec.spec.jobId ?? '(none)'} stopped before the savepoint could be taken` },
+    }));
+  if (orphaned.length > 0) {
+    const rest = planDeployment(d, job, now, savepoints.filter((s) => !orphaned.some((a) => a.type === 'failSavepoint' && a.savepoint === s)));
+    return { actions: [...orphaned, ...rest.actions], reason: `${orphaned.length} requested savepoint(s) failed: the job stopped; ${rest.reason}` };
+  }
+
   // Stopped with a savepoint: the job no longer runs in Flink, whatever its pods still show.
   if (job && stoppedBy && jobState && !TERMINAL.includes(jobState)) {
     const rest = decide(d, { ...job, status: { ...job.status, state: 'TERMINATED' } }, now, savepoints);
@@ -394,7 +417,7 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
       return {
         actions: failed(d, now, {
           reason: 'SavepointDirectoryMissing',
-          message: `cannot ${what}: taking a savepoint needs a directory, and none is configured: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints; Sluice has no blob storage of its own to default to); job ${live.spec.metadata.id} keeps running`,
+          message: `cannot ${what}: taking a savepoint needs a directory, and none is configured: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints), or give Sluice a blob storage (SLUICE_BLOB_STORAGE_URI); job ${live.spec.metadata.id} keeps running`,
         }),
         reason: 'no savepoint directory',
       };

@@ -110,8 +110,9 @@ async function importInitialSavepoint(platform: Platform, vns: string, d: Deploy
   const deploymentId = d.spec.metadata.id;
   const existing = await platform.listSavepoints(vns, deploymentId);
   if (existing.some((s) => s.spec.spec.savepointLocation === sp.savepointLocation)) return;
-  await platform.importSavepoint(vns, {
-    spec: { savepointLocation: sp.savepointLocation, ...(sp.flinkSavepointId ? { flinkSavepointId: sp.flinkSavepointId } : {}), deploymentId },
+  await platform.createSavepoint(vns, {
+    metadata: { deploymentId },
+    spec: { savepointLocation: sp.savepointLocation, ...(sp.flinkSavepointId ? { flinkSavepointId: sp.flinkSavepointId } : {}) },
   });
 }
 
@@ -314,7 +315,7 @@ export default defineFunction({
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update'], scope: 'watched' },
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['get', 'list', 'watch', 'create', 'update'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['deploymenttargets', 'vnamespaces'], verbs: ['get', 'list'], scope: 'platform' },
-    // Platform.importSavepoint (the initial savepoint): lists the Deployment's, creates one, removes it if its status write fails.
+    // Platform.createSavepoint (the initial savepoint): lists the Deployment's, creates one, removes it if its status write fails.
     { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['get', 'list', 'create', 'delete'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['savepoints/status'], verbs: ['update'], scope: 'platform' },
     // API tokens are Secrets in the platform namespace (TokenStore.resolve).

@@ -56,5 +56,6 @@ export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[
     pods: pods_,
     ...(next === 'STARTED' && !prev.started ? { started: { startedAt: now } } : {}),
     ...(failure && !prev.failure ? { failure } : {}),
+    ...(RANK[next] === 3 && !prev.terminatedAt ? { terminatedAt: now } : {}),
   };
 }

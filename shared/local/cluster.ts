@@ -94,6 +94,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${pki.publicKey}`, `--service-account-signing-key-file=${pki.privateKey}`,
       '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
+      // Deployments' event logs are Kubernetes Events: kept a week, not the default hour.
+      '--event-ttl=168h',
     ];
     const startApi = async () => {
       const api = spawnDaemon('kube-apiserver', join(bin, 'kube-apiserver'), apiArgs, join(dir, 'kube-apiserver.log'));

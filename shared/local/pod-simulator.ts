@@ -234,9 +234,7 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     const real: RealFlinkPod = { podIp, workDir: mkdtempSync(join(tmpdir(), `sluice-flink-${pod.metadata!.name}-`)), ready: false, stopped: false };
     flinkPods.set(uid, real);
     try {
-      const configMap = pod.spec?.volumes?.find((v) => v.name === 'flink-config')?.configMap?.name;
-      if (!configMap) throw new Error('no flink-config ConfigMap volume');
-      const confData = (await core.readNamespacedConfigMap({ name: configMap, namespace })).data ?? {};
+      const confData = await flinkConfigFiles(core, pod);
       const file = confData['config.yaml'] !== undefined ? 'config.yaml' : 'flink-conf.yaml';
       const address = parseConfig(confData[file] ?? '', file)['jobmanager.rpc.address'] ?? '';
       const isJm = pod.metadata?.labels?.component === 'jobmanager';
@@ -496,6 +494,23 @@ function savepointBehaviour(pod: V1Pod): SavepointBehaviour {
 function savepointDelay(pod: V1Pod): number {
   const n = Number(pod.metadata?.annotations?.[SAVEPOINT_DELAY_ANNOTATION]);
   return Number.isFinite(n) && n >= 0 ? n : 300;
+}
+
+/** The files of a Flink pod's conf volume: its ConfigMap, or (with secret values) its ConfigMap and Secret projected. */
+async function flinkConfigFiles(core: CoreV1Api, pod: V1Pod): Promise<Record<string, string>> {
+  const namespace = pod.metadata!.namespace!;
+  const volume = pod.spec?.volumes?.find((v) => v.name === 'flink-config');
+  const sources = volume?.configMap ? [{ configMap: volume.configMap }] : (volume?.projected?.sources ?? []);
+  if (sources.length === 0) throw new Error('no flink-config volume');
+  const files: Record<string, string> = {};
+  for (const source of sources) {
+    if (source.configMap?.name) Object.assign(files, (await core.readNamespacedConfigMap({ name: source.configMap.name, namespace })).data ?? {});
+    if (source.secret?.name) {
+      const data = (await core.readNamespacedSecret({ name: source.secret.name, namespace })).data ?? {};
+      for (const [k, v] of Object.entries(data)) files[k] = Buffer.from(v, 'base64').toString('utf8');
+    }
+  }
+  return files;
 }
 
 /** A Kubernetes Event on the JobManager pod for each savepoint trigger: outlives the pod, so tests can count them. */

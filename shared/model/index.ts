@@ -5,6 +5,7 @@ export * from './naming.js';
 export * from './namespace.js';
 export * from './target.js';
 export * from './deployment.js';
+export * from './deployment-defaults.js';
 export * from './job.js';
 export * from './savepoint.js';
 export * from './apitoken.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DateTime, DnsLabel, Failure, ResourceName, StoredUnnamedMetadata, UnnamedMetadata, Uuid, appResource, int32 } from './common.js';
+import { DateTime, DnsLabel, Failure, ResourceName, StoredUnnamedMetadata, StringMap, Uuid, VnsName, int32 } from './common.js';
 import { crBody } from './cr.js';
-import { DeploymentTemplate } from './deployment.js';
+import { DeploymentTemplate, TemplateSpec } from './deployment.js';
 
 /** One execution of a Deployment: an immutable copy of its effective template. Created only by Sluice. */
 
@@ -38,9 +38,45 @@ export const JobStatus = z.strictObject({
   failure: Failure.optional(),
   /** Ready pods of those expected (JobManager + TaskManagers), from pod events. */
   pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),
+  /** When it reached TERMINATED, FAILED or FINISHED: shown as VVP's metadata.terminatedAt. */
+  terminatedAt: DateTime.optional(),
 });
 
-export const Job = appResource('Job', UnnamedMetadata, JobSpec, JobStatus);
+/**
+ * A Job as VVP's API shows it: its Deployment in metadata, the template it runs flattened
+ * into spec, with the restore location and the Kubernetes namespace as VVP names them.
+ * Stored as FlinkJobCrBody; shared/vvp/views.ts maps one to the other.
+ */
+export const Job = z.strictObject({
+  kind: z.literal('Job'),
+  apiVersion: z.literal('v1'),
+  metadata: z.strictObject({
+    id: Uuid,
+    namespace: VnsName,
+    createdAt: DateTime,
+    modifiedAt: DateTime,
+    deploymentId: Uuid,
+    deploymentName: ResourceName,
+    terminatedAt: DateTime.optional(),
+    annotations: StringMap.optional(),
+    resourceVersion: int32(0),
+  }),
+  spec: TemplateSpec.extend({
+    savepointLocation: z.string().optional(),
+    allowNonRestoredState: z.boolean().optional(),
+    deploymentTarget: z.strictObject({ kubernetes: z.strictObject({ namespace: DnsLabel }) }),
+  }),
+  status: z
+    .strictObject({
+      state: JobState,
+      started: z.strictObject({ startedAt: DateTime, flinkJobId: z.string().optional() }).optional(),
+      failure: Failure.optional(),
+      /** Sluice's addition: ready pods of those expected. */
+      pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),
+    })
+    .partial()
+    .optional(),
+});
 export const FlinkJobCrBody = crBody(StoredUnnamedMetadata, JobSpec, JobStatus);
 
 export type JobState = z.infer<typeof JobState>;

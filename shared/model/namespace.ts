@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Bookkeeping, DateTime } from './common.js';
+import { Bookkeeping, DateTime, KubeObject, StringMap, Uuid, int32 } from './common.js';
 import { parseNamespaceResourceName } from './naming.js';
 
 /**
@@ -50,6 +50,18 @@ export const NamespaceInput = z.strictObject({
  */
 export const VNamespaceCrSpec = z.strictObject({
   roleBindings: z.array(RoleBinding),
+  /** VVP's Deployment Defaults of the vNamespace (shared/vvp/deployment-defaults.ts). */
+  deploymentDefaults: z
+    .strictObject({
+      id: Uuid,
+      createdAt: DateTime,
+      modifiedAt: DateTime,
+      resourceVersion: int32(0),
+      labels: StringMap.optional(),
+      annotations: StringMap.optional(),
+      spec: KubeObject,
+    })
+    .optional(),
 });
 export const VNamespaceCrStatus = z.strictObject({
   lifecyclePhase: LifecyclePhase.optional(),

@@ -11,6 +11,7 @@ export const LABELS = {
   id: `${API_GROUP}/id`,
   targetId: `${API_GROUP}/target-id`,
   deploymentId: `${API_GROUP}/deployment-id`,
+  jobId: `${API_GROUP}/job-id`,
   kind: `${API_GROUP}/kind`,
 } as const;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Failure, StoredUnnamedMetadata, StringMap, UnnamedMetadata, Uuid, VnsName, appResource } from './common.js';
+import { DateTime, Failure, StoredUnnamedMetadata, StringMap, Uuid, VnsName, int32 } from './common.js';
 import { crBody } from './cr.js';
 
 export const SAVEPOINT_ORIGINS = ['USER_REQUEST', 'SUSPEND', 'SUSPEND_AND_UPGRADE', 'COPIED', 'RETAINED_CHECKPOINT'] as const;
@@ -23,11 +23,36 @@ export const SavepointStatus = z.strictObject({
   failure: Failure.optional(),
 });
 
-export const Savepoint = appResource('Savepoint', UnnamedMetadata, SavepointSpec, SavepointStatus);
+/**
+ * A Savepoint as VVP's API shows it: what it belongs to and where it came from are metadata
+ * (`deploymentId`, `jobId`, `origin`); the spec is only the location and Flink's id. Stored
+ * as SavepointCrBody (origin and owners in the spec); shared/vvp/views.ts maps between them.
+ */
+export const SavepointMetadata = z.strictObject({
+  id: Uuid,
+  namespace: VnsName,
+  createdAt: DateTime,
+  modifiedAt: DateTime,
+  deploymentId: Uuid.optional(),
+  jobId: Uuid.optional(),
+  origin: SavepointOrigin,
+  annotations: StringMap.optional(),
+  resourceVersion: int32(0),
+});
+
+export const Savepoint = z.strictObject({
+  kind: z.literal('Savepoint'),
+  apiVersion: z.literal('v1'),
+  metadata: SavepointMetadata,
+  spec: z.strictObject({ savepointLocation: SavepointLocation.optional(), flinkSavepointId: z.string().optional() }),
+  status: SavepointStatus.partial().optional(),
+});
 
 /**
- * POST body: importing a savepoint location, e.g. to restore a Deployment from it.
- * The origin defaults to what the API decides (an import is recorded as COPIED unless given).
+ * POST body, VVP's: `metadata.deploymentId` alone asks for a savepoint of the Deployment's
+ * running job (origin USER_REQUEST); a `spec.savepointLocation` records a savepoint that
+ * exists already (origin COPIED unless given), e.g. to restore a Deployment from it. The
+ * server's own fields of a GET answer (id, times, resourceVersion, status) are accepted and ignored.
  */
 export const SavepointInput = z.strictObject({
   kind: z.literal('Savepoint', { error: 'must be Savepoint' }).optional(),
@@ -35,17 +60,22 @@ export const SavepointInput = z.strictObject({
   metadata: z
     .strictObject({
       namespace: VnsName.optional(),
+      deploymentId: Uuid.optional(),
+      jobId: Uuid.optional(),
+      origin: SavepointOrigin.optional(),
       annotations: StringMap.optional(),
-      labels: StringMap.optional(),
+      id: Uuid.optional(),
+      createdAt: DateTime.optional(),
+      modifiedAt: DateTime.optional(),
+      resourceVersion: int32(0).optional(),
     })
     .optional(),
-  spec: z.strictObject({
-    savepointLocation: SavepointLocation,
-    flinkSavepointId: z.string().optional(),
-    deploymentId: Uuid.optional(),
-    jobId: Uuid.optional(),
-    savepointOrigin: SavepointOrigin.optional(),
-  }),
+  spec: z
+    .strictObject({
+      savepointLocation: SavepointLocation.optional(),
+      flinkSavepointId: z.string().optional(),
+    })
+    .optional(),
   status: z.unknown().optional(),
 });
 

@@ -19,3 +19,12 @@ export class Unavailable extends Error {
     this.name = 'Unavailable';
   }
 }
+
+/**
+ * The one error body of every 4xx/5xx a client of Sluice's HTTP API sees (VVP's shape:
+ * clients read `message`), whichever layer answers: the REST API, an unknown path, a body
+ * too large, a bug.
+ */
+export function errorBody(status: number, message: string): { kind: 'Error'; status: number; message: string } {
+  return { kind: 'Error', status, message };
+}

@@ -1,6 +1,6 @@
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { type Reply, dispatch } from './dispatch.js';
-import { BadInput } from './errors.js';
+import { BadInput, errorBody } from './errors.js';
 import { decodeHttpEvent } from './events.js';
 import { registry } from './metrics.js';
 import { resync } from './resync.js';
@@ -70,10 +70,12 @@ export function replyOfAnswer(fnName: string, eventId: string, status: number, h
   return { status, function: fnName, eventId, outcome: status < 300 ? 'handled' : 'error', reason: `HTTP ${status}: ${text.slice(0, 200)}` };
 }
 
-export const tooLarge = (): Answer => ({ status: 413, json: { outcome: 'bad_input', reason: `request body exceeds ${MAX_EVENT_BYTES} bytes` } });
-export const noRoute = (method: string, path: string): Answer => ({ status: 404, json: { outcome: 'bad_input', reason: `no route for ${method} ${path}` } });
+/** A request refused before any function saw it: the error body of the REST API, the outcome in headers as eventAnswer puts it. */
+const refused = (status: number, reason: string): Answer => ({ status, headers: { [OUTCOME_HEADER]: 'bad_input', [REASON_HEADER]: headerSafe(reason) }, json: errorBody(status, reason) });
+export const tooLarge = (): Answer => refused(413, `request body exceeds ${MAX_EVENT_BYTES} bytes`);
+export const noRoute = (method: string, path: string): Answer => refused(404, `no route for ${method} ${path}`);
 /** Never a stack trace in an answer; the message only. */
-export const internalError = (err: unknown): Answer => ({ status: 500, json: { outcome: 'error', reason: `internal error: ${(err as Error).message}` } });
+export const internalError = (err: unknown): Answer => ({ status: 500, json: errorBody(500, `internal error: ${(err as Error).message}`) });
 
 /**
  * `POST /` takes a CloudEvent (binary or structured mode) and answers as eventAnswer says,

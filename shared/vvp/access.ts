@@ -11,7 +11,7 @@ export type Caller =
   | { kind: 'superuser'; name: string }
   | { kind: 'token'; name: string; namespace: string; role: TokenRole };
 
-export type Resource = 'deployments' | 'jobs' | 'savepoints' | 'deployment-targets' | 'apitokens' | 'namespace';
+export type Resource = 'deployments' | 'jobs' | 'savepoints' | 'events' | 'deployment-defaults' | 'secret-values' | 'deployment-targets' | 'apitokens' | 'namespace';
 export type Verb = 'read' | 'write';
 
 /** A namespace's role bindings; `system:authenticated` members grant the role to every valid token. */

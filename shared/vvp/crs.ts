@@ -121,6 +121,8 @@ export interface JobStatusLike {
   started?: { startedAt: string };
   failure?: { reason: string; message: string; failedAt: string };
   pods?: { ready: number; expected: number };
+  /** When it reached TERMINATED, FAILED or FINISHED (VVP's metadata.terminatedAt). */
+  terminatedAt?: string;
   sluice?: { resourcesDeleted?: boolean };
 }
 

@@ -8,6 +8,7 @@ import type {
   V1PodTemplateSpec,
   V1Role,
   V1RoleBinding,
+  V1Secret,
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
@@ -24,6 +25,7 @@ import {
   translateConfig,
   wantsKubernetesHa,
 } from './flink-config.js';
+import { referencedSecretValues, substituteSecretValues } from './secret-values.js';
 
 /**
  * The Kubernetes objects of one Flink job in application mode, named `job-<jobId>-...`
@@ -53,6 +55,10 @@ export const ASYNC_STORE_DURATION = '24 h';
 const DEFAULT_RESOURCES = { jobmanager: { cpu: 1, memory: '1G' }, taskmanager: { cpu: 1, memory: '2G' } };
 
 export const parentName = (jobId: string) => `job-${jobId}`;
+/** The Secret holding the Flink configuration of a job that references secret values. */
+export const configSecretName = (jobId: string) => `job-${jobId}-flink-config`;
+/** The secret values a job's configuration references (`${secret_values.<name>}`). */
+export const jobSecretValues = (job: JobResource): string[] => referencedSecretValues(job.spec.spec.template.spec.flinkConfiguration);
 export const jobManagerName = (jobId: string) => `job-${jobId}-jobmanager`;
 export const taskManagerName = (jobId: string) => `job-${jobId}-taskmanager`;
 /** Flink's own 32-hex job id, derived from Sluice's job UUID so the REST API can find the job. */
@@ -402,7 +408,10 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
         : [],
       containers: [container],
       volumes: [
-        { name: 'flink-config', configMap: { name: parentName(id) } },
+        // With secret values, the configuration file comes from the job's Secret, the rest from the ConfigMap.
+        jobSecretValues(job).length > 0
+          ? { name: 'flink-config', projected: { sources: [{ configMap: { name: parentName(id) } }, { secret: { name: configSecretName(id) } }] } }
+          : { name: 'flink-config', configMap: { name: parentName(id) } },
         { name: 'usrlib', emptyDir: {} },
         ...plugin.copied.map((name) => ({ name: pluginVolume(name), emptyDir: {} })),
         ...(pods.volumeMounts ?? []).map((v) => ({ name: v.name, ...(v.volume ?? {}) })),
@@ -423,15 +432,53 @@ export function parentConfigMap(job: JobResource): V1ConfigMap {
   const spec = job.spec.spec.template.spec;
   const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
   const artifact = spec.artifact as { kind: string; sqlScript?: string };
+  const secret = jobSecretValues(job).length > 0;
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: parentName(job.spec.metadata.id), namespace: job.spec.spec.targetNamespace, labels: jobPodLabels(job) },
     data: {
-      [file]: renderConfig(flinkConfiguration(job), file),
+      // A configuration with secret values is in the job's Secret (configSecret) instead.
+      ...(secret ? {} : { [file]: renderConfig(flinkConfiguration(job), file) }),
       'log4j-console.properties': log4jConsole(spec),
       ...(artifact.kind.toUpperCase() === 'SQLSCRIPT' && artifact.sqlScript ? { 'script.sql': artifact.sqlScript } : {}),
     },
+  };
+}
+
+/**
+ * The Flink configuration file of a job that references secret values, the values put in:
+ * a Secret owned by the parent ConfigMap (deleted with the job), so the values are in no
+ * plain object. Throws (naming the key, never the value) when a value cannot be written
+ * into the file, or one referenced is missing.
+ */
+export function configSecret(job: JobResource, values: Readonly<Record<string, string>>, parentUid: string): V1Secret {
+  const missing = jobSecretValues(job).filter((name) => values[name] === undefined);
+  if (missing.length > 0) throw new Error(`secret value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${job.spec.metadata.namespace}`);
+  const spec = job.spec.spec.template.spec;
+  const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
+  const conf = flinkConfiguration(job);
+  const filled = substituteSecretValues(conf, values);
+  let text: string;
+  try {
+    text = renderConfig(filled, file);
+  } catch {
+    // renderConfig's message would quote the value: name only the keys.
+    const keys = Object.keys(conf).filter((k) => conf[k] !== filled[k]);
+    throw new Error(`a secret value used in flinkConfiguration ${keys.join(', ')} cannot be written to Flink's ${file} (a line break, or for Flink 1.x a '#' or surrounding spaces)`);
+  }
+  const id = job.spec.metadata.id;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: configSecretName(id),
+      namespace: job.spec.spec.targetNamespace,
+      labels: jobPodLabels(job),
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: parentName(id), uid: parentUid, controller: true, blockOwnerDeletion: true }],
+    },
+    type: 'Opaque',
+    data: { [file]: Buffer.from(text, 'utf8').toString('base64') },
   };
 }
 

@@ -174,6 +174,18 @@ export class FlinkRestClient {
     return id;
   }
 
+  /**
+   * Takes a savepoint in `targetDirectory` and leaves the job running (a user's request).
+   * Returns the trigger id to poll, as for a stop. With `triggerId` (Flink ≥ 1.15) the request is idempotent.
+   */
+  async triggerSavepoint(flinkJobId: string, targetDirectory: string, triggerId?: string): Promise<string> {
+    const body = { 'target-directory': targetDirectory, 'cancel-job': false, ...(triggerId ? { triggerId } : {}) };
+    const res = await this.#request<{ 'request-id'?: string }>('POST', `/jobs/${flinkJobId}/savepoints`, body, triggerId !== undefined);
+    const id = res['request-id'];
+    if (!id) throw new FlinkRestError(`POST /jobs/${flinkJobId}/savepoints: no request-id in the answer`, 200);
+    return id;
+  }
+
   /** The state of a savepoint operation. A trigger id the JobManager does not know is a FlinkRestError 404. */
   async savepointStatus(flinkJobId: string, triggerId: string): Promise<TriggerStatus> {
     const res = await this.#request<{ status?: { id?: string }; operation?: { location?: string; 'failure-cause'?: unknown } }>(

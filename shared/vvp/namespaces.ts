@@ -5,11 +5,22 @@ import { VNAMESPACES } from '../resources.js';
 import { BadInput } from '../runtime/errors.js';
 import type { RoleBinding } from './access.js';
 
+/** A vNamespace's Deployment Defaults as its VNamespace object keeps them. */
+export interface StoredDeploymentDefaults {
+  id: string;
+  createdAt: string;
+  modifiedAt: string;
+  resourceVersion: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  spec: Record<string, unknown>;
+}
+
 export interface NamespaceResource {
   apiVersion?: string;
   kind?: string;
   metadata: { name: string; namespace?: string; resourceVersion?: string; creationTimestamp?: string | Date; deletionTimestamp?: string | Date };
-  spec: { roleBindings: RoleBinding[] };
+  spec: { roleBindings: RoleBinding[]; deploymentDefaults?: StoredDeploymentDefaults };
   status?: { lifecyclePhase?: string };
 }
 

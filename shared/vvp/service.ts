@@ -10,8 +10,13 @@ import { BadInput } from '../runtime/errors.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
 import { type DeploymentInput, validateDeployment, validateSavepoint, validateTarget } from './input.js';
 import { mergePatch } from './merge.js';
+import { matchesSelector, parseLabelSelector } from './label-selector.js';
 import { applyPatchSet, describeFailure } from './patchset.js';
-import { toVvp } from './views.js';
+import { deploymentView, jobView, savepointView, toVvp } from './views.js';
+import { PURPOSE_ANNOTATION, savepointDirectoryOf } from './savepoint-directory.js';
+import { defaultsView, patchedDefaults, withNamespaceDefaults } from './deployment-defaults.js';
+import type { NamespaceResource } from './namespaces.js';
+import { SecretValueStore, referencedSecretValues } from './secret-values.js';
 
 /** The user-settable part of VVP metadata in a request body. */
 export interface MetadataInput {
@@ -34,6 +39,8 @@ export interface DeploymentWriteOptions {
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
   patchSetFailure?: 'refuse' | 'record';
+  /** A new Deployment takes its vNamespace's Deployment Defaults under its spec (the REST API's creates). */
+  namespaceDefaults?: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -138,7 +145,7 @@ async function findByNameOrId<T extends { spec: { metadata: { namespace: string 
  * with a BadInput naming the field, and changes nothing when it refuses.
  */
 export class Platform {
-  readonly namespaces: CrClient<{ metadata: { name: string; resourceVersion?: string } }>;
+  readonly namespaces: CrClient<NamespaceResource>;
   readonly targets: CrClient<TargetResource>;
   readonly deployments: CrClient<DeploymentResource>;
   readonly jobs: CrClient<JobResource>;
@@ -231,8 +238,11 @@ export class Platform {
 
   // ---- Deployments ----------------------------------------------------------------------
 
-  async listDeployments(vns: string): Promise<DeploymentResource[]> {
-    return (await this.deployments.list(`${LABELS.vnamespace}=${vns}`)).filter((d) => !beingDeleted(d));
+  /** A vNamespace's Deployments (not those being deleted), optionally only those whose VVP labels match a label selector. */
+  async listDeployments(vns: string, labelSelector?: string): Promise<DeploymentResource[]> {
+    const requirements = parseLabelSelector(labelSelector ?? '');
+    const all = await this.deployments.list(`${LABELS.vnamespace}=${vns}`);
+    return all.filter((d) => !beingDeleted(d) && matchesSelector(requirements, d.spec.metadata.labels));
   }
 
   async findDeployment(vns: string, idOrName: string): Promise<DeploymentResource | undefined> {
@@ -276,15 +286,28 @@ export class Platform {
     return target;
   }
 
+  /** Every secret value the Flink configuration references must exist in the vNamespace (422 naming it). */
+  async #checkSecretValues(vns: string, input: DeploymentInput, opts: DeploymentWriteOptions): Promise<void> {
+    if (opts.patchSetFailure === 'record') return; // a VvpDeployment CR: its job records what is missing
+    const store = new SecretValueStore(this.kube, this.settings.platformNamespace);
+    for (const name of referencedSecretValues(input.spec.template.spec.flinkConfiguration)) {
+      if (!(await store.find(vns, name))) {
+        throw new BadInput(`spec.template.spec.flinkConfiguration: secret value ${name} (referenced as \${secret_values.${name}}) not found in namespace ${vns}`, 422);
+      }
+    }
+  }
+
   #labels(vns: string, metadata: VvpMetadata, target: TargetResource | undefined): Record<string, string> {
     return { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id, ...(target ? { [LABELS.targetId]: target.spec.metadata.id } : {}) };
   }
 
   async createDeployment(vns: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
-    const input = validateDeployment(body);
+    const defaults = opts.namespaceDefaults ? (await this.namespaces.get(vns))?.spec.deploymentDefaults : undefined;
+    const input = validateDeployment(withNamespaceDefaults(body, defaults));
     checkNamespace(input.metadata, vns);
     if (!input.metadata.name) throw new BadInput('metadata.name: a deployment needs a name');
     const target = await this.#checkTarget(vns, input, opts);
+    await this.#checkSecretValues(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns);
     const cr: DeploymentResource = {
       apiVersion: FLINK_DEPLOYMENTS.apiVersion,
@@ -329,6 +352,7 @@ export class Platform {
       throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
     }
     const target = await this.#checkTarget(vns, input, opts);
+    await this.#checkSecretValues(vns, input, opts);
     const metadata = userMetadata(input.metadata, vns, current.spec.metadata);
     return this.deployments.replace({
       ...current,
@@ -396,6 +420,29 @@ export class Platform {
     });
   }
 
+  // ---- Deployment Defaults ----------------------------------------------------------------
+
+  async #namespace(vns: string): Promise<NamespaceResource> {
+    const ns = await this.namespaces.get(vns);
+    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    return ns;
+  }
+
+  async getDeploymentDefaults(vns: string) {
+    const ns = await this.#namespace(vns);
+    return defaultsView(vns, ns.spec.deploymentDefaults, new Date(ns.metadata.creationTimestamp ?? 0).toISOString());
+  }
+
+  /** PATCH: a merge patch onto the current defaults; applies to Deployments created from now on. */
+  async patchDeploymentDefaults(vns: string, body: unknown) {
+    const ns = await retryingConflicts(async () => {
+      const current = await this.#namespace(vns);
+      const next = patchedDefaults(vns, current.spec.deploymentDefaults, body, now());
+      return this.namespaces.replace({ ...current, spec: { ...current.spec, deploymentDefaults: next } });
+    });
+    return defaultsView(vns, ns.spec.deploymentDefaults, new Date(ns.metadata.creationTimestamp ?? 0).toISOString());
+  }
+
   // ---- Jobs -----------------------------------------------------------------------------
 
   async listJobs(vns: string, deploymentId?: string): Promise<JobResource[]> {
@@ -414,9 +461,10 @@ export class Platform {
     return this.savepoints as unknown as CrClient<SavepointResource>;
   }
 
-  /** A vNamespace's Savepoints (optionally of one Deployment), oldest first. */
-  async listSavepoints(vns: string, deploymentId?: string): Promise<SavepointResource[]> {
-    const items = await this.#savepointCrs.list(`${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`);
+  /** A vNamespace's Savepoints (optionally of one Deployment, of one Job), oldest first. */
+  async listSavepoints(vns: string, deploymentId?: string, jobId?: string): Promise<SavepointResource[]> {
+    const all = await this.#savepointCrs.list(`${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`);
+    const items = jobId ? all.filter((s) => s.spec.spec.jobId === jobId.toLowerCase()) : all;
     return items.sort((a, b) => a.spec.metadata.createdAt.localeCompare(b.spec.metadata.createdAt) || a.spec.metadata.id.localeCompare(b.spec.metadata.id));
   }
 
@@ -426,68 +474,116 @@ export class Platform {
     return sp;
   }
 
+  /** A vNamespace's Deployment by id, for a Savepoint that names it (422 when there is none: the field is at fault). */
+  async #savepointDeployment(vns: string, deploymentId: string): Promise<DeploymentResource> {
+    const deployment = (await this.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${deploymentId}`))[0];
+    if (!deployment || deployment.spec.metadata.namespace !== vns) {
+      throw new BadInput(`metadata.deploymentId: deployment ${deploymentId} not found in namespace ${vns}; a savepoint can only belong to a deployment of its own namespace`, 422);
+    }
+    return deployment;
+  }
+
   /**
-   * POST: records an existing savepoint location, e.g. to restore a Deployment
-   * from it (the operator's initialSavepointSpec goes through here too). The deploymentId (and
-   * jobId) must name a Deployment (Job) of the same vNamespace; the origin is as given, else
-   * COPIED; the state is COMPLETED: Sluice cannot check the location, it is the caller's word.
+   * POST, as VVP takes it. With `spec.savepointLocation`: records a savepoint that exists
+   * already, e.g. to restore a Deployment from it (the operator's initialSavepointSpec goes
+   * through here too): the origin as given, else COPIED; COMPLETED at once (the location is
+   * the caller's word). Without one, `metadata.deploymentId` asks for a savepoint of that
+   * Deployment's running job (origin USER_REQUEST): recorded STARTED, then taken by
+   * deploymentStep through Flink's REST API, the job left running.
    */
-  async importSavepoint(vns: string, body: unknown): Promise<SavepointResource> {
+  async createSavepoint(vns: string, body: unknown): Promise<SavepointResource> {
     const input = validateSavepoint(body);
     checkNamespace(input.metadata, vns);
-    const { deploymentId, jobId } = input.spec;
-    let deployment: DeploymentResource | undefined;
-    if (deploymentId) {
-      deployment = (await this.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${deploymentId}`))[0];
-      if (!deployment || deployment.spec.metadata.namespace !== vns) {
-        throw new BadInput(`spec.deploymentId: deployment ${deploymentId} not found in namespace ${vns}; a savepoint can only belong to a deployment of its own namespace`, 422);
+    const meta = input.metadata ?? {};
+    const location = input.spec?.savepointLocation;
+    if (location === undefined) {
+      if (!meta.deploymentId) {
+        throw new BadInput('metadata.deploymentId: required to take a savepoint (or give spec.savepointLocation to record one that exists)');
       }
+      if (meta.origin !== undefined && meta.origin !== 'USER_REQUEST') {
+        throw new BadInput(`metadata.origin: a savepoint taken on request is USER_REQUEST, not ${meta.origin}`);
+      }
+      return this.#requestSavepoint(vns, meta.deploymentId, meta.jobId, meta.annotations ?? {});
     }
+    const { deploymentId, jobId } = meta;
+    const deployment = deploymentId ? await this.#savepointDeployment(vns, deploymentId) : undefined;
     if (jobId) {
       const job = await this.jobs.get(`${vns}.${jobId.toLowerCase()}`);
-      if (!job || job.spec.metadata.namespace !== vns) throw new BadInput(`spec.jobId: job ${jobId} not found in namespace ${vns}`, 422);
+      if (!job || job.spec.metadata.namespace !== vns) throw new BadInput(`metadata.jobId: job ${jobId} not found in namespace ${vns}`, 422);
       if (deploymentId && job.spec.spec.deploymentId !== deploymentId) {
-        throw new BadInput(`spec.jobId: job ${jobId} belongs to deployment ${job.spec.spec.deploymentId}, not to spec.deploymentId ${deploymentId}`, 422);
+        throw new BadInput(`metadata.jobId: job ${jobId} belongs to deployment ${job.spec.spec.deploymentId}, not to metadata.deploymentId ${deploymentId}`, 422);
       }
     }
-    const t = now();
     const id = randomUUID();
-    const cr: SavepointResource = {
+    const cr = this.#savepointCr(vns, id, deployment, meta.annotations ?? {}, {
+      savepointLocation: location,
+      ...(input.spec?.flinkSavepointId !== undefined ? { flinkSavepointId: input.spec.flinkSavepointId } : {}),
+      ...(deploymentId ? { deploymentId } : {}),
+      ...(jobId ? { jobId } : {}),
+      savepointOrigin: meta.origin ?? 'COPIED',
+    });
+    return this.#createWithState(cr, { state: 'COMPLETED' });
+  }
+
+  /** A savepoint of the Deployment's running job, on request: refused unless a job runs and a directory is configured. */
+  async #requestSavepoint(vns: string, deploymentId: string, jobId: string | undefined, annotations: Record<string, string>): Promise<SavepointResource> {
+    const deployment = await this.#savepointDeployment(vns, deploymentId);
+    const name = deployment.spec.metadata.name;
+    const runningId = deployment.status?.sluice?.job?.id;
+    const job = runningId ? await this.jobs.get(`${vns}.${runningId}`) : undefined;
+    if (!job || job.status?.state !== 'STARTED' || deployment.status?.state !== 'RUNNING') {
+      throw new BadInput(
+        `deployment ${name} has no running job (status.state is ${deployment.status?.state ?? 'unknown'}${job ? `, job ${job.spec.metadata.id} is ${job.status?.state ?? 'not started'}` : ''}): a savepoint is taken of a RUNNING deployment's job`,
+        409,
+      );
+    }
+    if (jobId && jobId.toLowerCase() !== job.spec.metadata.id) {
+      throw new BadInput(`metadata.jobId: job ${jobId} is not the running job of deployment ${name} (that is ${job.spec.metadata.id})`, 409);
+    }
+    const config = deployment.status?.sluice?.effective?.spec?.template.spec.flinkConfiguration ?? job.spec.spec.template.spec.flinkConfiguration;
+    const directory = savepointDirectoryOf(config) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
+    if (!directory) {
+      throw new BadInput(
+        `deployment ${name} has no savepoint directory: set spec.template.spec.flinkConfiguration."state.savepoints.dir" (e.g. s3://bucket/savepoints), or give Sluice a blob storage (SLUICE_BLOB_STORAGE_URI)`,
+        422,
+      );
+    }
+    const id = randomUUID();
+    const cr = this.#savepointCr(vns, id, deployment, annotations, {
+      savepointLocation: directory,
+      deploymentId: deployment.spec.metadata.id,
+      jobId: job.spec.metadata.id,
+      savepointOrigin: 'USER_REQUEST',
+    });
+    // Its purpose marks it as one Sluice takes (an imported USER_REQUEST savepoint has none).
+    cr.metadata.annotations = { [PURPOSE_ANNOTATION]: `USER_REQUEST@${id}` };
+    return this.#createWithState(cr, { state: 'STARTED' });
+  }
+
+  #savepointCr(vns: string, id: string, deployment: DeploymentResource | undefined, annotations: Record<string, string>, spec: SavepointResource['spec']['spec']): SavepointResource {
+    const t = now();
+    return {
       apiVersion: SAVEPOINTS.apiVersion,
       kind: SAVEPOINTS.kind,
       metadata: {
         name: savepointObjectName(vns, id),
         namespace: this.settings.platformNamespace,
-        labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, ...(deploymentId ? { [LABELS.deploymentId]: deploymentId } : {}) },
+        labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, ...(spec.deploymentId ? { [LABELS.deploymentId]: spec.deploymentId } : {}) },
         // Deleting the Deployment removes its Savepoint records (never the savepoint data).
         ...(deployment?.metadata.uid
           ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: deployment.metadata.name, uid: deployment.metadata.uid }] }
           : {}),
       },
-      spec: {
-        metadata: {
-          id,
-          name: id,
-          namespace: vns,
-          labels: input.metadata?.labels ?? {},
-          annotations: input.metadata?.annotations ?? {},
-          createdAt: t,
-          modifiedAt: t,
-        },
-        spec: {
-          savepointLocation: input.spec.savepointLocation,
-          ...(input.spec.flinkSavepointId !== undefined ? { flinkSavepointId: input.spec.flinkSavepointId } : {}),
-          ...(deploymentId ? { deploymentId } : {}),
-          ...(jobId ? { jobId } : {}),
-          savepointOrigin: input.spec.savepointOrigin ?? 'COPIED',
-        },
-      },
+      spec: { metadata: { id, name: id, namespace: vns, annotations, createdAt: t, modifiedAt: t }, spec },
     };
+  }
+
+  /** Creates the record, then its state; changes nothing when that fails (no Savepoint without a state is left behind). */
+  async #createWithState(cr: SavepointResource, status: SavepointResource['status']): Promise<SavepointResource> {
     const created = await this.#savepointCrs.create(cr);
     try {
-      return await this.#savepointCrs.replaceStatus({ ...created, status: { state: 'COMPLETED' } });
+      return await this.#savepointCrs.replaceStatus({ ...created, status });
     } catch (err) {
-      // Changes nothing when it fails: a Savepoint without a state is not left behind.
       await this.#savepointCrs.delete(created.metadata.name).catch(() => undefined);
       throw err;
     }
@@ -496,8 +592,8 @@ export class Platform {
   /** VVP shapes for responses. */
   static view = {
     target: (t: TargetResource) => toVvp(t, 'DeploymentTarget'),
-    deployment: (d: DeploymentResource) => toVvp(d, 'Deployment'),
-    job: (j: JobResource) => toVvp(j, 'Job'),
-    savepoint: (s: SavepointResource) => toVvp(s, 'Savepoint'),
+    deployment: deploymentView,
+    job: jobView,
+    savepoint: savepointView,
   };
 }

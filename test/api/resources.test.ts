@@ -30,7 +30,22 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
 
   it('serves an OpenAPI document generated from the schemas', async () => {
     const doc = (await (await sluice.api('/api/v1/openapi.json', { token: null })).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/namespaces/v1/namespaces', '/api/v1/namespaces/{ns}/deployments/{id}', '/apitokens/v1/namespaces/{ns}/apitokens']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/namespaces/v1/namespaces',
+        '/api/v1/namespaces/{ns}/deployments/{id}',
+        '/apitokens/v1/namespaces/{ns}/apitokens',
+        '/api/v1/namespaces/{ns}/events',
+        '/api/v1/namespaces/{ns}/deployment-defaults',
+        '/api/v1/namespaces/{ns}/secret-values',
+        '/api/v1/namespaces/{ns}/secret-values/{name}',
+      ]),
+    );
+    const methods = (path: string) => Object.keys(doc.paths[path] as object).filter((k) => k !== 'parameters');
+    expect(methods('/api/v1/namespaces/{ns}/secret-values/{name}')).toEqual(['get', 'patch', 'delete']);
+    expect(methods('/api/v1/namespaces/{ns}/deployment-defaults')).toEqual(['get', 'patch']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Event', 'SecretValue', 'SecretValueInput', 'DeploymentDefaults', 'DeploymentDefaultsInput']));
+    expect(doc.components.schemas.SecretValue!.properties!.spec).not.toHaveProperty('properties.value');
     expect(Object.keys(doc.components.schemas.DeploymentInput!.properties!)).toEqual(expect.arrayContaining(['metadata', 'spec']));
   });
 

@@ -219,6 +219,10 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     expect(pods).toContain('Running');
     expect(await page.locator('#jobs-region tbody tr').count()).toBe(1);
     expect(await page.locator('#savepoints-region').textContent()).toMatch(/None/);
+    // The deployment's event log, newest first: the job started, and why it was created.
+    await expect.poll(() => page.locator('#events-region tr[data-event="JOB_SUCCESSFULLY_STARTED"]').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('#events-region tr[data-event="CREATING_A_NEW_JOB"]').textContent()).toMatch(/Creating job [0-9a-f-]{36} \(attempt 1 of 4\)/);
+    expect(await page.locator('#events-region tbody tr').first().getAttribute('data-event')).toBe('STATE_TRANSITION_IS_COMPLETED');
     const spec = await page.locator('#spec-region').textContent();
     expect(spec).toContain('vvp-jobs-team-1');
     expect(spec).toContain('1.9.1-stream1-scala_2.12');
@@ -357,6 +361,23 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     await page.waitForURL(/#\/ns\/vvp-namespace-1\/tokens/);
     await expect.poll(() => focused(page, 'tagName')).toBe('H1');
     expect(await page.locator('h1').textContent()).toBe('API Tokens');
+  });
+
+  it("team 1 sees its namespace's deployment defaults and the names of its secret values, never a value", async () => {
+    const token = secrets['team-1']!;
+    const defaults = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployment-defaults', { method: 'PATCH', token, body: JSON.stringify({ spec: { template: { spec: { flinkConfiguration: { 'metrics.reporters': 'prom' } } } } }) });
+    expect(defaults.status, await defaults.clone().text()).toBe(200);
+    const created = await sluice.api('/api/v1/namespaces/vvp-namespace-1/secret-values', { method: 'POST', token, body: JSON.stringify({ metadata: { name: 'kafka-password' }, spec: { kind: 'Plain', value: 'do-not-show-me' } }) });
+    expect(created.status, await created.clone().text()).toBe(201);
+
+    await signIn(token);
+    await nav('Defaults & Secret Values').click();
+    await page.waitForURL(/#\/ns\/vvp-namespace-1\/settings$/);
+    await expect.poll(() => page.locator('#defaults-yaml').textContent()).toContain('metrics.reporters: prom');
+    await page.locator('tr[data-secret-value="kafka-password"]').waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('do-not-show-me');
+    await expectLabelled(page);
+    await shot('defaults-and-secret-values');
   });
 
   it('team 1 cancels its deployment, deletes it, and then its deployment target', { timeout: 120_000 }, async () => {

@@ -73,7 +73,7 @@ describe('functions driven only by CloudEvents over HTTP', () => {
     // Redelivering everything once more changes nothing: still one job for the deployment.
     await deliverAll();
     const jobs = await sluice.api('/api/v1/namespaces/vvp-namespace-1/jobs');
-    const items = ((await jobs.json()) as { items: { spec: { deploymentName: string } }[] }).items.filter((j) => j.spec.deploymentName === 'Over HTTP');
+    const items = ((await jobs.json()) as { items: { metadata: { deploymentName: string } }[] }).items.filter((j) => j.metadata.deploymentName === 'Over HTTP');
     expect(items).toHaveLength(1);
   });
 });

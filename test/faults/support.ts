@@ -180,8 +180,7 @@ export async function deployments(sluice: RunningSluice, vns: string): Promise<V
 }
 
 export interface VvpJob {
-  metadata: { id: string };
-  spec: { deploymentId: string };
+  metadata: { id: string; deploymentId: string };
   status?: { state?: string };
 }
 
@@ -189,6 +188,6 @@ export interface VvpJob {
 export async function jobsByDeployment(sluice: RunningSluice, vns: string): Promise<Map<string, VvpJob[]>> {
   const list = await apiOk<{ items: VvpJob[] }>(sluice, `/api/v1/namespaces/${vns}/jobs`);
   const byDeployment = new Map<string, VvpJob[]>();
-  for (const job of list.items) byDeployment.set(job.spec.deploymentId, [...(byDeployment.get(job.spec.deploymentId) ?? []), job]);
+  for (const job of list.items) byDeployment.set(job.metadata.deploymentId, [...(byDeployment.get(job.metadata.deploymentId) ?? []), job]);
   return byDeployment;
 }

@@ -97,7 +97,7 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
     await api.patch('top-speed', { spec: { state: 'SUSPENDED' } });
     await api.state('top-speed', 'SUSPENDED', () => true, SLOW);
     const [sp] = await api.savepoints(created.metadata.id);
-    expect(sp).toMatchObject({ spec: { savepointOrigin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
+    expect(sp).toMatchObject({ metadata: { origin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
     firstSavepoint = sp!.spec.savepointLocation;
     expect(firstSavepoint).toMatch(new RegExp(`^file:${dir}/savepoints/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$`));
     expect(existsSync(`${firstSavepoint.replace(/^file:/, '')}/_metadata`)).toBe(true);
@@ -121,7 +121,7 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
     const job = await flinkRunning(jobId);
     // The example's source runs with parallelism 1 whatever the job's; the windows and sink follow the job.
     expect(job.vertices?.map((v) => v.parallelism)).toEqual([1, 2]);
-    const upgrade = (await api.savepoints(created.metadata.id)).find((s) => s.spec.jobId === before);
+    const upgrade = (await api.savepoints(created.metadata.id)).find((s) => s.metadata.jobId === before);
     expect(upgrade).toMatchObject({ status: { state: 'COMPLETED' } });
     const restored = await eventually(async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored, 'restore statistics', SLOW);
     expect(restored?.external_path).toBe(upgrade!.spec.savepointLocation);

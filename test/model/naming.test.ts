@@ -108,6 +108,7 @@ describe('vNamespace names and resource names', () => {
       id: 'sluice.dev/id',
       targetId: 'sluice.dev/target-id',
       deploymentId: 'sluice.dev/deployment-id',
+      jobId: 'sluice.dev/job-id',
       kind: 'sluice.dev/kind',
     });
   });

@@ -296,22 +296,23 @@ describe('Job and Savepoint', () => {
     const job = {
       kind: 'Job',
       apiVersion: 'v1',
-      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, labels: {}, annotations: {} },
-      spec: { deploymentId: randomUUID(), deploymentName: 'TopSpeedWindowing', deploymentTargetId: randomUUID(), targetNamespace: 'vvp-jobs-team-1', attempt: 1, restore: { savepointId: randomUUID(), location: 's3://b/sp-1', allowNonRestoredState: false }, template },
-      status: { state: 'FAILED', started: { startedAt: now }, failure: { reason: 'Error', message: 'boom', failedAt: now } },
+      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, annotations: {}, deploymentId: randomUUID(), deploymentName: 'TopSpeedWindowing', terminatedAt: now },
+      spec: { ...template.spec, savepointLocation: 's3://b/sp-1', allowNonRestoredState: false, deploymentTarget: { kubernetes: { namespace: 'vvp-jobs-team-1' } } },
+      status: { state: 'FAILED', started: { startedAt: now, flinkJobId: '0123456789abcdef0123456789abcdef' }, failure: { reason: 'Error', message: 'boom', failedAt: now } },
     };
     expect(check(Job, job).ok).toBe(true);
     expect(refusal(Job, { ...job, status: { state: 'RUNNING' } })).toBe('status.state: expected one of STARTING, STARTED, TERMINATING, TERMINATED, FAILED, FINISHED, got "RUNNING"');
+    expect(refusal(Job, { ...job, spec: { ...job.spec, targetNamespace: 'x' } })).toBe('spec.targetNamespace: unknown field');
 
     const sp = {
       kind: 'Savepoint',
       apiVersion: 'v1',
-      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, annotations: {} },
-      spec: { savepointLocation: 's3://bucket/path/to/savepoint-abc123', deploymentId: randomUUID(), savepointOrigin: 'USER_REQUEST' },
+      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, annotations: {}, deploymentId: randomUUID(), origin: 'USER_REQUEST' },
+      spec: { savepointLocation: 's3://bucket/path/to/savepoint-abc123' },
       status: { state: 'COMPLETED' },
     };
     expect(check(Savepoint, sp).ok).toBe(true);
-    expect(refusal(Savepoint, { ...sp, spec: { ...sp.spec, savepointOrigin: 'MANUAL' } })).toMatch(/^spec\.savepointOrigin: expected one of USER_REQUEST/);
+    expect(refusal(Savepoint, { ...sp, metadata: { ...sp.metadata, origin: 'MANUAL' } })).toMatch(/^metadata\.origin: expected one of USER_REQUEST/);
     expect(check(SavepointInput, { spec: { savepointLocation: 's3://bucket/sp' } }).ok).toBe(true);
     expect(refusal(SavepointInput, { spec: { savepointLocation: '  ' } })).toBe('spec.savepointLocation: must not be empty');
   });

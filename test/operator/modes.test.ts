@@ -72,8 +72,9 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     ])]);
     await synced(sluice, ns, 'put-dep');
     const d = await getDeployment(sluice, vns, 'put-dep');
-    expect(d.spec.template.spec.parallelism).toBeUndefined();
-    expect(d.spec.maxJobCreationAttempts).toBeUndefined();
+    // Unset again: the API shows VVP's defaults for them.
+    expect(d.spec.template.spec.parallelism).toBe(1);
+    expect(d.spec.maxJobCreationAttempts).toBe(4);
     expect(d.spec.template.spec.flinkConfiguration).toEqual({ 'a.b': 'c' });
     expect(d.metadata.labels).toEqual({});
   });
@@ -165,7 +166,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(condition(cr)!.message).toContain('spec.deployment.userMetadata.annotations["com.dataartisans.appmanager.controller.deployment.spec.version"]');
     const d = await getDeployment(sluice, vns, 'reserved-dep');
     expect(d.metadata.annotations).toEqual({});
-    expect(d.spec.maxJobCreationAttempts).toBeUndefined();
+    expect(d.spec.maxJobCreationAttempts).toBe(4); // VVP's default: the CR's 8 was not synced
     // The status is still mirrored.
     expect(cr.status!.customResourceStatus!.deploymentId).toBe(d.metadata.id);
   });
@@ -247,13 +248,13 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
   it('lets only one CR manage a Deployment', async () => {
     await applyCr(ns, crFor('first-owner', vns, 'test-target'));
     await synced(sluice, ns, 'first-owner');
-    const second = crFor('second-owner', vns, 'test-target', { spec: { maxJobCreationAttempts: 4 } });
+    const second = crFor('second-owner', vns, 'test-target', { spec: { maxJobCreationAttempts: 7 } });
     second.spec.deployment.userMetadata.name = 'first-owner';
     await applyCr(ns, second);
     const cr = await waitCr(sluice, ns, 'second-owner', (c) => condition(c)?.reason === 'ManagedByAnotherCr' && c, 'ManagedByAnotherCr');
     expect(condition(cr)!.message).toContain(`VvpDeployment ${ns}/first-owner`);
     expect(cr.status!.customResourceStatus!.customResourceState).toBe('IDLING');
-    expect((await getDeployment(sluice, vns, 'first-owner')).spec.maxJobCreationAttempts).toBeUndefined();
+    expect((await getDeployment(sluice, vns, 'first-owner')).spec.maxJobCreationAttempts).toBe(4); // VVP's default, not the second CR's 7
   });
 
   it('keeps the Deployment when its CR is deleted, no longer marked as managed', async () => {

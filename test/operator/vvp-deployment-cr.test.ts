@@ -32,7 +32,12 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
     const d = await getDeployment(sluice, 'default', 'test-cr');
     expect(d.metadata).toMatchObject({ name: 'test-cr', namespace: 'default', displayName: 'abc' });
     expect(d.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: 'test-target', maxJobCreationAttempts: 99, maxSavepointCreationAttempts: 999 });
-    expect(d.spec.template.spec).toEqual({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' } });
+    // The CR's template, with VVP's defaults for what it leaves out.
+    expect(d.spec.template.spec).toEqual({
+      artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' },
+      parallelism: 1,
+      logging: { loggingProfile: 'default', log4jLoggers: { '': 'INFO' } },
+    });
 
     expect(cr.status!.customResourceStatus).toEqual({
       customResourceState: 'SYNCING',

@@ -35,8 +35,8 @@ describe('savepoints API and restore strategies', () => {
     expect(sp).toMatchObject({
       kind: 'Savepoint',
       apiVersion: 'v1',
-      metadata: { namespace: 'team-a', resourceVersion: expect.any(Number) },
-      spec: { savepointLocation: 's3://elsewhere/savepoint-abc123', savepointOrigin: 'COPIED' },
+      metadata: { namespace: 'team-a', origin: 'COPIED', resourceVersion: expect.any(Number) },
+      spec: { savepointLocation: 's3://elsewhere/savepoint-abc123' },
       status: { state: 'COMPLETED' },
     });
     expect(sp.metadata.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -46,23 +46,24 @@ describe('savepoints API and restore strategies', () => {
     // YAML in, as for every resource.
     const yaml = await sluice.api('/api/v1/namespaces/team-a/savepoints', {
       method: 'POST',
-      yaml: 'kind: Savepoint\napiVersion: v1\nspec:\n  savepointLocation: hdfs:///sp/1\n  flinkSavepointId: abc\n  savepointOrigin: USER_REQUEST\n',
+      yaml: 'kind: Savepoint\napiVersion: v1\nmetadata:\n  origin: USER_REQUEST\nspec:\n  savepointLocation: hdfs:///sp/1\n  flinkSavepointId: abc\n',
     });
     expect(yaml.status, await yaml.clone().text()).toBe(201);
-    expect(await yaml.json()).toMatchObject({ spec: { savepointLocation: 'hdfs:///sp/1', flinkSavepointId: 'abc', savepointOrigin: 'USER_REQUEST' } });
+    expect(await yaml.json()).toMatchObject({ metadata: { origin: 'USER_REQUEST' }, spec: { savepointLocation: 'hdfs:///sp/1', flinkSavepointId: 'abc' }, status: { state: 'COMPLETED' } });
   });
 
   it('refuses bad input with a 4xx naming the field, and changes nothing', async () => {
     const before = (await api.savepoints()).length;
     const cases: [unknown, number, RegExp][] = [
-      [{ spec: {} }, 400, /spec\.savepointLocation/],
+      [{ spec: {} }, 400, /metadata\.deploymentId: required/],
       [{ spec: { savepointLocation: '  ' } }, 400, /spec\.savepointLocation.*empty/],
-      [{ spec: { savepointLocation: 's3://x', savepointOrigin: 'BACKUP' } }, 400, /spec\.savepointOrigin/],
-      [{ spec: { savepointLocation: 's3://x', deploymentId: 'not-a-uuid' } }, 400, /spec\.deploymentId/],
+      [{ metadata: { origin: 'BACKUP' }, spec: { savepointLocation: 's3://x' } }, 400, /metadata\.origin/],
+      [{ metadata: { deploymentId: 'not-a-uuid' }, spec: { savepointLocation: 's3://x' } }, 400, /metadata\.deploymentId/],
+      [{ spec: { savepointLocation: 's3://x', savepointOrigin: 'COPIED' } }, 400, /spec\.savepointOrigin: unknown field/],
       [{ spec: { savepointLocation: 's3://x', bogus: 1 } }, 400, /bogus/],
       [{ metadata: { namespace: 'team-b' }, spec: { savepointLocation: 's3://x' } }, 400, /metadata\.namespace 'team-b' does not match/],
-      [{ spec: { savepointLocation: 's3://x', deploymentId: '5f0c1b2a-0000-4000-8000-000000000000' } }, 422, /spec\.deploymentId: deployment .* not found in namespace team-a/],
-      [{ spec: { savepointLocation: 's3://x', jobId: '5f0c1b2a-0000-4000-8000-000000000000' } }, 422, /spec\.jobId: job .* not found/],
+      [{ metadata: { deploymentId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } }, 422, /metadata\.deploymentId: deployment .* not found in namespace team-a/],
+      [{ metadata: { jobId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } }, 422, /metadata\.jobId: job .* not found/],
     ];
     for (const [body, status, message] of cases) {
       const res = await api.importSavepoint(body);
@@ -74,7 +75,7 @@ describe('savepoints API and restore strategies', () => {
 
   it("refuses a deployment of another vNamespace, and keeps each vNamespace's savepoints to itself", async () => {
     const theirs = await other.create('theirs', { state: 'CANCELLED' });
-    const res = await api.importSavepoint({ spec: { savepointLocation: 's3://x', deploymentId: theirs.metadata.id } });
+    const res = await api.importSavepoint({ metadata: { deploymentId: theirs.metadata.id }, spec: { savepointLocation: 's3://x' } });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { message: string }).message).toMatch(/its own namespace/);
     const mine = await imported({ spec: { savepointLocation: 's3://mine' } });
@@ -97,9 +98,9 @@ describe('savepoints API and restore strategies', () => {
   it('restores per strategy: LATEST_SAVEPOINT skips retained checkpoints, LATEST_STATE takes them, NONE nothing', async () => {
     const d = await api.create('restorer', { state: 'CANCELLED', upgrade: 'STATELESS', restore: { kind: 'LATEST_SAVEPOINT' } });
     await api.state('restorer', 'CANCELLED');
-    const copied = await imported({ spec: { savepointLocation: 's3://elsewhere/copied', deploymentId: d.metadata.id } });
+    const copied = await imported({ metadata: { deploymentId: d.metadata.id }, spec: { savepointLocation: 's3://elsewhere/copied' } });
     await new Promise((r) => setTimeout(r, 20));
-    const checkpoint = await imported({ spec: { savepointLocation: 's3://elsewhere/chk-42', deploymentId: d.metadata.id, savepointOrigin: 'RETAINED_CHECKPOINT' } });
+    const checkpoint = await imported({ metadata: { deploymentId: d.metadata.id, origin: 'RETAINED_CHECKPOINT' }, spec: { savepointLocation: 's3://elsewhere/chk-42' } });
     expect((await api.savepoints(d.metadata.id)).map((s) => s.metadata.id)).toEqual([copied.metadata.id, checkpoint.metadata.id]);
 
     const startWith = async (restore: { kind: string }) => {
@@ -109,16 +110,16 @@ describe('savepoints API and restore strategies', () => {
       const args = await jobManagerArgs(sluice, namespace, jobId);
       await api.patch('restorer', { spec: { state: 'CANCELLED' } });
       await api.state('restorer', 'CANCELLED');
-      return { restore: job.spec.restore, args };
+      return { restore: { savepointLocation: job.spec.savepointLocation, allowNonRestoredState: job.spec.allowNonRestoredState }, args };
     };
     const latestSavepoint = await startWith({ kind: 'LATEST_SAVEPOINT' });
-    expect(latestSavepoint.restore).toEqual({ savepointId: copied.metadata.id, location: 's3://elsewhere/copied' });
+    expect(latestSavepoint.restore).toEqual({ savepointLocation: 's3://elsewhere/copied', allowNonRestoredState: false });
     expect(latestSavepoint.args).toEqual(expect.arrayContaining(['--fromSavepoint', 's3://elsewhere/copied']));
     const latestState = await startWith({ kind: 'LATEST_STATE' });
-    expect(latestState.restore).toEqual({ savepointId: checkpoint.metadata.id, location: 's3://elsewhere/chk-42' });
+    expect(latestState.restore).toEqual({ savepointLocation: 's3://elsewhere/chk-42', allowNonRestoredState: false });
     expect(latestState.args).toEqual(expect.arrayContaining(['--fromSavepoint', 's3://elsewhere/chk-42']));
     const none = await startWith({ kind: 'NONE' });
-    expect(none.restore).toBeUndefined();
+    expect(none.restore).toEqual({ savepointLocation: undefined, allowNonRestoredState: undefined });
     expect(none.args).not.toContain('--fromSavepoint');
   });
 

@@ -60,7 +60,7 @@ describe('savepoints exactly once', () => {
     await suspended('duplicated');
     const savepoints = await api.savepoints(id);
     expect(savepoints).toHaveLength(1);
-    expect(savepoints[0]).toMatchObject({ spec: { jobId, savepointOrigin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
+    expect(savepoints[0]).toMatchObject({ metadata: { jobId, origin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
     expect(await savepointTriggers(sluice, namespace, jobId)).toHaveLength(1);
   });
 

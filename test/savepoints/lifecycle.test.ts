@@ -33,8 +33,7 @@ describe('savepoints in the deployment lifecycle', () => {
     expect(more).toEqual([]);
     expect(sp).toMatchObject({
       kind: 'Savepoint',
-      metadata: { namespace: 'team-a' },
-      spec: { deploymentId: created.metadata.id, jobId, savepointOrigin: 'SUSPEND' },
+      metadata: { namespace: 'team-a', deploymentId: created.metadata.id, jobId, origin: 'SUSPEND' },
       status: { state: 'COMPLETED' },
     });
     expect(sp!.spec.savepointLocation).toMatch(new RegExp(`^${DIR}/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$`));
@@ -47,7 +46,7 @@ describe('savepoints in the deployment lifecycle', () => {
     await api.patch('suspender', { spec: { state: 'RUNNING' } });
     const resumed = await running('suspender');
     expect(resumed).not.toBe(jobId);
-    expect((await api.job(resumed)).spec.restore).toEqual({ savepointId: sp!.metadata.id, location: sp!.spec.savepointLocation });
+    expect((await api.job(resumed)).spec).toMatchObject({ savepointLocation: sp!.spec.savepointLocation, allowNonRestoredState: false });
     const args = await jobManagerArgs(sluice, namespace, resumed);
     expect(args.slice(args.indexOf('--fromSavepoint'), args.indexOf('--fromSavepoint') + 2)).toEqual(['--fromSavepoint', sp!.spec.savepointLocation]);
     expect(args).not.toContain('--allowNonRestoredState');
@@ -60,8 +59,8 @@ describe('savepoints in the deployment lifecycle', () => {
     const newJob = (await api.state('upgrader', 'RUNNING', (d) => d.status.running?.jobId !== oldJob)).status.running!.jobId!;
     const sps = await api.savepoints(created.metadata.id);
     expect(sps).toHaveLength(1);
-    expect(sps[0]).toMatchObject({ spec: { jobId: oldJob, savepointOrigin: 'SUSPEND_AND_UPGRADE' }, status: { state: 'COMPLETED' } });
-    expect((await api.job(newJob)).spec.restore).toEqual({ savepointId: sps[0]!.metadata.id, location: sps[0]!.spec.savepointLocation, allowNonRestoredState: true });
+    expect(sps[0]).toMatchObject({ metadata: { jobId: oldJob, origin: 'SUSPEND_AND_UPGRADE' }, status: { state: 'COMPLETED' } });
+    expect((await api.job(newJob)).spec).toMatchObject({ savepointLocation: sps[0]!.spec.savepointLocation, allowNonRestoredState: true });
     const args = await jobManagerArgs(sluice, namespace, newJob);
     expect(args).toEqual(expect.arrayContaining(['--fromSavepoint', sps[0]!.spec.savepointLocation, '--allowNonRestoredState']));
     expect((await jobPods(sluice, namespace, newJob)).filter((p) => p.metadata?.labels?.component === 'taskmanager')).toHaveLength(2);
@@ -78,7 +77,7 @@ describe('savepoints in the deployment lifecycle', () => {
     expect(failed.status.failure?.message).toMatch(/failed after 2 attempt\(s\).*Checkpoint Coordinator is suspending.*the job keeps running/);
     expect(failed.status.running?.jobId).toBe(jobId);
     const [sp] = await api.savepoints(created.metadata.id);
-    expect(sp).toMatchObject({ spec: { savepointOrigin: 'SUSPEND', savepointLocation: DIR }, status: { state: 'FAILED', failure: { reason: 'SavepointFailed' } } });
+    expect(sp).toMatchObject({ metadata: { origin: 'SUSPEND' }, spec: { savepointLocation: DIR }, status: { state: 'FAILED', failure: { reason: 'SavepointFailed' } } });
     // No data loss: the job's pods are all still there and running; the Job is STARTED again.
     const pods = await jobPods(sluice, namespace, jobId);
     expect(pods).toHaveLength(2);

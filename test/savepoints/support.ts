@@ -21,11 +21,15 @@ export type VvpDeployment = {
 };
 export type VvpSavepoint = {
   kind: string;
-  metadata: { id: string; namespace: string; createdAt: string };
-  spec: { savepointLocation: string; deploymentId?: string; jobId?: string; savepointOrigin: string };
+  metadata: { id: string; namespace: string; createdAt: string; deploymentId?: string; jobId?: string; origin: string };
+  spec: { savepointLocation: string; flinkSavepointId?: string };
   status: { state: string; failure?: { reason: string; message: string } };
 };
-export type VvpJob = { metadata: { id: string }; spec: { restore?: { savepointId?: string; location: string; allowNonRestoredState?: boolean } }; status: { state: string } };
+export type VvpJob = {
+  metadata: { id: string; deploymentId: string; deploymentName: string; terminatedAt?: string };
+  spec: { savepointLocation?: string; allowNonRestoredState?: boolean; deploymentTarget: { kubernetes: { namespace: string } } };
+  status: { state: string };
+};
 
 /** A vNamespace with a Deployment Target on a fresh Kubernetes namespace of its own. */
 export async function tenant(sluice: RunningSluice, vns: string, opts: { events?: boolean } = {}): Promise<{ vns: string; namespace: string }> {

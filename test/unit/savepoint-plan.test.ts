@@ -90,6 +90,7 @@ describe('suspending with a savepoint', () => {
     const take = of(plan.actions, 'takeSavepoint')!;
     expect(take.savepoint).toBe(sp);
     expect(take.request).toEqual<SavepointRequest>({
+      stopsJob: true,
       purpose: 'SUSPEND@2',
       targetDirectory: DIR,
       maxAttempts: 4,
@@ -309,7 +310,7 @@ describe('restore strategies', () => {
 });
 
 describe('taking one savepoint', () => {
-  const request: SavepointRequest = { purpose: 'SUSPEND@2', targetDirectory: DIR, maxAttempts: 3, attemptTimeoutMs: 2000, idempotentTrigger: false };
+  const request: SavepointRequest = { stopsJob: true, purpose: 'SUSPEND@2', targetDirectory: DIR, maxAttempts: 3, attemptTimeoutMs: 2000, idempotentTrigger: false };
   const sp = (sluice: SavepointStatusLike['sluice']): SavepointResource => ({
     ...imported(deployment(), 'aaaaaaaa-0000-4000-8000-000000000010', 'SUSPEND', NOW, 'STARTED'),
     status: { state: 'STARTED', sluice },
@@ -372,5 +373,40 @@ describe('settings', () => {
     expect(flinkAtLeast('1.17.2', 1, 15)).toBe(true);
     expect(flinkAtLeast('2.0', 1, 15)).toBe(true);
     expect(flinkAtLeast(undefined, 1, 15)).toBe(false);
+  });
+});
+
+describe('savepoints users ask for (USER_REQUEST)', () => {
+  /** A savepoint as the REST API records a request for one: STARTED, with its purpose, of `job`. */
+  const requested = (d: DeploymentResource, job: JobResource, id: string, createdAt = NOW): SavepointResource => {
+    const sp = imported(d, id, 'USER_REQUEST', createdAt, 'STARTED');
+    return {
+      ...sp,
+      metadata: { ...sp.metadata, annotations: { [PURPOSE_ANNOTATION]: `USER_REQUEST@${id}` } },
+      spec: { ...sp.spec, spec: { ...sp.spec.spec, savepointLocation: DIR, jobId: job.spec.metadata.id } },
+    };
+  };
+
+  it('takes the oldest one of the running job without stopping it, and nothing else meanwhile', () => {
+    const { d, job } = running();
+    const first = requested(d, job, 'aaaaaaaa-0000-4000-8000-000000000101', '2026-11-21T09:00:00.000Z');
+    const second = requested(d, job, 'aaaaaaaa-0000-4000-8000-000000000102');
+    const plan = planDeployment(d, job, NOW, [second, first]);
+    expect(types(plan.actions)).toEqual(['takeSavepoint']);
+    const take = of(plan.actions, 'takeSavepoint')!;
+    expect(take.savepoint).toBe(first);
+    expect(take.request).toMatchObject({ stopsJob: false, purpose: `USER_REQUEST@${first.spec.metadata.id}`, targetDirectory: DIR });
+    // Once completed, the job runs on: nothing to do.
+    expect(planDeployment(d, job, NOW, [withState(first, { state: 'COMPLETED' }, `${DIR}/savepoint-1`)]).actions).toEqual([]);
+  });
+
+  it('waits while the job is STARTING, fails it once the job has stopped, and never takes an imported one', () => {
+    const { d, job } = running();
+    const sp = requested(d, job, 'aaaaaaaa-0000-4000-8000-000000000103');
+    expect(types(planDeployment(d, jobIn(job, 'STARTING'), NOW, [sp]).actions)).not.toContain('failSavepoint');
+    const stopped = planDeployment(d, jobIn(job, 'FAILED'), NOW, [sp]);
+    expect(of(stopped.actions, 'failSavepoint')).toMatchObject({ savepoint: sp, failure: { reason: 'JobNotRunning' } });
+    const imp = imported(d, 'aaaaaaaa-0000-4000-8000-000000000104', 'USER_REQUEST', NOW, 'STARTED');
+    expect(planDeployment(d, job, NOW, [imp]).actions).toEqual([]);
   });
 });

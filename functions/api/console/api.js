@@ -87,6 +87,9 @@ export const paths = {
   pods: (ns, id) => `/api/v1/namespaces/${enc(ns)}/deployments/${enc(id)}/pods`,
   jobs: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/jobs?deploymentId=${enc(deploymentId)}`,
   savepoints: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/savepoints?deploymentId=${enc(deploymentId)}`,
+  events: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/events?deploymentId=${enc(deploymentId)}`,
+  deploymentDefaults: (ns) => `/api/v1/namespaces/${enc(ns)}/deployment-defaults`,
+  secretValues: (ns) => `/api/v1/namespaces/${enc(ns)}/secret-values`,
 };
 
 /** `namespaces/x` → `x`. */

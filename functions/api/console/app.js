@@ -12,6 +12,7 @@ const PAGES = {
   'deployment-form': () => import('./pages/deployment-form.js').then((m) => m.deploymentFormPage),
   targets: () => import('./pages/targets.js').then((m) => m.targetsPage),
   tokens: () => import('./pages/tokens.js').then((m) => m.tokensPage),
+  settings: () => import('./pages/settings.js').then((m) => m.settingsPage),
   namespaces: () => import('./pages/namespaces.js').then((m) => m.namespacesPage),
   signin: () => import('./pages/signin.js').then((m) => m.signInPage),
 };
@@ -29,7 +30,7 @@ export function parseRoute(hash) {
       if (parts[3]) return { page: 'deployment', ns, id: parts[3] };
       return { page: 'deployments', ns };
     }
-    if (section === 'targets' || section === 'tokens') return { page: section, ns };
+    if (section === 'targets' || section === 'tokens' || section === 'settings') return { page: section, ns };
   }
   return { page: 'home' };
 }
@@ -41,6 +42,7 @@ export const href = {
   editDeployment: (ns, id) => `#/ns/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(id)}/edit`,
   targets: (ns) => `#/ns/${encodeURIComponent(ns)}/targets`,
   tokens: (ns) => `#/ns/${encodeURIComponent(ns)}/tokens`,
+  settings: (ns) => `#/ns/${encodeURIComponent(ns)}/settings`,
   namespaces: () => '#/namespaces',
 };
 
@@ -187,7 +189,7 @@ function start() {
     const ns = e.target.value;
     if (!ns) return;
     const route = parseRoute(window.location.hash);
-    const section = route.page === 'targets' || route.page === 'tokens' ? route.page : 'deployments';
+    const section = route.page === 'targets' || route.page === 'tokens' || route.page === 'settings' ? route.page : 'deployments';
     announce(`Switched to namespace ${ns}`);
     navigate(href[section](ns));
   });

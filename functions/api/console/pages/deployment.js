@@ -98,6 +98,17 @@ function savepointsSection(savepoints) {
     })}</tbody></table>`;
 }
 
+/** The deployment's event log, newest first: what happened and why, as VVP shows it. */
+function eventsSection(events) {
+  if (!events || events.length === 0) return html`<p class="muted">No events yet.</p>`;
+  const newest = [...events].reverse();
+  return html`<table class="data compact"><thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Message</th><th scope="col">Job</th></tr></thead>
+    <tbody>${newest.map(
+      (e) => html`<tr data-event="${e.metadata.name}"><td>${when(e.metadata.createdAt)}</td><td><code>${e.metadata.name}</code></td><td class="wrap">${e.spec.message}</td>
+        <td>${e.metadata.jobId ? html`<code title="${e.metadata.jobId}">${String(e.metadata.jobId).slice(0, 8)}</code>` : dash}</td></tr>`,
+    )}</tbody></table>`;
+}
+
 export async function deploymentPage(main, { ns, id }) {
   main.innerHTML = html`<div class="page-head">
       <div><p class="crumb"><a href="${href.deployments(ns)}">Deployments</a> /</p><h1 id="deployment-title">Deployment</h1></div>
@@ -115,6 +126,7 @@ export async function deploymentPage(main, { ns, id }) {
       <section aria-labelledby="h-jobs"><h2 id="h-jobs">Jobs</h2><div id="jobs-region" class="table-wrap"></div></section>
       <section aria-labelledby="h-pods"><h2 id="h-pods">Pods</h2><div id="pods-region" class="table-wrap"></div></section>
       <section aria-labelledby="h-savepoints"><h2 id="h-savepoints">Savepoints</h2><div id="savepoints-region" class="table-wrap"></div></section>
+      <section aria-labelledby="h-events"><h2 id="h-events">Events</h2><div id="events-region" class="table-wrap"></div></section>
     </div>`.toString();
 
   const actionError = $('#action-error', main);
@@ -142,10 +154,11 @@ export async function deploymentPage(main, { ns, id }) {
     }
     current = d;
     const depId = d.metadata.id;
-    const [targets, jobs, pods, savepoints] = await Promise.all([
+    const [targets, jobs, pods, events, savepoints] = await Promise.all([
       api('GET', paths.targets(ns)).then((r) => r.items || []).catch(() => []),
       api('GET', paths.jobs(ns, depId)).then((r) => r.items || []).catch(() => []),
       api('GET', paths.pods(ns, depId)).then((r) => r.items || []).catch(() => []),
+      api('GET', paths.events(ns, depId)).then((r) => r.items || []).catch(() => []),
       savepointsMissing
         ? Promise.resolve([])
         : api('GET', paths.savepoints(ns, depId))
@@ -172,6 +185,7 @@ export async function deploymentPage(main, { ns, id }) {
     patch($('#jobs-region', main), jobsSection(jobs));
     patch($('#pods-region', main), podsSection(pods));
     patch($('#savepoints-region', main), savepointsSection(savepoints));
+    patch($('#events-region', main), eventsSection(events));
   };
 
   for (const b of $$('[data-state]', main)) {
