@@ -8,7 +8,7 @@ import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
 import { HA_CONFIGMAP_VERBS, childObjects, flinkJobId, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
-import { deriveJobStatus } from '../onJobPodStatus/logic.js';
+import { cancelledInFlink, deriveJobStatus } from '../onJobPodStatus/logic.js';
 import {
   type Action,
   type TriggerObservation,
@@ -115,7 +115,7 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED';
+  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED' || cancelledInFlink(job.status);
   const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const };
   await jobsOf(ctx).replaceStatus({ ...job, status });
 }

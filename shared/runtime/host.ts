@@ -7,6 +7,7 @@ import { dispatch } from './dispatch.js';
 import { InProcessEventSource } from './event-source.js';
 import { functionApp } from './http.js';
 import { DeliveryQueue } from './queue.js';
+import { RECHECK_DATA, TimerRechecks } from './rechecks.js';
 import { resync } from './resync.js';
 import type { CoordinationStore } from './store.js';
 
@@ -27,14 +28,24 @@ export function mountFunctions(app: Hono, functions: readonly SluiceFunction[], 
 export class InProcessRunner {
   readonly queue: DeliveryQueue;
   readonly source: InProcessEventSource;
+  readonly ctx: FunctionContext;
   readonly #byName: Map<string, SluiceFunction>;
+  readonly #rechecks: TimerRechecks;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly functions: readonly SluiceFunction[],
-    readonly ctx: FunctionContext,
+    baseCtx: FunctionContext,
+    opts: { recheckEveryMs?: number } = {},
   ) {
     this.#byName = new Map(functions.map((f) => [f.name, f]));
+    // Rechecks are pings queued like any other event, so they share the queue's retries and limits.
+    this.#rechecks = new TimerRechecks(
+      (name) => this.queue.push({ mode: 'ping', id: `recheck-${name}`, source: 'sluice/recheck', data: RECHECK_DATA }, name),
+      opts.recheckEveryMs,
+    );
+    const ctx = { ...baseCtx, rechecks: this.#rechecks };
+    this.ctx = ctx;
     this.queue = new DeliveryQueue((name, event) => dispatch(this.#byName.get(name)!, event, ctx), ctx.log);
     this.source = new InProcessEventSource(ctx.kube, ctx.settings, ctx.log, (event, name) => this.queue.push(event, name));
   }
@@ -64,6 +75,7 @@ export class InProcessRunner {
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    this.#rechecks.stop();
     this.source.stop();
     this.queue.stop();
   }

@@ -118,7 +118,15 @@ export interface JobRestoreLike {
 
 export interface JobStatusLike {
   state?: JobState;
-  started?: { startedAt: string };
+  started?: {
+    startedAt: string;
+    flinkJobId?: string;
+    /** When Flink's observed state or restart count last changed. */
+    lastUpdateTime?: string;
+    /** Flink's own job state (JobStatus: RUNNING, RESTARTING, FAILED, CANCELED, ...), as its REST API last reported it. */
+    observedFlinkJobStatus?: string;
+    observedFlinkJobRestarts?: number;
+  };
   failure?: { reason: string; message: string; failedAt: string };
   pods?: { ready: number; expected: number };
   sluice?: { resourcesDeleted?: boolean };
