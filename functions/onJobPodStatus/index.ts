@@ -73,7 +73,7 @@ export default defineFunction({
     { apiGroups: ['sources.knative.dev'], resources: ['pingsources'], verbs: ['create', 'delete'], scope: 'platform' },
   ],
   // Flink changes a starting or restarting job's state without any pod event: look again soon.
-  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as unknown as JobResource).status) },
+  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as unknown as JobResource).status, Date.now()) },
   // All pods of one job are decided together.
   lockKey: (event) => {
     const labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
@@ -112,7 +112,7 @@ export default defineFunction({
       await new Promise((r) => setTimeout(r, FLINK_POLL_INTERVAL_MS));
       status = await derive();
     }
-    const recheck = inTransition(status);
+    const recheck = inTransition(status, Date.now());
     if (stableHash(status) === stableHash(job.status ?? {})) return { result: 'skipped', reason: `job ${status.state}: unchanged`, recheck };
     try {
       await jobs.replaceStatus({ ...job, status });

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { type FlinkObservation, cancelledInFlink, deriveJobStatus, inTransition } from '../../functions/onJobPodStatus/logic.js';
+import { type FlinkObservation, SETTLE_MS, cancelledInFlink, deriveJobStatus, inTransition } from '../../functions/onJobPodStatus/logic.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const LATER = '2026-11-21T10:01:00.000Z';
@@ -66,9 +66,13 @@ describe("job state from Flink's word", () => {
   it('stays STARTED while Flink restarts the job, showing RESTARTING and the restart count; the job is in transition', () => {
     const restarting = deriveJobStatus(running, up, 1, LATER, flink('RESTARTING', { restarts: 2 }));
     expect(restarting).toMatchObject({ state: 'STARTED', started: { startedAt: NOW, observedFlinkJobStatus: 'RESTARTING', observedFlinkJobRestarts: 2, lastUpdateTime: LATER } });
-    expect(inTransition(restarting)).toBe(true);
-    expect(inTransition(running)).toBe(false);
-    expect(inTransition({ state: 'STARTING' })).toBe(true);
+    const at = (iso: string, plusMs = 0) => Date.parse(iso) + plusMs;
+    expect(inTransition(restarting, at(LATER, 3_600_000))).toBe(true);
+    expect(inTransition({ state: 'STARTING' }, at(NOW))).toBe(true);
+    // RUNNING: watched while it settles, then it costs nothing.
+    expect(inTransition(running, at(NOW, SETTLE_MS - 1))).toBe(true);
+    expect(inTransition(running, at(NOW, SETTLE_MS))).toBe(false);
+    expect(inTransition({ state: 'FAILED' }, at(NOW))).toBe(false);
   });
 
   it("ends FAILED with Flink's root exception when Flink fails the job", () => {
