@@ -7,6 +7,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
  * 8081. It runs exactly one job, `jobId` (Flink's 32-hex id), and speaks the endpoints
  * Sluice uses:
  *
+ *   GET  /  (a page in place of Flink's web UI, titled as Flink's is)
  *   GET  /overview, /jobs, /jobs/overview, /jobs/{jobId} (with its vertices)
  *   GET  /jobs/{jobId}/exceptions  (exceptionHistory, as Flink 1.x and 2.x answer it)
  *   GET  /jobs/{jobId}/metrics?get=numRestarts
@@ -151,6 +152,11 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'GET' && path === '/jobs') return json(res, 200, { jobs: [{ id: opts.jobId, status: state }] });
     if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [overview()] });
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><title>Apache Flink Web Dashboard</title></head><body><h1>Flink REST stand-in</h1><p>Job <code>${opts.jobId}</code>: ${state}</p></body></html>`);
+      return;
+    }
     if (req.method === 'GET' && path === '/overview') {
       const running = state === 'RUNNING' || state === 'CANCELLING' ? 1 : 0;
       return json(res, 200, { taskmanagers: 1, 'slots-total': 1, 'slots-available': 1 - running, 'jobs-running': running, 'jobs-finished': state === 'FINISHED' ? 1 : 0, 'jobs-cancelled': state === 'CANCELED' ? 1 : 0, 'jobs-failed': 0, 'flink-version': 'standin' });
