@@ -429,7 +429,12 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
   if (desired === 'RUNNING') {
     // Cancelled inside Flink (its web UI or REST API): CANCELLED, as VVP shows it, until the Deployment changes.
     if (current && job && cancelledInFlink(job.status) && current.specHash === hash) {
-      return { actions: [...release(job), ...write(d, statusWith(d, 'CANCELLED', now))], reason: 'job cancelled in Flink' };
+      const at = current.endedAtGeneration ?? d.metadata.generation ?? 0;
+      if (at === (d.metadata.generation ?? 0)) {
+        const status = statusWith(d, 'CANCELLED', now, { job: { ...current, endedAtGeneration: at } });
+        return { actions: [...release(job), ...write(d, status)], reason: 'job cancelled in Flink' };
+      }
+      return start(fresh(), 'the deployment changed after its job was cancelled in Flink: starting anew', release(job));
     }
     if (!current || !job || jobState === 'TERMINATED') return start(fresh(), 'starting a new job');
     if (jobState === undefined) return { actions: [{ type: 'ensureJobResources', job }], reason: 'creating the job\'s Kubernetes objects' };

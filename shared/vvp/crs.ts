@@ -80,6 +80,8 @@ export interface CurrentJob {
   specHash: string;
   /** What the job restores from, chosen by the restore strategy when the start was decided. */
   restore?: JobRestoreLike;
+  /** The Deployment's generation when Flink ended the job on its own (a cancel in Flink): a newer one starts anew. */
+  endedAtGeneration?: number;
 }
 
 export interface DeploymentBookkeeping {
