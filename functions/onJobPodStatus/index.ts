@@ -103,7 +103,10 @@ export default defineFunction({
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
     });
     const expected = taskManagerCount(job.spec.spec.template.spec);
-    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observeFlink(ctx, job, pods.items as V1Pod[]));
+    // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
+    const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
+    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
+    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe());
     let status = await derive();
     // All pods up and Flink still submitting or scheduling the job: it usually runs within
     // seconds, so wait a little here rather than for the next recheck.
