@@ -44,7 +44,8 @@ export class InProcessRunner {
       (name) => this.queue.push({ mode: 'ping', id: `recheck-${name}`, source: 'sluice/recheck', data: RECHECK_DATA }, name),
       opts.recheckEveryMs,
     );
-    const ctx = { ...baseCtx, rechecks: this.#rechecks };
+    // The caller's context itself (tests swap its logger), with the rechecks of this process.
+    const ctx = Object.assign(baseCtx, { rechecks: this.#rechecks });
     this.ctx = ctx;
     this.queue = new DeliveryQueue((name, event) => dispatch(this.#byName.get(name)!, event, ctx), ctx.log);
     this.source = new InProcessEventSource(ctx.kube, ctx.settings, ctx.log, (event, name) => this.queue.push(event, name));

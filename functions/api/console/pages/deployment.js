@@ -1,4 +1,4 @@
-/* global document */
+/* global document, window, Element */
 import { ApiError, api, flinkUiSession, paths } from '../api.js';
 import { $, $$, age, announce, badge, html, patch, poll, when } from '../dom.js';
 import { toYaml } from '../yaml.js';
@@ -136,9 +136,6 @@ export async function deploymentPage(main, { ns, id }) {
     actionError.focus();
   };
 
-  // A sign-in from before the Flink UI existed has no cookie for it yet.
-  void flinkUiSession();
-
   const refresh = async () => {
     if (gone) return;
     let d;
@@ -200,6 +197,16 @@ export async function deploymentPage(main, { ns, id }) {
       }
     });
   }
+
+  // The Flink UI opens in a page of its own: make sure it carries the sign-in (a sign-in from
+  // before the proxy existed has no cookie for it), then open it.
+  main.addEventListener('click', async (e) => {
+    const link = e.target instanceof Element ? e.target.closest('#flink-ui-link') : null;
+    if (!link) return;
+    e.preventDefault();
+    await flinkUiSession();
+    window.open(link.getAttribute('href'), '_blank', 'noopener');
+  });
 
   const del = $('#delete-button', main);
   del.addEventListener('click', async () => {
