@@ -13,6 +13,7 @@ import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube.js';
 import { createLogger } from '../shared/log.js';
 import { createContext } from '../shared/runtime/host.js';
+import { PingSourceRechecks } from '../shared/runtime/rechecks.js';
 import { functionRoutes } from '../shared/runtime/routes.js';
 import { routesServer } from '../shared/runtime/server.js';
 import { createStore } from '../shared/runtime/store.js';
@@ -54,6 +55,9 @@ async function main() {
   const kube = Kube.fromEnvironment(settings.kubeconfig);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, log.child({ function: name }));
+  // On Knative (its manifests set SLUICE_RECHECKS=pingsource, naming the Broker) a recheck is a PingSource.
+  const broker = process.env.SLUICE_RECHECKS === 'pingsource' ? process.env.SLUICE_BROKER : undefined;
+  if (broker) ctx.rechecks = new PingSourceRechecks(ctx, broker);
   const listening = () => {
     log.info({ function: name, port: settings.port }, `function ${name} listening`);
     // Connect to the API server while the platform waits for readiness, not in the first event.

@@ -54,7 +54,7 @@ async function main() {
   const functions = await loadAll();
   const runner = new InProcessRunner(functions, ctx);
   const app = withServiceRoutes(new Hono(), ctx);
-  mountFunctions(app, functions, ctx);
+  mountFunctions(app, functions, runner.ctx);
   app.route('/', createApi(ctx));
   handler = app.fetch;
 

@@ -27,6 +27,7 @@ import { groupOf } from '../shared/resources.js';
 import type { PermissionRule, Scope, SluiceFunction, Subscription } from '../shared/runtime/define.js';
 import { PING_EVENT, REFERENCE_EVENT, RESOURCE_EVENT } from '../shared/runtime/events.js';
 import { ADAPTER_PODS, k8sName, normalSelector, streamName } from '../shared/runtime/streams.js';
+import { recheckSourceName } from '../shared/runtime/rechecks.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -95,6 +96,8 @@ export interface Unit {
   subscriptions: readonly Subscription[];
   permissions: readonly PermissionRule[];
   kind: 'events' | 'api';
+  /** Declared by a function whose steps ask for rechecks: it gets a Trigger for its recheck pings. */
+  recheck?: SluiceFunction['recheck'];
 }
 
 export async function loadUnits(): Promise<Unit[]> {
@@ -268,6 +271,8 @@ function env(unit: Unit, o: { platformNamespace: string; watchedNamespaces: read
     { name: 'SLUICE_WATCHED_NAMESPACES', value: o.watchedNamespaces.join(',') },
     { name: 'REDIS_URL', value: `redis://${REDIS}.${o.platformNamespace}.svc:6379` },
     { name: 'LOG_LEVEL', value: 'info' },
+    // A step that asks for a recheck arms a PingSource to this Broker (shared/runtime/rechecks.ts).
+    ...(unit.recheck ? [{ name: 'SLUICE_RECHECKS', value: 'pingsource' }, { name: 'SLUICE_BROKER', value: BROKER }] : []),
     ...(unit.kind === 'api'
       ? [{ name: 'SLUICE_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: 'sluice-bootstrap', key: 'token', optional: true } } }]
       : []),
@@ -383,6 +388,20 @@ function triggers(unit: Unit, streams: readonly Stream[], o: GeneratorOptions): 
         apiVersion: 'eventing.knative.dev/v1',
         kind: 'Trigger',
         metadata: meta(k8sName(`${unitName(unit)}-resync`), o.platformNamespace, { 'sluice.dev/function': unit.name }),
+        spec: { broker: BROKER, filter: { attributes: ping }, filters: [{ exact: ping }], subscriber: subscriber(unit) },
+      },
+    });
+  }
+  if (unit.recheck) {
+    const ping = { type: PING_EVENT, source: `/apis/v1/namespaces/${o.platformNamespace}/pingsources/${recheckSourceName(unit.name)}` };
+    docs.push({
+      comment:
+        `${unit.name} rechecks what is in transition (a Flink job starting or restarting) on each ping of\n` +
+        `${recheckSourceName(unit.name)}, a PingSource it creates itself while something is in transition and deletes after.`,
+      obj: {
+        apiVersion: 'eventing.knative.dev/v1',
+        kind: 'Trigger',
+        metadata: meta(k8sName(`${unitName(unit)}-recheck`), o.platformNamespace, { 'sluice.dev/function': unit.name }),
         spec: { broker: BROKER, filter: { attributes: ping }, filters: [{ exact: ping }], subscriber: subscriber(unit) },
       },
     });

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { BadInput } from '../../shared/runtime/errors.js';
 import { type Caller, type Decision, type Resource, type Verb, authorize } from '../../shared/vvp/access.js';
@@ -8,14 +9,23 @@ import { bearer } from '../../shared/vvp/tokens.js';
 
 export type ApiEnv = { Variables: { caller: Caller } };
 
-/** Resolves the bearer token to a caller; 401 without a valid one. With SLUICE_AUTH=off, everyone is the superuser. */
-export function authenticate(ctx: FunctionContext, tokens: TokenStore): MiddlewareHandler<ApiEnv> {
+/**
+ * The console's sign-in for pages it opens in the browser (the Flink UI), which cannot send an
+ * Authorization header: the API token in an HttpOnly cookie scoped to those pages.
+ */
+export const UI_COOKIE = 'sluice_token';
+
+/**
+ * Resolves the bearer token (or, where `cookie` allows it, the console's sign-in cookie) to a
+ * caller; 401 without a valid one. With SLUICE_AUTH=off, everyone is the superuser.
+ */
+export function authenticate(ctx: FunctionContext, tokens: TokenStore, opts: { cookie?: boolean } = {}): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (!ctx.settings.auth) {
       c.set('caller', { kind: 'superuser', name: 'anonymous' });
       return next();
     }
-    const token = bearer(c.req.header('authorization'));
+    const token = bearer(c.req.header('authorization')) ?? (opts.cookie ? getCookie(c, UI_COOKIE) : undefined);
     const caller = token ? await tokens.resolve(token) : undefined;
     if (!caller) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');

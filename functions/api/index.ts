@@ -16,6 +16,7 @@ import { secretValueRoutes } from './secret-values.js';
 import { consoleRoutes } from './console.js';
 import { podRoutes } from './pods.js';
 import { systemRoutes } from './system.js';
+import { FLINK_UI_PREFIX, flinkUiRoutes } from './flink-ui.js';
 import { openApiDocument } from './openapi.js';
 
 /**
@@ -44,6 +45,12 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   });
 
   consoleRoutes(app); // the web console's static files: no token needed to load the page
+
+  // The Flink UI is opened as a page: the console's sign-in cookie (sent only to these paths) authenticates it too.
+  const ui = new Hono<ApiEnv>();
+  ui.use(`${FLINK_UI_PREFIX}/*`, limitBody, authenticate(ctx, tokens, { cookie: true }));
+  flinkUiRoutes(ui, deps);
+  app.route('/', ui);
 
   const authed = new Hono<ApiEnv>();
   authed.use('*', limitBody, authenticate(ctx, tokens));

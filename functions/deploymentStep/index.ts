@@ -10,7 +10,7 @@ import { HA_CONFIGMAP_VERBS, childObjects, configSecret, flinkJobId, jobSecretVa
 import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
-import { deriveJobStatus } from '../onJobPodStatus/logic.js';
+import { cancelledInFlink, deriveJobStatus } from '../onJobPodStatus/logic.js';
 import { type SavepointProgress, eventIdFor, eventsOfAction, savepointEvent } from './events.js';
 import {
   type Action,
@@ -158,7 +158,7 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED';
+  const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED' || cancelledInFlink(job.status);
   const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
   await jobsOf(ctx).replaceStatus({ ...job, status });
 }

@@ -14,6 +14,7 @@ import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shar
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
 import { jobIdFor, stableHash, uuidV5 } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
+import { cancelledInFlink } from '../onJobPodStatus/logic.js';
 
 export { PURPOSE_ANNOTATION, savepointDirectoryOf };
 
@@ -77,8 +78,17 @@ export const DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS = 4;
 export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
 
-/** Whether a job's Kubernetes objects are gone: it was terminated, or its end was cleaned up. */
-export const resourcesDeleted = (job: JobResource): boolean => job.status?.state === 'TERMINATED' || job.status?.sluice?.resourcesDeleted === true;
+/**
+ * Whether a job's Kubernetes objects are gone: Sluice terminated it, or its end was cleaned up.
+ * A job Flink cancelled is TERMINATED with its objects still there, until they are cleaned up.
+ */
+export const resourcesDeleted = (job: JobResource): boolean =>
+  job.status?.sluice?.resourcesDeleted === true || (job.status?.state === 'TERMINATED' && !cancelledInFlink(job.status));
+
+/** Flink failed the job itself, its restart strategy exhausted: another attempt would fail the same way. */
+const failedInFlink = (job: JobResource) => job.status?.state === 'FAILED' && job.status.failure?.reason === 'FlinkJobFailed';
+/** The job runs: Flink said RUNNING when it last answered (a record from before Flink was asked: started is enough). */
+const flinkRunning = (job: JobResource) => job.status?.state === 'STARTED' && (job.status.started?.observedFlinkJobStatus ?? 'RUNNING') === 'RUNNING';
 
 /** Deletes the job's objects unless they are gone: whatever a job's state, nothing of it outlives it. */
 const release = (job: JobResource | undefined): Action[] => (job && !resourcesDeleted(job) ? [{ type: 'terminateJob', job }] : []);
@@ -440,19 +450,30 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
   }
 
   if (desired === 'RUNNING') {
+    // Cancelled inside Flink (its web UI or REST API): CANCELLED, as VVP shows it, until the Deployment changes.
+    if (current && job && cancelledInFlink(job.status) && current.specHash === hash) {
+      const at = current.endedAtGeneration ?? d.metadata.generation ?? 0;
+      if (at === (d.metadata.generation ?? 0)) {
+        const status = statusWith(d, 'CANCELLED', now, { job: { ...current, endedAtGeneration: at } });
+        return { actions: [...release(job), ...write(d, status)], reason: 'job cancelled in Flink' };
+      }
+      return start(fresh(), 'the deployment changed after its job was cancelled in Flink: starting anew', release(job));
+    }
     if (!current || !job || jobState === 'TERMINATED') return start(fresh(), 'starting a new job');
     if (jobState === undefined) return { actions: [{ type: 'ensureJobResources', job }], reason: 'creating the job\'s Kubernetes objects' };
     if (jobState === 'FINISHED') return { actions: [...release(job), ...write(d, statusWith(d, 'FINISHED', now))], reason: 'job finished' };
     if (jobState === 'FAILED' && current.specHash !== hash) return start(fresh(), 'template changed after a failure: starting anew', release(job));
     if (jobState === 'FAILED') {
-      if (current.attempt < maxAttempts) {
+      if (current.attempt < maxAttempts && !failedInFlink(job)) {
         const retry = { ...current, id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, current.seq, current.attempt + 1), attempt: current.attempt + 1 };
         return start(retry, `job failed; attempt ${retry.attempt} of ${maxAttempts}`, [{ type: 'terminateJob', job }]);
       }
       const f = job.status?.failure;
       const failure = (d.status?.state === 'FAILED' && d.status.failure) || {
         reason: 'JobFailed',
-        message: `job ${job.spec.metadata.id} failed after ${current.attempt} attempt(s)${f ? `: ${f.reason}: ${f.message}` : ''}`,
+        message: failedInFlink(job)
+          ? `job ${job.spec.metadata.id} failed in Flink (its restart strategy gave up)${f ? `: ${f.message}` : ''}`
+          : `job ${job.spec.metadata.id} failed after ${current.attempt} attempt(s)${f ? `: ${f.reason}: ${f.message}` : ''}`,
         failedAt: now,
       };
       // The failed job's cluster goes (its TaskManagers would run on, on the tenant's quota).
@@ -461,15 +482,17 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
     if (current.specHash !== hash) {
       const kind = spec.upgradeStrategy?.kind ?? 'STATELESS';
       if (kind === 'NONE') {
-        return { actions: write(d, statusWith(d, jobState === 'STARTED' ? 'RUNNING' : 'TRANSITIONING', now)), reason: 'upgrade strategy NONE: change applies at the next start' };
+        return { actions: write(d, statusWith(d, flinkRunning(job) ? 'RUNNING' : 'TRANSITIONING', now)), reason: 'upgrade strategy NONE: change applies at the next start' };
       }
       // STATEFUL saves the running job's state first; a job not started yet has none beyond
       // what it was restored from, which stays the latest.
       if (kind === 'STATEFUL' && jobState === 'STARTED') return stopWithSavepoint(job, 'SUSPEND_AND_UPGRADE', 'upgrade statefully');
       return start(fresh(), `template changed: ${kind.toLowerCase()} upgrade`, ACTIVE.includes(jobState) ? [{ type: 'terminateJob', job }] : []);
     }
-    const state: DeploymentState = jobState === 'STARTED' ? 'RUNNING' : 'TRANSITIONING';
-    return { actions: write(d, statusWith(d, state, now)), reason: `job ${jobState}` };
+    // RESTARTING, FAILING, CANCELLING in Flink: the job is not running, whatever its pods show.
+    const state: DeploymentState = flinkRunning(job) ? 'RUNNING' : 'TRANSITIONING';
+    const flinkSays = job.status?.started?.observedFlinkJobStatus;
+    return { actions: write(d, statusWith(d, state, now)), reason: `job ${jobState}${flinkSays ? ` (Flink: ${flinkSays})` : ''}` };
   }
 
   // SUSPENDED takes a savepoint of a running job first; CANCELLED (and a job that has not

@@ -5,9 +5,10 @@ import { FLINK_JOBS, PODS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
-import { taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { flinkJobId, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { deriveJobStatus } from './logic.js';
+import { type FlinkObservation, deriveJobStatus, inTransition } from './logic.js';
 
 const SELECTOR = 'app=flink-job,system=ververica-platform';
 
@@ -25,9 +26,40 @@ async function jobName(event: ObjectEvent, ctx: FunctionContext): Promise<string
   return labels?.jobId && labels.vvpNamespace ? `${labels.vvpNamespace}.${labels.jobId}` : undefined;
 }
 
+const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** How long one step waits for a job whose pods are all up to run in Flink, before it leaves that to a recheck. */
+const FLINK_POLL_BUDGET_MS = 3_000;
+const FLINK_POLL_INTERVAL_MS = 500;
+
+/**
+ * What the job's JobManager says about it, when one is ready to answer: its state, restart
+ * count, and the newest exception when the job fails. Short timeouts: the step holds a lock.
+ */
+async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[]): Promise<FlinkObservation> {
+  const jm = pods.find((p) => p.metadata?.labels?.component === 'jobmanager' && !p.metadata.deletionTimestamp && isReady(p));
+  if (!jm) return { kind: 'none' };
+  const namespace = job.spec.spec.targetNamespace;
+  const jobId = job.spec.metadata.id;
+  const fid = flinkJobId(jobId);
+  try {
+    const resolve = process.env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(ctx.kube.core);
+    const flink = new FlinkRestClient(await resolve({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
+    const { jid, state, tasksRunning } = await flink.job(fid);
+    const [restarts, rootException] = await Promise.all([
+      flink.restarts(fid).catch(() => undefined),
+      state === 'FAILED' || state === 'FAILING' || state === 'RESTARTING' ? flink.rootException(fid).catch(() => undefined) : undefined,
+    ]);
+    return { kind: 'job', jid, state, tasksRunning, ...(restarts !== undefined ? { restarts } : {}), ...(rootException ? { rootException: { message: rootException } } : {}) };
+  } catch (err) {
+    if (err instanceof FlinkRestError && err.status === 404) return { kind: 'unknown-job' };
+    if (err instanceof FlinkUnreachable || err instanceof FlinkRestError) return { kind: 'unreachable', message: err.message };
+    throw err;
+  }
+}
+
 export default defineFunction({
   name: 'onJobPodStatus',
-  description: "Derives a Job's state from its JobManager and TaskManager pods",
+  description: "Derives a Job's state from Flink's REST API and its JobManager and TaskManager pods",
   subscriptions: [
     // Pods are never listed cluster-wide: a resync goes through the Jobs, whose pods it lists per target namespace.
     { ...when(PODS).isAnyChange().withLabels(SELECTOR).in('cluster'), resync: false },
@@ -37,7 +69,11 @@ export default defineFunction({
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'], scope: 'targets' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs/status'], verbs: ['update'], scope: 'platform' },
+    // On Knative, its recheck ping stream while a job is starting or restarting (shared/runtime/rechecks.ts).
+    { apiGroups: ['sources.knative.dev'], resources: ['pingsources'], verbs: ['create', 'delete'], scope: 'platform' },
   ],
+  // Flink changes a starting or restarting job's state without any pod event: look again soon.
+  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as unknown as JobResource).status, Date.now()) },
   // All pods of one job are decided together.
   lockKey: (event) => {
     const labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
@@ -66,8 +102,21 @@ export default defineFunction({
       labelSelector: `${SELECTOR},jobId=${job.spec.metadata.id}`,
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
     });
-    const status = deriveJobStatus(job.status, pods.items as V1Pod[], taskManagerCount(job.spec.spec.template.spec), new Date().toISOString());
-    if (stableHash(status) === stableHash(job.status ?? {})) return { result: 'skipped', reason: `job ${status.state}: unchanged` };
+    const expected = taskManagerCount(job.spec.spec.template.spec);
+    // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
+    const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
+    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
+    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe());
+    let status = await derive();
+    // All pods up and Flink still submitting or scheduling the job: it usually runs within
+    // seconds, so wait a little here rather than for the next recheck.
+    const allReady = status.pods && status.pods.ready >= status.pods.expected;
+    for (const deadline = Date.now() + FLINK_POLL_BUDGET_MS; allReady && status.state === 'STARTING' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, FLINK_POLL_INTERVAL_MS));
+      status = await derive();
+    }
+    const recheck = inTransition(status, Date.now());
+    if (stableHash(status) === stableHash(job.status ?? {})) return { result: 'skipped', reason: `job ${status.state}: unchanged`, recheck };
     try {
       await jobs.replaceStatus({ ...job, status });
     } catch (err) {
@@ -75,6 +124,6 @@ export default defineFunction({
       if (isConflict(err)) throw new Unavailable(`job ${name} changed meanwhile; retry`);
       throw err;
     }
-    return { result: 'handled', reason: `job ${status.state}` };
+    return { result: 'handled', reason: `job ${status.state}${status.started?.observedFlinkJobStatus ? ` (Flink: ${status.started.observedFlinkJobStatus})` : ''}`, recheck };
   },
 });

@@ -1,61 +1,181 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { JobState, JobStatusLike } from '../../shared/vvp/crs.js';
 
 /**
- * A Job's state from its pods. Pure. Order of states: STARTING < STARTED < a terminal
- * state (FAILED, FINISHED, TERMINATED); the result never moves backwards from what the
- * Job already records, so late or duplicated pod events cannot regress it.
+ * A Job's state from Flink's own word and its pods. Pure.
+ *
+ * Flink decides whether the job runs: STARTED only once the JobManager's REST API reports the
+ * job RUNNING (or past it: RESTARTING, FAILING, CANCELLING mean it ran); its terminal states
+ * end the Job (FAILED with Flink's root exception, CANCELED as TERMINATED, FINISHED). Flink's
+ * own state and restart count are shown in `status.started`, as VVP does.
+ *
+ * Pods decide what Flink cannot say: a JobManager that exited (FINISHED on success, else
+ * FAILED with its exit), a container Kubernetes gave up restarting (CrashLoopBackOff, or
+ * CRASH_LOOP_RESTARTS restarts), an image that cannot be pulled. Each of those fails this
+ * attempt; the deployment step starts the next one, up to maxJobCreationAttempts.
+ *
+ * Order of states: STARTING < STARTED < a terminal state; the result never moves backwards
+ * from what the Job already records, so late, duplicated or reordered events cannot regress it.
  */
 const RANK: Record<JobState, number> = { STARTING: 0, STARTED: 1, TERMINATING: 2, TERMINATED: 3, FAILED: 3, FINISHED: 3 };
 
+/** What Sluice learnt from the JobManager's REST API in this step. */
+export type FlinkObservation =
+  /** Not asked: no JobManager pod is ready. */
+  | { kind: 'none' }
+  /** Asked, no answer (JobManager starting, gone or overloaded). */
+  | { kind: 'unreachable'; message: string }
+  /** The JobManager answers but does not know the job yet (application mode: still submitting it). */
+  | { kind: 'unknown-job' }
+  | { kind: 'job'; jid: string; state: string; tasksRunning?: boolean; restarts?: number; rootException?: { message: string } };
+
+/** A container restarted this often is crash-looping, whatever Kubernetes' back-off says now. */
+export const CRASH_LOOP_RESTARTS = 3;
+/** Waiting reasons Kubernetes does not get out of by itself. */
+const STUCK_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError']);
+/** Flink's job states (JobStatus) in which the job has been running. */
+const RAN = new Set(['RUNNING', 'RESTARTING', 'FAILING', 'CANCELLING', 'SUSPENDED']);
+
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const component = (p: V1Pod) => p.metadata?.labels?.component;
+const who = (p: V1Pod) => (component(p) === 'jobmanager' ? 'JobManager' : 'TaskManager');
+const containersOf = (p: V1Pod): V1ContainerStatus[] => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
 
 /** A container that exited with an error: now, or before its restart (restartPolicy OnFailure). */
 const failedExit = (p: V1Pod) =>
   p.status?.containerStatuses?.flatMap((c) => [c.state?.terminated, c.lastState?.terminated]).find((t) => t && t.exitCode !== 0);
 
-function failureOf(p: V1Pod): { reason: string; message: string } {
+/** Why a pod will not come up by itself: a container stuck waiting, or restarted too often. */
+function stuck(p: V1Pod): { reason: string; message: string } | undefined {
+  for (const c of containersOf(p)) {
+    const waiting = c.state?.waiting;
+    const last = c.lastState?.terminated;
+    const looping = waiting?.reason === 'CrashLoopBackOff' || (c.restartCount ?? 0) >= CRASH_LOOP_RESTARTS;
+    if (looping) {
+      const exit = last ? ` (last exit code ${last.exitCode}${last.reason && last.reason !== 'Error' ? `, ${last.reason}` : ''})` : '';
+      return {
+        reason: last?.reason === 'OOMKilled' ? 'OOMKilled' : 'CrashLoopBackOff',
+        message: `${who(p)} pod ${p.metadata?.name} is crash-looping: container ${c.name} restarted ${c.restartCount ?? 0} time(s)${exit}${last?.message ? `: ${last.message}` : ''}`,
+      };
+    }
+    if (waiting?.reason && STUCK_WAITING.has(waiting.reason)) {
+      return { reason: waiting.reason, message: `${who(p)} pod ${p.metadata?.name}: container ${c.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
+    }
+  }
+  return undefined;
+}
+
+function exitFailure(p: V1Pod): { reason: string; message: string } {
   const terminated = failedExit(p);
-  const who = component(p) === 'jobmanager' ? 'JobManager' : 'TaskManager';
   if (terminated) {
     return {
       reason: terminated.reason ?? 'Error',
-      message: `${who} pod ${p.metadata?.name} failed (exit code ${terminated.exitCode})${terminated.message ? `: ${terminated.message}` : ''}`,
+      message: `${who(p)} pod ${p.metadata?.name} failed (exit code ${terminated.exitCode})${terminated.message ? `: ${terminated.message}` : ''}`,
     };
   }
-  return { reason: p.status?.reason ?? 'PodFailed', message: `${who} pod ${p.metadata?.name} failed${p.status?.message ? `: ${p.status.message}` : ''}` };
+  return { reason: p.status?.reason ?? 'PodFailed', message: `${who(p)} pod ${p.metadata?.name} failed${p.status?.message ? `: ${p.status.message}` : ''}` };
 }
 
-export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[], expectedTaskManagers: number, now: string): JobStatusLike {
-  const prev = current ?? {};
-  const prevState = prev.state ?? 'STARTING';
-  if (RANK[prevState] >= 2) return prev; // terminal (or being terminated by the deployment step): pods no longer decide
+/** What the pods say on their own: an attempt that failed or ended, or nothing decisive. */
+function podVerdict(pods: V1Pod[]): { state: 'FAILED'; failure: { reason: string; message: string } } | { state: 'EXITED' } | undefined {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const jobManagers = live.filter((p) => component(p) === 'jobmanager');
   const taskManagers = live.filter((p) => component(p) === 'taskmanager');
-  const readyTaskManagers = taskManagers.filter(isReady).length;
-  const pods_ = { ready: jobManagers.filter(isReady).length + readyTaskManagers, expected: 1 + expectedTaskManagers };
+  if (jobManagers.some((p) => p.status?.phase === 'Succeeded')) return { state: 'EXITED' };
+  // A JobManager restarted in place (restartPolicy OnFailure) has failed once: Sluice counts attempts itself.
+  const failed = jobManagers.find((p) => p.status?.phase === 'Failed' || failedExit(p)) ?? taskManagers.find((p) => p.status?.phase === 'Failed');
+  if (failed) return { state: 'FAILED', failure: exitFailure(failed) };
+  for (const p of [...jobManagers, ...taskManagers]) {
+    const why = stuck(p);
+    if (why) return { state: 'FAILED', failure: why };
+  }
+  return undefined;
+}
 
-  let next: JobState = 'STARTING';
-  let failure: JobStatusLike['failure'];
-  if (jobManagers.some((p) => p.status?.phase === 'Succeeded')) next = 'FINISHED';
-  else {
-    // A JobManager restarted in place (restartPolicy OnFailure) has failed once: Sluice counts attempts itself.
-    const failed =
-      jobManagers.find((p) => p.status?.phase === 'Failed' || failedExit(p)) ?? taskManagers.find((p) => p.status?.phase === 'Failed');
-    if (failed) {
+/** Flink's job state as the Job's: its VVP state, and the failure Flink reported. */
+function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reason: string; message: string } } | undefined {
+  if (flink.kind !== 'job') return undefined;
+  switch (flink.state) {
+    case 'FAILED':
+      return { state: 'FAILED', failure: { reason: 'FlinkJobFailed', message: flink.rootException?.message ?? 'Flink reports the job FAILED' } };
+    case 'CANCELED':
+      return { state: 'TERMINATED' };
+    case 'FINISHED':
+      return { state: 'FINISHED' };
+    default:
+      return RAN.has(flink.state) ? { state: 'STARTED' } : { state: 'STARTING' };
+  }
+}
+
+export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[], expectedTaskManagers: number, now: string, flink: FlinkObservation = { kind: 'none' }): JobStatusLike {
+  const prev = current ?? {};
+  const prevState = prev.state ?? 'STARTING';
+  if (RANK[prevState] >= 2) return prev; // ended (or being stopped by the deployment step): nothing decides any more
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const ready = (c: string) => live.filter((p) => component(p) === c && isReady(p)).length;
+  const pods_ = { ready: ready('jobmanager') + ready('taskmanager'), expected: 1 + expectedTaskManagers };
+
+  const observed = flink.kind === 'job' ? flink.state : undefined;
+  const byFlink = fromFlink(flink);
+  const byPods = podVerdict(pods);
+  let next: JobState = byFlink?.state ?? 'STARTING';
+  // A first start counts once every task runs on the TaskManagers asked for: before that Flink refuses savepoints.
+  const allUp = ready('jobmanager') > 0 && ready('taskmanager') >= expectedTaskManagers;
+  if (next === 'STARTED' && prevState === 'STARTING' && observed === 'RUNNING' && !(allUp && flink.kind === 'job' && flink.tasksRunning !== false)) next = 'STARTING';
+  let failure: { reason: string; message: string } | undefined = byFlink?.failure;
+  // Flink's terminal word stands; otherwise a pod's end decides.
+  if (!byFlink || RANK[byFlink.state] < 3) {
+    if (byPods?.state === 'FAILED') {
       next = 'FAILED';
-      failure = { ...failureOf(failed), failedAt: now };
-    } else if (jobManagers.some(isReady) && readyTaskManagers >= expectedTaskManagers) next = 'STARTED';
+      failure = byPods.failure;
+    } else if (byPods?.state === 'EXITED') {
+      // The JobManager exited 0 (Flink shut the cluster down): cancelled if Flink last said so, else finished.
+      const last = observed ?? prev.started?.observedFlinkJobStatus;
+      next = last === 'CANCELLING' || last === 'CANCELED' ? 'TERMINATED' : 'FINISHED';
+    }
   }
   if (RANK[next] < RANK[prevState]) next = prevState;
+
+  const started =
+    next === 'STARTING'
+      ? prev.started
+      : {
+          startedAt: prev.started?.startedAt ?? now,
+          ...prev.started,
+          ...(flink.kind === 'job' ? { flinkJobId: flink.jid, observedFlinkJobStatus: flink.state } : {}),
+          ...(flink.kind === 'job' && flink.restarts !== undefined ? { observedFlinkJobRestarts: flink.restarts } : {}),
+        };
+  const startedChanged = JSON.stringify(started) !== JSON.stringify(prev.started);
   return {
     ...prev,
     state: next,
     pods: pods_,
-    ...(next === 'STARTED' && !prev.started ? { started: { startedAt: now } } : {}),
-    ...(failure && !prev.failure ? { failure } : {}),
+    ...(started ? { started: startedChanged && next !== 'STARTING' ? { ...started, lastUpdateTime: now } : started } : {}),
+    ...(next === 'FAILED' && failure && !prev.failure ? { failure: { ...failure, failedAt: now } } : {}),
     ...(RANK[next] === 3 && !prev.terminatedAt ? { terminatedAt: now } : {}),
   };
 }
+
+/**
+ * A job that has only just started or recovered often fails again at once (user code that
+ * throws soon, a sink that is not there): watched this long after Flink's last change.
+ */
+export const SETTLE_MS = 60_000;
+
+/**
+ * A job whose state Flink may change without any Kubernetes event: starting, restarting or
+ * otherwise not RUNNING in Flink, or RUNNING for less than SETTLE_MS. Sluice looks again
+ * soon; a job that has run steadily for longer costs nothing until an event or the resync.
+ */
+export function inTransition(status: JobStatusLike | undefined, now: number): boolean {
+  const state = status?.state;
+  if (state === 'STARTING') return true;
+  if (state !== 'STARTED') return false;
+  if ((status?.started?.observedFlinkJobStatus ?? 'RUNNING') !== 'RUNNING') return true;
+  const since = Date.parse(status?.started?.lastUpdateTime ?? status?.started?.startedAt ?? '');
+  return Number.isFinite(since) && now - since < SETTLE_MS;
+}
+
+/** Whether Flink itself cancelled the job (not Sluice): the Deployment is CANCELLED, and no new job starts. */
+export const cancelledInFlink = (status: JobStatusLike | undefined): boolean =>
+  status?.state === 'TERMINATED' && (status.started?.observedFlinkJobStatus === 'CANCELED' || status.started?.observedFlinkJobStatus === 'CANCELLING');

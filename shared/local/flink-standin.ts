@@ -7,7 +7,11 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
  * 8081. It runs exactly one job, `jobId` (Flink's 32-hex id), and speaks the endpoints
  * Sluice uses:
  *
- *   GET  /jobs, /jobs/overview, /jobs/{jobId}
+ *   GET  /  (a page in place of Flink's web UI, titled as Flink's is)
+ *   GET  /overview, /jobs, /jobs/overview, /jobs/{jobId} (with its vertices)
+ *   GET  /jobs/{jobId}/exceptions  (exceptionHistory, as Flink 1.x and 2.x answer it)
+ *   GET  /jobs/{jobId}/metrics?get=numRestarts
+ *   PATCH /jobs/{jobId}?mode=cancel → 202; the job CANCELLING, then CANCELED
  *   POST /jobs/{jobId}/stop        {targetDirectory, drain, triggerId?} → 202 {"request-id"}
  *   POST /jobs/{jobId}/savepoints  {target-directory, cancel-job, triggerId?} → 202 {"request-id"}
  *   GET  /jobs/{jobId}/savepoints/{triggerId}
@@ -78,7 +82,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<FlinkStandIn> {
   const port = opts.port ?? 8081;
   const startTime = Date.now();
-  let state: 'RUNNING' | 'FINISHED' = 'RUNNING';
+  let state: 'RUNNING' | 'FINISHED' | 'CANCELLING' | 'CANCELED' = 'RUNNING';
   let stopping = false;
   let closed = false;
   let exited = false;
@@ -91,9 +95,11 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     name: 'sluice-standin',
     state,
     'start-time': startTime,
-    'end-time': state === 'FINISHED' ? Date.now() : -1,
+    'end-time': state === 'FINISHED' || state === 'CANCELED' ? Date.now() : -1,
     duration: Date.now() - startTime,
     isStoppable: false,
+    now: Date.now(),
+    vertices: [{ id: opts.jobId.slice(0, 32), name: 'Source: sluice-standin', parallelism: 1, status: state === 'CANCELED' ? 'CANCELED' : state }],
   });
 
   const trigger = (kind: 'stop' | 'savepoint', body: Record<string, unknown>, res: ServerResponse) => {
@@ -146,10 +152,37 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'GET' && path === '/jobs') return json(res, 200, { jobs: [{ id: opts.jobId, status: state }] });
     if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [overview()] });
+    if (req.method === 'GET' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><title>Apache Flink Web Dashboard</title></head><body><h1>Flink REST stand-in</h1><p>Job <code>${opts.jobId}</code>: ${state}</p></body></html>`);
+      return;
+    }
+    if (req.method === 'GET' && path === '/overview') {
+      const running = state === 'RUNNING' || state === 'CANCELLING' ? 1 : 0;
+      return json(res, 200, { taskmanagers: 1, 'slots-total': 1, 'slots-available': 1 - running, 'jobs-running': running, 'jobs-finished': state === 'FINISHED' ? 1 : 0, 'jobs-cancelled': state === 'CANCELED' ? 1 : 0, 'jobs-failed': 0, 'flink-version': 'standin' });
+    }
     if (req.method === 'GET' && path === '/sluice-standin') return json(res, 200, { jobId: opts.jobId, state, triggers });
     if (parts[0] !== 'jobs' || !parts[1]) return notFound(res, `Not found: ${path}`);
     if (parts[1] !== opts.jobId) return notFound(res, `Job ${parts[1]} not found`);
     if (req.method === 'GET' && parts.length === 2) return json(res, 200, overview());
+    if (req.method === 'PATCH' && parts.length === 2) {
+      const mode = new URL(req.url ?? '/', 'http://x').searchParams.get('mode') ?? 'cancel';
+      if (mode !== 'cancel') return json(res, 400, { errors: [`Unknown termination mode ${mode}`] });
+      if (state === 'RUNNING') {
+        state = 'CANCELLING';
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          state = 'CANCELED';
+        }, Math.max(0, opts.delayMs?.() ?? 300));
+        timers.add(timer);
+      }
+      return json(res, 202, {});
+    }
+    if (req.method === 'GET' && parts.length === 3 && parts[2] === 'exceptions') return json(res, 200, { exceptionHistory: { entries: [], truncated: false } });
+    if (req.method === 'GET' && parts.length === 3 && parts[2] === 'metrics') {
+      const wanted = new URL(req.url ?? '/', 'http://x').searchParams.get('get')?.split(',') ?? [];
+      return json(res, 200, wanted.includes('numRestarts') ? [{ id: 'numRestarts', value: '0' }] : []);
+    }
     if (req.method === 'POST' && parts.length === 3 && (parts[2] === 'stop' || parts[2] === 'savepoints')) {
       let body: Record<string, unknown>;
       try {

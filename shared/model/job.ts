@@ -34,7 +34,18 @@ export const JobSpec = z.strictObject({
 
 export const JobStatus = z.strictObject({
   state: JobState,
-  started: z.strictObject({ startedAt: DateTime }).optional(),
+  started: z
+    .strictObject({
+      startedAt: DateTime,
+      /** Flink's own job id (its REST API's `jid`). */
+      flinkJobId: z.string().optional(),
+      /** When Flink's observed state or restart count last changed. */
+      lastUpdateTime: DateTime.optional(),
+      /** Flink's job state as its REST API last reported it: RUNNING, RESTARTING, FAILING, FAILED, CANCELLING, CANCELED, FINISHED, ... */
+      observedFlinkJobStatus: z.string().optional(),
+      observedFlinkJobRestarts: int32(0).optional(),
+    })
+    .optional(),
   failure: Failure.optional(),
   /** Ready pods of those expected (JobManager + TaskManagers), from pod events. */
   pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),

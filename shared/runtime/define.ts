@@ -3,6 +3,7 @@ import type { Settings } from '../config.js';
 import type { Kube } from '../kube.js';
 import type { ResourceType } from '../resources.js';
 import type { KubeObject, ObjectRef, SluiceEvent, Verb } from './events.js';
+import type { Rechecks } from './rechecks.js';
 import type { CoordinationStore } from './store.js';
 
 /**
@@ -40,6 +41,8 @@ export type ObjectEvent = Extract<SluiceEvent, { mode: 'resource' | 'reference' 
 export interface Outcome {
   result: 'handled' | 'skipped';
   reason?: string;
+  /** The object is in a transition no Kubernetes event will announce: look again soon (./rechecks.ts). */
+  recheck?: boolean;
 }
 
 export interface FunctionContext {
@@ -47,6 +50,8 @@ export interface FunctionContext {
   store: CoordinationStore;
   settings: Settings;
   log: Logger;
+  /** How a step's `recheck` is carried out where this runs; without it, the periodic resync looks again. */
+  rechecks?: Rechecks;
 }
 
 export interface SluiceFunction {
@@ -56,6 +61,8 @@ export interface SluiceFunction {
   permissions: readonly PermissionRule[];
   /** The object whose lock serialises this step (default: the event's object). */
   lockKey?(event: ObjectEvent): string;
+  /** The objects a recheck ping runs the step for again (./rechecks.ts): of a subscribed resource. */
+  recheck?: { resource: ResourceType; due(object: KubeObject): boolean };
   /** One level-triggered reconcile step for the object the event names. */
   handle(event: ObjectEvent, ctx: FunctionContext): Promise<Outcome>;
 }

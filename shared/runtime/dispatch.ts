@@ -3,6 +3,7 @@ import { type FunctionContext, type SluiceFunction, refKey } from './define.js';
 import { BadInput, Unavailable } from './errors.js';
 import type { ForeignEvent, SluiceEvent } from './events.js';
 import { eventsTotal, stepSeconds } from './metrics.js';
+import { isRecheck, recheck } from './rechecks.js';
 import { resync } from './resync.js';
 import { runStep } from './step.js';
 import { adapterReady, isAdapterPod, streamName } from './streams.js';
@@ -46,6 +47,13 @@ export async function dispatch(
   const log = ctx.log.child({ function: fn.name, eventId: event.id, ...('ref' in event ? { object: refKey(event.ref) } : {}) });
   try {
     if (event.mode === 'foreign') return reply(200, 'skipped', `not ours: event type ${event.type}`);
+    if (event.mode === 'ping' && isRecheck(event.data)) {
+      const summary = await recheck(fn, { ...ctx, log });
+      log.debug(summary, 'recheck');
+      return summary.failed > 0
+        ? reply(503, 'unavailable', `recheck: ${summary.failed} of ${summary.due} objects failed; retry`)
+        : reply(200, summary.due > 0 ? 'handled' : 'skipped', `recheck: ${summary.due} objects due`);
+    }
     if (event.mode === 'ping') {
       const summary = await resync(fn, { ...ctx, log });
       log.info(summary, 'resync');
@@ -71,6 +79,10 @@ export async function dispatch(
       return reply(200, 'handled', `resync after ${ready.source} restarted: ${summary.objects} objects`);
     }
     const outcome = await runStep(fn, event, { ...ctx, log });
+    if (outcome.recheck && ctx.rechecks) {
+      // The state is recorded already: a recheck stream that cannot be armed now is armed by the next step or resync.
+      await ctx.rechecks.arm(fn.name).catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'recheck not armed'));
+    }
     // The outcome is in the logs and a header of the (empty) reply; a skip is routine.
     log[outcome.result === 'handled' ? 'info' : 'debug']({ outcome: outcome.result, reason: outcome.reason }, 'step');
     return reply(200, outcome.result, outcome.reason);

@@ -7,6 +7,7 @@ import { dispatch } from './dispatch.js';
 import { InProcessEventSource } from './event-source.js';
 import { functionApp } from './http.js';
 import { DeliveryQueue } from './queue.js';
+import { RECHECK_DATA, TimerRechecks } from './rechecks.js';
 import { resync } from './resync.js';
 import type { CoordinationStore } from './store.js';
 
@@ -28,15 +29,26 @@ export function mountFunctions(app: Hono, functions: readonly SluiceFunction[], 
  */
 export class InProcessRunner {
   readonly queue: DeliveryQueue;
+  readonly ctx: FunctionContext;
   readonly #byName: Map<string, SluiceFunction>;
+  readonly #rechecks: TimerRechecks;
   #source: InProcessEventSource | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly functions: readonly SluiceFunction[],
-    readonly ctx: FunctionContext,
+    baseCtx: FunctionContext,
+    opts: { recheckEveryMs?: number } = {},
   ) {
     this.#byName = new Map(functions.map((f) => [f.name, f]));
+    // Rechecks are pings queued like any other event, so they share the queue's retries and limits.
+    this.#rechecks = new TimerRechecks(
+      (name) => this.queue.push({ mode: 'ping', id: `recheck-${name}`, source: 'sluice/recheck', data: RECHECK_DATA }, name),
+      opts.recheckEveryMs,
+    );
+    // The caller's context itself (tests swap its logger), with the rechecks of this process.
+    const ctx = Object.assign(baseCtx, { rechecks: this.#rechecks });
+    this.ctx = ctx;
     this.queue = new DeliveryQueue((name, event) => dispatch(this.#byName.get(name)!, event, ctx), ctx.log);
   }
 
@@ -84,9 +96,10 @@ export class InProcessRunner {
     this.#source = undefined;
   }
 
-  /** stop(), and no more deliveries. */
+  /** stop(), and no more deliveries or rechecks. */
   close(): void {
     this.stop();
+    this.#rechecks.stop();
     this.queue.stop();
   }
 }

@@ -80,6 +80,8 @@ export interface CurrentJob {
   specHash: string;
   /** What the job restores from, chosen by the restore strategy when the start was decided. */
   restore?: JobRestoreLike;
+  /** The Deployment's generation when Flink ended the job on its own (a cancel in Flink): a newer one starts anew. */
+  endedAtGeneration?: number;
 }
 
 export interface DeploymentBookkeeping {
@@ -118,7 +120,15 @@ export interface JobRestoreLike {
 
 export interface JobStatusLike {
   state?: JobState;
-  started?: { startedAt: string };
+  started?: {
+    startedAt: string;
+    flinkJobId?: string;
+    /** When Flink's observed state or restart count last changed. */
+    lastUpdateTime?: string;
+    /** Flink's own job state (JobStatus: RUNNING, RESTARTING, FAILED, CANCELED, ...), as its REST API last reported it. */
+    observedFlinkJobStatus?: string;
+    observedFlinkJobRestarts?: number;
+  };
   failure?: { reason: string; message: string; failedAt: string };
   pods?: { ready: number; expected: number };
   /** When it reached TERMINATED, FAILED or FINISHED (VVP's metadata.terminatedAt). */

@@ -237,6 +237,9 @@ export function flinkConfiguration(job: JobResource): Record<string, string> {
     'parallelism.default': String(spec.parallelism ?? 1),
     'jobmanager.memory.process.size': `${memoryMiB(res.jobmanager?.memory ?? DEFAULT_RESOURCES.jobmanager.memory)}m`,
     'taskmanager.memory.process.size': `${memoryMiB(res.taskmanager?.memory ?? DEFAULT_RESOURCES.taskmanager.memory)}m`,
+    // The JobManager stays up once the job ended (Flink ≥ 1.15), so that Sluice reads Flink's
+    // final word (FAILED with its exception, CANCELED, FINISHED) before it removes the cluster.
+    ...(version.major > 1 || version.minor >= 15 ? { 'execution.shutdown-on-application-finish': 'false' } : {}),
     ...(spec.flinkConfiguration ?? {}),
   };
   return {

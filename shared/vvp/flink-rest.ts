@@ -8,7 +8,10 @@ import { FLINK_PORTS, jobManagerName } from './flink-resources.js';
  *   POST /jobs/{jobId}/stop                  {targetDirectory, drain: false[, triggerId]} → {"request-id"}
  *   GET  /jobs/{jobId}/savepoints/{trigger}  → {status: {id: IN_PROGRESS|COMPLETED},
  *                                               operation: {location} | {"failure-cause": {...}}}
- *   GET  /jobs/{jobId}                       → {jid, state, ...}
+ *   GET  /jobs/{jobId}                       → {jid, state, vertices: [{status}], ...}
+ *   GET  /jobs/{jobId}/exceptions            → {exceptionHistory: {entries: [{exceptionName, stacktrace, timestamp}]}}
+ *   GET  /jobs/{jobId}/metrics?get=numRestarts → [{id: "numRestarts", value: "3"}]
+ *   PATCH /jobs/{jobId}?mode=cancel          → 202 (tests cancel a job inside Flink)
  *
  * Every request has a timeout; reads are retried a few times on network errors. A request
  * that changes something is retried only when that cannot do it twice: when the connection
@@ -109,6 +112,18 @@ function errorText(body: string): string {
   return body.slice(0, 500);
 }
 
+/**
+ * A Java stack trace as one line: what was thrown, and what caused it at the bottom when that
+ * is something else (Flink wraps a task's exception, e.g. "Recovery is suppressed by ...").
+ */
+export function describeStackTrace(trace: string): string {
+  const lines = trace.split('\n').map((l) => l.trim());
+  const first = lines.find((l) => l !== '') ?? '';
+  const causes = lines.filter((l) => l.startsWith('Caused by: ')).map((l) => l.slice('Caused by: '.length));
+  const deepest = causes[causes.length - 1];
+  return deepest && deepest !== first ? `${first}; caused by ${deepest}` : first;
+}
+
 /** Flink's SerializedThrowable as its REST API shows it: the first line of the stack trace says what failed. */
 export function describeFailureCause(cause: unknown): string {
   const c = (cause ?? {}) as { class?: string; 'stack-trace'?: string; message?: string };
@@ -132,7 +147,7 @@ export class FlinkRestClient {
     this.#fetch = opts.fetch ?? fetch;
   }
 
-  async #request<T>(method: 'GET' | 'POST', path: string, body: unknown, safeToRepeat: boolean): Promise<T> {
+  async #request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, safeToRepeat: boolean): Promise<T> {
     const url = `${this.endpoint}${path}`;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
@@ -201,7 +216,39 @@ export class FlinkRestClient {
 
   /** The job's state as Flink says it (RUNNING, FINISHED, CANCELED, FAILED, ...). */
   async jobState(flinkJobId: string): Promise<string> {
-    const res = await this.#request<{ state?: string }>('GET', `/jobs/${flinkJobId}`, undefined, true);
-    return res.state ?? 'UNKNOWN';
+    return (await this.job(flinkJobId)).state;
+  }
+
+  /** The job's state, and whether every task of it runs (or has finished). A job Flink does not know is a FlinkRestError 404. */
+  async job(flinkJobId: string): Promise<{ jid: string; state: string; tasksRunning: boolean }> {
+    const res = await this.#request<{ jid?: string; state?: string; vertices?: { status?: string }[] }>('GET', `/jobs/${flinkJobId}`, undefined, true);
+    const tasksRunning = (res.vertices ?? []).every((v) => v.status === 'RUNNING' || v.status === 'FINISHED');
+    return { jid: res.jid ?? flinkJobId, state: res.state ?? 'UNKNOWN', tasksRunning };
+  }
+
+  /** How often Flink restarted the job (its numRestarts metric); undefined when it has no such metric. */
+  async restarts(flinkJobId: string): Promise<number | undefined> {
+    const res = await this.#request<{ id?: string; value?: string }[]>('GET', `/jobs/${flinkJobId}/metrics?get=numRestarts`, undefined, true);
+    const value = Array.isArray(res) ? Number(res.find((m) => m.id === 'numRestarts')?.value) : NaN;
+    return Number.isFinite(value) ? value : undefined;
+  }
+
+  /** The newest failure in the job's exception history, as one line; undefined when there is none. */
+  async rootException(flinkJobId: string): Promise<string | undefined> {
+    const res = await this.#request<{ 'root-exception'?: string; exceptionHistory?: { entries?: { stacktrace?: string; exceptionName?: string }[] } }>(
+      'GET',
+      `/jobs/${flinkJobId}/exceptions`,
+      undefined,
+      true,
+    );
+    const newest = res.exceptionHistory?.entries?.[0];
+    // Flink 1.x also has root-exception (removed in 2.0); the history names the failure itself.
+    const trace = newest?.stacktrace ?? res['root-exception'];
+    return trace ? describeStackTrace(trace) : newest?.exceptionName;
+  }
+
+  /** Cancels the job inside Flink (what its web UI's Cancel does). */
+  async cancel(flinkJobId: string): Promise<void> {
+    await this.#request('PATCH', `/jobs/${flinkJobId}?mode=cancel`, undefined, true);
   }
 }

@@ -273,6 +273,29 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     await signOut();
   }, 180_000);
 
+  it("the deployment's page links to its job's Flink UI, which opens through Sluice with the console's sign-in", async () => {
+    await signIn(secrets['team-1']!);
+    await nav('Deployments').click();
+    await page.locator('tr[data-deployment="TopSpeedWindowing"] a').first().click();
+    await page.waitForURL(/deployments\/[0-9a-f-]{36}$/);
+    const link = page.locator('#flink-ui-link');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/^\/flink-ui\/v1\/namespaces\/vvp-namespace-1\/jobs\/[0-9a-f-]{36}\/$/);
+    const [flinkUi] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await flinkUi.waitForLoadState();
+    // The JobManager's page (the pod simulator's stand-in for Flink's web UI), and its REST API at relative paths, as the UI calls it.
+    expect(await flinkUi.title()).toBe('Apache Flink Web Dashboard');
+    const overview = await flinkUi.evaluate<{ status: number; body: { 'jobs-running'?: number } }>(
+      `fetch('overview').then(async (r) => ({ status: r.status, body: await r.json() }))`,
+    );
+    expect(overview).toMatchObject({ status: 200, body: { 'jobs-running': 1 } });
+    await flinkUi.close();
+    const href = (await link.getAttribute('href'))!;
+    await signOut();
+    // Signed out, the Flink UI is closed to this browser too.
+    await expect.poll(() => page.evaluate<number>(`fetch(${JSON.stringify(`${href}overview`)}).then((r) => r.status)`)).toBe(401);
+  });
+
   it("step 11: team 2 does not see team 1's deployment and cannot use vvp-jobs-team-1", async () => {
     await signIn(secrets['team-2']!);
     await expect.poll(switcherOptions).toEqual(['vvp-namespace-2']);

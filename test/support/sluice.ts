@@ -63,7 +63,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
   const functions = await loadAll();
   const runner = new InProcessRunner(functions, ctx);
   const app = withServiceRoutes(new Hono(), ctx);
-  mountFunctions(app, functions, ctx);
+  mountFunctions(app, functions, runner.ctx);
   app.route('/', createApi(ctx));
   if (events) await runner.start();
   const server: ServerType = await new Promise((resolve) => {

@@ -216,3 +216,44 @@ describe('deleting a deployment', () => {
     expect(planDeletion({ ...deleting(d), metadata: { ...deleting(d).metadata, finalizers: [] } }, [job]).actions).toEqual([]);
   });
 });
+
+describe("deployment step decisions on Flink's word", () => {
+  const withStatus = (job: JobResource, status: JobResource['status']): JobResource => ({ ...job, status });
+  const bump = (d: DeploymentResource): DeploymentResource => {
+    const next = { ...d, metadata: { ...d.metadata, generation: (d.metadata.generation ?? 1) + 1 } };
+    next.status = { ...d.status, sluice: { ...d.status!.sluice, effective: { ...d.status!.sluice!.effective!, generation: next.metadata.generation } } };
+    return next;
+  };
+
+  it('is TRANSITIONING, not RUNNING, while Flink restarts a started job', () => {
+    const { d, job } = started();
+    const restarting = withStatus(job, { state: 'STARTED', started: { startedAt: NOW, observedFlinkJobStatus: 'RESTARTING' } });
+    expect(after(d, planDeployment(d, restarting, NOW).actions).status?.state).toBe('TRANSITIONING');
+    const running = withStatus(job, { state: 'STARTED', started: { startedAt: NOW, observedFlinkJobStatus: 'RUNNING' } });
+    expect(after(d, planDeployment(d, running, NOW).actions).status?.state).toBe('RUNNING');
+  });
+
+  it('a job Flink failed takes no further attempt: FAILED at once with Flink\'s exception', () => {
+    const { d, job } = started();
+    const failed = withStatus(job, { state: 'FAILED', failure: { reason: 'FlinkJobFailed', message: 'java.lang.IllegalStateException: boom', failedAt: NOW } });
+    const plan = planDeployment(d, failed, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
+    expect(after(d, plan.actions).status).toMatchObject({ state: 'FAILED', failure: { reason: 'JobFailed', message: expect.stringMatching(/failed in Flink .*boom/) } });
+    // A pod's failure is one attempt of several.
+    const crashed = withStatus(job, { state: 'FAILED', failure: { reason: 'CrashLoopBackOff', message: 'TaskManager pod x is crash-looping', failedAt: NOW } });
+    expect(types(planDeployment(d, crashed, NOW).actions)).toEqual(['terminateJob', 'writeStatus', 'createJob']);
+  });
+
+  it('a job cancelled in Flink: CANCELLED (its cluster deleted) until the deployment changes, then a new job', () => {
+    const { d, job } = started();
+    const cancelled = withStatus(job, { state: 'TERMINATED', started: { startedAt: NOW, observedFlinkJobStatus: 'CANCELED' } });
+    const plan = planDeployment(d, cancelled, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
+    const d2 = after(d, plan.actions);
+    expect(d2.status?.state).toBe('CANCELLED');
+    const cleaned = withStatus(cancelled, { ...cancelled.status, sluice: { resourcesDeleted: true } });
+    expect(planDeployment(d2, cleaned, NOW).actions).toEqual([]); // duplicates change nothing
+    const restart = planDeployment(bump(d2), cleaned, NOW);
+    expect(types(restart.actions)).toEqual(['writeStatus', 'createJob']);
+  });
+});

@@ -1,8 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { deriveJobStatus } from '../../functions/onJobPodStatus/logic.js';
+import { type FlinkObservation, SETTLE_MS, cancelledInFlink, deriveJobStatus, inTransition } from '../../functions/onJobPodStatus/logic.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
+const LATER = '2026-11-21T10:01:00.000Z';
+const flink = (state: string, extra: Partial<Extract<FlinkObservation, { kind: 'job' }>> = {}): FlinkObservation => ({ kind: 'job', jid: 'f1', state, tasksRunning: true, ...extra });
+const container = (extra: Record<string, unknown>) => ({ name: 'flink-main-container', image: 'flink:1.20', imageID: '', ready: false, restartCount: 0, ...extra });
 function pod(component: 'jobmanager' | 'taskmanager', phase: string, ready: boolean, extra: Partial<V1Pod['status']> = {}): V1Pod {
   return {
     metadata: { name: `job-1-${component}-${Math.random().toString(36).slice(2, 7)}`, labels: { component } },
@@ -17,9 +20,15 @@ describe('job state from pods', () => {
     expect(deriveJobStatus(undefined, some, 2, NOW)).toMatchObject({ state: 'STARTING', pods: { ready: 2, expected: 3 } });
   });
 
-  it('is STARTED once all are ready, recording when', () => {
+  it('is STARTED once all are ready and Flink runs every task, recording when and what Flink said', () => {
     const all = [pod('jobmanager', 'Running', true), pod('taskmanager', 'Running', true)];
-    expect(deriveJobStatus({ state: 'STARTING' }, all, 1, NOW)).toMatchObject({ state: 'STARTED', started: { startedAt: NOW } });
+    expect(deriveJobStatus({ state: 'STARTING' }, all, 1, NOW).state).toBe('STARTING'); // pods alone do not say the job runs
+    expect(deriveJobStatus({ state: 'STARTING' }, all, 1, NOW, flink('RUNNING', { tasksRunning: false })).state).toBe('STARTING');
+    expect(deriveJobStatus({ state: 'STARTING' }, all.slice(0, 1), 1, NOW, flink('RUNNING')).state).toBe('STARTING');
+    expect(deriveJobStatus({ state: 'STARTING' }, all, 1, NOW, flink('RUNNING', { restarts: 0 }))).toMatchObject({
+      state: 'STARTED',
+      started: { startedAt: NOW, flinkJobId: 'f1', observedFlinkJobStatus: 'RUNNING', observedFlinkJobRestarts: 0, lastUpdateTime: NOW },
+    });
   });
 
   it('is FINISHED when the JobManager completes', () => {
@@ -46,6 +55,67 @@ describe('job state from pods', () => {
 
   it('ignores pods being deleted', () => {
     const leaving = { ...pod('taskmanager', 'Failed', false), metadata: { name: 'old', labels: { component: 'taskmanager' }, deletionTimestamp: new Date() } };
-    expect(deriveJobStatus(undefined, [pod('jobmanager', 'Running', true), leaving as V1Pod, pod('taskmanager', 'Running', true)], 1, NOW).state).toBe('STARTED');
+    expect(deriveJobStatus(undefined, [pod('jobmanager', 'Running', true), leaving as V1Pod, pod('taskmanager', 'Running', true)], 1, NOW, flink('RUNNING')).state).toBe('STARTED');
+  });
+});
+
+describe("job state from Flink's word", () => {
+  const up = [pod('jobmanager', 'Running', true), pod('taskmanager', 'Running', true)];
+  const running = deriveJobStatus({ state: 'STARTING' }, up, 1, NOW, flink('RUNNING'));
+
+  it('stays STARTED while Flink restarts the job, showing RESTARTING and the restart count; the job is in transition', () => {
+    const restarting = deriveJobStatus(running, up, 1, LATER, flink('RESTARTING', { restarts: 2 }));
+    expect(restarting).toMatchObject({ state: 'STARTED', started: { startedAt: NOW, observedFlinkJobStatus: 'RESTARTING', observedFlinkJobRestarts: 2, lastUpdateTime: LATER } });
+    const at = (iso: string, plusMs = 0) => Date.parse(iso) + plusMs;
+    expect(inTransition(restarting, at(LATER, 3_600_000))).toBe(true);
+    expect(inTransition({ state: 'STARTING' }, at(NOW))).toBe(true);
+    // RUNNING: watched while it settles, then it costs nothing.
+    expect(inTransition(running, at(NOW, SETTLE_MS - 1))).toBe(true);
+    expect(inTransition(running, at(NOW, SETTLE_MS))).toBe(false);
+    expect(inTransition({ state: 'FAILED' }, at(NOW))).toBe(false);
+  });
+
+  it("ends FAILED with Flink's root exception when Flink fails the job", () => {
+    const failed = deriveJobStatus(running, up, 1, LATER, flink('FAILED', { rootException: { message: 'java.lang.RuntimeException: boom' } }));
+    expect(failed).toMatchObject({ state: 'FAILED', failure: { reason: 'FlinkJobFailed', message: 'java.lang.RuntimeException: boom', failedAt: LATER }, started: { observedFlinkJobStatus: 'FAILED' } });
+  });
+
+  it('is TERMINATED, cancelled in Flink, when Flink cancelled it (or the JobManager exited 0 after CANCELLING)', () => {
+    const cancelled = deriveJobStatus(running, up, 1, LATER, flink('CANCELED'));
+    expect(cancelled.state).toBe('TERMINATED');
+    expect(cancelledInFlink(cancelled)).toBe(true);
+    const cancelling = deriveJobStatus(running, up, 1, LATER, flink('CANCELLING'));
+    const exited = deriveJobStatus(cancelling, [pod('jobmanager', 'Succeeded', false)], 1, LATER, { kind: 'none' });
+    expect(cancelledInFlink(exited)).toBe(true);
+    expect(deriveJobStatus(running, [pod('jobmanager', 'Succeeded', false)], 1, LATER).state).toBe('FINISHED');
+    expect(deriveJobStatus(running, up, 1, LATER, flink('FINISHED')).state).toBe('FINISHED');
+  });
+
+  it('a TaskManager crash-looping, or an image that cannot be pulled, fails the attempt (pods decide what Flink cannot)', () => {
+    const looping = pod('taskmanager', 'Running', false, {
+      containerStatuses: [container({ restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', message: 'no slots' } } })],
+    });
+    expect(deriveJobStatus({ state: 'STARTING' }, [pod('jobmanager', 'Running', true), looping], 1, NOW, flink('RUNNING', { tasksRunning: false }))).toMatchObject({
+      state: 'FAILED',
+      failure: { reason: 'CrashLoopBackOff' },
+    });
+    const oom = pod('taskmanager', 'Running', true, { containerStatuses: [container({ restartCount: 3, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } })] });
+    expect(deriveJobStatus(running, [pod('jobmanager', 'Running', true), oom], 1, NOW, flink('RESTARTING')).failure?.reason).toBe('OOMKilled');
+    const pull = pod('jobmanager', 'Pending', false, { containerStatuses: [container({ state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } })] });
+    expect(deriveJobStatus({ state: 'STARTING' }, [pull], 1, NOW).failure).toMatchObject({ reason: 'ImagePullBackOff' });
+  });
+
+  it("Flink's terminal word stands over a pod's: FAILED with the exception, not the exit code", () => {
+    const exited = pod('jobmanager', 'Running', true, { containerStatuses: [container({ lastState: { terminated: { exitCode: 1443 } } })] });
+    expect(deriveJobStatus(running, [exited], 1, LATER, flink('FAILED', { rootException: { message: 'boom' } })).failure?.message).toBe('boom');
+  });
+
+  it('duplicated or reordered observations change nothing once decided', () => {
+    const restarting = deriveJobStatus(running, up, 1, LATER, flink('RESTARTING', { restarts: 1 }));
+    expect(deriveJobStatus(restarting, up, 1, '2026-11-21T10:02:00.000Z', flink('RESTARTING', { restarts: 1 }))).toEqual(restarting);
+    const failed = deriveJobStatus(restarting, up, 1, LATER, flink('FAILED', { rootException: { message: 'boom' } }));
+    for (const late of [flink('RUNNING'), flink('RESTARTING'), flink('CANCELED')]) expect(deriveJobStatus(failed, up, 1, LATER, late)).toEqual(failed);
+    // A STARTING observation after RUNNING (an older answer) does not move the job back.
+    expect(deriveJobStatus(running, up, 1, LATER, flink('CREATED')).state).toBe('STARTED');
   });
 });

@@ -14,11 +14,24 @@ export const session = {
   },
   signIn(token) {
     sessionStorage.setItem(TOKEN_KEY, token);
+    void flinkUiSession('POST');
   },
   signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
+    void flinkUiSession('DELETE');
   },
 };
+
+/**
+ * The Flink UI opens as a page of its own, which cannot send the token as a header: the
+ * server keeps the sign-in in a cookie for /flink-ui/v1 only (POST), and forgets it (DELETE).
+ * Best effort: without it the Flink UI answers 401, and the console still works.
+ */
+export async function flinkUiSession(method = 'POST') {
+  const token = session.token;
+  if (method === 'POST' && !token) return;
+  await fetch('/flink-ui/v1/session', { method, headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' }).catch(() => undefined);
+}
 
 /** A refused request: `status` and the server's `message` (which starts with the field path at fault). */
 export class ApiError extends Error {
@@ -86,6 +99,8 @@ export const paths = {
   deployment: (ns, id) => `/api/v1/namespaces/${enc(ns)}/deployments/${enc(id)}`,
   pods: (ns, id) => `/api/v1/namespaces/${enc(ns)}/deployments/${enc(id)}/pods`,
   jobs: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/jobs?deploymentId=${enc(deploymentId)}`,
+  /** The job's Flink web UI, through Sluice (a page, not the REST API). */
+  flinkUi: (ns, jobId) => `/flink-ui/v1/namespaces/${enc(ns)}/jobs/${enc(jobId)}/`,
   savepoints: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/savepoints?deploymentId=${enc(deploymentId)}`,
   events: (ns, deploymentId) => `/api/v1/namespaces/${enc(ns)}/events?deploymentId=${enc(deploymentId)}`,
   deploymentDefaults: (ns) => `/api/v1/namespaces/${enc(ns)}/deployment-defaults`,

@@ -1,5 +1,5 @@
-/* global document */
-import { ApiError, api, paths } from '../api.js';
+/* global document, window, Element */
+import { ApiError, api, flinkUiSession, paths } from '../api.js';
 import { $, $$, age, announce, badge, html, patch, poll, when } from '../dom.js';
 import { toYaml } from '../yaml.js';
 import { href, navigate } from '../app.js';
@@ -25,14 +25,18 @@ function image(a) {
   return `${repo}${a.flinkImageTag ? `:${a.flinkImageTag}` : ''}`;
 }
 
-function statusSection(d) {
+function statusSection(d, ns) {
   const st = d.status || {};
   const running = st.running || {};
+  const live = running.jobId && (st.state === 'RUNNING' || st.state === 'TRANSITIONING');
   const conditions = running.conditions || [];
   return html`<dl class="facts">
       <div><dt>State</dt><dd>${stateCell(d)}</dd></div>
       <div><dt>Desired state</dt><dd>${d.spec.state}</dd></div>
       <div><dt>Current job</dt><dd>${running.jobId ? html`<code>${running.jobId}</code>` : dash}</dd></div>
+      <div><dt>Flink UI</dt><dd>${live
+        ? html`<a id="flink-ui-link" href="${paths.flinkUi(ns, running.jobId)}" target="_blank" rel="noopener">Open the job's Flink UI</a>`
+        : dash}</dd></div>
       <div><dt>Running since</dt><dd>${running.transitionTime ? when(running.transitionTime) : dash}</dd></div>
     </dl>
     ${st.failure
@@ -70,10 +74,13 @@ function specSection(d, targets) {
 function jobsSection(jobs) {
   if (jobs.length === 0) return html`<p class="muted">No jobs yet: starting the deployment creates one.</p>`;
   jobs.sort((x, y) => String(y.metadata.createdAt).localeCompare(String(x.metadata.createdAt)));
-  return html`<table class="data compact"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Pods ready</th><th scope="col">Started</th><th scope="col">Failure</th></tr></thead>
+  return html`<table class="data compact"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flink</th><th scope="col">Pods ready</th><th scope="col">Started</th><th scope="col">Failure</th></tr></thead>
     <tbody>${jobs.map((j) => {
       const st = j.status || {};
+      const flink = st.started || {};
+      const restarts = flink.observedFlinkJobRestarts ? ` (${flink.observedFlinkJobRestarts} restarts)` : '';
       return html`<tr><td><code title="${j.metadata.id}">${String(j.metadata.id).slice(0, 8)}</code></td><td>${badge(st.state)}</td>
+        <td>${flink.observedFlinkJobStatus ? `${flink.observedFlinkJobStatus}${restarts}` : '–'}</td>
         <td>${st.pods ? `${st.pods.ready}/${st.pods.expected}` : '–'}</td><td>${age(st.started && st.started.startedAt)}</td>
         <td>${st.failure ? `${st.failure.reason}: ${st.failure.message}` : '–'}</td></tr>`;
     })}</tbody></table>`;
@@ -180,7 +187,7 @@ export async function deploymentPage(main, { ns, id }) {
     if (lastState !== undefined && observed !== lastState) announce(`Deployment ${name} is now ${observed}`);
     lastState = observed;
     for (const b of $$('[data-state]', main)) b.disabled = d.spec.state === b.dataset.state;
-    patch($('#status-region', main), statusSection(d));
+    patch($('#status-region', main), statusSection(d, ns));
     patch($('#spec-region', main), specSection(d, targets));
     patch($('#jobs-region', main), jobsSection(jobs));
     patch($('#pods-region', main), podsSection(pods));
@@ -204,6 +211,16 @@ export async function deploymentPage(main, { ns, id }) {
       }
     });
   }
+
+  // The Flink UI opens in a page of its own: make sure it carries the sign-in (a sign-in from
+  // before the proxy existed has no cookie for it), then open it.
+  main.addEventListener('click', async (e) => {
+    const link = e.target instanceof Element ? e.target.closest('#flink-ui-link') : null;
+    if (!link) return;
+    e.preventDefault();
+    await flinkUiSession();
+    window.open(link.getAttribute('href'), '_blank', 'noopener');
+  });
 
   const del = $('#delete-button', main);
   del.addEventListener('click', async () => {
