@@ -88,10 +88,10 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
   it('marks a deployment FAILED, starting nothing, when a change that bypassed the API fails the patch set', async () => {
     // As a CR-driven change would: the FlinkDeployment is written directly, no dry run.
     const strict = (await body(await sluice.api(`${ns}/deployment-targets/strict`))).metadata.id;
-    const accepted = (await sluice.platformCr('accepted', 'patches')) as { metadata: { name: string }; spec: { spec: { template: { spec: Record<string, unknown> } } } };
     expect(strict).toBeTruthy();
-    accepted.spec.spec.template.spec.parallelism = 3;
-    await sluice.platform.deployments.replace(accepted as never);
+    await sluice.changePlatformCr('accepted', 'patches', (cr) => {
+      cr.spec.spec.template.spec.parallelism = 3;
+    });
     const failed = await eventually(async () => {
       const d = await body(await sluice.api(`${ns}/deployments/accepted`));
       return d.status?.state === 'FAILED' ? d : undefined;
@@ -101,9 +101,9 @@ describe('deployment targets, patch sets and deployments over the REST API', () 
     const jobs = await body(await sluice.api(`/api/v1/namespaces/patches/jobs?deploymentId=${failed.metadata.id}`));
     expect(jobs.items).toEqual([]);
     // Put back as it was, for the tests below.
-    const again = (await sluice.platformCr('accepted', 'patches')) as typeof accepted;
-    again.spec.spec.template.spec.parallelism = 4;
-    await sluice.platform.deployments.replace(again as never);
+    await sluice.changePlatformCr('accepted', 'patches', (cr) => {
+      cr.spec.spec.template.spec.parallelism = 4;
+    });
   });
 
   it('names the field at fault for schema violations', async () => {

@@ -217,7 +217,7 @@ describe(`a bad day in production (seed ${seed})`, () => {
         const jobs = await call(`/api/v1/namespaces/${t.vns}/jobs`, {}, { until: Date.now() + 10_000 });
         if (list.status !== 200 || jobs.status !== 200) return [`${t.vns}: lists answered ${list.status}/${jobs.status}`];
         const byName = new Map((list.body as { items: { metadata: { id: string; name: string }; status?: { state?: string } }[] }).items.map((d) => [d.metadata.name, d]));
-        const jobItems = (jobs.body as { items: { metadata: { id: string }; spec: { deploymentId: string }; status?: { state?: string } }[] }).items;
+        const jobItems = (jobs.body as { items: { metadata: { id: string; deploymentId: string }; status?: { state?: string } }[] }).items;
         for (const d of tracked.filter((x) => x.vns === t.vns)) {
           const got = byName.get(d.name);
           if (d.desired === 'DELETED') {
@@ -226,7 +226,7 @@ describe(`a bad day in production (seed ${seed})`, () => {
           }
           if (!got) { out.push(`${d.vns}/${d.name}: missing (desired ${d.desired})`); continue; }
           if (got.status?.state !== d.desired) out.push(`${d.vns}/${d.name}: ${got.status?.state} instead of ${d.desired}`);
-          const running = jobItems.filter((j) => j.spec.deploymentId === got.metadata.id && live.includes(j.status?.state ?? ''));
+          const running = jobItems.filter((j) => j.metadata.deploymentId === got.metadata.id && live.includes(j.status?.state ?? ''));
           const want = d.desired === 'RUNNING' ? 1 : 0;
           if (running.length !== want) out.push(`${d.vns}/${d.name} (${d.desired}): ${running.length} live jobs, want ${want}`);
           if (d.desired === 'RUNNING') running.forEach((j) => liveJobs.add(j.metadata.id));

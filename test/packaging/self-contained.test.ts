@@ -37,12 +37,13 @@ describe('the repository is self-contained', () => {
     .filter((f) => f && !/\.(png|jpe?g|ico)$/.test(f) && f !== 'package-lock.json' && f !== 'test/packaging/self-contained.test.ts');
 
   it('finds the paths it looks for (the check can fail)', () => {
-    expect(escapingPaths('README.md', 'see ../shared/SPEC.md')).toEqual(['../shared/SPEC']);
-    expect(escapingPaths('test/api/x.test.ts', "new URL('../../../shared/seeds/', import.meta.url)")).toEqual(['../../../shared/seeds']);
+    expect(escapingPaths('README.md', 'see ../notes/PLAN.md')).toEqual(['../notes/PLAN']);
+    expect(escapingPaths('test/api/x.test.ts', "new URL('../../../notes/examples/', import.meta.url)")).toEqual(['../../../notes/examples']);
+    // From docs/, this is the repository's own shared/ code folder, which has no such entry.
     expect(escapingPaths('docs/install.md', 'the CRDs in `../shared/knative-crds/`')).toEqual(['../shared/knative-crds']);
     expect(escapingPaths('bench/env.ts', "import { Kube } from '../shared/kube.js';")).toEqual([]);
     expect(escapingPaths('docs/operator.md', 'see [the README](../README.md)')).toEqual([]);
-    expect(outsideAbsolutePaths("const CRDS = '/work/shared/knative-crds';")).toEqual(['/work/shared']);
+    expect(outsideAbsolutePaths("const CRDS = '/work/notes/knative-crds';")).toEqual(['/work/notes']);
     expect(outsideAbsolutePaths('https://example.com/work/x and /usr/bin/etcd')).toEqual([]);
   });
 

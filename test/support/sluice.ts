@@ -4,12 +4,13 @@ import { createApi } from '../../functions/api/index.js';
 import { loadAll } from '../../functions/index.js';
 import { installPlatform } from '../../shared/bootstrap.js';
 import { type Settings, settingsSchema } from '../../shared/config.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube, isConflict } from '../../shared/kube.js';
 import { createLogger } from '../../shared/log.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../../shared/runtime/host.js';
 import { withServiceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
+import type { DeploymentResource } from '../../shared/vvp/crs.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { eventually as poll, testBed } from '../bed/env.js';
 
@@ -32,6 +33,11 @@ export interface RunningSluice {
   platform: Platform;
   /** The stored FlinkDeployment custom resource of a deployment, by VVP name. */
   platformCr(name: string, vns?: string): Promise<unknown>;
+  /**
+   * Changes a deployment's FlinkDeployment directly, bypassing the API as a CR-driven
+   * change would; read-modify-write, again on a conflict with Sluice's own status writes.
+   */
+  changePlatformCr(name: string, vns: string, change: (cr: DeploymentResource) => void): Promise<void>;
   /** fetch against the REST API with the bootstrap token (or another). */
   api(path: string, init?: RequestInit & { token?: string | null; yaml?: string }): Promise<Response>;
   stop(): Promise<void>;
@@ -83,6 +89,19 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
       if (vns) return platform.findDeployment(vns, name);
       const all = await platform.deployments.list();
       return all.find((d) => d.spec.metadata.name === name);
+    },
+    async changePlatformCr(name, vns, change) {
+      for (;;) {
+        const cr = await platform.findDeployment(vns, name);
+        if (!cr) throw new Error(`no FlinkDeployment for ${vns}/${name}`);
+        change(cr);
+        try {
+          await platform.deployments.replace(cr);
+          return;
+        } catch (err) {
+          if (!isConflict(err)) throw err;
+        }
+      }
     },
     api(path, init = {}) {
       const { token: t = token, yaml, ...rest } = init;
