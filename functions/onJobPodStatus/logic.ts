@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { JobState, JobStatusLike } from '../../shared/vvp/crs.js';
 
@@ -145,7 +146,8 @@ export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[
           ...(flink.kind === 'job' ? { flinkJobId: flink.jid, observedFlinkJobStatus: flink.state } : {}),
           ...(flink.kind === 'job' && flink.restarts !== undefined ? { observedFlinkJobRestarts: flink.restarts } : {}),
         };
-  const startedChanged = JSON.stringify(started) !== JSON.stringify(prev.started);
+  // By value, not by key order: the API server hands objects back with their keys sorted.
+  const startedChanged = !isDeepStrictEqual(started, prev.started);
   return {
     ...prev,
     state: next,

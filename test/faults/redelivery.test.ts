@@ -168,7 +168,7 @@ describe('duplicated, reordered and concurrent deliveries', () => {
         // Each instance as its own container would be: its own clients, the one shared Redis.
         const store = createStore(testBed().redisUrl, sluice.ctx.settings.platformNamespace);
         stores.push(store);
-        const ctx = createContext(sluice.ctx.settings, Kube.fromFile(testBed().kubeconfig), store, createLogger('silent'));
+        const ctx = createContext(sluice.ctx.settings, Kube.fromFile(testBed().kubeconfig), store, createLogger(process.env.SLUICE_TEST_LOG ?? 'silent'));
         const served = await serveFunction(fn, ctx);
         closers.push(served.close);
         instances[fn.name]!.push(served.url);

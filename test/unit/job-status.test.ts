@@ -31,6 +31,16 @@ describe('job state from pods', () => {
     });
   });
 
+  it('writes nothing new when Flink says again what the Job records, whatever the order of its stored keys', () => {
+    const all = [pod('jobmanager', 'Running', true), pod('taskmanager', 'Running', true)];
+    const started = deriveJobStatus({ state: 'STARTING' }, all, 1, NOW, flink('RUNNING', { restarts: 0 }));
+    // As read back from the API server: every object's keys in alphabetical order.
+    const sorted = (o: object): object => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? sorted(v) : v]));
+    const stored = sorted(started) as typeof started;
+    expect(Object.keys(stored.started!)[0]).not.toBe(Object.keys(started.started!)[0]);
+    expect(deriveJobStatus(stored, all, 1, LATER, flink('RUNNING', { restarts: 0 }))).toEqual(stored);
+  });
+
   it('is FINISHED when the JobManager completes', () => {
     expect(deriveJobStatus({ state: 'STARTED' }, [pod('jobmanager', 'Succeeded', false)], 1, NOW).state).toBe('FINISHED');
   });
