@@ -1,14 +1,14 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { CrClient } from '../../shared/cr-client.js';
-import { isConflict } from '../../shared/kube.js';
+import { isConflict, isNotFound } from '../../shared/kube.js';
 import { FLINK_JOBS, PODS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
-import { flinkJobId, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { flinkJobId, jobManagerName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { type FlinkObservation, deriveJobStatus, inTransition } from './logic.js';
+import { type FlinkObservation, type JobManagerJob, deriveJobStatus, inTransition } from './logic.js';
 
 const SELECTOR = 'app=flink-job,system=ververica-platform';
 
@@ -57,6 +57,21 @@ async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[
   }
 }
 
+/** Whether the JobManager's Kubernetes Job will bring a JobManager back: read only when no JobManager pod is left. */
+async function readJobManagerJob(ctx: FunctionContext, job: JobResource, pods: V1Pod[]): Promise<JobManagerJob> {
+  if (pods.some((p) => p.metadata?.labels?.component === 'jobmanager' && !p.metadata.deletionTimestamp)) return { kind: 'not-read' };
+  const name = jobManagerName(job.spec.metadata.id);
+  try {
+    const jm = await ctx.kube.batch.readNamespacedJob({ namespace: job.spec.spec.targetNamespace, name });
+    if (jm.metadata?.deletionTimestamp) return { kind: 'gone', name };
+    const failed = jm.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+    return failed ? { kind: 'failed', name, message: failed.message ?? failed.reason ?? 'Failed' } : { kind: 'present' };
+  } catch (err) {
+    if (isNotFound(err)) return { kind: 'gone', name };
+    throw err;
+  }
+}
+
 export default defineFunction({
   name: 'onJobPodStatus',
   description: "Derives a Job's state from Flink's REST API and its JobManager and TaskManager pods",
@@ -67,6 +82,8 @@ export default defineFunction({
   ],
   permissions: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'], scope: 'targets' },
+    // Whether a JobManager will come back once none of its pods is left.
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], scope: 'targets' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs/status'], verbs: ['update'], scope: 'platform' },
     // On Knative, its recheck ping stream while a job is starting or restarting (shared/runtime/rechecks.ts).
@@ -106,7 +123,8 @@ export default defineFunction({
     // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
     const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
     const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
-    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe());
+    const jobManagerJob = settled ? { kind: 'not-read' as const } : await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
+    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
     let status = await derive();
     // All pods up and Flink still submitting or scheduling the job: it usually runs within
     // seconds, so wait a little here rather than for the next recheck.

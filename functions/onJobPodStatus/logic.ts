@@ -12,8 +12,10 @@ import type { JobState, JobStatusLike } from '../../shared/vvp/crs.js';
  *
  * Pods decide what Flink cannot say: a JobManager that exited (FINISHED on success, else
  * FAILED with its exit), a container Kubernetes gave up restarting (CrashLoopBackOff, or
- * CRASH_LOOP_RESTARTS restarts), an image that cannot be pulled. Each of those fails this
- * attempt; the deployment step starts the next one, up to maxJobCreationAttempts.
+ * CRASH_LOOP_RESTARTS restarts), an image that cannot be pulled, a JobManager gone for good
+ * (its Kubernetes Job deleted or failed). Each of those fails this attempt; the deployment
+ * step starts the next one, up to maxJobCreationAttempts. A pod the scheduler cannot place
+ * is shown (`pods.unschedulable`), not failed: capacity may come.
  *
  * Order of states: STARTING < STARTED < a terminal state; the result never moves backwards
  * from what the Job already records, so late, duplicated or reordered events cannot regress it.
@@ -29,6 +31,13 @@ export type FlinkObservation =
   /** The JobManager answers but does not know the job yet (application mode: still submitting it). */
   | { kind: 'unknown-job' }
   | { kind: 'job'; jid: string; state: string; tasksRunning?: boolean; restarts?: number; rootException?: { message: string } };
+
+/**
+ * The JobManager's Kubernetes Job, read only when none of its pods is left: while the Job is
+ * there its controller brings a JobManager back (which recovers the job from HA); once the Job
+ * is deleted or has failed, none will come.
+ */
+export type JobManagerJob = { kind: 'not-read' } | { kind: 'present' } | { kind: 'gone'; name: string } | { kind: 'failed'; name: string; message: string };
 
 /** A container restarted this often is crash-looping, whatever Kubernetes' back-off says now. */
 export const CRASH_LOOP_RESTARTS = 3;
@@ -93,6 +102,22 @@ function podVerdict(pods: V1Pod[]): { state: 'FAILED'; failure: { reason: string
   return undefined;
 }
 
+/** Why the JobManager will not come back, when its Kubernetes Job says so. */
+function jobManagerLost(jm: JobManagerJob): { reason: string; message: string } | undefined {
+  if (jm.kind === 'gone') return { reason: 'JobManagerLost', message: `the JobManager is gone: its Kubernetes Job ${jm.name} was deleted` };
+  if (jm.kind === 'failed') return { reason: 'JobManagerFailed', message: `the JobManager's Kubernetes Job ${jm.name} failed: ${jm.message}` };
+  return undefined;
+}
+
+/** The scheduler's message for the first live pod it cannot place. */
+function unschedulable(pods: V1Pod[]): string | undefined {
+  for (const p of pods) {
+    const c = p.status?.phase === 'Pending' ? p.status.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False' && x.reason === 'Unschedulable') : undefined;
+    if (c) return `${who(p)} pod ${p.metadata?.name} cannot be scheduled${c.message ? `: ${c.message}` : ''}`;
+  }
+  return undefined;
+}
+
 /** Flink's job state as the Job's: its VVP state, and the failure Flink reported. */
 function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reason: string; message: string } } | undefined {
   if (flink.kind !== 'job') return undefined;
@@ -108,17 +133,26 @@ function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reas
   }
 }
 
-export function deriveJobStatus(current: JobStatusLike | undefined, pods: V1Pod[], expectedTaskManagers: number, now: string, flink: FlinkObservation = { kind: 'none' }): JobStatusLike {
+export function deriveJobStatus(
+  current: JobStatusLike | undefined,
+  pods: V1Pod[],
+  expectedTaskManagers: number,
+  now: string,
+  flink: FlinkObservation = { kind: 'none' },
+  jobManagerJob: JobManagerJob = { kind: 'not-read' },
+): JobStatusLike {
   const prev = current ?? {};
   const prevState = prev.state ?? 'STARTING';
   if (RANK[prevState] >= 2) return prev; // ended (or being stopped by the deployment step): nothing decides any more
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const ready = (c: string) => live.filter((p) => component(p) === c && isReady(p)).length;
-  const pods_ = { ready: ready('jobmanager') + ready('taskmanager'), expected: 1 + expectedTaskManagers };
+  const waiting = unschedulable(live);
+  const pods_ = { ready: ready('jobmanager') + ready('taskmanager'), expected: 1 + expectedTaskManagers, ...(waiting ? { unschedulable: waiting } : {}) };
 
   const observed = flink.kind === 'job' ? flink.state : undefined;
   const byFlink = fromFlink(flink);
-  const byPods = podVerdict(pods);
+  const lost = jobManagerLost(jobManagerJob);
+  const byPods = podVerdict(pods) ?? (lost ? { state: 'FAILED' as const, failure: lost } : undefined);
   let next: JobState = byFlink?.state ?? 'STARTING';
   // A first start counts once every task runs on the TaskManagers asked for: before that Flink refuses savepoints.
   const allUp = ready('jobmanager') > 0 && ready('taskmanager') >= expectedTaskManagers;

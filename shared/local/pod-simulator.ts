@@ -19,9 +19,11 @@ import { type FlinkStandIn, type SavepointBehaviour, startFlinkStandIn } from '.
  * Plays the scheduler and the kubelet of one fake Node (as KWOK does): binds every
  * unscheduled pod to it, then writes the pod status a kubelet would, and finalizes
  * deletions. Annotations steer a pod:
- *   sim.sluice.dev/outcome: run (default) | fail | succeed | crash | hang
+ *   sim.sluice.dev/outcome: run (default) | fail | succeed | crash | hang | unschedulable
  *     fail: phase Failed, exit code 1 (what restartPolicy Never gives); crash: stays Running,
- *     not ready, container in CrashLoopBackOff (what restartPolicy Always gives); hang: Pending
+ *     not ready, container in CrashLoopBackOff (what restartPolicy Always gives); hang: Pending;
+ *     unschedulable: not bound, Pending with the condition kube-scheduler writes when no node
+ *     has room (bound as soon as the annotation goes)
  *   sim.sluice.dev/delay-ms: N   how long the pod stays Pending before its outcome
  * Changing the outcome of a running pod later moves it (after the base delay).
  *
@@ -289,6 +291,12 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
       closeStandIn(uid);
       await stopRealFlink(uid);
       await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((e) => report(`delete ${namespace}/${name}`, e));
+      return;
+    }
+    if (!pod.spec?.nodeName && pod.metadata?.annotations?.[OUTCOME_ANNOTATION] === 'unschedulable') {
+      if (!pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')) {
+        await core.patchNamespacedPodStatus({ name, namespace, body: unschedulableStatus() }, mergePatch).catch((e) => report(`status of ${namespace}/${name}`, e));
+      }
       return;
     }
     if (!pod.spec?.nodeName) {
@@ -599,6 +607,17 @@ function statusFor(pod: V1Pod, state: State, podIP: string): object {
 }
 
 const NODE_IP = '10.240.0.1';
+
+/** The status kube-scheduler writes on a pod that fits on no node. */
+const unschedulableStatus = () => ({
+  status: {
+    phase: 'Pending',
+    conditions: [{
+      type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastProbeTime: null, lastTransitionTime: new Date().toISOString(),
+      message: '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+    }],
+  },
+});
 
 /** The fake Node: Ready, roomy. nodelifecycle is off in the local cluster, so no heartbeat is needed. */
 async function ensureNode(core: CoreV1Api, name: string): Promise<void> {

@@ -32,23 +32,31 @@ export const JobSpec = z.strictObject({
   specHash: z.string().optional(),
 });
 
+/** VVP's JobStatusStarted, as Flink's REST API last reported the job. */
+const JobStarted = z.strictObject({
+  startedAt: DateTime,
+  /** Flink's own job id (its REST API's `jid`). */
+  flinkJobId: z.string().optional(),
+  /** When Flink's observed state or restart count last changed. */
+  lastUpdateTime: DateTime.optional(),
+  /** Flink's job state as its REST API last reported it: RUNNING, RESTARTING, FAILING, FAILED, CANCELLING, CANCELED, FINISHED, ... */
+  observedFlinkJobStatus: z.string().optional(),
+  observedFlinkJobRestarts: int32(0).optional(),
+});
+
+/** Sluice's addition: ready pods of those expected (JobManager + TaskManagers), and why one cannot be scheduled. */
+const JobPods = z.strictObject({
+  ready: int32(0),
+  expected: int32(0),
+  /** The scheduler's word on a pod it cannot place (not a failure: capacity may come). */
+  unschedulable: z.string().optional(),
+});
+
 export const JobStatus = z.strictObject({
   state: JobState,
-  started: z
-    .strictObject({
-      startedAt: DateTime,
-      /** Flink's own job id (its REST API's `jid`). */
-      flinkJobId: z.string().optional(),
-      /** When Flink's observed state or restart count last changed. */
-      lastUpdateTime: DateTime.optional(),
-      /** Flink's job state as its REST API last reported it: RUNNING, RESTARTING, FAILING, FAILED, CANCELLING, CANCELED, FINISHED, ... */
-      observedFlinkJobStatus: z.string().optional(),
-      observedFlinkJobRestarts: int32(0).optional(),
-    })
-    .optional(),
+  started: JobStarted.optional(),
   failure: Failure.optional(),
-  /** Ready pods of those expected (JobManager + TaskManagers), from pod events. */
-  pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),
+  pods: JobPods.optional(),
   /** When it reached TERMINATED, FAILED or FINISHED: shown as VVP's metadata.terminatedAt. */
   terminatedAt: DateTime.optional(),
 });
@@ -80,10 +88,9 @@ export const Job = z.strictObject({
   status: z
     .strictObject({
       state: JobState,
-      started: z.strictObject({ startedAt: DateTime, flinkJobId: z.string().optional() }).optional(),
+      started: JobStarted.optional(),
       failure: Failure.optional(),
-      /** Sluice's addition: ready pods of those expected. */
-      pods: z.strictObject({ ready: int32(0), expected: int32(0) }).optional(),
+      pods: JobPods.optional(),
     })
     .partial()
     .optional(),

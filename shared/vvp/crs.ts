@@ -130,7 +130,7 @@ export interface JobStatusLike {
     observedFlinkJobRestarts?: number;
   };
   failure?: { reason: string; message: string; failedAt: string };
-  pods?: { ready: number; expected: number };
+  pods?: { ready: number; expected: number; unschedulable?: string };
   /** When it reached TERMINATED, FAILED or FINISHED (VVP's metadata.terminatedAt). */
   terminatedAt?: string;
   sluice?: { resourcesDeleted?: boolean };

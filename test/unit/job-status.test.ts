@@ -63,6 +63,34 @@ describe('job state from pods', () => {
     }
   });
 
+  it('fails when no JobManager is left and its Kubernetes Job is deleted or failed; keeps the state while the Job brings one back', () => {
+    const taskManager = [pod('taskmanager', 'Running', true)];
+    const started = { state: 'STARTED' as const, started: { startedAt: NOW, observedFlinkJobStatus: 'RUNNING' } };
+    expect(deriveJobStatus(started, taskManager, 1, LATER, { kind: 'none' }, { kind: 'present' })).toMatchObject({ state: 'STARTED', pods: { ready: 1, expected: 2 } });
+    expect(deriveJobStatus(started, taskManager, 1, LATER, { kind: 'none' }, { kind: 'gone', name: 'job-1-jobmanager' })).toMatchObject({
+      state: 'FAILED',
+      failure: { reason: 'JobManagerLost', message: 'the JobManager is gone: its Kubernetes Job job-1-jobmanager was deleted', failedAt: LATER },
+    });
+    expect(deriveJobStatus({ state: 'STARTING' }, [], 1, LATER, { kind: 'none' }, { kind: 'failed', name: 'job-1-jobmanager', message: 'Job has reached the specified backoff limit' })).toMatchObject({
+      state: 'FAILED',
+      failure: { reason: 'JobManagerFailed', message: "the JobManager's Kubernetes Job job-1-jobmanager failed: Job has reached the specified backoff limit" },
+    });
+    // A pod's own failure is the better reason.
+    const failedJm = pod('jobmanager', 'Failed', false, { containerStatuses: [container({ state: { terminated: { exitCode: 2, reason: 'Error' } } })] });
+    expect(deriveJobStatus(started, [failedJm], 1, LATER, { kind: 'none' }, { kind: 'gone', name: 'job-1-jobmanager' }).failure?.reason).toBe('Error');
+  });
+
+  it("shows why a pod cannot be scheduled, without failing the job: capacity may come", () => {
+    const pending = pod('taskmanager', 'Pending', false, {
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' }],
+    });
+    const status = deriveJobStatus({ state: 'STARTING' }, [pod('jobmanager', 'Running', true), pending], 1, NOW);
+    expect(status.state).toBe('STARTING');
+    expect(status.pods).toEqual({ ready: 1, expected: 2, unschedulable: `TaskManager pod ${pending.metadata!.name} cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu.` });
+    // Placed after all: the message goes.
+    expect(deriveJobStatus(status, [pod('jobmanager', 'Running', true), pod('taskmanager', 'Running', true)], 1, LATER, flink('RUNNING')).pods).toEqual({ ready: 2, expected: 2 });
+  });
+
   it('ignores pods being deleted', () => {
     const leaving = { ...pod('taskmanager', 'Failed', false), metadata: { name: 'old', labels: { component: 'taskmanager' }, deletionTimestamp: new Date() } };
     expect(deriveJobStatus(undefined, [pod('jobmanager', 'Running', true), leaving as V1Pod, pod('taskmanager', 'Running', true)], 1, NOW, flink('RUNNING')).state).toBe('STARTED');
