@@ -54,12 +54,18 @@ export const isAdapterPod = (object: KubeObject): boolean =>
 
 /**
  * Whether an adapter pod's event means `fn`'s events may have been missed: the pod runs the
- * adapter of one of `streams` and is ready. `key` names this readiness (the pod and when it
- * became ready), so that the status updates that follow it, and redeliveries, resync once.
+ * adapter of one of `streams`, is ready, and is not going away. `key` names this readiness
+ * (the pod and when it became ready), so that the status updates that follow it, and
+ * redeliveries, resync once.
+ *
+ * A deleted pod's first update (its deletionTimestamp set) still says Ready, and its readiness
+ * may never have been seen (the adapter of the adapter pods started after it, or the record
+ * expired). But its adapter is stopping, not back: nothing has been missed yet, so a resync
+ * then would list and step every object for nothing.
  */
 export function adapterReady(pod: KubeObject, streams: readonly string[]): { source: string; key: string } | undefined {
   const source = pod.metadata.labels?.[ADAPTER_SOURCE_NAME_LABEL];
-  if (!source || !streams.includes(source)) return undefined;
+  if (!source || !streams.includes(source) || pod.metadata.deletionTimestamp) return undefined;
   const status = (pod as { status?: { conditions?: { type?: string; status?: string; lastTransitionTime?: string }[] } }).status;
   const ready = status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return undefined;

@@ -52,6 +52,12 @@ describe('an adapter pod becoming ready', () => {
     expect(adapterReady(unnamed, [FLINK_STREAM])).toBeUndefined();
   });
 
+  it('starts none for a pod going away, though its deletion\'s update still says Ready', () => {
+    const stopping = adapterPod(FLINK_STREAM, { status: 'True', at: 't' });
+    stopping.metadata.deletionTimestamp = '2026-12-03T13:05:00Z';
+    expect(adapterReady(stopping, [FLINK_STREAM])).toBeUndefined();
+  });
+
   it('is a new readiness after a restart of the same pod, or for a new pod', () => {
     const first = adapterReady(adapterPod(FLINK_STREAM, { status: 'True', at: 't1' }), [FLINK_STREAM])!;
     const restarted = adapterReady(adapterPod(FLINK_STREAM, { status: 'True', at: 't2' }), [FLINK_STREAM])!;
