@@ -6,7 +6,7 @@ import type { Kube } from '../kube.js';
 import { isAlreadyExists, isConflict } from '../kube.js';
 import { LABELS, objectName, savepointObjectName } from '../model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../resources.js';
-import { BadInput } from '../runtime/errors.js';
+import { BadInput, NotFound } from '../runtime/errors.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, TargetResource, TargetSpecLike, VvpMetadata } from './crs.js';
 import { type DeploymentInput, validateDeployment, validateSavepoint, validateTarget } from './input.js';
 import { mergePatch } from './merge.js';
@@ -61,7 +61,7 @@ async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (err) {
-      if (!isConflict(err) || isAlreadyExists(err)) throw err;
+      if (!isConflict(err)) throw err;
       if (Date.now() > deadline) throw new BadInput(CONCURRENT, 409);
       // A little jitter, so that writers who collided do not collide again in step.
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 45));
@@ -89,7 +89,7 @@ class KeyedQueue {
 
 /** A Deployment being deleted is gone for the API (its jobs are being stopped, then it goes). */
 const beingDeleted = (d: DeploymentResource) => !!d.metadata.deletionTimestamp;
-const notFound = (what: string, ref: string, vns: string) => new BadInput(`${what} ${ref} not found in namespace ${vns}`, 404);
+const notFound = (what: string, ref: string, vns: string) => new NotFound(`${what} ${ref} not found in namespace ${vns}`);
 
 /** Refuses a body whose metadata.namespace names another namespace than the path. */
 function checkNamespace(meta: MetadataInput | undefined, vns: string) {
@@ -424,7 +424,7 @@ export class Platform {
 
   async #namespace(vns: string): Promise<NamespaceResource> {
     const ns = await this.namespaces.get(vns);
-    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    if (!ns) throw new NotFound(`namespace ${vns} not found`);
     return ns;
   }
 
