@@ -9,7 +9,8 @@ import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
 import { withLock } from '../../shared/runtime/step.js';
 import type { ConditionInput } from '../../shared/vvp/conditions.js';
 import type { DeploymentResource } from '../../shared/vvp/crs.js';
-import { type DeploymentWriteOptions, Platform } from '../../shared/vvp/service.js';
+import type { DeploymentWriteOptions } from '../../shared/vvp/platform/deployments.js';
+import { Platform } from '../../shared/vvp/service.js';
 import {
   type DeploymentWrite,
   type InitialSavepoint,
