@@ -21,7 +21,6 @@ import {
   identify,
   managerOf,
   refOf,
-  sameStatus,
   writeBack,
   writeBackRefused,
   writeRefused,
@@ -191,15 +190,14 @@ async function otherManagerOf(ctx: FunctionContext, ref: CrRef, d: DeploymentRes
 
 /** Writes the CR's status unless it is unchanged; `wrote` says whether the step changed anything before. */
 async function writeCrStatus(ctx: FunctionContext, cr: VvpDeploymentCr, status: VvpDeploymentStatus, outcome: Outcome, wrote: boolean): Promise<Outcome> {
-  if (sameStatus(cr.status, status)) return wrote ? outcome : { result: 'skipped', reason: `unchanged: ${outcome.reason}` };
-  try {
-    await crsIn(ctx, cr.metadata.namespace).replaceStatus({ ...cr, status });
-  } catch (err) {
-    // The CR changed meanwhile: its own event runs this step again on the newer version.
-    if (isConflict(err)) return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
-    throw err;
+  switch (await crsIn(ctx, cr.metadata.namespace).writeStatusIfChanged(cr, status)) {
+    case 'stale':
+      return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
+    case 'unchanged':
+      return wrote ? outcome : { result: 'skipped', reason: `unchanged: ${outcome.reason}` };
+    case 'written':
+      return outcome;
   }
-  return outcome;
 }
 
 /** One reconcile of one CR: sync it into its Deployment when needed, then mirror the Deployment's status back. */

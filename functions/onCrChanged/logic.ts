@@ -390,8 +390,6 @@ export function crStatus(input: StatusInput): VvpDeploymentStatus {
   return status;
 }
 
-export const sameStatus = (a: VvpDeploymentStatus | undefined, b: VvpDeploymentStatus) => stableHash(a ?? {}) === stableHash(b);
-
 /** The CR's own reference (`<k8s-namespace>/<name>`). */
 export function refOf(cr: VvpDeploymentCr): CrRef {
   return { namespace: cr.metadata.namespace, name: cr.metadata.name };
