@@ -121,7 +121,7 @@ async function writeDeployment(platform: Platform, vns: string, name: string, wr
   }
 }
 
-/** Where a step stands after syncing: the CR and Deployment as now stored, and what the status says of the sync. */
+/** Where a step stands once the sync is done (or not): the CR and Deployment as now stored, and what the status says of the sync. */
 interface Synced {
   cr: VvpDeploymentCr;
   deployment?: DeploymentResource;
@@ -151,7 +151,8 @@ async function sync(
       // Changed or created concurrently, or deleted meanwhile: decide again on what is there now.
       if (err.status === 409 || err.status === 404) throw new Unavailable(`deployment ${name} in namespace ${vns} changed meanwhile; retry`);
       const synced = writeRefused(err.message);
-      return { cr, deployment, synced, observedGeneration: cr.status?.observedGeneration, reason: `not synced: ${synced.message}`, wrote: false };
+      const kept = cr.status?.observedGeneration;
+      return { cr, deployment, synced, observedGeneration: kept, reason: `not synced: ${synced.message}`, wrote: false };
     }
   }
   const wrote = !!decision.write;
@@ -159,12 +160,20 @@ async function sync(
   if (!back) return { cr, deployment, synced: decision.synced, observedGeneration: cr.metadata.generation, reason: decision.reason, wrote };
   try {
     const current = await crsIn(ctx, cr.metadata.namespace).replace({ ...cr, spec: { ...cr.spec, deployment: back } });
-    return { cr: current, deployment, synced: decision.synced, observedGeneration: current.metadata.generation, reason: decision.reason, wrote: true };
+    const observedGeneration = current.metadata.generation;
+    return { cr: current, deployment, synced: decision.synced, observedGeneration, reason: decision.reason, wrote: true };
   } catch (err) {
     if (isConflict(err)) return 'stale';
     if (statusCode(err) !== 422) throw err;
-    return { cr, deployment, synced: writeBackRefused(apiMessage(err)), observedGeneration: cr.status?.observedGeneration, reason: 'status mirrored', wrote };
+    const kept = cr.status?.observedGeneration;
+    return { cr, deployment, synced: writeBackRefused(apiMessage(err)), observedGeneration: kept, reason: 'status mirrored', wrote };
   }
+}
+
+/** Where a step stands that syncs nothing: the CR and the Deployment as read, and why. */
+function unsynced({ cr, deployment }: SyncObservation, decision: Exclude<SyncDecision, { kind: 'sync' }>): Synced {
+  const synced = decision.kind === 'mirror' ? {} : { synced: decision.synced };
+  return { cr, deployment, ...synced, observedGeneration: cr.status?.observedGeneration, reason: decision.reason, wrote: false };
 }
 
 /** A Deployment created with an initial savepoint: records it (once), then drops the marker. */
@@ -183,13 +192,25 @@ async function importPendingSavepoint(platform: Platform, vns: string, d: Deploy
 }
 
 /** Another CR that manages the Deployment and still names it (then it keeps it), if any. */
-async function otherManagerOf(ctx: FunctionContext, ref: CrRef, d: DeploymentResource | undefined, vns: string, name: string): Promise<CrRef | undefined> {
+async function otherManagerOf(
+  ctx: FunctionContext,
+  ref: CrRef,
+  d: DeploymentResource | undefined,
+  vns: string,
+  name: string,
+): Promise<CrRef | undefined> {
   const holder = managerOf(d);
   return holder && !sameRef(holder, ref) && (await stillManagedBy(ctx, holder, vns, name)) ? holder : undefined;
 }
 
 /** Writes the CR's status unless it is unchanged; `wrote` says whether the step changed anything before. */
-async function writeCrStatus(ctx: FunctionContext, cr: VvpDeploymentCr, status: VvpDeploymentStatus, outcome: Outcome, wrote: boolean): Promise<Outcome> {
+async function writeCrStatus(
+  ctx: FunctionContext,
+  cr: VvpDeploymentCr,
+  status: VvpDeploymentStatus,
+  outcome: Outcome,
+  wrote: boolean,
+): Promise<Outcome> {
   switch (await crsIn(ctx, cr.metadata.namespace).writeStatusIfChanged(cr, status)) {
     case 'stale':
       return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
@@ -204,27 +225,29 @@ async function writeCrStatus(ctx: FunctionContext, cr: VvpDeploymentCr, status: 
 async function reconcile(ctx: FunctionContext, cr: VvpDeploymentCr): Promise<Outcome> {
   const now = new Date().toISOString();
   const id = identify(cr);
-  if (!id.ok) return writeCrStatus(ctx, cr, crStatus({ cr, synced: id.condition, mirror: false, now }), { result: 'handled', reason: id.condition.message }, false);
+  if (!id.ok) {
+    const status = crStatus({ cr, synced: id.condition, mirror: false, now });
+    return writeCrStatus(ctx, cr, status, { result: 'handled', reason: id.condition.message }, false);
+  }
   const { vns, name } = id;
 
   const access = await crAccess(ctx, cr, vns);
   if (!access.ok) {
     // Left alone: nothing synced, nothing of the Deployment shown; only why.
     const synced: ConditionInput = { type: 'Synced', status: 'False', reason: access.reason, message: access.message };
-    return writeCrStatus(ctx, cr, crStatus({ cr, synced, mirror: false, now }), { result: 'handled', reason: `not reconciled: ${access.message}` }, false);
+    const status = crStatus({ cr, synced, mirror: false, now });
+    return writeCrStatus(ctx, cr, status, { result: 'handled', reason: `not reconciled: ${access.message}` }, false);
   }
 
   const platform = new Platform(ctx.kube, ctx.settings);
   const found = await platform.findDeployment(vns, name);
   const observed: SyncObservation = { cr, vns, name, deployment: found, otherManager: await otherManagerOf(ctx, refOf(cr), found, vns, name) };
   const decision = decideSync(observed);
-  const done =
-    decision.kind === 'sync'
-      ? await sync(ctx, platform, observed, decision)
-      : { cr, deployment: found, ...(decision.kind === 'mirror' ? {} : { synced: decision.synced }), observedGeneration: cr.status?.observedGeneration, reason: decision.reason, wrote: false };
+  const done = decision.kind === 'sync' ? await sync(ctx, platform, observed, decision) : unsynced(observed, decision);
   if (done === 'stale') return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
 
-  const deployment = done.deployment && mayWrite(access, vns, 'savepoints') ? await importPendingSavepoint(platform, vns, done.deployment) : done.deployment;
+  const deployment =
+    done.deployment && mayWrite(access, vns, 'savepoints') ? await importPendingSavepoint(platform, vns, done.deployment) : done.deployment;
   const markerDropped = deployment !== done.deployment;
   const status = crStatus({
     cr: done.cr,
