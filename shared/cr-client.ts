@@ -1,6 +1,7 @@
 import type { Kube } from './kube.js';
-import { isNotFound } from './kube.js';
+import { isConflict, isNotFound } from './kube.js';
 import type { ResourceType } from './resources.js';
+import { stableHash } from './vvp/ids.js';
 
 /**
  * Typed access to one kind of custom resource in one namespace. Writes carry the
@@ -54,6 +55,22 @@ export class CrClient<T extends { metadata: { name: string; resourceVersion?: st
 
   async replaceStatus(body: T): Promise<T> {
     return (await this.kube.custom.replaceNamespacedCustomObjectStatus(this.#params({ name: body.metadata.name, body }) as never)) as T;
+  }
+
+  /**
+   * Writes `status` as the status of `object` (as read) unless it has that status already.
+   * 'stale' when the object changed since it was read: the newer version's own event runs the
+   * step again, on what is current.
+   */
+  async writeStatusIfChanged<S>(object: T & { status?: S }, status: S): Promise<'unchanged' | 'written' | 'stale'> {
+    if (stableHash(status) === stableHash(object.status ?? {})) return 'unchanged';
+    try {
+      await this.replaceStatus({ ...object, status });
+      return 'written';
+    } catch (err) {
+      if (isConflict(err)) return 'stale';
+      throw err;
+    }
   }
 
   /** Deletes; true if it existed. With a resourceVersion precondition when given. */

@@ -171,8 +171,10 @@ export function isNotServed(err: unknown): boolean {
 
 /** The object (or its namespace) does not exist: a 404 the API server explains with a Status. */
 export const isNotFound = (err: unknown) => statusCode(err) === 404 && !isNotServed(err);
-export const isConflict = (err: unknown) => statusCode(err) === 409;
+/** A create found the name taken (409, reason AlreadyExists). */
 export const isAlreadyExists = (err: unknown) => statusCode(err) === 409 && apiStatus(err)?.reason === 'AlreadyExists';
+/** A write named a resourceVersion that is no longer current (409, reason Conflict): read again and retry. */
+export const isConflict = (err: unknown) => statusCode(err) === 409 && !isAlreadyExists(err);
 
 /** Message the API server gave, without headers or bodies that may carry credentials. */
 export function apiMessage(err: unknown): string {

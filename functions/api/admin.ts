@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { BadInput } from '../../shared/runtime/errors.js';
+import { BadInput, NotFound } from '../../shared/runtime/errors.js';
 import { type TokenRole, mayAdministerNamespaces, mayCreateToken, roleIn } from '../../shared/vvp/access.js';
 import { namespaceView, parseNamespaceName, parseRoleBindings } from '../../shared/vvp/namespaces.js';
 import type { StoredToken } from '../../shared/vvp/token-store.js';
@@ -36,7 +36,7 @@ export function namespaceRoutes(app: Hono<ApiEnv>, { platform, namespaces, token
     const vns = c.req.param('ns');
     if (!mayAdministerNamespaces(c.get('caller'))) await allow(c, namespaces, vns, 'namespace', 'read');
     const ns = await namespaces.get(vns);
-    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    if (!ns) throw new NotFound(`namespace ${vns} not found`);
     return respond(c, { namespace: namespaceView(ns) });
   });
 
@@ -45,7 +45,7 @@ export function namespaceRoutes(app: Hono<ApiEnv>, { platform, namespaces, token
     const vns = c.req.param('ns');
     if (!mayAdministerNamespaces(c.get('caller'))) await allow(c, namespaces, vns, 'namespace', 'write');
     const ns = await namespaces.get(vns);
-    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    if (!ns) throw new NotFound(`namespace ${vns} not found`);
     const body = (await readBody(c)) as { name?: unknown; roleBindings?: unknown };
     if (body?.name !== undefined && parseNamespaceName(body.name) !== vns) throw new BadInput(`name cannot change (is namespaces/${vns})`);
     const updated = await namespaces.crs.replace({ ...ns, spec: { ...ns.spec, roleBindings: parseRoleBindings(body?.roleBindings) } });
@@ -57,7 +57,7 @@ export function namespaceRoutes(app: Hono<ApiEnv>, { platform, namespaces, token
     const vns = c.req.param('ns');
     if (vns === 'default') throw new BadInput('the default namespace cannot be deleted', 409);
     const ns = await namespaces.get(vns);
-    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    if (!ns) throw new NotFound(`namespace ${vns} not found`);
     const [deployments, targets] = await Promise.all([platform.listDeployments(vns), platform.listTargets(vns)]);
     if (deployments.length || targets.length) {
       throw new BadInput(`namespace ${vns} is not empty: delete its ${deployments.length} deployment(s) and ${targets.length} deployment target(s) first`, 409);
@@ -98,7 +98,7 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
   app.post(base, async (c) => {
     const vns = c.req.param('ns');
     const ns = await namespaces.get(vns);
-    if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+    if (!ns) throw new NotFound(`namespace ${vns} not found`);
     const body = (await readBody(c)) as { name?: unknown; role?: unknown };
     const name = parseTokenName(body?.name, vns);
     const role = body?.role as TokenRole;
@@ -114,7 +114,7 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
     const vns = c.req.param('ns');
     await allow(c, namespaces, vns, 'apitokens', 'read');
     const t = await tokens.get(vns, c.req.param('name'));
-    if (!t) throw new BadInput(`api token ${c.req.param('name')} not found in namespace ${vns}`, 404);
+    if (!t) throw new NotFound(`api token ${c.req.param('name')} not found in namespace ${vns}`);
     return respond(c, { apiToken: tokenView(t) });
   });
 
@@ -122,7 +122,7 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
     const vns = c.req.param('ns');
     await allow(c, namespaces, vns, 'apitokens', 'write');
     const t = await tokens.get(vns, c.req.param('name'));
-    if (!t || !(await tokens.delete(vns, t.name))) throw new BadInput(`api token ${c.req.param('name')} not found in namespace ${vns}`, 404);
+    if (!t || !(await tokens.delete(vns, t.name))) throw new NotFound(`api token ${c.req.param('name')} not found in namespace ${vns}`);
     return respond(c, { apiToken: tokenView(t) });
   });
 }

@@ -3,7 +3,7 @@ import { accepts } from 'hono/accepts';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
-import { apiMessage, isConflict, isUnavailable } from '../../shared/kube.js';
+import { apiMessage, isUnavailable, statusCode } from '../../shared/kube.js';
 import { BadInput, Unavailable, errorBody } from '../../shared/runtime/errors.js';
 import { checkNesting } from '../../shared/vvp/input.js';
 
@@ -69,6 +69,7 @@ export function toErrorResponse(err: unknown, c: Context): Response {
   if (err instanceof Unavailable || isUnavailable(err)) {
     return respond(c, errorBody(503, `temporarily unavailable, retry: ${apiMessage(err)}`), 503);
   }
-  if (isConflict(err)) return respond(c, errorBody(409, 'the resource was changed concurrently: read it again and retry'), 409);
+  // A Conflict, or an AlreadyExists a handler did not expect: either way another writer came between.
+  if (statusCode(err) === 409) return respond(c, errorBody(409, 'the resource was changed concurrently: read it again and retry'), 409);
   return respond(c, errorBody(500, `internal error: ${apiMessage(err)}`), 500);
 }

@@ -1,5 +1,4 @@
 import { CrClient } from '../../shared/cr-client.js';
-import { isConflict } from '../../shared/kube.js';
 import { LABELS, objectName } from '../../shared/model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
@@ -58,12 +57,8 @@ export default defineFunction({
       return { result: 'skipped', reason: `generation ${d.metadata.generation} already has its effective spec` };
     }
     const effective = effectiveSpec(d, await targetOf(ctx, d), ctx.settings.platformNamespace, ctx.settings.blobStorageUri);
-    try {
-      await deployments.replaceStatus({ ...d, status: { ...d.status, sluice: { ...d.status?.sluice, effective } } });
-    } catch (err) {
-      if (isConflict(err)) return { result: 'skipped', reason: 'stale: the deployment changed meanwhile' };
-      throw err;
-    }
+    const written = await deployments.writeStatusIfChanged(d, { ...d.status, sluice: { ...d.status?.sluice, effective } });
+    if (written === 'stale') return { result: 'skipped', reason: 'stale: the deployment changed meanwhile' };
     return { result: 'handled', reason: effective.error ?? `effective spec recorded for generation ${effective.generation}` };
   },
 });

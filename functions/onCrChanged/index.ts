@@ -1,32 +1,32 @@
 import { CrClient } from '../../shared/cr-client.js';
 import { apiMessage, isConflict, statusCode } from '../../shared/kube.js';
 import { ensureNamespaceClaimed } from '../../shared/operator/claim.js';
-import { ANNOTATIONS, type CrRef, type VvpDeploymentCr, crLockKey, managedByValue, parseManagedBy, sameRef } from '../../shared/operator/cr.js';
+import { ANNOTATIONS, type CrRef, type VvpDeploymentCr, type VvpDeploymentStatus, crLockKey, managedByValue, parseManagedBy, sameRef } from '../../shared/operator/cr.js';
 import { crAccess, mayWrite } from '../../shared/operator/credentials.js';
 import { FLINK_DEPLOYMENTS, VVP_DEPLOYMENTS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, type Outcome, defineFunction, when } from '../../shared/runtime/define.js';
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
+import { withLock } from '../../shared/runtime/step.js';
+import type { ConditionInput } from '../../shared/vvp/conditions.js';
 import type { DeploymentResource } from '../../shared/vvp/crs.js';
-import { type DeploymentWriteOptions, Platform } from '../../shared/vvp/service.js';
+import type { DeploymentWriteOptions } from '../../shared/vvp/platform/deployments.js';
+import { Platform } from '../../shared/vvp/service.js';
 import {
-  type ConditionInput,
+  type DeploymentWrite,
   type InitialSavepoint,
-  type SyncPlan,
-  crFieldMessage,
+  type SyncDecision,
+  type SyncObservation,
   crStatus,
+  decideSync,
   identify,
-  needsSync,
-  planSync,
+  managerOf,
   refOf,
-  sameStatus,
-  syncingModeOf,
-  syncingOff,
   writeBack,
+  writeBackRefused,
+  writeRefused,
 } from './logic.js';
 
 const NAME = 'onCrChanged';
-const LOCK_TTL_MS = 30_000;
-const LOCK_WAIT_MS = 5_000;
 
 const crsIn = (ctx: FunctionContext, namespace: string) => new CrClient<VvpDeploymentCr>(ctx.kube, VVP_DEPLOYMENTS, namespace);
 const isCrEvent = (event: ObjectEvent) => event.ref.kind === VVP_DEPLOYMENTS.kind && event.ref.apiVersion === VVP_DEPLOYMENTS.apiVersion;
@@ -40,23 +40,6 @@ function crRefOf(event: ObjectEvent): CrRef | undefined {
 function lockKey(event: ObjectEvent): string {
   const ref = crRefOf(event);
   return ref ? crLockKey(ref) : `flinkdeployment/${event.ref.name}`;
-}
-
-/** Runs `body` under the CR's lock, for a Deployment event whose lock could not name the CR. */
-async function withCrLock<T>(ctx: FunctionContext, ref: CrRef, body: () => Promise<T>): Promise<T> {
-  const key = `${NAME}:${crLockKey(ref)}`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  let lease = await ctx.store.acquire(key, LOCK_TTL_MS);
-  while (!lease) {
-    if (Date.now() > deadline) throw new Unavailable(`another instance holds the lock on ${key}; retry later`);
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
-    lease = await ctx.store.acquire(key, LOCK_TTL_MS);
-  }
-  try {
-    return await body();
-  } finally {
-    await ctx.store.release(lease).catch(() => undefined);
-  }
 }
 
 /** Removes the `managed-by-cr` annotation (and nothing else) from a Deployment that `ref` no longer manages. */
@@ -125,152 +108,158 @@ function parseInitialSavepoint(value: string): InitialSavepoint | undefined {
   }
 }
 
-async function carryOut(platform: Platform, vns: string, name: string, plan: Extract<SyncPlan, { body: unknown }>, opts: DeploymentWriteOptions): Promise<DeploymentResource> {
-  switch (plan.action) {
+/** Carries out a decided Deployment write; a refusal of the CR's content is a BadInput. */
+async function writeDeployment(platform: Platform, vns: string, name: string, write: DeploymentWrite): Promise<DeploymentResource> {
+  const opts: DeploymentWriteOptions = { annotations: write.annotations, patchSetFailure: 'record' };
+  switch (write.action) {
     case 'create':
-      return platform.createDeployment(vns, plan.body, {
-        ...opts,
-        annotations: { ...opts.annotations, ...(plan.initialSavepoint ? { [ANNOTATIONS.initialSavepoint]: JSON.stringify(plan.initialSavepoint) } : {}) },
-      });
+      return platform.createDeployment(vns, write.body, opts);
     case 'patch':
-      return platform.patchDeployment(vns, name, plan.body, opts);
+      return platform.patchDeployment(vns, name, write.body, opts);
     case 'replace':
-      return platform.replaceDeployment(vns, name, plan.body, opts);
+      return platform.replaceDeployment(vns, name, write.body, opts);
   }
 }
 
-/** One reconcile of one CR: sync its spec when needed, then mirror the Deployment into its status. */
-async function reconcile(ctx: FunctionContext, cr: VvpDeploymentCr): Promise<Outcome> {
-  const ref = refOf(cr);
-  const crs = crsIn(ctx, ref.namespace);
-  const now = () => new Date().toISOString();
-  let current = cr;
-  /** Whether this step wrote anything before its status (a Deployment, the CR's spec, a savepoint). */
-  let wrote = false;
-  const finish = async (status: ReturnType<typeof crStatus>, outcome: Outcome): Promise<Outcome> => {
-    if (sameStatus(current.status, status)) return wrote ? outcome : { result: 'skipped', reason: `unchanged: ${outcome.reason}` };
-    try {
-      await crs.replaceStatus({ ...current, status });
-    } catch (err) {
-      // The CR changed meanwhile: its own event runs this step again on the newer version.
-      if (isConflict(err)) return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
-      throw err;
-    }
-    return outcome;
-  };
+/** Where a step stands once the sync is done (or not): the CR and Deployment as now stored, and what the status says of the sync. */
+interface Synced {
+  cr: VvpDeploymentCr;
+  deployment?: DeploymentResource;
+  synced?: ConditionInput;
+  observedGeneration?: number;
+  reason: string;
+  /** Whether anything was written (a Deployment, the CR's spec). */
+  wrote: boolean;
+}
 
+/**
+ * Carries out a `sync` decision: the Deployment write, then its result written back into the
+ * CR's spec. `stale` when the CR changed meanwhile (its own event runs the step again).
+ */
+async function sync(
+  ctx: FunctionContext,
+  platform: Platform,
+  { cr, vns, name, deployment: found }: SyncObservation,
+  decision: Extract<SyncDecision, { kind: 'sync' }>,
+): Promise<Synced | 'stale'> {
+  let deployment = found;
+  if (decision.write) {
+    try {
+      deployment = await writeDeployment(platform, vns, name, decision.write);
+    } catch (err) {
+      if (!(err instanceof BadInput)) throw err;
+      // Changed or created concurrently, or deleted meanwhile: decide again on what is there now.
+      if (err.status === 409 || err.status === 404) throw new Unavailable(`deployment ${name} in namespace ${vns} changed meanwhile; retry`);
+      const synced = writeRefused(err.message);
+      const kept = cr.status?.observedGeneration;
+      return { cr, deployment, synced, observedGeneration: kept, reason: `not synced: ${synced.message}`, wrote: false };
+    }
+  }
+  const wrote = !!decision.write;
+  const back = deployment && writeBack(cr, deployment);
+  if (!back) return { cr, deployment, synced: decision.synced, observedGeneration: cr.metadata.generation, reason: decision.reason, wrote };
+  try {
+    const current = await crsIn(ctx, cr.metadata.namespace).replace({ ...cr, spec: { ...cr.spec, deployment: back } });
+    const observedGeneration = current.metadata.generation;
+    return { cr: current, deployment, synced: decision.synced, observedGeneration, reason: decision.reason, wrote: true };
+  } catch (err) {
+    if (isConflict(err)) return 'stale';
+    if (statusCode(err) !== 422) throw err;
+    const kept = cr.status?.observedGeneration;
+    return { cr, deployment, synced: writeBackRefused(apiMessage(err)), observedGeneration: kept, reason: 'status mirrored', wrote };
+  }
+}
+
+/** Where a step stands that syncs nothing: the CR and the Deployment as read, and why. */
+function unsynced({ cr, deployment }: SyncObservation, decision: Exclude<SyncDecision, { kind: 'sync' }>): Synced {
+  const synced = decision.kind === 'mirror' ? {} : { synced: decision.synced };
+  return { cr, deployment, ...synced, observedGeneration: cr.status?.observedGeneration, reason: decision.reason, wrote: false };
+}
+
+/** A Deployment created with an initial savepoint: records it (once), then drops the marker. */
+async function importPendingSavepoint(platform: Platform, vns: string, d: DeploymentResource): Promise<DeploymentResource> {
+  const pending = d.metadata.annotations?.[ANNOTATIONS.initialSavepoint];
+  if (!pending) return d;
+  const sp = parseInitialSavepoint(pending);
+  if (sp) await importInitialSavepoint(platform, vns, d, sp);
+  const { [ANNOTATIONS.initialSavepoint]: _done, ...annotations } = d.metadata.annotations ?? {};
+  try {
+    return await platform.deployments.replace({ ...d, metadata: { ...d.metadata, annotations } });
+  } catch (err) {
+    if (isConflict(err)) throw new Unavailable(`deployment ${d.metadata.name} changed meanwhile; retry`);
+    throw err;
+  }
+}
+
+/** Another CR that manages the Deployment and still names it (then it keeps it), if any. */
+async function otherManagerOf(
+  ctx: FunctionContext,
+  ref: CrRef,
+  d: DeploymentResource | undefined,
+  vns: string,
+  name: string,
+): Promise<CrRef | undefined> {
+  const holder = managerOf(d);
+  return holder && !sameRef(holder, ref) && (await stillManagedBy(ctx, holder, vns, name)) ? holder : undefined;
+}
+
+/** Writes the CR's status unless it is unchanged; `wrote` says whether the step changed anything before. */
+async function writeCrStatus(
+  ctx: FunctionContext,
+  cr: VvpDeploymentCr,
+  status: VvpDeploymentStatus,
+  outcome: Outcome,
+  wrote: boolean,
+): Promise<Outcome> {
+  switch (await crsIn(ctx, cr.metadata.namespace).writeStatusIfChanged(cr, status)) {
+    case 'stale':
+      return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
+    case 'unchanged':
+      return wrote ? outcome : { result: 'skipped', reason: `unchanged: ${outcome.reason}` };
+    case 'written':
+      return outcome;
+  }
+}
+
+/** One reconcile of one CR: sync it into its Deployment when needed, then mirror the Deployment's status back. */
+async function reconcile(ctx: FunctionContext, cr: VvpDeploymentCr): Promise<Outcome> {
+  const now = new Date().toISOString();
   const id = identify(cr);
-  if (!id.ok) return finish(crStatus({ cr, synced: id.condition, mirror: false, now: now() }), { result: 'handled', reason: id.condition.message });
+  if (!id.ok) {
+    const status = crStatus({ cr, synced: id.condition, mirror: false, now });
+    return writeCrStatus(ctx, cr, status, { result: 'handled', reason: id.condition.message }, false);
+  }
   const { vns, name } = id;
 
   const access = await crAccess(ctx, cr, vns);
   if (!access.ok) {
     // Left alone: nothing synced, nothing of the Deployment shown; only why.
     const synced: ConditionInput = { type: 'Synced', status: 'False', reason: access.reason, message: access.message };
-    return finish(crStatus({ cr, synced, mirror: false, now: now() }), { result: 'handled', reason: `not reconciled: ${access.message}` });
+    const status = crStatus({ cr, synced, mirror: false, now });
+    return writeCrStatus(ctx, cr, status, { result: 'handled', reason: `not reconciled: ${access.message}` }, false);
   }
 
   const platform = new Platform(ctx.kube, ctx.settings);
-  let d = await platform.findDeployment(vns, name);
-  const holder = parseManagedBy(d?.metadata.annotations?.[ANNOTATIONS.managedBy]);
-  const linked = sameRef(holder, ref);
-  const conflict = d && holder && !linked && (await stillManagedBy(ctx, holder, vns, name)) ? holder : undefined;
-  const off = syncingOff(cr, d);
-  let observedGeneration = cr.status?.observedGeneration;
-  let synced: ConditionInput | undefined;
-  let reason = 'status mirrored';
+  const found = await platform.findDeployment(vns, name);
+  const observed: SyncObservation = { cr, vns, name, deployment: found, otherManager: await otherManagerOf(ctx, refOf(cr), found, vns, name) };
+  const decision = decideSync(observed);
+  const done = decision.kind === 'sync' ? await sync(ctx, platform, observed, decision) : unsynced(observed, decision);
+  if (done === 'stale') return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
 
-  if (conflict) {
-    synced = {
-      type: 'Synced',
-      status: 'False',
-      reason: 'ManagedByAnotherCr',
-      message: `Deployment ${name} in namespace ${vns} is managed by VvpDeployment ${managedByValue(conflict)}: only one CR may manage a Deployment`,
-    };
-    reason = synced.message;
-  } else if (off) {
-    synced = {
-      type: 'Synced',
-      status: 'False',
-      reason: 'SyncingOff',
-      message: `CR syncing is off (annotation ${ANNOTATIONS.crSyncing}: "false" on the ${cr.metadata.annotations?.[ANNOTATIONS.crSyncing] === 'false' ? 'CR' : 'Deployment'}): its spec is not synced, the Deployment's status still is`,
-    };
-    reason = 'syncing off: status mirrored';
-  } else if (needsSync(cr, d, linked)) {
-    // Never synced into this Deployment yet: it does not carry this CR's annotation (set by the first successful sync).
-    const firstAttach = !!d && !linked;
-    const plan = planSync({ cr, current: d, firstAttach, linked });
-    if (plan.action === 'refuse') {
-      synced = plan.condition;
-      reason = `not synced: ${plan.condition.message}`;
-    } else {
-      let refused = false;
-      if (plan.action !== 'none') {
-        try {
-          d = await carryOut(platform, vns, name, plan, { annotations: { [ANNOTATIONS.managedBy]: managedByValue(ref) }, patchSetFailure: 'record' });
-          wrote = true;
-        } catch (err) {
-          if (!(err instanceof BadInput)) throw err;
-          // Changed or created concurrently, or deleted meanwhile: decide again on what is there now.
-          if (err.status === 409 || err.status === 404) throw new Unavailable(`deployment ${name} in namespace ${vns} changed meanwhile; retry`);
-          refused = true;
-          synced = { type: 'Synced', status: 'False', reason: 'Refused', message: crFieldMessage(err.message) };
-          reason = `not synced: ${synced.message}`;
-        }
-      }
-      if (!refused && d) {
-        const back = writeBack(cr, d);
-        if (back) {
-          try {
-            current = await crs.replace({ ...cr, spec: { ...cr.spec, deployment: back } });
-            wrote = true;
-          } catch (err) {
-            if (isConflict(err)) return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
-            if (statusCode(err) !== 422) throw err;
-            refused = true;
-            synced = { type: 'Synced', status: 'False', reason: 'WriteBackRefused', message: `the Deployment was synced, but writing its result back into spec.deployment was refused: ${apiMessage(err)}` };
-          }
-        }
-        if (!refused) {
-          observedGeneration = current.metadata.generation;
-          synced = {
-            type: 'Synced',
-            status: 'True',
-            reason: 'Synced',
-            message: `synced into Deployment ${name} in namespace ${vns} (${syncingModeOf(cr)} mode)`,
-          };
-          reason = plan.reason;
-        }
-      }
-    }
-  }
-
-  // A Deployment created with an initial savepoint: record it (once), then drop the marker.
-  const pending = d?.metadata.annotations?.[ANNOTATIONS.initialSavepoint];
-  if (d && pending && mayWrite(access, vns, 'savepoints')) {
-    const sp = parseInitialSavepoint(pending);
-    if (sp) await importInitialSavepoint(platform, vns, d, sp);
-    const { [ANNOTATIONS.initialSavepoint]: _done, ...annotations } = d.metadata.annotations ?? {};
-    try {
-      d = await platform.deployments.replace({ ...d, metadata: { ...d.metadata, annotations } });
-      wrote = true;
-    } catch (err) {
-      if (isConflict(err)) throw new Unavailable(`deployment ${name} changed meanwhile; retry`);
-      throw err;
-    }
-  }
-
+  const deployment =
+    done.deployment && mayWrite(access, vns, 'savepoints') ? await importPendingSavepoint(platform, vns, done.deployment) : done.deployment;
+  const markerDropped = deployment !== done.deployment;
   const status = crStatus({
-    cr: current,
+    cr: done.cr,
     vns,
-    ...(d ? { deployment: d } : {}),
-    state: off || conflict ? 'IDLING' : 'SYNCING',
-    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
-    ...(synced ? { synced } : {}),
+    ...(deployment ? { deployment } : {}),
+    state: decision.kind === 'hold' ? 'IDLING' : 'SYNCING',
+    ...(done.observedGeneration !== undefined ? { observedGeneration: done.observedGeneration } : {}),
+    ...(done.synced ? { synced: done.synced } : {}),
     mirror: true,
-    now: now(),
+    now,
   });
-  return finish(status, { result: 'handled', reason });
+  return writeCrStatus(ctx, done.cr, status, { result: 'handled', reason: done.reason }, done.wrote || markerDropped);
 }
 
 /** The CR's step, after the checks that it is watched and claimed. */
@@ -333,7 +322,8 @@ export default defineFunction({
     // The subscription's scope already restricts CR events; a Deployment's annotation could name anything.
     if (!ctx.settings.watchedNamespaces.includes(ref.namespace)) return { result: 'skipped', reason: `namespace ${ref.namespace} is not watched` };
     const target = ref;
-    if (lockKey(event) !== crLockKey(target)) return withCrLock(ctx, target, () => reconcileRef(ctx, target, event));
+    // A Deployment event whose lock could not name the CR: take the CR's lock now.
+    if (lockKey(event) !== crLockKey(target)) return withLock(ctx.store, `${NAME}:${crLockKey(target)}`, () => reconcileRef(ctx, target, event));
     return reconcileRef(ctx, target, event);
   },
 });

@@ -9,17 +9,21 @@ import {
   USER_METADATA_KEYS,
   type VvpDeploymentCr,
   type VvpDeploymentStatus,
+  managedByValue,
+  parseManagedBy,
+  sameRef,
 } from '../../shared/operator/cr.js';
-import type { Condition, DeploymentResource, Json } from '../../shared/vvp/crs.js';
+import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
+import type { DeploymentResource, Json } from '../../shared/vvp/crs.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { mergePatch } from '../../shared/vvp/merge.js';
 import { toVvp } from '../../shared/vvp/views.js';
 
 /**
  * The operator's decisions for one VvpDeployment CR, pure: which Deployment it
- * names, whether and how its spec is synced (create / PATCH / PUT / nothing / refused), what
- * is written back into the CR's spec, and the CR's status. The shell (index.ts) reads the
- * CR and the Deployment, calls these, and carries out the writes through Platform.
+ * names, whether and how its spec is synced (`decideSync`: create / PATCH / PUT / nothing /
+ * refused / held), what is written back into the CR's spec, and the CR's status. The shell
+ * (index.ts) reads the CR and the Deployment, calls these, and carries out the writes through Platform.
  */
 
 export type SyncingMode = 'PATCH' | 'PUT';
@@ -36,14 +40,6 @@ export interface UserMetadata {
 export interface DeploymentBody {
   metadata: UserMetadata;
   spec: Json;
-}
-
-/** A condition before its timestamps are set. */
-export interface ConditionInput {
-  type: string;
-  status: Condition['status'];
-  reason: string;
-  message: string;
 }
 
 export const SYNCED = 'Synced';
@@ -226,6 +222,72 @@ export function needsSync(cr: VvpDeploymentCr, d: DeploymentResource | undefined
   );
 }
 
+/** The CR a Deployment records as its manager (annotation `sluice.dev/managed-by-cr`), if any. */
+export const managerOf = (d: DeploymentResource | undefined): CrRef | undefined => parseManagedBy(d?.metadata.annotations?.[ANNOTATIONS.managedBy]);
+
+/** A write of the Deployment: its body, and the annotations of its Kubernetes object. */
+export interface DeploymentWrite {
+  action: 'create' | 'patch' | 'replace';
+  body: DeploymentBody;
+  annotations: Record<string, string>;
+}
+
+/**
+ * What one step does with a CR's spec, decided on what it read:
+ * - `hold`: nothing is synced (another CR manages the Deployment, or syncing is off); the CR idles;
+ * - `mirror`: the spec is synced already; only the Deployment's status is mirrored;
+ * - `refuse`: the CR's content cannot be synced; the Synced condition says why;
+ * - `sync`: `write` (if any) brings the Deployment to the CR's content; then the result is
+ *   written back into the CR's spec, and `synced` is its condition.
+ */
+export type SyncDecision =
+  | { kind: 'hold'; synced: ConditionInput; reason: string }
+  | { kind: 'mirror'; reason: string }
+  | { kind: 'refuse'; synced: ConditionInput; reason: string }
+  | { kind: 'sync'; write?: DeploymentWrite; synced: ConditionInput; reason: string };
+
+export interface SyncObservation {
+  cr: VvpDeploymentCr;
+  /** The Deployment the CR names (`identify`). */
+  vns: string;
+  name: string;
+  /** That Deployment as stored, if it exists. */
+  deployment?: DeploymentResource;
+  /** Another CR, still existing and naming the same Deployment, that manages it. */
+  otherManager?: CrRef;
+}
+
+/** Sync the CR into its Deployment, unless another CR manages it, syncing is off, or it is synced already. */
+export function decideSync({ cr, vns, name, deployment: d, otherManager }: SyncObservation): SyncDecision {
+  if (otherManager) {
+    const message = `Deployment ${name} in namespace ${vns} is managed by VvpDeployment ${managedByValue(otherManager)}: only one CR may manage a Deployment`;
+    return { kind: 'hold', synced: refusal('ManagedByAnotherCr', message), reason: message };
+  }
+  if (syncingOff(cr, d)) {
+    const where = cr.metadata.annotations?.[ANNOTATIONS.crSyncing] === 'false' ? 'CR' : 'Deployment';
+    const message = `CR syncing is off (annotation ${ANNOTATIONS.crSyncing}: "false" on the ${where}): its spec is not synced, the Deployment's status still is`;
+    return { kind: 'hold', synced: refusal('SyncingOff', message), reason: 'syncing off: status mirrored' };
+  }
+  const ref = refOf(cr);
+  const linked = sameRef(managerOf(d), ref);
+  if (!needsSync(cr, d, linked)) return { kind: 'mirror', reason: 'status mirrored' };
+  // Never synced into this Deployment yet: it does not carry this CR's annotation (set by the first successful sync).
+  const plan = planSync({ cr, current: d, firstAttach: !!d && !linked, linked });
+  if (plan.action === 'refuse') return { kind: 'refuse', synced: plan.condition, reason: `not synced: ${plan.condition.message}` };
+  const synced: ConditionInput = { type: SYNCED, status: 'True', reason: 'Synced', message: `synced into Deployment ${name} in namespace ${vns} (${syncingModeOf(cr)} mode)` };
+  if (plan.action === 'none') return { kind: 'sync', synced, reason: plan.reason };
+  const annotations: Record<string, string> = { [ANNOTATIONS.managedBy]: managedByValue(ref) };
+  if (plan.action === 'create' && plan.initialSavepoint) annotations[ANNOTATIONS.initialSavepoint] = JSON.stringify(plan.initialSavepoint);
+  return { kind: 'sync', write: { action: plan.action, body: plan.body, annotations }, synced, reason: plan.reason };
+}
+
+/** The Synced condition of a Deployment write that Platform refused (the CR's content is at fault). */
+export const writeRefused = (message: string): ConditionInput => refusal('Refused', crFieldMessage(message));
+
+/** The Synced condition when the Deployment was synced but the CR's spec refused its result. */
+export const writeBackRefused = (message: string): ConditionInput =>
+  refusal('WriteBackRefused', `the Deployment was synced, but writing its result back into spec.deployment was refused: ${message}`);
+
 /** A Platform refusal, with its field paths said as the CR's (`spec.x` → `spec.deployment.spec.x`). */
 export function crFieldMessage(message: string): string {
   if (message.startsWith('spec.')) return `spec.deployment.${message}`;
@@ -273,30 +335,6 @@ export function systemMetadata(d: DeploymentResource): DeploymentSystemMetadata 
     },
     labels: { ...(d.spec.metadata.labels ?? {}) },
   };
-}
-
-/**
- * Sets (or with `status: undefined`, removes) conditions by type. lastTransitionTime moves
- * only when a condition's status changes, so an unchanged outcome gives an unchanged list.
- */
-export function withConditions(prev: readonly Condition[] | undefined, updates: { type: string; set?: ConditionInput }[], now: string): Condition[] {
-  let out = [...(prev ?? [])];
-  for (const { type, set } of updates) {
-    const old = out.find((c) => c.type === type);
-    if (!set) {
-      out = out.filter((c) => c.type !== type);
-      continue;
-    }
-    const next: Condition = {
-      type,
-      status: set.status,
-      reason: set.reason,
-      message: set.message,
-      lastTransitionTime: old && old.status === set.status && old.lastTransitionTime ? old.lastTransitionTime : now,
-    };
-    out = old ? out.map((c) => (c.type === type ? next : c)) : [...out, next];
-  }
-  return out;
 }
 
 /** `DeploymentFailed` while the Deployment is FAILED (e.g. its target's patch set failed), with the reason. */
@@ -351,8 +389,6 @@ export function crStatus(input: StatusInput): VvpDeploymentStatus {
   status.conditions = conditions;
   return status;
 }
-
-export const sameStatus = (a: VvpDeploymentStatus | undefined, b: VvpDeploymentStatus) => stableHash(a ?? {}) === stableHash(b);
 
 /** The CR's own reference (`<k8s-namespace>/<name>`). */
 export function refOf(cr: VvpDeploymentCr): CrRef {

@@ -1,10 +1,9 @@
 import { CrClient } from '../../shared/cr-client.js';
-import { apiMessage, isAlreadyExists, isConflict, isNotFound, statusCode } from '../../shared/kube.js';
+import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../shared/kube.js';
 import { serviceAccountName, targetRoleName } from '../../shared/rbac.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
-import { stableHash } from '../../shared/vvp/ids.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';
 
 /** What acts in target namespaces: these functions and the api (it lists a deployment's pods). */
@@ -101,13 +100,13 @@ export default defineFunction({
         ? targetStatus(target, { ready: false, reason: 'PermissionsMissing', message: bindings.error }, now)
         : targetStatus(target, { ready: true, namespace, bindings: bindings.names }, now);
     }
-    if (stableHash(status) === stableHash(target.status ?? {})) return { result: 'skipped', reason: `target ${status.state}: unchanged` };
-    try {
-      await targets.replaceStatus({ ...target, status });
-    } catch (err) {
-      if (isConflict(err)) return { result: 'skipped', reason: 'stale: the target changed meanwhile' };
-      throw err;
+    switch (await targets.writeStatusIfChanged(target, status)) {
+      case 'unchanged':
+        return { result: 'skipped', reason: `target ${status.state}: unchanged` };
+      case 'stale':
+        return { result: 'skipped', reason: 'stale: the target changed meanwhile' };
+      case 'written':
+        return { result: 'handled', reason: `target ${status.state}` };
     }
-    return { result: 'handled', reason: `target ${status.state}` };
   },
 });

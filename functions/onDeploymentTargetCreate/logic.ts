@@ -1,5 +1,6 @@
 import type { V1RoleBinding } from '@kubernetes/client-node';
-import type { Condition, TargetResource, TargetStatusLike } from '../../shared/vvp/crs.js';
+import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
+import type { TargetResource, TargetStatusLike } from '../../shared/vvp/crs.js';
 
 export const BINDING_LABEL = 'sluice.dev/managed-by';
 
@@ -23,14 +24,12 @@ export function targetStatus(
   outcome: { ready: true; namespace: string; bindings: string[] } | { ready: false; reason: string; message: string },
   now: string,
 ): TargetStatusLike {
-  const prev = t.status?.conditions?.find((c) => c.type === 'Ready');
-  const condition: Condition = outcome.ready
+  const ready: ConditionInput = outcome.ready
     ? { type: 'Ready', status: 'True', reason: 'NamespaceReady', message: `namespace ${outcome.namespace} exists and Sluice may manage Flink jobs in it` }
     : { type: 'Ready', status: 'False', reason: outcome.reason, message: outcome.message };
-  const same = prev && prev.status === condition.status && prev.reason === condition.reason && prev.message === condition.message;
   return {
     state: outcome.ready ? 'READY' : 'NOT_READY',
-    conditions: [{ ...condition, lastTransitionTime: same ? (prev.lastTransitionTime ?? now) : now }],
+    conditions: withConditions(t.status?.conditions, [{ type: 'Ready', set: ready }], now),
     sluice: {
       observedGeneration: t.metadata.generation,
       ...(outcome.ready ? { namespace: outcome.namespace, bindings: outcome.bindings } : {}),

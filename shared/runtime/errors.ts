@@ -13,6 +13,14 @@ export class BadInput extends Error {
   }
 }
 
+/** The resource asked for does not exist (or is another tenant's): 404. */
+export class NotFound extends BadInput {
+  constructor(message: string) {
+    super(message, 404);
+    this.name = 'NotFound';
+  }
+}
+
 export class Unavailable extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

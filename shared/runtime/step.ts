@@ -1,6 +1,6 @@
 import { type FunctionContext, type ObjectEvent, type Outcome, type SluiceFunction, matchingSubscription, refKey } from './define.js';
 import { Unavailable } from './errors.js';
-import type { Lease } from './store.js';
+import type { CoordinationStore, Lease } from './store.js';
 
 /**
  * A step's lock lives this long unless its holder renews it (every third of it, while the step
@@ -27,13 +27,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * both are one Redis round trip (a duplicate costs exactly that one); a lock held by
  * another instance is waited for, and found handled once that instance is done.
  */
-async function take(ctx: FunctionContext, lockKey: string, doneKey: string | undefined): Promise<Lease | 'duplicate'> {
+async function take(store: CoordinationStore, lockKey: string, doneKey: string): Promise<Lease | 'duplicate'>;
+async function take(store: CoordinationStore, lockKey: string, doneKey?: undefined): Promise<Lease>;
+async function take(store: CoordinationStore, lockKey: string, doneKey: string | undefined): Promise<Lease | 'duplicate'>;
+async function take(store: CoordinationStore, lockKey: string, doneKey: string | undefined): Promise<Lease | 'duplicate'> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
-    const taken = doneKey ? await ctx.store.begin(lockKey, doneKey, LOCK_TTL_MS) : await ctx.store.acquire(lockKey, LOCK_TTL_MS);
+    const taken = doneKey ? await store.begin(lockKey, doneKey, LOCK_TTL_MS) : await store.acquire(lockKey, LOCK_TTL_MS);
     if (taken) return taken;
     if (Date.now() > deadline) throw new Unavailable(`another instance holds the lock on ${lockKey}; retry later`);
     await sleep(20 + Math.random() * 40);
+  }
+}
+
+/** Runs `body` while renewing `lease`, so that it outlives LOCK_TTL_MS only while its holder lives. */
+async function holding<T>(store: CoordinationStore, lease: Lease, body: () => Promise<T>): Promise<T> {
+  const renewal = setInterval(() => void store.extend(lease, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 3);
+  try {
+    return await body();
+  } finally {
+    clearInterval(renewal);
+  }
+}
+
+const release = (store: CoordinationStore, lease: Lease) =>
+  store.release(lease).catch(() => {
+    /* expires by itself */
+  });
+
+/**
+ * Runs `body` under the lock `key`, as a step holds its object's: waited for while another
+ * instance holds it (Unavailable after LOCK_WAIT_MS), renewed while `body` runs, released after.
+ */
+export async function withLock<T>(store: CoordinationStore, key: string, body: () => Promise<T>): Promise<T> {
+  const lease = await take(store, key);
+  try {
+    return await holding(store, lease, body);
+  } finally {
+    await release(store, lease);
   }
 }
 
@@ -51,25 +82,18 @@ export async function runStep(
     return { result: 'skipped', reason: `not ours: ${event.ref.kind} ${event.verb}` };
   }
   const key = opts.force ? undefined : dedupeKey(fn, event);
-  const lease = await take(ctx, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, key);
+  const lease = await take(ctx.store, `${fn.name}:${fn.lockKey?.(event) ?? refKey(event.ref)}`, key);
   if (lease === 'duplicate') return { result: 'skipped', reason: 'duplicate: already handled' };
-  const release = () =>
-    ctx.store.release(lease).catch(() => {
-      /* expires by itself */
-    });
-  const renewal = setInterval(() => void ctx.store.extend(lease, LOCK_TTL_MS).catch(() => undefined), LOCK_TTL_MS / 3);
   let outcome: Outcome;
   try {
-    outcome = await fn.handle(event, ctx);
+    outcome = await holding(ctx.store, lease, () => fn.handle(event, ctx));
   } catch (err) {
-    await release();
+    await release(ctx.store, lease);
     throw err;
-  } finally {
-    clearInterval(renewal);
   }
   // The record and the release in one round trip; if it fails the step is retried, and
   // the retry waits for the lock to expire (it finds the work done, level-triggered).
   if (key) await ctx.store.finish(lease, key, DEDUPE_TTL_MS);
-  else await release();
+  else await release(ctx.store, lease);
   return outcome;
 }

@@ -3,7 +3,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { Kube } from '../kube.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube.js';
 import { LABELS, objectName } from '../model/naming.js';
-import { BadInput } from '../runtime/errors.js';
+import { BadInput, NotFound } from '../runtime/errors.js';
 
 /**
  * VVP's Secret Values: named, write-only values of a vNamespace, used in a Deployment's
@@ -144,7 +144,7 @@ export class SecretValueStore {
 
   async get(vns: string, name: string): Promise<V1Secret> {
     const s = await this.find(vns, name);
-    if (!s) throw new BadInput(`secret value ${name} not found in namespace ${vns}`, 404);
+    if (!s) throw new NotFound(`secret value ${name} not found in namespace ${vns}`);
     return s;
   }
 
