@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { FunctionContext } from '../../shared/runtime/define.js';
-import { BadInput } from '../../shared/runtime/errors.js';
+import { BadInput, NotFound } from '../../shared/runtime/errors.js';
 import { type Caller, type Decision, type Resource, type Verb, authorize } from '../../shared/vvp/access.js';
 import type { NamespaceStore } from '../../shared/vvp/namespaces.js';
 import type { TokenStore } from '../../shared/vvp/token-store.js';
@@ -46,6 +46,6 @@ function enforce(d: Decision): void {
  */
 export async function allow(c: Context<ApiEnv>, namespaces: NamespaceStore, vns: string, resource: Resource, verb: Verb): Promise<void> {
   const ns = await namespaces.get(vns);
-  if (!ns) throw new BadInput(`namespace ${vns} not found`, 404);
+  if (!ns) throw new NotFound(`namespace ${vns} not found`);
   enforce(authorize(c.get('caller'), vns, ns.spec.roleBindings ?? [], resource, verb));
 }

@@ -462,7 +462,7 @@ export default defineFunction({
         }
       } catch (err) {
         // Someone wrote in between: the newer version's event will run this step again.
-        if (isConflict(err) && !isAlreadyExists(err)) return { result: 'skipped', reason: 'stale: the deployment or job changed meanwhile' };
+        if (isConflict(err)) return { result: 'skipped', reason: 'stale: the deployment or job changed meanwhile' };
         throw err;
       }
       reason = reason ? `${reason}; ${plan.reason}` : plan.reason;
