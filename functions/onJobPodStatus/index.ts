@@ -100,7 +100,10 @@ export default defineFunction({
     const name = await jobName(event, ctx);
     if (!name) return { result: 'skipped', reason: 'not a Flink job pod' };
     const jobs = jobsOf(ctx);
-    const job = await jobs.get(name);
+    // A Job's own event carries it: no need to read it again. Were it stale, its write fails
+    // (versioned) and the newer version's own event decides instead.
+    const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as unknown as JobResource) : undefined;
+    const job = carried ?? (await jobs.get(name));
     if (!job) return { result: 'skipped', reason: `job ${name} is not Sluice's` };
     // No state yet: deploymentStep has not finished creating the job's objects, and marks
     // it STARTING when it has (that write brings the job back here). Writing a state first
@@ -138,6 +141,7 @@ export default defineFunction({
     try {
       await jobs.replaceStatus({ ...job, status });
     } catch (err) {
+      if (isConflict(err) && carried) return { result: 'skipped', reason: `stale: job ${name} changed since this event; its newer version's event decides` };
       // The pod event must be decided again against the newer job: ask for redelivery.
       if (isConflict(err)) throw new Unavailable(`job ${name} changed meanwhile; retry`);
       throw err;
