@@ -254,6 +254,9 @@ describe(`a bad day in production (seed ${seed})`, () => {
     expect({ remaining, violations }, why('not converged 90 s after the last fault')).toEqual({ remaining: [], violations });
     expect(violations, why('a 500, or a 409 for a request that named no version')).toEqual([]);
     expect(hostileOutcomes, why('hostile bodies must get a 4xx')).toEqual([]);
-    for (const ms of startups) expect(ms, why(`REST API up ${ms} ms after spawn`)).toBeLessThan(20_000);
+    // A restart serves as soon as a clean start does, not after the start-up resync (which took
+    // 10–28 s after a crash): bounded by the clean start of this run, since load stretches both.
+    const [clean, ...restarts] = startups as [number, ...number[]];
+    for (const ms of restarts) expect(ms, why(`REST API up ${ms} ms after a restart, ${clean} ms after the clean start`)).toBeLessThan(2 * clean + 5_000);
   }, 300_000);
 });
