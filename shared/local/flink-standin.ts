@@ -102,6 +102,13 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     vertices: [{ id: opts.jobId.slice(0, 32), name: 'Source: sluice-standin', parallelism: 1, status: state === 'CANCELED' ? 'CANCELED' : state }],
   });
 
+  /** A job in /jobs/overview: no vertices, its tasks counted by state. */
+  const summary = () => {
+    const { jid, name, 'start-time': start, 'end-time': end, duration, vertices } = overview();
+    const task = vertices[0]!.status;
+    return { jid, name, state, 'start-time': start, 'end-time': end, duration, 'last-modification': Date.now(), tasks: { total: 1, running: task === 'RUNNING' ? 1 : 0, finished: task === 'FINISHED' ? 1 : 0, canceled: task === 'CANCELED' ? 1 : 0, canceling: task === 'CANCELLING' ? 1 : 0, failed: 0 } };
+  };
+
   const trigger = (kind: 'stop' | 'savepoint', body: Record<string, unknown>, res: ServerResponse) => {
     const given = typeof body.triggerId === 'string' && body.triggerId ? body.triggerId : undefined;
     if (given && operations.has(given)) return json(res, 202, { 'request-id': given });
@@ -151,7 +158,7 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     const path = (req.url ?? '/').split('?')[0]!.replace(/^\/v1\//, '/').replace(/\/+$/, '') || '/';
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'GET' && path === '/jobs') return json(res, 200, { jobs: [{ id: opts.jobId, status: state }] });
-    if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [overview()] });
+    if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [summary()] });
     if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<!doctype html><html><head><title>Apache Flink Web Dashboard</title></head><body><h1>Flink REST stand-in</h1><p>Job <code>${opts.jobId}</code>: ${state}</p></body></html>`);

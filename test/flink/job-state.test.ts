@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFlinkStandIn } from '../../shared/local/flink-standin.js';
 import { FLINK_ANNOTATION } from '../../shared/local/pod-simulator.js';
 import { FlinkRestClient } from '../../shared/vvp/flink-rest.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';
@@ -14,7 +16,9 @@ import { client, eventually, jobPods, tenant } from '../savepoints/support.js';
  * Flink's own processes): a job whose code throws shows RESTARTING, then FAILED with the
  * exception; a job cancelled through Flink's REST API is CANCELLED; a TaskManager that exits on
  * start fails each attempt until maxJobCreationAttempts; the Flink UI proxy serves the job's
- * JobManager to its tenant only. The failing job is built here from test/flink/jobs/ with javac.
+ * JobManager to its tenant only; the pod simulator's REST stand-in, which the fast tests use,
+ * answers every call Sluice makes as the real JobManager does. The failing job is built here
+ * from test/flink/jobs/ with javac.
  */
 
 const VERSION = '1.20';
@@ -36,6 +40,60 @@ function buildFailingJob(dir: string): string {
   const jar = join(dir, 'failing-job.jar');
   execFileSync('jar', ['cf', jar, '-C', classes, '.'], { stdio: 'inherit' });
   return jar;
+}
+
+/** The JSON shape of a value: its keys, recursively, with their JSON types (arrays by their first item). */
+function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? [shapeOf(value[0])] : [];
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shapeOf(v)]));
+  return value === null ? 'null' : typeof value;
+}
+
+/** Where the stand-in's shape is not part of the real one: every key it has, real Flink has too, with the same type. */
+function notIn(standIn: unknown, real: unknown, at = ''): string[] {
+  if (Array.isArray(standIn)) return Array.isArray(real) ? (standIn.length && real.length ? notIn(standIn[0], real[0], `${at}[0]`) : []) : [`${at}: an array, Flink has ${JSON.stringify(real)}`];
+  if (standIn && typeof standIn === 'object') {
+    if (!real || typeof real !== 'object' || Array.isArray(real)) return [`${at}: an object, Flink has ${JSON.stringify(real)}`];
+    return Object.entries(standIn).flatMap(([k, v]) => (k in real ? notIn(v, (real as Record<string, unknown>)[k], `${at}.${k}`) : [`${at}.${k}: not in Flink's answer`]));
+  }
+  return standIn === real || (standIn === 'null' && real !== undefined) ? [] : [`${at}: ${String(standIn)}, Flink has ${JSON.stringify(real)}`];
+}
+
+/**
+ * The pod simulator's Flink REST stand-in answers every call Sluice makes as this real
+ * JobManager does: the same status codes, and no field the real answer lacks.
+ */
+async function expectStandInAnswersAsFlink(realUrl: string, fid: string, savepointDir: string) {
+  const standIn = await startFlinkStandIn({ host: '127.0.0.1', port: 0, jobId: fid, delayMs: () => 200 });
+  try {
+    const call = async (base: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const both = async (method: string, path: string, body?: unknown) => {
+      const [real, fake] = await Promise.all([call(realUrl, method, path, body), call(standIn.url, method, path, body)]);
+      expect(fake.status, `${method} ${path}: status`).toBe(real.status);
+      const [realShape, fakeShape] = [shapeOf(real.body), shapeOf(fake.body)];
+      expect(notIn(fakeShape, realShape), `${method} ${path}: the stand-in's answer ${JSON.stringify(fakeShape)} against Flink's ${JSON.stringify(realShape)}`).toEqual([]);
+    };
+    for (const path of ['/overview', '/jobs', '/jobs/overview', `/jobs/${fid}`, `/jobs/${fid}/exceptions`, `/jobs/${fid}/metrics?get=numRestarts`, `/jobs/${'0'.repeat(32)}`]) await both('GET', path);
+    // A savepoint, as Sluice triggers one (its own trigger id, so that a retry is the same request), and its result.
+    const triggerId = randomBytes(16).toString('hex');
+    await both('POST', `/jobs/${fid}/savepoints`, { 'target-directory': savepointDir, 'cancel-job': false, triggerId });
+    for (const [base, who] of [[realUrl, 'Flink'], [standIn.url, 'the stand-in']] as const) {
+      let last: unknown;
+      await eventually(async () => {
+        last = (await call(base, 'GET', `/jobs/${fid}/savepoints/${triggerId}`)).body;
+        return (last as { status?: { id?: string } }).status?.id === 'COMPLETED' ? true : undefined;
+      }, `the savepoint COMPLETED in ${who}`, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}; it last answered ${JSON.stringify(last)}`);
+      });
+    }
+    await both('GET', `/jobs/${fid}/savepoints/${triggerId}`);
+    await both('GET', `/jobs/${fid}/savepoints/${'0'.repeat(32)}`);
+  } finally {
+    await standIn.close();
+  }
 }
 
 describe(`a job's state from real Flink ${VERSION}`, () => {
@@ -123,6 +181,7 @@ describe(`a job's state from real Flink ${VERSION}`, () => {
     expect((await ui('overview', otherToken)).status).toBe(404);
 
     const jm = (await jobPods(sluice, namespace, jobId)).find((p) => p.metadata?.labels?.component === 'jobmanager');
+    await expectStandInAnswersAsFlink(`http://${jm!.status!.podIP}:8081`, fid, `file://${dir}/conformance`);
     await new FlinkRestClient(`http://${jm!.status!.podIP}:8081`).cancel(fid);
     const cancelled = await api.state('cancel-in-flink', 'CANCELLED', () => true, SLOW);
     expect(cancelled.spec.state).toBe('RUNNING'); // the user's wish is unchanged: Flink's word is shown
