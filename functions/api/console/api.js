@@ -1,3 +1,4 @@
+// @ts-check
 /* global sessionStorage, fetch */
 // Talks to Sluice's REST API on this origin with the signed-in API token.
 
@@ -43,6 +44,7 @@ export class ApiError extends Error {
   }
 }
 
+/** @type {(message: string) => void} */
 let unauthorized = () => {};
 /** Called when the server answers 401: the token expired or was deleted. */
 export function onUnauthorized(handler) {
@@ -52,6 +54,10 @@ export function onUnauthorized(handler) {
 /**
  * One request. `body` is sent as JSON, or `yaml` (a string) as application/yaml so that the
  * server parses and validates it. Resolves to the parsed JSON answer.
+ * @param {string} method
+ * @param {string} path
+ * @param {{ body?: unknown, yaml?: string, token?: string | null, signal?: AbortSignal }} [options]
+ * @returns {Promise<any>}
  */
 export async function api(method, path, { body, yaml, token = session.token, signal } = {}) {
   const headers = { Accept: 'application/json' };

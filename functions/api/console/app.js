@@ -1,3 +1,4 @@
+// @ts-check
 /* global document, window, sessionStorage */
 // The console's shell: sign-in, the namespace switcher, the navigation and a hash router.
 import { ApiError, api, nsName, onUnauthorized, paths, session } from './api.js';

@@ -1,3 +1,4 @@
+// @ts-check
 /* global document, window, setTimeout, clearTimeout, navigator, CSS */
 // Small DOM helpers: escaped HTML templates, region updates that keep focus, field errors.
 
@@ -39,17 +40,19 @@ export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
  * Replaces an element's content only when it changed, and gives focus back to the element
  * with the same `data-key` (or id) afterwards, so that a 2 s poll never throws a keyboard
  * user out of a table.
+ * @param {HTMLElement | null} el
+ * @param {unknown} content
  */
 export function patch(el, content) {
   if (!el) return false;
   const text = part(content);
   if (el.dataset.rendered === text) return false;
-  const active = document.activeElement;
+  const active = /** @type {HTMLElement | null} */ (document.activeElement);
   const key = active && el.contains(active) ? active.dataset.key || active.id : undefined;
   el.innerHTML = text;
   el.dataset.rendered = text;
   if (key) {
-    const again = el.querySelector(`[data-key="${CSS.escape(key)}"]`) || document.getElementById(key);
+    const again = /** @type {HTMLElement | null} */ (el.querySelector(`[data-key="${CSS.escape(key)}"]`) || document.getElementById(key));
     if (again) again.focus();
   }
   return true;
@@ -130,8 +133,20 @@ export function showError(form, err, path) {
 
 let fieldSeq = 0;
 /**
- * One labelled input with its hint and error slot. `path` (space-separated) is the field
- * path(s) of server messages that belong beside it.
+ * @typedef {object} FieldOptions
+ * @property {string} [id]
+ * @property {string} label
+ * @property {string} [path] the field path(s) of server messages that belong beside it, space-separated
+ * @property {string} [value]
+ * @property {string} [type]
+ * @property {string} [hint]
+ * @property {boolean} [required]
+ * @property {string} [attrs] raw attributes of the input
+ * @property {Raw} [control] a control of its own instead of an input
+ */
+/**
+ * One labelled input with its hint and error slot.
+ * @param {FieldOptions} options
  */
 export function field({ id, label, path, value = '', type = 'text', hint, required, attrs = '', control }) {
   const fid = id || `f${++fieldSeq}`;
@@ -147,6 +162,7 @@ export function field({ id, label, path, value = '', type = 'text', hint, requir
   </div>`;
 }
 
+/** @param {FieldOptions & { id: string, options: { value: string, label: string }[] }} options */
 export function select({ id, label, path, options, value, hint, required }) {
   const describedBy = [hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
   const control = html`<select id="${id}" name="${id}" data-path="${path || ''}" aria-describedby="${describedBy}">
@@ -243,7 +259,7 @@ export function confirmations(rerender) {
         clearTimeout(timer);
         armedKey = key;
         rerender();
-        const btn = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+        const btn = /** @type {HTMLElement | null} */ (document.querySelector(`[data-key="${CSS.escape(key)}"]`));
         if (btn) btn.focus();
         timer = setTimeout(disarm, 8000);
         return;

@@ -1,3 +1,4 @@
+// @ts-check
 // A YAML writer for JSON values (block style, like kubectl). Parsing is the server's job:
 // the editor sends its text as application/yaml and shows the server's verdict.
 

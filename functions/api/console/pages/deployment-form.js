@@ -1,3 +1,4 @@
+// @ts-check
 import { api, paths } from '../api.js';
 import { $, $$, announce, clearErrors, field, html, select, showError } from '../dom.js';
 import { toYaml } from '../yaml.js';
@@ -130,7 +131,9 @@ export async function deploymentFormPage(main, { ns, id }) {
     put(s, 'deploymentTargetId', value('target') || undefined);
     delete s.deploymentTargetName;
     s.template = s.template || {};
+    /** @type {Record<string, any>} */
     const t = (s.template.spec = s.template.spec || {});
+    /** @type {Record<string, any>} */
     const a = (t.artifact = t.artifact || {});
     a.kind = a.kind || 'JAR';
     put(a, 'jarUri', value('jarUri'));
@@ -139,6 +142,7 @@ export async function deploymentFormPage(main, { ns, id }) {
     put(a, 'flinkImageRegistry', value('flinkImageRegistry'));
     put(a, 'flinkImageRepository', value('flinkImageRepository'));
     put(t, 'parallelism', numberish(value('parallelism')));
+    /** @type {Record<string, any>} */
     const r = (t.resources = t.resources || {});
     for (const [component, cpu, memory] of [['jobmanager', 'jmCpu', 'jmMemory'], ['taskmanager', 'tmCpu', 'tmMemory']]) {
       const c = (r[component] = r[component] || {});

@@ -1,3 +1,4 @@
+// @ts-check
 /* global document, window, Element */
 import { ApiError, api, flinkUiSession, paths } from '../api.js';
 import { $, $$, age, announce, badge, html, patch, poll, when } from '../dom.js';

@@ -1,3 +1,4 @@
+// @ts-check
 import { ApiError, api, paths } from '../api.js';
 import { $, age, badge, html, patch, poll } from '../dom.js';
 import { href } from '../app.js';

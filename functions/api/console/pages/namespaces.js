@@ -1,3 +1,4 @@
+// @ts-check
 import { api, nsName, paths } from '../api.js';
 import { $, age, announce, badge, clearErrors, field, html, patch, showError } from '../dom.js';
 import { href, shell } from '../app.js';

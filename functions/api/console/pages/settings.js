@@ -1,3 +1,4 @@
+// @ts-check
 import { api, paths } from '../api.js';
 import { $, age, html, patch, poll, when } from '../dom.js';
 import { toYaml } from '../yaml.js';

@@ -1,3 +1,4 @@
+// @ts-check
 /* global sessionStorage */
 import { ApiError, api, paths, session } from '../api.js';
 import { html, field, showError, clearErrors, $ } from '../dom.js';

@@ -1,3 +1,4 @@
+// @ts-check
 import { api, paths } from '../api.js';
 import { $, age, announce, badge, clearErrors, confirmations, deleteButtons, field, html, patch, poll, showError } from '../dom.js';
 import { targetYaml } from '../yaml.js';

@@ -1,3 +1,4 @@
+// @ts-check
 import { api, paths, tokenName } from '../api.js';
 import { $, age, clearErrors, confirmations, copy, deleteButtons, field, html, patch, select, showError } from '../dom.js';
 import { errorPanel } from './deployments.js';
