@@ -3,6 +3,7 @@
  * 1,000 events, and the throughput of duplicate deliveries with their Redis round trips.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../shared/local/ports.js';
 import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
@@ -55,12 +56,17 @@ export interface ColdStart {
   firstEvent: Summary;
   /** Spawn -> /healthz answers. */
   listening: Summary;
+  /** Spawn -> exit of a bare `node -e 0`, timed just before each run: the yardstick. */
+  bareNode: Summary;
 }
 
 export async function coldStart(ff: FunctionFixture, variant: Variant, runs: number, offset: number, log: (l: string) => void): Promise<ColdStart> {
   const first: number[] = [];
   const listening: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < runs; i++) {
+    await sleep(200);
+    bare.push((await timeExit(['-e', '0'])).ms);
     const d = ff.deployments[(offset + i) % ff.deployments.length]!;
     const msg = updateEvent(d, `cold-${Date.now()}-${i}`);
     const port = await freePort();
@@ -78,8 +84,8 @@ export async function coldStart(ff: FunctionFixture, variant: Variant, runs: num
       await fp.kill();
     }
   }
-  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms`);
-  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening) };
+  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms; node -e 0 before each: ${bare.map((x) => x.toFixed(0)).join(' ')} ms`);
+  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening), bareNode: summarize(bare) };
 }
 
 async function untilHealthy(fp: FunctionProcess, started: number, timeoutMs = 30_000): Promise<void> {
@@ -133,6 +139,8 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
 
 export interface Duplicates {
   variant: string;
+  /** The same measure of the yardstick (bench/redis-yardstick.ts) with the same NODE_OPTIONS, right after. */
+  yardstick?: Duplicates;
   events: number;
   eventsPerSecond: number;
   /** Commands the function sent to Redis per duplicate (round trips), counted with MONITOR. */
@@ -227,6 +235,17 @@ export async function duplicates(ff: FunctionFixture, variant: Variant, redisUrl
     redis.disconnect();
     await fp.kill();
   }
+}
+
+/** The duplicate benchmark's yardstick (bench/redis-yardstick.ts), with the options of `like`. */
+export function redisYardstick(like: Variant): Variant {
+  return {
+    name: `yardstick: node:http + one ioredis EVALSHA${like.env?.NODE_OPTIONS ? ', image NODE_OPTIONS' : ", Node's defaults"}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'bench/redis-yardstick.ts')],
+    note: 'a bare node:http server answering after one EVALSHA',
+    ...(like.env ? { env: like.env } : {}),
+  };
 }
 
 export interface Calibration {
