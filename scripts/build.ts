@@ -89,9 +89,9 @@ const nodeUrl: Plugin = {
  * character as an escape (`\u00b5`) in the sources.
  */
 function assertAscii(file: string) {
-  const text = readFileSync(file, 'latin1');
-  const at = [...text].findIndex((c) => c.charCodeAt(0) > 0x7f);
-  if (at >= 0) throw new Error(`${file} is not pure ASCII at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 60), at + 10))}`);
+  const bytes = readFileSync(file);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at >= 0) throw new Error(`${file} is not pure ASCII at byte ${at}: ${JSON.stringify(bytes.toString('utf8', Math.max(0, at - 60), at + 10))}`);
 }
 
 /**
