@@ -208,6 +208,9 @@ function markdown(r: Results): string {
     vs("console's Deployments page (namespaces, deployments, targets)", small.consoleList, big.consoleList);
     const y = big.apiServerList.median / small.apiServerList.median;
     lines.push(`| (yardstick: the API server's label-selected list Sluice makes, without Sluice) | | ${ms(big.apiServerList.median)}: ${y.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerList.median)} | |`);
+    vs(`(of the console: the list of every vNamespace, ${big.vnamespaces} against ${small.vnamespaces})`, small.namespacesList, big.namespacesList);
+    const yn = big.apiServerNamespacesList.median / small.apiServerNamespacesList.median;
+    lines.push(`| (yardstick: the API server's VNamespace list Sluice makes for it, without Sluice) | | ${ms(big.apiServerNamespacesList.median)}: ${yn.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerNamespacesList.median)} | |`);
     for (const run of big.resync) {
       const ref = small.resync.find((x) => x.fn === run.fn && x.kind === run.kind)!;
       lines.push(`| full resync, ${run.fn} (${run.kind}), ${at} | <= 60 s | ${run.seconds.toFixed(1)} s | ${small.deployments}: ${ref.seconds.toFixed(2)} s; ${run.objects} objects | ${verdict(run.seconds <= 60 && run.objects === big.deployments)} |`);

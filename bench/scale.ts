@@ -36,6 +36,10 @@ export interface ScalePoint {
   consoleList: Summary;
   /** The API server alone: the label-selected, paginated FlinkDeployment list Sluice makes for the REST list. */
   apiServerList: Summary;
+  /** GET /namespaces/v1/namespaces of the api function (every vNamespace: the console's first request). */
+  namespacesList: Summary;
+  /** The API server alone: the paginated VNamespace list Sluice makes for it. */
+  apiServerNamespacesList: Summary;
   /** The api function's VmRSS after the requests above. */
   apiRssMB: number;
   resync: { fn: string; kind: 'first' | 'steady'; objects: number; seconds: number }[];
@@ -124,17 +128,27 @@ async function measure(f: Fixture, env: BenchEnv, api: Variant, vnamespaces: num
       const items = await f.platform.deployments.list(`${LABELS.vnamespace}=${vnsAt(i)}`);
       if (items.length !== PER_VNS) throw new Error(`API server list of ${vnsAt(i)}: ${items.length} items`);
     };
+    const namespacesOnce = async () => {
+      const ns = await get(port, '/namespaces/v1/namespaces');
+      if (ns.status !== 200 || ns.items < vnamespaces) throw new Error(`namespaces: ${ns.status}, ${ns.items} items`);
+    };
+    const apiServerNamespacesOnce = async () => {
+      const items = await f.platform.namespaces.list();
+      if (items.length < vnamespaces) throw new Error(`API server list of VNamespaces: ${items.length} items`);
+    };
     for (let i = 0; i < 10; i++) await consoleOnce(i); // warm-up: JIT, connections
     for (let i = 0; i < 5; i++) await apiServerOnce(i);
     const restList = await timedRuns(runs, restOnce);
     const consoleList = await timedRuns(runs, consoleOnce);
     const apiServerList = await timedRuns(runs, apiServerOnce);
+    const namespacesList = await timedRuns(runs, namespacesOnce);
+    const apiServerNamespacesList = await timedRuns(runs, apiServerNamespacesOnce);
     await sleep(500);
-    point = { deployments: vnamespaces * PER_VNS, vnamespaces, createSeconds, restList, consoleList, apiServerList, apiRssMB: fp.rssMB() };
+    point = { deployments: vnamespaces * PER_VNS, vnamespaces, createSeconds, restList, consoleList, apiServerList, namespacesList, apiServerNamespacesList, apiRssMB: fp.rssMB() };
   } finally {
     await fp.kill();
   }
-  log(`scale ${point.deployments}: REST list p50 ${point.restList.median.toFixed(1)} ms, console ${point.consoleList.median.toFixed(1)} ms, API server list ${point.apiServerList.median.toFixed(1)} ms, api RSS ${point.apiRssMB.toFixed(0)} MB`);
+  log(`scale ${point.deployments}: REST list p50 ${point.restList.median.toFixed(1)} ms, console ${point.consoleList.median.toFixed(1)} ms, API server list ${point.apiServerList.median.toFixed(1)} ms, namespaces ${point.namespacesList.median.toFixed(1)} ms (API server ${point.apiServerNamespacesList.median.toFixed(1)} ms), api RSS ${point.apiRssMB.toFixed(0)} MB`);
   const resyncs: ScalePoint['resync'] = [];
   for (const kind of ['first', 'steady'] as const) {
     for (const fn of fns) {
