@@ -105,6 +105,8 @@ export interface Memory {
   idleMB: number;
   after1000MB: number;
   treeAfter1000MB: number;
+  /** Of after1000MB: anonymous (heap, malloc, stacks) and file-backed (the node binary's pages). */
+  after1000: { anon: number; file: number };
   eventsPerSecond: number;
 }
 
@@ -129,7 +131,7 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
     agent.destroy();
     if (bad > 0) throw new Error(`${bad} of 1000 events were not answered 200 (handled as a real step): ${fp.output().slice(-2000)}`);
     await sleep(500);
-    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), eventsPerSecond: 1000 / seconds };
+    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), after1000: fp.rssSplitMB(), eventsPerSecond: 1000 / seconds };
     log(`memory ${variant.name}: idle ${idleMB.toFixed(0)} MB, after 1000 events ${result.after1000MB.toFixed(0)} MB (tree ${result.treeAfter1000MB.toFixed(0)} MB), ${result.eventsPerSecond.toFixed(0)} real events/s`);
     return result;
   } finally {
@@ -254,6 +256,8 @@ export interface Calibration {
   /** spawn -> exit of a node that imports @kubernetes/client-node (naively, from node_modules). */
   clientNodeImport: Summary;
   clientNodeImportMB: number;
+  /** VmRSS, RssAnon and RssFile (MB) of a bare node, as it exits. */
+  bareNodeMB: { rss: number; anon: number; file: number };
 }
 
 function timeExit(args: string[]): Promise<{ ms: number; out: string }> {
@@ -280,5 +284,7 @@ export async function calibrate(runs: number): Promise<Calibration> {
     client.push(r.ms);
     mb = Number(r.out.trim()) / 2 ** 20;
   }
-  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb };
+  const status = (await timeExit(['-p', "require('fs').readFileSync('/proc/self/status', 'utf8')"])).out;
+  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024;
+  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb, bareNodeMB: { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') } };
 }

@@ -159,6 +159,7 @@ function markdown(r: Results): string {
   if (r.calibration) {
     const c = r.calibration;
     lines.push(`| (yardstick: spawn → exit of \`node -e 0\`) | | ${ms(c.nodeStart.median)} | ${ms(c.nodeStart.p10)}–${ms(c.nodeStart.p90)}, n=${c.nodeStart.n} | |`);
+    lines.push(`| (yardstick: RSS of a bare node) | | ${c.bareNodeMB.rss.toFixed(0)} MB | anonymous ${c.bareNodeMB.anon.toFixed(0)} MB, file-backed ${c.bareNodeMB.file.toFixed(0)} MB | |`);
     lines.push(`| (yardstick: spawn → exit of node importing @kubernetes/client-node) | | ${ms(c.clientNodeImport.median)}, ${c.clientNodeImportMB.toFixed(0)} MB | ${ms(c.clientNodeImport.p10)}–${ms(c.clientNodeImport.p90)} | |`);
   }
   for (const c of r.cold) {
@@ -167,7 +168,7 @@ function markdown(r: Results): string {
     lines.push(`| (of which spawn → /healthz answers) | | ${ms(c.listening.median)} | ${ms(c.listening.p10)}–${ms(c.listening.p90)} | |`);
   }
   for (const x of r.memory) {
-    lines.push(`| RSS after 1,000 events: ${x.variant} | <= 64 MB | ${x.after1000MB.toFixed(0)} MB | idle ${x.idleMB.toFixed(0)} MB; process tree ${x.treeAfter1000MB.toFixed(0)} MB; ${x.eventsPerSecond.toFixed(0)} real events/s | ${verdict(x.after1000MB <= 64)} |`);
+    lines.push(`| RSS after 1,000 events: ${x.variant} | <= 64 MB | ${x.after1000MB.toFixed(0)} MB (anonymous ${x.after1000.anon.toFixed(0)}, file-backed ${x.after1000.file.toFixed(0)}) | idle ${x.idleMB.toFixed(0)} MB; process tree ${x.treeAfter1000MB.toFixed(0)} MB; ${x.eventsPerSecond.toFixed(0)} real events/s | ${verdict(x.after1000MB <= 64)} |`);
   }
   const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
   for (const d of r.duplicates) {
