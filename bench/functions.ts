@@ -153,6 +153,8 @@ export interface Duplicates {
   redisCommandsPerEvent: number;
   redisCommands: Record<string, number>;
   concurrency: number;
+  /** events/s of each round. */
+  rounds: number[];
 }
 
 /**
@@ -188,54 +190,65 @@ function commandstats(info: string): Record<string, number> {
 
 /**
  * The same (already handled) event delivered again and again over keep-alive HTTP: the
- * answer must be a 200 "duplicate", and the only Redis command per event one EXISTS.
+ * answer must be a 200 "duplicate", and the only Redis command per event one EVALSHA. The
+ * processes of `variants` (a function and its yardstick) run side by side and their rounds
+ * alternate, so that a burst of other work on the machine falls on both alike.
  */
-export async function duplicates(ff: FunctionFixture, variant: Variant, redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates> {
-  const port = await freePort();
-  const started = performance.now();
-  const fp = spawnFunction(variant, ff.env, port);
+export async function duplicates(ff: FunctionFixture, variants: Variant[], redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates[]> {
   const redis = new Redis(redisUrl);
+  const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
+  const procs: { variant: Variant; fp: FunctionProcess; agent: ReturnType<typeof keepAlive>; rates: number[]; stats: Record<string, number> }[] = [];
   try {
-    const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
-    await untilAnswered(fp, msg, started);
-    const agent = keepAlive(opts.concurrency);
-    const run = async (n: number) => {
+    for (const variant of variants) {
+      const started = performance.now();
+      const fp = spawnFunction(variant, ff.env, await freePort());
+      procs.push({ variant, fp, agent: keepAlive(opts.concurrency), rates: [], stats: {} });
+      await untilAnswered(fp, msg, started);
+    }
+    const run = async (p: (typeof procs)[number], n: number) => {
       let bad = '';
       await pool(n, opts.concurrency, async () => {
-        const res = await post(port, msg, agent);
+        const res = await post(p.fp.port, msg, p.agent);
         if (res.status !== 200 || !outcomeOf(res).startsWith('skipped: duplicate')) bad ||= `${res.status} ${outcomeOf(res)}`;
       });
-      if (bad) throw new Error(`a duplicate was not answered 200 "duplicate": ${bad}`);
+      if (bad) throw new Error(`${p.variant.name}: a duplicate was not answered 200 "duplicate": ${bad}`);
     };
-    await run(2000); // warm-up (JIT, connections)
     const sample = 1000;
-    const monitored = await monitorDuring(redisUrl, () => run(sample));
-    const rates: number[] = [];
-    let stats: Record<string, number> = {};
-    for (let round = 0; round < opts.rounds; round++) {
-      await redis.config('RESETSTAT');
-      const t0 = performance.now();
-      await run(opts.events);
-      rates.push(opts.events / ((performance.now() - t0) / 1000));
-      stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+    const monitored: Awaited<ReturnType<typeof monitorDuring>>[] = [];
+    for (const p of procs) {
+      await run(p, 2000); // warm-up (JIT, connections)
+      monitored.push(await monitorDuring(redisUrl, () => run(p, sample)));
     }
-    agent.destroy();
-    const total = Object.values(stats).reduce((a, b) => a + b, 0);
-    const result = {
-      variant: variant.name,
-      events: opts.events,
-      eventsPerSecond: summarize(rates).median,
-      roundTripsPerEvent: Object.values(monitored.client).reduce((a, b) => a + b, 0) / sample,
-      monitored: { events: sample, ...monitored },
-      redisCommandsPerEvent: total / opts.events,
-      redisCommands: stats,
-      concurrency: opts.concurrency,
-    };
-    log(`duplicates ${variant.name}: ${rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored)}; commandstats ${JSON.stringify(stats)} for ${opts.events} events`);
-    return result;
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const p of procs) {
+        await redis.config('RESETSTAT');
+        const t0 = performance.now();
+        await run(p, opts.events);
+        p.rates.push(opts.events / ((performance.now() - t0) / 1000));
+        p.stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+      }
+    }
+    return procs.map((p, i) => {
+      const total = Object.values(p.stats).reduce((a, b) => a + b, 0);
+      log(`duplicates ${p.variant.name}: ${p.rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored[i])}; commandstats ${JSON.stringify(p.stats)} for ${opts.events} events`);
+      return {
+        variant: p.variant.name,
+        events: opts.events,
+        eventsPerSecond: summarize(p.rates).median,
+        roundTripsPerEvent: Object.values(monitored[i]!.client).reduce((a, b) => a + b, 0) / sample,
+        monitored: { events: sample, ...monitored[i]! },
+        redisCommandsPerEvent: total / opts.events,
+        redisCommands: p.stats,
+        concurrency: opts.concurrency,
+        rounds: p.rates,
+      };
+    });
   } finally {
     redis.disconnect();
-    await fp.kill();
+    for (const p of procs) {
+      p.agent.destroy();
+      await p.fp.kill();
+    }
   }
 }
 

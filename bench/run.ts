@@ -35,7 +35,7 @@ const { values } = parseArgs({
     'resync-n': { type: 'string', default: '5000' },
     'resync-small': { type: 'string', default: '100' },
     'scale-n': { type: 'string', default: '10000' },
-    'dup-events': { type: 'string', default: '20000' },
+    'dup-events': { type: 'string', default: '10000' },
     json: { type: 'string' },
     markdown: { type: 'string' },
     'no-tsx': { type: 'boolean', default: false },
@@ -113,11 +113,10 @@ async function main() {
           }
           if (parts.has('memory')) results.memory.push(await memory(ff, v, log));
           if (parts.has('duplicates')) {
-            const opts = { events: Number(values['dup-events']), concurrency: 32, rounds: 3 };
-            const d = await duplicates(ff, v, env.redis.url, opts, log);
-            // The yardstick right after, with the same NODE_OPTIONS: the ratio is the figure.
-            d.yardstick = await duplicates(ff, redisYardstick(v), env.redis.url, opts, log);
-            results.duplicates.push(d);
+            // Beside the yardstick with the same NODE_OPTIONS, rounds alternating: the ratio is the figure.
+            const opts = { events: Number(values['dup-events']), concurrency: 32, rounds: 5 };
+            const [d, yardstick] = await duplicates(ff, [v, redisYardstick(v)], env.redis.url, opts, log);
+            results.duplicates.push({ ...d!, yardstick });
           }
         }
       } finally {
@@ -176,7 +175,7 @@ function markdown(r: Results): string {
     const share = y ? d.eventsPerSecond / y.eventsPerSecond : NaN;
     lines.push(
       `| duplicate event: ${d.variant} | 1 Redis round trip, >= 60 % of the yardstick | ${d.roundTripsPerEvent.toFixed(2)} round trips/event, ${d.eventsPerSecond.toFixed(0)} events/s: ${(share * 100).toFixed(0)} % of ${y ? `${y.eventsPerSecond.toFixed(0)}/s (${y.variant}, ${y.roundTripsPerEvent.toFixed(2)} round trips/event)` : 'no yardstick'} | ` +
-        `MONITOR, ${d.monitored.events} duplicates: sent ${list(d.monitored.client)} (inside the script: ${list(d.monitored.script)}); ${d.events} events × 3 rounds over ${d.concurrency} connections | ` +
+        `MONITOR, ${d.monitored.events} duplicates: sent ${list(d.monitored.client)} (inside the script: ${list(d.monitored.script)}); ${d.events} events × ${d.rounds.length} rounds (alternating with the yardstick's) over ${d.concurrency} connections | ` +
         `${verdict(d.roundTripsPerEvent <= 1.0001 && share >= 0.6)} |`,
     );
   }
