@@ -3,7 +3,7 @@
  * kube-controller-manager), the pod simulator and redis-server, all started here in a
  * temporary directory. Prints a Markdown table (BENCHMARKS.md keeps the reference one).
  *
- *   npm run bench [-- --only cold,memory,duplicates,latency,requests,resync,flink] [--runs 10] [--flink-runs 3]
+ *   npm run bench [-- --only cold,memory,duplicates,latency,requests,resync,scale,flink] [--scale-n 10000] [--runs 10] [--flink-runs 3]
  *                 [--resync-n 5000] [--json out.json] [--markdown out.md] [--no-tsx] [--dist]
  *                 [--v8-flags='--max-lazy']   (more V8 flags to try; with '=': the value starts with a dash)
  *
