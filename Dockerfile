@@ -39,15 +39,16 @@ WORKDIR /app
 COPY --from=build /src/dist ./dist
 # V8 sized for a function's container (256Mi limit, 50m CPU requested); `npm run bench`
 # measures with these, BENCHMARKS.md has the figures:
-#   --max-semi-space-size=1   a 2 MiB young generation; V8's default grows it to 32 MiB under
-#                             load (a third of the process). Costs ~10 ms of cold start and
-#                             ~40% of duplicate throughput, both still within their targets.
+#   --max-semi-space-size=2   a 4 MiB young generation; V8's default grows it to 32 MiB under
+#                             load (a third of the process). 1 saved another ~2 MB of RSS but
+#                             cost a third of the duplicate throughput against a bare server's
+#                             in one run (decoding an event makes much short-lived garbage).
 #   --max-old-space-size=176  below the container's limit, so V8 collects harder instead of
 #                             the kernel OOM-killing it (its default limit is from the host's
 #                             memory), leaving ~75 MiB for Node itself (~55 MB measured).
 #                             Start-up garbage is also collected sooner.
 #   --v8-pool-size=2          two V8 worker threads, not four: each holds malloc arenas.
-ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=176 --v8-pool-size=2"
+ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=176 --v8-pool-size=2"
 ENV NODE_ENV=production \
     PORT=3000 \
     fprocess="node /app/dist/function.cjs" \

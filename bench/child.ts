@@ -58,6 +58,8 @@ export interface FunctionProcess {
   output(): string;
   /** Resident memory (MB) of the process that serves (the deepest node process of the tree). */
   rssMB(): number;
+  /** Of rssMB: anonymous memory (heap, malloc, stacks) and file-backed pages (the node binary's own). */
+  rssSplitMB(): { anon: number; file: number };
   /** Resident memory (MB) of the whole process tree (tsx runs the sources in a child process). */
   treeRssMB(): number;
   kill(): Promise<void>;
@@ -76,9 +78,9 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-function rssKB(pid: number): number {
+function rssKB(pid: number, field = 'VmRSS'): number {
   try {
-    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -108,6 +110,11 @@ export function spawnFunction(variant: Variant, env: Record<string, string>, por
     rssMB: () => {
       const pids = tree(pid);
       return rssKB(pids[pids.length - 1]!) / 1024;
+    },
+    rssSplitMB: () => {
+      const pids = tree(pid);
+      const serving = pids[pids.length - 1]!;
+      return { anon: rssKB(serving, 'RssAnon') / 1024, file: rssKB(serving, 'RssFile') / 1024 };
     },
     treeRssMB: () => tree(pid).reduce((n, p) => n + rssKB(p), 0) / 1024,
     kill: () =>

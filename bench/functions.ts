@@ -3,6 +3,7 @@
  * 1,000 events, and the throughput of duplicate deliveries with their Redis round trips.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../shared/local/ports.js';
 import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
@@ -55,12 +56,17 @@ export interface ColdStart {
   firstEvent: Summary;
   /** Spawn -> /healthz answers. */
   listening: Summary;
+  /** Spawn -> exit of a bare `node -e 0`, timed just before each run: the yardstick. */
+  bareNode: Summary;
 }
 
 export async function coldStart(ff: FunctionFixture, variant: Variant, runs: number, offset: number, log: (l: string) => void): Promise<ColdStart> {
   const first: number[] = [];
   const listening: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < runs; i++) {
+    await sleep(200);
+    bare.push((await timeExit(['-e', '0'])).ms);
     const d = ff.deployments[(offset + i) % ff.deployments.length]!;
     const msg = updateEvent(d, `cold-${Date.now()}-${i}`);
     const port = await freePort();
@@ -78,8 +84,8 @@ export async function coldStart(ff: FunctionFixture, variant: Variant, runs: num
       await fp.kill();
     }
   }
-  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms`);
-  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening) };
+  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms; node -e 0 before each: ${bare.map((x) => x.toFixed(0)).join(' ')} ms`);
+  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening), bareNode: summarize(bare) };
 }
 
 async function untilHealthy(fp: FunctionProcess, started: number, timeoutMs = 30_000): Promise<void> {
@@ -99,6 +105,8 @@ export interface Memory {
   idleMB: number;
   after1000MB: number;
   treeAfter1000MB: number;
+  /** Of after1000MB: anonymous (heap, malloc, stacks) and file-backed (the node binary's pages). */
+  after1000: { anon: number; file: number };
   eventsPerSecond: number;
 }
 
@@ -123,7 +131,7 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
     agent.destroy();
     if (bad > 0) throw new Error(`${bad} of 1000 events were not answered 200 (handled as a real step): ${fp.output().slice(-2000)}`);
     await sleep(500);
-    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), eventsPerSecond: 1000 / seconds };
+    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), after1000: fp.rssSplitMB(), eventsPerSecond: 1000 / seconds };
     log(`memory ${variant.name}: idle ${idleMB.toFixed(0)} MB, after 1000 events ${result.after1000MB.toFixed(0)} MB (tree ${result.treeAfter1000MB.toFixed(0)} MB), ${result.eventsPerSecond.toFixed(0)} real events/s`);
     return result;
   } finally {
@@ -133,6 +141,8 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
 
 export interface Duplicates {
   variant: string;
+  /** The same measure of the yardstick (bench/redis-yardstick.ts) with the same NODE_OPTIONS, right after. */
+  yardstick?: Duplicates;
   events: number;
   eventsPerSecond: number;
   /** Commands the function sent to Redis per duplicate (round trips), counted with MONITOR. */
@@ -143,6 +153,8 @@ export interface Duplicates {
   redisCommandsPerEvent: number;
   redisCommands: Record<string, number>;
   concurrency: number;
+  /** events/s of each round. */
+  rounds: number[];
 }
 
 /**
@@ -178,55 +190,77 @@ function commandstats(info: string): Record<string, number> {
 
 /**
  * The same (already handled) event delivered again and again over keep-alive HTTP: the
- * answer must be a 200 "duplicate", and the only Redis command per event one EXISTS.
+ * answer must be a 200 "duplicate", and the only Redis command per event one EVALSHA. The
+ * processes of `variants` (a function and its yardstick) run side by side and their rounds
+ * alternate, so that a burst of other work on the machine falls on both alike.
  */
-export async function duplicates(ff: FunctionFixture, variant: Variant, redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates> {
-  const port = await freePort();
-  const started = performance.now();
-  const fp = spawnFunction(variant, ff.env, port);
+export async function duplicates(ff: FunctionFixture, variants: Variant[], redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates[]> {
   const redis = new Redis(redisUrl);
+  const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
+  const procs: { variant: Variant; fp: FunctionProcess; agent: ReturnType<typeof keepAlive>; rates: number[]; stats: Record<string, number> }[] = [];
   try {
-    const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
-    await untilAnswered(fp, msg, started);
-    const agent = keepAlive(opts.concurrency);
-    const run = async (n: number) => {
+    for (const variant of variants) {
+      const started = performance.now();
+      const fp = spawnFunction(variant, ff.env, await freePort());
+      procs.push({ variant, fp, agent: keepAlive(opts.concurrency), rates: [], stats: {} });
+      await untilAnswered(fp, msg, started);
+    }
+    const run = async (p: (typeof procs)[number], n: number) => {
       let bad = '';
       await pool(n, opts.concurrency, async () => {
-        const res = await post(port, msg, agent);
+        const res = await post(p.fp.port, msg, p.agent);
         if (res.status !== 200 || !outcomeOf(res).startsWith('skipped: duplicate')) bad ||= `${res.status} ${outcomeOf(res)}`;
       });
-      if (bad) throw new Error(`a duplicate was not answered 200 "duplicate": ${bad}`);
+      if (bad) throw new Error(`${p.variant.name}: a duplicate was not answered 200 "duplicate": ${bad}`);
     };
-    await run(2000); // warm-up (JIT, connections)
     const sample = 1000;
-    const monitored = await monitorDuring(redisUrl, () => run(sample));
-    const rates: number[] = [];
-    let stats: Record<string, number> = {};
-    for (let round = 0; round < opts.rounds; round++) {
-      await redis.config('RESETSTAT');
-      const t0 = performance.now();
-      await run(opts.events);
-      rates.push(opts.events / ((performance.now() - t0) / 1000));
-      stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+    const monitored: Awaited<ReturnType<typeof monitorDuring>>[] = [];
+    for (const p of procs) {
+      await run(p, 2000); // warm-up (JIT, connections)
+      monitored.push(await monitorDuring(redisUrl, () => run(p, sample)));
     }
-    agent.destroy();
-    const total = Object.values(stats).reduce((a, b) => a + b, 0);
-    const result = {
-      variant: variant.name,
-      events: opts.events,
-      eventsPerSecond: summarize(rates).median,
-      roundTripsPerEvent: Object.values(monitored.client).reduce((a, b) => a + b, 0) / sample,
-      monitored: { events: sample, ...monitored },
-      redisCommandsPerEvent: total / opts.events,
-      redisCommands: stats,
-      concurrency: opts.concurrency,
-    };
-    log(`duplicates ${variant.name}: ${rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored)}; commandstats ${JSON.stringify(stats)} for ${opts.events} events`);
-    return result;
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const p of procs) {
+        await redis.config('RESETSTAT');
+        const t0 = performance.now();
+        await run(p, opts.events);
+        p.rates.push(opts.events / ((performance.now() - t0) / 1000));
+        p.stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+      }
+    }
+    return procs.map((p, i) => {
+      const total = Object.values(p.stats).reduce((a, b) => a + b, 0);
+      log(`duplicates ${p.variant.name}: ${p.rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored[i])}; commandstats ${JSON.stringify(p.stats)} for ${opts.events} events`);
+      return {
+        variant: p.variant.name,
+        events: opts.events,
+        eventsPerSecond: summarize(p.rates).median,
+        roundTripsPerEvent: Object.values(monitored[i]!.client).reduce((a, b) => a + b, 0) / sample,
+        monitored: { events: sample, ...monitored[i]! },
+        redisCommandsPerEvent: total / opts.events,
+        redisCommands: p.stats,
+        concurrency: opts.concurrency,
+        rounds: p.rates,
+      };
+    });
   } finally {
     redis.disconnect();
-    await fp.kill();
+    for (const p of procs) {
+      p.agent.destroy();
+      await p.fp.kill();
+    }
   }
+}
+
+/** The duplicate benchmark's yardstick (bench/redis-yardstick.ts), with the options of `like`. */
+export function redisYardstick(like: Variant): Variant {
+  return {
+    name: `yardstick: node:http + one ioredis EVALSHA${like.env?.NODE_OPTIONS ? ', image NODE_OPTIONS' : ", Node's defaults"}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, 'bench/redis-yardstick.ts')],
+    note: 'a bare node:http server answering after one EVALSHA',
+    ...(like.env ? { env: like.env } : {}),
+  };
 }
 
 export interface Calibration {
@@ -235,6 +269,8 @@ export interface Calibration {
   /** spawn -> exit of a node that imports @kubernetes/client-node (naively, from node_modules). */
   clientNodeImport: Summary;
   clientNodeImportMB: number;
+  /** VmRSS, RssAnon and RssFile (MB) of a bare node, as it exits. */
+  bareNodeMB: { rss: number; anon: number; file: number };
 }
 
 function timeExit(args: string[]): Promise<{ ms: number; out: string }> {
@@ -261,5 +297,7 @@ export async function calibrate(runs: number): Promise<Calibration> {
     client.push(r.ms);
     mb = Number(r.out.trim()) / 2 ** 20;
   }
-  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb };
+  const status = (await timeExit(['-p', "require('fs').readFileSync('/proc/self/status', 'utf8')"])).out;
+  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024;
+  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb, bareNodeMB: { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') } };
 }

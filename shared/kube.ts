@@ -133,6 +133,18 @@ export function statusCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * The token to go on with when a paginated list's continue token has expired (410: etcd
+ * compacted past the list's first page, every 5 minutes by default), as the API server's
+ * Status offers it. The rest of the list is then read at a newer version, so it may not be
+ * consistent with the pages before; undefined for any other failure.
+ */
+export function continueAfterExpiry(err: unknown): string | undefined {
+  if (statusCode(err) !== 410) return undefined;
+  const token = (apiStatus(err) as { metadata?: { continue?: unknown } } | undefined)?.metadata?.continue;
+  return typeof token === 'string' && token ? token : undefined;
+}
+
 /** The API server's Status object of a failed call (client-node 1.x leaves it as a JSON string). */
 export function apiStatus(err: unknown): { reason?: string; message?: string } | undefined {
   if (!(err instanceof ApiException)) return undefined;

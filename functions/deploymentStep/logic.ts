@@ -119,9 +119,10 @@ export const savepointIdFor = (jobId: string, purpose: string) => uuidV5(`savepo
 /** The idempotency trigger id (32 hex, as Flink's TriggerId) of one attempt of a savepoint. */
 export const flinkTriggerIdFor = (savepointId: string, attempt: number) => uuidV5(`trigger/${savepointId}/${attempt}`, SAVEPOINT_NS).replace(/-/g, '');
 
+// The micro sign as \u00b5: a bundle of pure ASCII is a one-byte string in V8, half the memory (scripts/build.ts).
 const UNITS: [RegExp, number][] = [
   [/^(ns|nano|nanos|nanosecond|nanoseconds)$/, 1e-6],
-  [/^(us|µs|micro|micros|microsecond|microseconds)$/, 1e-3],
+  [/^(us|\u00b5s|micro|micros|microsecond|microseconds)$/, 1e-3],
   [/^(ms|milli|millis|millisecond|milliseconds)?$/, 1],
   [/^(s|sec|secs|second|seconds)$/, 1000],
   [/^(m|min|mins|minute|minutes)$/, 60_000],
@@ -131,7 +132,7 @@ const UNITS: [RegExp, number][] = [
 
 /** A Flink duration ("10 min", "30s", "1 h", "500": milliseconds) in ms; undefined if not one. */
 export function parseFlinkDuration(text: string | undefined): number | undefined {
-  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-zµ]*)$/);
+  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-z\u00b5]*)$/);
   if (!m) return undefined;
   const unit = UNITS.find(([re]) => re.test(m[2]!));
   return unit ? Number(m[1]) * unit[1] : undefined;

@@ -1,4 +1,5 @@
 import { apiMessage, isUnavailable } from '../kube.js';
+import { lazyChild } from '../log.js';
 import { type FunctionContext, type SluiceFunction, refKey } from './define.js';
 import { BadInput, Unavailable } from './errors.js';
 import type { ForeignEvent, SluiceEvent } from './events.js';
@@ -44,7 +45,7 @@ export async function dispatch(
     stepSeconds.observe({ function: fn.name }, (performance.now() - started) / 1000);
     return { status, function: fn.name, eventId: event.id, outcome, ...(reason ? { reason } : {}) };
   };
-  const log = ctx.log.child({ function: fn.name, eventId: event.id, ...('ref' in event ? { object: refKey(event.ref) } : {}) });
+  const log = lazyChild(ctx.log, { function: fn.name, eventId: event.id, ...('ref' in event ? { object: refKey(event.ref) } : {}) });
   try {
     if (event.mode === 'foreign') return reply(200, 'skipped', `not ours: event type ${event.type}`);
     if (event.mode === 'ping' && isRecheck(event.data)) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FunctionContext, type SluiceFunction, type Subscription, labelMatcher, namespacesOf } from './define.js';
 import type { KubeObject } from './events.js';
-import { isUnavailable } from '../kube.js';
+import { continueAfterExpiry, isUnavailable } from '../kube.js';
 import { Unavailable } from './errors.js';
 import { listPage } from './list.js';
 import { LOCK_TTL_MS, runStep } from './step.js';
@@ -15,7 +15,12 @@ const CONCURRENCY = 16;
  */
 const RETRY_FOR_MS = 2 * LOCK_TTL_MS;
 
-/** Every object a subscription covers, page by page. */
+/**
+ * Every object a subscription covers, page by page. Stepping through thousands of objects can
+ * outlast the list's continue token (etcd compacts every 5 minutes): the list then goes on
+ * from where it was at a newer version, which a resync may (an object changed since its page
+ * was read comes with an event of its own); starting over would never end on a large installation.
+ */
 export async function* listSubscribed(sub: Subscription, ctx: FunctionContext): AsyncGenerator<KubeObject> {
   const scope = namespacesOf(sub.scope, ctx.settings);
   const namespaces = scope === 'all' ? [undefined] : scope;
@@ -23,7 +28,16 @@ export async function* listSubscribed(sub: Subscription, ctx: FunctionContext): 
   for (const namespace of namespaces) {
     let continueToken: string | undefined;
     do {
-      const page = await listPage(ctx.kube, sub.resource, namespace, { labelSelector: sub.labelSelector, limit: PAGE, continueToken });
+      let page;
+      try {
+        page = await listPage(ctx.kube, sub.resource, namespace, { labelSelector: sub.labelSelector, limit: PAGE, continueToken });
+      } catch (err) {
+        const resume = continueToken && continueAfterExpiry(err);
+        if (!resume) throw err;
+        ctx.log.info({ resource: sub.resource.plural }, 'resync: the list expired while paging; going on from where it was');
+        continueToken = resume;
+        continue;
+      }
       for (const object of page.items) if (matches(object.metadata.labels)) yield object;
       continueToken = page.continueToken;
     } while (continueToken);

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isAlreadyExists, isConflict, isNotFound, isNotServed, isUnavailable } from '../../shared/kube.js';
+import { continueAfterExpiry, isAlreadyExists, isConflict, isNotFound, isNotServed, isUnavailable } from '../../shared/kube.js';
 
 /** A failed call as client-node 1.x raises it: the API server's Status, as the JSON text it sent. */
 function failed(code: number, status: Record<string, unknown> | string): ApiException<unknown> {
@@ -51,5 +51,18 @@ describe('Kubernetes API errors', () => {
     expect(isNotFound(notServed)).toBe(false);
     expect(isNotServed(notServed)).toBe(true);
     expect(isUnavailable(notServed)).toBe(true);
+  });
+
+  it('an expired continue token goes on with the token its 410 offers; nothing else does', () => {
+    // As kube-apiserver 1.34 answered a resync of 10,000 objects that outlasted a compaction.
+    const expired = failed(410, {
+      metadata: { continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6LTEsInN0YXJ0Ijoic2NhbGUtNDEyLmQtOS0zNzA2MzliZVx1MDAwMCJ9' },
+      reason: 'Expired',
+      message: 'The provided continue parameter is too old to display a consistent list result.',
+    });
+    expect(continueAfterExpiry(expired)).toBe('eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6LTEsInN0YXJ0Ijoic2NhbGUtNDEyLmQtOS0zNzA2MzliZVx1MDAwMCJ9');
+    expect(continueAfterExpiry(failed(410, { reason: 'Expired', message: 'too old resource version' }))).toBeUndefined();
+    expect(continueAfterExpiry(notFound)).toBeUndefined();
+    expect(continueAfterExpiry(new Error('socket hang up'))).toBeUndefined();
   });
 });

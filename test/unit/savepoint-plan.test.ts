@@ -359,6 +359,8 @@ describe('settings', () => {
     expect(parseFlinkDuration('1 h')).toBe(3_600_000);
     expect(parseFlinkDuration('500')).toBe(500);
     expect(parseFlinkDuration('250 ms')).toBe(250);
+    expect(parseFlinkDuration('2000 µs')).toBe(2);
+    expect(parseFlinkDuration('2000 us')).toBe(2);
     expect(parseFlinkDuration('soon')).toBeUndefined();
     expect(parseFlinkDuration(undefined)).toBeUndefined();
   });
