@@ -6,7 +6,7 @@ import { type FunctionContext, type ObjectEvent, defineFunction, when } from '..
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
 import { flinkJobId, jobManagerName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
-import { FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { type FlinkObservation, type JobManagerJob, deriveJobStatus, inTransition } from './logic.js';
 
@@ -42,7 +42,7 @@ async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   try {
-    const resolve = process.env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(ctx.kube.core);
+    const resolve = configuredResolver(ctx.kube.core);
     const flink = new FlinkRestClient(await resolve({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
     const { jid, state, tasksRunning } = await flink.job(fid);
     const [restarts, rootException] = await Promise.all([
