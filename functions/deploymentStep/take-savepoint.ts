@@ -8,7 +8,8 @@ import type { EventDraft } from '../../shared/vvp/event-log.js';
 import { flinkJobId } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable } from '../../shared/vvp/flink-rest.js';
 import { type SavepointProgress, savepointEvent } from './events.js';
-import { type Action, type TriggerObservation, flinkTriggerIdFor, savepointProgress } from './logic.js';
+import type { Action } from './logic.js';
+import { type TriggerObservation, flinkTriggerIdFor, savepointProgress } from './savepoint-plan.js';
 
 /**
  * How long one step follows a savepoint before it answers 5xx ("in progress; retry") so that
