@@ -6,7 +6,7 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resource
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
-import { HA_CONFIGMAP_VERBS, childObjects, configSecret, jobSecretValues, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { HA_CONFIGMAP_VERBS, childObjects, configSecret, jobPodsSelector, jobSecretValues, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
@@ -123,7 +123,7 @@ async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present
 async function resumeJob(ctx: FunctionContext, job: JobResource): Promise<void> {
   const pods = await ctx.kube.core.listNamespacedPod({
     namespace: job.spec.spec.targetNamespace,
-    labelSelector: `app=flink-job,system=ververica-platform,jobId=${job.spec.metadata.id}`,
+    labelSelector: jobPodsSelector(job.spec.metadata.id),
   });
   const status = deriveJobStatus({ ...job.status, state: 'STARTED' }, pods.items as V1Pod[], taskManagerCount(job.spec.spec.template.spec), new Date().toISOString());
   await jobsOf(ctx).replaceStatus({ ...job, status });

@@ -11,7 +11,7 @@ import type {
   SavepointResource,
 } from '../../shared/vvp/crs.js';
 import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
+import { FLINK_JOBS, SAVEPOINTS, ownedByDeployment } from '../../shared/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
 import { cancelledInFlink } from '../onJobPodStatus/logic.js';
@@ -131,7 +131,7 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
       namespace: d.metadata.namespace,
       labels: { [LABELS.vnamespace]: d.spec.metadata.namespace, [LABELS.id]: job.id, [LABELS.deploymentId]: d.spec.metadata.id },
       // Deleting the Deployment removes its Jobs' records too.
-      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+      ...ownedByDeployment(d.metadata),
     },
     spec: {
       metadata: { id: job.id, name: job.id, namespace: d.spec.metadata.namespace, createdAt: now, modifiedAt: now },
@@ -175,7 +175,7 @@ function stopSavepointFor(d: DeploymentResource, job: JobResource, origin: Savep
       labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, [LABELS.deploymentId]: d.spec.metadata.id },
       annotations: { [PURPOSE_ANNOTATION]: purpose },
       // Deleting the Deployment removes its Savepoint records too (not the savepoints themselves).
-      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+      ...ownedByDeployment(d.metadata),
     },
     spec: {
       metadata: { id, name: id, namespace: vns, createdAt: now, modifiedAt: now },
