@@ -10,7 +10,7 @@ import { HA_CONFIGMAP_VERBS, childObjects, configSecret, jobPodsSelector, jobSec
 import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
-import { cancelledInFlink, deriveJobStatus } from '../onJobPodStatus/logic.js';
+import { cancelledInFlink, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { eventIdFor, eventsOfAction } from './events.js';
 import { type Action, planDeletion, planDeployment } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';

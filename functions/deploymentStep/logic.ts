@@ -14,7 +14,7 @@ import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shar
 import { FLINK_JOBS, SAVEPOINTS, ownedByDeployment } from '../../shared/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
-import { cancelledInFlink } from '../onJobPodStatus/logic.js';
+import { cancelledInFlink } from '../../shared/vvp/job-status.js';
 import { type SavepointRequest, savepointIdFor, savepointRequestFor } from './savepoint-plan.js';
 
 export { PURPOSE_ANNOTATION, savepointDirectoryOf };

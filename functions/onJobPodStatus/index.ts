@@ -8,7 +8,8 @@ import type { JobResource } from '../../shared/vvp/crs.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { type FlinkObservation, type JobManagerJob, deriveJobStatus, inTransition } from './logic.js';
+import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
+import { inTransition } from './logic.js';
 
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 
