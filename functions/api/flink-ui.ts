@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
-import { FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import { FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type ApiEnv, UI_COOKIE, allow } from './auth.js';
 import type { ApiDeps } from './index.js';
 
@@ -23,7 +23,7 @@ const RETURNED = ['content-type', 'content-encoding', 'cache-control', 'etag', '
  * these paths only, so that a link the console opens carries it.
  */
 export function flinkUiRoutes(app: Hono<ApiEnv>, { ctx, platform, namespaces }: ApiDeps) {
-  const resolve = process.env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(ctx.kube.core);
+  const resolve = configuredResolver(ctx.kube.core);
   const secure = (url: string) => url.startsWith('https:');
 
   app.post(`${FLINK_UI_PREFIX}/session`, (c) => {

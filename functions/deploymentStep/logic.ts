@@ -11,10 +11,11 @@ import type {
   SavepointResource,
 } from '../../shared/vvp/crs.js';
 import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
-import { jobIdFor, stableHash, uuidV5 } from '../../shared/vvp/ids.js';
+import { FLINK_JOBS, SAVEPOINTS, ownedByDeployment } from '../../shared/resources.js';
+import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
-import { cancelledInFlink } from '../onJobPodStatus/logic.js';
+import { cancelledInFlink } from '../../shared/vvp/job-status.js';
+import { type SavepointRequest, savepointIdFor, savepointRequestFor } from './savepoint-plan.js';
 
 export { PURPOSE_ANNOTATION, savepointDirectoryOf };
 
@@ -53,29 +54,12 @@ export type Action =
   /** A savepoint asked for that cannot be taken (its job no longer runs): recorded FAILED. */
   | { type: 'failSavepoint'; savepoint: SavepointResource; failure: { reason: string; message: string } };
 
-/** How to take one savepoint: one that stops a job, or one a user asked for, which leaves it running. */
-export interface SavepointRequest {
-  stopsJob: boolean;
-  /** What it is for, e.g. `SUSPEND@7` (origin @ deployment generation); with the job, it names the savepoint. */
-  purpose: string;
-  targetDirectory: string;
-  maxAttempts: number;
-  /** After this long without an answer an attempt has failed (ms). */
-  attemptTimeoutMs: number;
-  /** The JobManager accepts an idempotency `triggerId` (Flink ≥ 1.15). */
-  idempotentTrigger: boolean;
-}
-
 export interface Plan {
   actions: Action[];
   reason: string;
 }
 
 export const DEFAULT_MAX_JOB_CREATION_ATTEMPTS = 4;
-/** VVP's default for maxSavepointCreationAttempts. */
-export const DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS = 4;
-/** Flink's default execution.checkpointing.timeout, which bounds a savepoint too. */
-export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
 
 /**
@@ -107,54 +91,6 @@ export function planDeletion(d: DeploymentResource, jobs: readonly JobResource[]
 }
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
 const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
-/** UUID namespace of the savepoint ids Sluice derives. */
-const SAVEPOINT_NS = '0f5b0a9e-8d0c-4c1e-b3f4-6a8f3a2d9c71';
-
-/**
- * A savepoint's id follows from the job and its purpose, so that a redelivered or concurrently
- * handled event names the same Savepoint and the API server refuses a second one.
- */
-export const savepointIdFor = (jobId: string, purpose: string) => uuidV5(`savepoint/${jobId}/${purpose}`, SAVEPOINT_NS);
-
-/** The idempotency trigger id (32 hex, as Flink's TriggerId) of one attempt of a savepoint. */
-export const flinkTriggerIdFor = (savepointId: string, attempt: number) => uuidV5(`trigger/${savepointId}/${attempt}`, SAVEPOINT_NS).replace(/-/g, '');
-
-// The micro sign as \u00b5: a bundle of pure ASCII is a one-byte string in V8, half the memory (scripts/build.ts).
-const UNITS: [RegExp, number][] = [
-  [/^(ns|nano|nanos|nanosecond|nanoseconds)$/, 1e-6],
-  [/^(us|\u00b5s|micro|micros|microsecond|microseconds)$/, 1e-3],
-  [/^(ms|milli|millis|millisecond|milliseconds)?$/, 1],
-  [/^(s|sec|secs|second|seconds)$/, 1000],
-  [/^(m|min|mins|minute|minutes)$/, 60_000],
-  [/^(h|hour|hours)$/, 3_600_000],
-  [/^(d|day|days)$/, 86_400_000],
-];
-
-/** A Flink duration ("10 min", "30s", "1 h", "500": milliseconds) in ms; undefined if not one. */
-export function parseFlinkDuration(text: string | undefined): number | undefined {
-  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-z\u00b5]*)$/);
-  if (!m) return undefined;
-  const unit = UNITS.find(([re]) => re.test(m[2]!));
-  return unit ? Number(m[1]) * unit[1] : undefined;
-}
-
-
-/** Whether a Flink version ("1.9", "1.17.2") is at least major.minor. */
-export function flinkAtLeast(version: string | undefined, major: number, minor: number): boolean {
-  const m = version?.match(/^(\d+)\.(\d+)/);
-  return !!m && (Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor));
-}
-
-/**
- * How long one savepoint attempt may take: Flink aborts a savepoint after its checkpoint
- * timeout; Sluice gives up on an attempt when Flink has not answered within twice that
- * (at most 30 s more).
- */
-export function attemptTimeoutMs(config: Record<string, string> | undefined): number {
-  const t = parseFlinkDuration(config?.['execution.checkpointing.timeout']) ?? DEFAULT_CHECKPOINT_TIMEOUT_MS;
-  return t + Math.min(t, 30_000);
-}
-
 const createdAtOf = (s: SavepointResource) => Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
 
 /**
@@ -195,7 +131,7 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
       namespace: d.metadata.namespace,
       labels: { [LABELS.vnamespace]: d.spec.metadata.namespace, [LABELS.id]: job.id, [LABELS.deploymentId]: d.spec.metadata.id },
       // Deleting the Deployment removes its Jobs' records too.
-      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+      ...ownedByDeployment(d.metadata),
     },
     spec: {
       metadata: { id: job.id, name: job.id, namespace: d.spec.metadata.namespace, createdAt: now, modifiedAt: now },
@@ -239,28 +175,12 @@ function stopSavepointFor(d: DeploymentResource, job: JobResource, origin: Savep
       labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, [LABELS.deploymentId]: d.spec.metadata.id },
       annotations: { [PURPOSE_ANNOTATION]: purpose },
       // Deleting the Deployment removes its Savepoint records too (not the savepoints themselves).
-      ...(d.metadata.uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: d.metadata.name, uid: d.metadata.uid }] } : {}),
+      ...ownedByDeployment(d.metadata),
     },
     spec: {
       metadata: { id, name: id, namespace: vns, createdAt: now, modifiedAt: now },
       spec: { savepointLocation: targetDirectory, deploymentId: d.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: origin },
     },
-  };
-}
-
-/** The request for a savepoint of `job`: directory from the effective spec (else the job's), limits from the effective spec. */
-export function savepointRequestFor(d: DeploymentResource, job: JobResource, purpose: string, targetDirectory?: string): SavepointRequest | undefined {
-  const spec = d.status?.sluice?.effective?.spec ?? d.spec.spec;
-  const config = { ...job.spec.spec.template.spec.flinkConfiguration, ...spec.template.spec.flinkConfiguration };
-  const dir = targetDirectory ?? savepointDirectoryOf(spec.template.spec.flinkConfiguration) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
-  if (!dir) return undefined;
-  return {
-    stopsJob: true,
-    purpose,
-    targetDirectory: dir,
-    maxAttempts: spec.maxSavepointCreationAttempts ?? DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS,
-    attemptTimeoutMs: attemptTimeoutMs(config),
-    idempotentTrigger: flinkAtLeast((job.spec.spec.template.spec.artifact as { flinkVersion?: string }).flinkVersion, 1, 15),
   };
 }
 
@@ -507,53 +427,4 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
     };
   }
   return { actions: write(d, statusWith(d, desired, now, { job: undefined })), reason: `deployment ${desired}` };
-}
-
-export type TriggerObservation =
-  /** Nothing was triggered for the current attempt yet. */
-  | { kind: 'none' }
-  | { kind: 'in-progress' }
-  | { kind: 'completed'; location: string }
-  | { kind: 'failed'; reason: string; message: string }
-  /** The JobManager did not answer about a triggered savepoint. */
-  | { kind: 'unreachable'; message: string };
-
-export type SavepointStep =
-  | { do: 'trigger'; attempt: number }
-  | { do: 'wait'; reason: string }
-  | { do: 'complete'; location: string }
-  /** Record the attempt's failure; the next attempt is `attempt`. */
-  | { do: 'retry'; attempt: number; failure: { reason: string; message: string } }
-  | { do: 'fail'; failure: { reason: string; message: string } };
-
-/**
- * The next move of a savepoint Sluice is taking, given what Flink said about the current
- * attempt. Pure. Attempts fail on Flink's failure, an unknown trigger, a failed trigger
- * request, or no result within the attempt timeout; after maxAttempts the savepoint fails.
- */
-export function savepointProgress(sp: SavepointResource, obs: TriggerObservation, now: string, request: SavepointRequest): SavepointStep {
-  const book = sp.status?.sluice ?? {};
-  const attempt = book.attempt ?? 1;
-  const trigger = book.trigger?.attempt === attempt ? book.trigger : undefined;
-  const next = (failure: { reason: string; message: string }): SavepointStep =>
-    attempt < request.maxAttempts
-      ? { do: 'retry', attempt: attempt + 1, failure }
-      : { do: 'fail', failure: { reason: failure.reason, message: `failed after ${attempt} attempt(s); the last: ${failure.message}` } };
-  switch (obs.kind) {
-    case 'none':
-      return { do: 'trigger', attempt };
-    case 'completed':
-      return { do: 'complete', location: obs.location };
-    case 'failed':
-      return next({ reason: obs.reason, message: obs.message });
-    case 'in-progress':
-    case 'unreachable': {
-      const elapsed = trigger ? Date.parse(now) - Date.parse(trigger.at) : 0;
-      if (elapsed > request.attemptTimeoutMs) {
-        const why = obs.kind === 'unreachable' ? ` (the JobManager did not answer: ${obs.message})` : '';
-        return next({ reason: 'SavepointTimeout', message: `attempt ${attempt} did not complete within ${request.attemptTimeoutMs} ms${why}` });
-      }
-      return { do: 'wait', reason: obs.kind === 'unreachable' ? obs.message : `attempt ${attempt} in progress` };
-    }
-  }
 }

@@ -5,12 +5,11 @@ import { FLINK_JOBS, PODS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
-import { flinkJobId, jobManagerName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
-import { FlinkRestClient, FlinkRestError, FlinkUnreachable, podIpResolver, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { type FlinkObservation, type JobManagerJob, deriveJobStatus, inTransition } from './logic.js';
-
-const SELECTOR = 'app=flink-job,system=ververica-platform';
+import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
+import { inTransition } from './logic.js';
 
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 
@@ -42,7 +41,7 @@ async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   try {
-    const resolve = process.env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(ctx.kube.core);
+    const resolve = configuredResolver(ctx.kube.core);
     const flink = new FlinkRestClient(await resolve({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
     const { jid, state, tasksRunning } = await flink.job(fid);
     const [restarts, rootException] = await Promise.all([
@@ -77,7 +76,7 @@ export default defineFunction({
   description: "Derives a Job's state from Flink's REST API and its JobManager and TaskManager pods",
   subscriptions: [
     // Pods are never listed cluster-wide: a resync goes through the Jobs, whose pods it lists per target namespace.
-    { ...when(PODS).isAnyChange().withLabels(SELECTOR).in('cluster'), resync: false },
+    { ...when(PODS).isAnyChange().withLabels(JOB_PODS_SELECTOR).in('cluster'), resync: false },
     when(FLINK_JOBS).isCreatedOrUpdated(),
   ],
   permissions: [
@@ -119,7 +118,7 @@ export default defineFunction({
     const version = event.ref.kind === PODS.kind && event.mode === 'resource' ? event.object.metadata.resourceVersion : undefined;
     const pods = await ctx.kube.core.listNamespacedPod({
       namespace,
-      labelSelector: `${SELECTOR},jobId=${job.spec.metadata.id}`,
+      labelSelector: jobPodsSelector(job.spec.metadata.id),
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
     });
     const expected = taskManagerCount(job.spec.spec.template.spec);

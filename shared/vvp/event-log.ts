@@ -2,7 +2,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Kube } from '../kube.js';
 import { isAlreadyExists, isNotFound } from '../kube.js';
 import { API_GROUP, LABELS } from '../model/naming.js';
-import { FLINK_DEPLOYMENTS } from '../resources.js';
+import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../resources.js';
 import type { DeploymentResource } from './crs.js';
 
 /**
@@ -63,7 +63,7 @@ export function kubernetesEvent(d: DeploymentResource, draft: EventDraft, id: st
         ...(draft.jobId ? { [LABELS.jobId]: draft.jobId } : {}),
       },
       annotations: { [EVENT_ID]: id, [CREATED_AT]: at },
-      ...(uid ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name, uid }] } : {}),
+      ...ownedByDeployment(d.metadata),
     },
     involvedObject: { apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name, namespace, ...(uid ? { uid } : {}) },
     reason: draft.name,

@@ -219,3 +219,31 @@ appender.console.type = CONSOLE
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
 `;
+
+/** Flink's default execution.checkpointing.timeout, which bounds a savepoint too. */
+export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
+
+// The micro sign as \u00b5: a bundle of pure ASCII is a one-byte string in V8, half the memory (scripts/build.ts).
+const UNITS: [RegExp, number][] = [
+  [/^(ns|nano|nanos|nanosecond|nanoseconds)$/, 1e-6],
+  [/^(us|\u00b5s|micro|micros|microsecond|microseconds)$/, 1e-3],
+  [/^(ms|milli|millis|millisecond|milliseconds)?$/, 1],
+  [/^(s|sec|secs|second|seconds)$/, 1000],
+  [/^(m|min|mins|minute|minutes)$/, 60_000],
+  [/^(h|hour|hours)$/, 3_600_000],
+  [/^(d|day|days)$/, 86_400_000],
+];
+
+/** A Flink duration ("10 min", "30s", "1 h", "500": milliseconds) in ms; undefined if not one. */
+export function parseFlinkDuration(text: string | undefined): number | undefined {
+  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-z\u00b5]*)$/);
+  if (!m) return undefined;
+  const unit = UNITS.find(([re]) => re.test(m[2]!));
+  return unit ? Number(m[1]) * unit[1] : undefined;
+}
+
+/** Whether a Flink version ("1.9", "1.17.2") is at least major.minor. */
+export function flinkAtLeast(version: string | undefined, major: number, minor: number): boolean {
+  const m = version?.match(/^(\d+)\.(\d+)/);
+  return !!m && (Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor));
+}

@@ -64,6 +64,11 @@ export const taskManagerName = (jobId: string) => `job-${jobId}-taskmanager`;
 /** Flink's own 32-hex job id, derived from Sluice's job UUID so the REST API can find the job. */
 export const flinkJobId = (jobId: string) => jobId.replace(/-/g, '');
 
+/** The label selector of every job pod Sluice runs (VVP's labels). */
+export const JOB_PODS_SELECTOR = 'app=flink-job,system=ververica-platform';
+/** The label selector of one job's pods. */
+export const jobPodsSelector = (jobId: string) => `${JOB_PODS_SELECTOR},jobId=${jobId}`;
+
 /** VVP's job pod labels, exactly. */
 export function jobPodLabels(job: JobResource): Record<string, string> {
   return {
@@ -478,7 +483,7 @@ export function configSecret(job: JobResource, values: Readonly<Record<string, s
       name: configSecretName(id),
       namespace: job.spec.spec.targetNamespace,
       labels: jobPodLabels(job),
-      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: parentName(id), uid: parentUid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [parentOwnerReference(id, parentUid)],
     },
     type: 'Opaque',
     data: { [file]: Buffer.from(text, 'utf8').toString('base64') },
@@ -505,6 +510,16 @@ function haObjects(job: JobResource, meta: (name: string) => V1Role['metadata'])
   return [account, role, binding];
 }
 
+/** Every object of a job is owned by its parent ConfigMap: deleting that deletes them all. */
+const parentOwnerReference = (jobId: string, parentUid: string): V1OwnerReference => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  name: parentName(jobId),
+  uid: parentUid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
 /** What Flink's Kubernetes HA does with ConfigMaps; deploymentStep holds the same rights so it may grant them. */
 export const HA_CONFIGMAP_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
@@ -518,7 +533,7 @@ export function childObjects(job: JobResource, parentUid: string): KubernetesObj
   const spec = job.spec.spec.template.spec;
   const namespace = job.spec.spec.targetNamespace;
   const labels = jobPodLabels(job);
-  const owner: V1OwnerReference = { apiVersion: 'v1', kind: 'ConfigMap', name: parentName(id), uid: parentUid, controller: true, blockOwnerDeletion: true };
+  const owner = parentOwnerReference(id, parentUid);
   const meta = (name: string, component: string) => ({ name, namespace, labels: { ...labels, component }, ownerReferences: [owner] });
   const service: V1Service = {
     apiVersion: 'v1',

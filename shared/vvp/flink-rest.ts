@@ -83,6 +83,15 @@ export function serviceDnsResolver(clusterDomain?: string): FlinkEndpointResolve
     `http://${jobManagerName(jobId)}.${namespace}.svc${clusterDomain ? `.${clusterDomain}` : ''}:${FLINK_PORTS.rest}`;
 }
 
+/**
+ * The resolver this process is configured for: the JobManager pod's IP by default (works
+ * without cluster DNS, and against the pod simulator's stand-ins); SLUICE_FLINK_ENDPOINT=service-dns
+ * uses the Service's DNS name `job-<id>-jobmanager.<ns>.svc:8081` instead.
+ */
+export function configuredResolver(core: CoreV1Api, env: NodeJS.ProcessEnv = process.env): FlinkEndpointResolver {
+  return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(core);
+}
+
 export type TriggerStatus =
   | { state: 'IN_PROGRESS' }
   | { state: 'COMPLETED'; location: string }

@@ -1,7 +1,8 @@
 import { HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import deploymentStep, { triggerKey } from '../../functions/deploymentStep/index.js';
+import deploymentStep from '../../functions/deploymentStep/index.js';
 import { PURPOSE_ANNOTATION, planDeployment } from '../../functions/deploymentStep/logic.js';
+import { triggerKey } from '../../functions/deploymentStep/take-savepoint.js';
 import { eventFunctions } from '../../functions/index.js';
 import { objectName } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { type FlinkObservation, SETTLE_MS, cancelledInFlink, deriveJobStatus, inTransition } from '../../functions/onJobPodStatus/logic.js';
+import { SETTLE_MS, inTransition } from '../../functions/onJobPodStatus/logic.js';
+import { type FlinkObservation, cancelledInFlink, deriveJobStatus } from '../../shared/vvp/job-status.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const LATER = '2026-11-21T10:01:00.000Z';

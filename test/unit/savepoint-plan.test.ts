@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Action,
-  PURPOSE_ANNOTATION,
-  type SavepointRequest,
-  attemptTimeoutMs,
-  flinkAtLeast,
-  parseFlinkDuration,
-  planDeployment,
-  restoreFor,
-  savepointIdFor,
-  savepointProgress,
-} from '../../functions/deploymentStep/logic.js';
+import { type Action, PURPOSE_ANNOTATION, planDeployment, restoreFor } from '../../functions/deploymentStep/logic.js';
+import { type SavepointRequest, attemptTimeoutMs, savepointIdFor, savepointProgress } from '../../functions/deploymentStep/savepoint-plan.js';
+import { flinkAtLeast, parseFlinkDuration } from '../../shared/vvp/flink-config.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
 import { validateDeployment } from '../../shared/vvp/input.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LABELS, savepointObjectName } from '../../model/naming.js';
-import { FLINK_DEPLOYMENTS, SAVEPOINTS } from '../../resources.js';
+import { SAVEPOINTS, ownedByDeployment } from '../../resources.js';
 import { BadInput } from '../../runtime/errors.js';
 import type { DeploymentResource, SavepointResource } from '../crs.js';
 import { validateSavepoint } from '../input.js';
@@ -120,9 +120,7 @@ export class Savepoints {
         namespace: this.crs.settings.platformNamespace,
         labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, ...(spec.deploymentId ? { [LABELS.deploymentId]: spec.deploymentId } : {}) },
         // Deleting the Deployment removes its Savepoint records (never the savepoint data).
-        ...(deployment?.metadata.uid
-          ? { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: deployment.metadata.name, uid: deployment.metadata.uid }] }
-          : {}),
+        ...ownedByDeployment(deployment?.metadata),
       },
       spec: { metadata: { id, name: id, namespace: vns, annotations, createdAt: t, modifiedAt: t }, spec },
     };
