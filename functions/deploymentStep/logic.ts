@@ -10,10 +10,11 @@ import type {
   SavepointOrigin,
   SavepointResource,
 } from '../../shared/vvp/crs.js';
-import { JOB_RESOURCES_FINALIZER, LABELS, savepointObjectName } from '../../shared/model/naming.js';
-import { FLINK_JOBS, SAVEPOINTS, ownedByDeployment } from '../../shared/resources.js';
+import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
+import { FLINK_JOBS, ownedByDeployment } from '../../shared/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
+import { savepointRecord } from '../../shared/vvp/savepoint-record.js';
 import { cancelledInFlink } from '../../shared/vvp/job-status.js';
 import { type SavepointRequest, savepointIdFor, savepointRequestFor } from './savepoint-plan.js';
 
@@ -164,24 +165,15 @@ export function jobTemplate(template: DeploymentResource['spec']['spec']['templa
 
 /** The Savepoint that stopping `job` for `origin` records, before it is taken. */
 function stopSavepointFor(d: DeploymentResource, job: JobResource, origin: SavepointOrigin, purpose: string, targetDirectory: string, now: string): SavepointResource {
-  const id = savepointIdFor(job.spec.metadata.id, purpose);
-  const vns = d.spec.metadata.namespace;
-  return {
-    apiVersion: SAVEPOINTS.apiVersion,
-    kind: SAVEPOINTS.kind,
-    metadata: {
-      name: savepointObjectName(vns, id),
-      namespace: d.metadata.namespace,
-      labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, [LABELS.deploymentId]: d.spec.metadata.id },
-      annotations: { [PURPOSE_ANNOTATION]: purpose },
-      // Deleting the Deployment removes its Savepoint records too (not the savepoints themselves).
-      ...ownedByDeployment(d.metadata),
-    },
-    spec: {
-      metadata: { id, name: id, namespace: vns, createdAt: now, modifiedAt: now },
-      spec: { savepointLocation: targetDirectory, deploymentId: d.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: origin },
-    },
-  };
+  return savepointRecord({
+    vns: d.spec.metadata.namespace,
+    id: savepointIdFor(job.spec.metadata.id, purpose),
+    namespace: d.metadata.namespace!,
+    deployment: d,
+    spec: { savepointLocation: targetDirectory, deploymentId: d.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: origin },
+    purpose,
+    now,
+  });
 }
 
 const purposeOf = (s: SavepointResource) => s.metadata.annotations?.[PURPOSE_ANNOTATION] ?? s.spec.spec.savepointOrigin;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { LABELS, savepointObjectName } from '../../model/naming.js';
-import { SAVEPOINTS, ownedByDeployment } from '../../resources.js';
 import { BadInput } from '../../runtime/errors.js';
 import type { DeploymentResource, SavepointResource } from '../crs.js';
 import { validateSavepoint } from '../input.js';
-import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../savepoint-directory.js';
+import { savepointDirectoryOf } from '../savepoint-directory.js';
+import { savepointRecord } from '../savepoint-record.js';
 import { type PlatformResources, UUID, checkNamespace, notFound, now } from './common.js';
 
 /** VVP's Savepoint operations: records of savepoints that exist, and savepoints taken on request. */
@@ -65,12 +65,20 @@ export class Savepoints {
       }
     }
     const id = randomUUID();
-    const cr = this.#savepointCr(vns, id, deployment, meta.annotations ?? {}, {
-      savepointLocation: location,
-      ...(input.spec?.flinkSavepointId !== undefined ? { flinkSavepointId: input.spec.flinkSavepointId } : {}),
-      ...(deploymentId ? { deploymentId } : {}),
-      ...(jobId ? { jobId } : {}),
-      savepointOrigin: meta.origin ?? 'COPIED',
+    const cr = savepointRecord({
+      vns,
+      id,
+      namespace: this.crs.settings.platformNamespace,
+      deployment,
+      annotations: meta.annotations ?? {},
+      spec: {
+        savepointLocation: location,
+        ...(input.spec?.flinkSavepointId !== undefined ? { flinkSavepointId: input.spec.flinkSavepointId } : {}),
+        ...(deploymentId ? { deploymentId } : {}),
+        ...(jobId ? { jobId } : {}),
+        savepointOrigin: meta.origin ?? 'COPIED',
+      },
+      now: now(),
     });
     return this.#createWithState(cr, { state: 'COMPLETED' });
   }
@@ -99,31 +107,18 @@ export class Savepoints {
       );
     }
     const id = randomUUID();
-    const cr = this.#savepointCr(vns, id, deployment, annotations, {
-      savepointLocation: directory,
-      deploymentId: deployment.spec.metadata.id,
-      jobId: job.spec.metadata.id,
-      savepointOrigin: 'USER_REQUEST',
-    });
     // Its purpose marks it as one Sluice takes (an imported USER_REQUEST savepoint has none).
-    cr.metadata.annotations = { [PURPOSE_ANNOTATION]: `USER_REQUEST@${id}` };
+    const cr = savepointRecord({
+      vns,
+      id,
+      namespace: this.crs.settings.platformNamespace,
+      deployment,
+      annotations,
+      spec: { savepointLocation: directory, deploymentId: deployment.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: 'USER_REQUEST' },
+      purpose: `USER_REQUEST@${id}`,
+      now: now(),
+    });
     return this.#createWithState(cr, { state: 'STARTED' });
-  }
-
-  #savepointCr(vns: string, id: string, deployment: DeploymentResource | undefined, annotations: Record<string, string>, spec: SavepointResource['spec']['spec']): SavepointResource {
-    const t = now();
-    return {
-      apiVersion: SAVEPOINTS.apiVersion,
-      kind: SAVEPOINTS.kind,
-      metadata: {
-        name: savepointObjectName(vns, id),
-        namespace: this.crs.settings.platformNamespace,
-        labels: { [LABELS.vnamespace]: vns, [LABELS.id]: id, ...(spec.deploymentId ? { [LABELS.deploymentId]: spec.deploymentId } : {}) },
-        // Deleting the Deployment removes its Savepoint records (never the savepoint data).
-        ...ownedByDeployment(deployment?.metadata),
-      },
-      spec: { metadata: { id, name: id, namespace: vns, annotations, createdAt: t, modifiedAt: t }, spec },
-    };
   }
 
   /** Creates the record, then its state; changes nothing when that fails (no Savepoint without a state is left behind). */
