@@ -7,6 +7,9 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 60_000,
+    // What a test polls for (a page rendering, a status) can take seconds on a loaded machine;
+    // vitest's default of 1 s made the browser test fail on one.
+    expect: { poll: { timeout: 20_000 } },
     // Test files run in parallel, but the machines have 2 cores (and the bed needs some).
     pool: 'forks',
     fileParallelism: true,
