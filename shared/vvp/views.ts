@@ -2,6 +2,12 @@ import type { AppResource, DeploymentResource, DeploymentSpecLike, DeploymentSta
 import { BUILTIN_DEPLOYMENT_DEFAULTS, withDefaults } from './defaults.js';
 import { flinkJobId } from './flink-resources.js';
 
+/** What every VVP object's metadata carries: its id, vNamespace and times, and VVP's integer resourceVersion (the CR's generation). */
+function stamp(cr: AppResource<unknown, unknown>) {
+  const m = cr.spec.metadata;
+  return { id: m.id, namespace: m.namespace, createdAt: m.createdAt, modifiedAt: m.modifiedAt, resourceVersion: cr.metadata.generation ?? 1 };
+}
+
 /**
  * The VVP object a custom resource stands for, as the REST API shows it: `kind`,
  * `apiVersion: v1`, metadata (with VVP's integer resourceVersion, which is the CR's
@@ -11,15 +17,11 @@ export function toVvp<S, St>(cr: AppResource<S, St>, kind: string) {
   const { sluice: _internal, ...status } = (cr.status ?? {}) as St & { sluice?: unknown };
   const m = cr.spec.metadata;
   const metadata: VvpMetadata & { resourceVersion: number } = {
-    id: m.id,
+    ...stamp(cr),
     name: m.name,
-    namespace: m.namespace,
     ...(m.displayName !== undefined ? { displayName: m.displayName } : {}),
     labels: m.labels ?? {},
     annotations: m.annotations ?? {},
-    createdAt: m.createdAt,
-    modifiedAt: m.modifiedAt,
-    resourceVersion: cr.metadata.generation ?? 1,
   };
   return { kind, apiVersion: 'v1' as const, metadata, spec: cr.spec.spec, status };
 }
@@ -56,22 +58,17 @@ export function savepointView(sp: SavepointResource) {
     kind: 'Savepoint' as const,
     apiVersion: 'v1' as const,
     metadata: {
-      id: m.id,
-      namespace: m.namespace,
-      createdAt: m.createdAt,
-      modifiedAt: m.modifiedAt,
+      ...stamp(sp),
       ...(s.deploymentId ? { deploymentId: s.deploymentId } : {}),
       ...(s.jobId ? { jobId: s.jobId } : {}),
       origin: s.savepointOrigin,
       annotations: m.annotations ?? {},
-      resourceVersion: sp.metadata.generation ?? 1,
     },
     spec: { savepointLocation: s.savepointLocation, ...(s.flinkSavepointId !== undefined ? { flinkSavepointId: s.flinkSavepointId } : {}) },
     // A Savepoint Sluice has not yet moved on is STARTED.
     status: { ...status, state: status.state ?? 'STARTED' },
   };
 }
-
 
 /**
  * A Job as VVP shows it: its Deployment and end in metadata, the template it runs flattened
@@ -86,15 +83,11 @@ export function jobView(job: JobResource) {
     kind: 'Job' as const,
     apiVersion: 'v1' as const,
     metadata: {
-      id: m.id,
-      namespace: m.namespace,
-      createdAt: m.createdAt,
-      modifiedAt: m.modifiedAt,
+      ...stamp(job),
       deploymentId: s.deploymentId,
       deploymentName: s.deploymentName,
       ...(terminatedAt ? { terminatedAt } : {}),
       annotations: (s.template.metadata?.annotations as Record<string, string> | undefined) ?? {},
-      resourceVersion: job.metadata.generation ?? 1,
     },
     spec: {
       ...s.template.spec,
