@@ -35,11 +35,21 @@ export function classify(method: string, url: string): { verb: Verb; resource: s
   const named = name !== undefined;
   const m = method.toUpperCase();
   const verb: Verb =
-    m === 'GET' ? (searchParams.get('watch') === 'true' || searchParams.get('watch') === '1' ? 'watch' : named ? 'get' : 'list')
-    : m === 'POST' ? 'create'
-    : m === 'PUT' ? 'update'
-    : m === 'PATCH' ? 'patch'
-    : named ? 'delete' : 'deletecollection';
+    m === 'GET'
+      ? searchParams.get('watch') === 'true' || searchParams.get('watch') === '1'
+        ? 'watch'
+        : named
+          ? 'get'
+          : 'list'
+      : m === 'POST'
+        ? 'create'
+        : m === 'PUT'
+          ? 'update'
+          : m === 'PATCH'
+            ? 'patch'
+            : named
+              ? 'delete'
+              : 'deletecollection';
   return { verb, resource: sub ? `${resource}/${sub}` : resource };
 }
 
@@ -70,7 +80,14 @@ async function countingProxy(target: string): Promise<{ url: string; seen: { ver
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     seen.push(classify(req.method ?? 'GET', req.url ?? '/'));
     const forward = (upstream.protocol === 'https:' ? httpsRequest : httpRequest)(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host }, rejectUnauthorized: false },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+        rejectUnauthorized: false,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -85,7 +102,11 @@ async function countingProxy(target: string): Promise<{ url: string; seen: { ver
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -97,15 +118,19 @@ export interface LifecycleRequests {
 export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void): Promise<LifecycleRequests> {
   const proxy = await countingProxy(env.cluster.server);
   const kubeconfig = join(env.dir, 'kubeconfig-counted');
-  writeFileSync(kubeconfig, stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    // client-node takes plain HTTP only with TLS verification off (there is no TLS to verify).
-    clusters: [{ name: 'counted', cluster: { server: proxy.url, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'admin', user: { token: env.cluster.tokens.admin } }],
-    contexts: [{ name: 'counted', context: { cluster: 'counted', user: 'admin' } }],
-    'current-context': 'counted',
-  }), { mode: 0o600 });
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      // client-node takes plain HTTP only with TLS verification off (there is no TLS to verify).
+      clusters: [{ name: 'counted', cluster: { server: proxy.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'admin', user: { token: env.cluster.tokens.admin } }],
+      contexts: [{ name: 'counted', context: { cluster: 'counted', user: 'admin' } }],
+      'current-context': 'counted',
+    }),
+    { mode: 0o600 },
+  );
   const vns = 'bench-requests';
   const platformNamespace = 'sluice-bench-requests';
   const targetNamespace = 'bench-requests-jobs';
@@ -113,10 +138,15 @@ export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void):
   const direct = Kube.fromFile(env.kubeconfig);
   const states = new Map<string, string>();
   const deleted = new Set<string>();
-  const abort = await openWatch(direct.config, `/apis/${FLINK_DEPLOYMENTS.apiVersion}/namespaces/${platformNamespace}/${FLINK_DEPLOYMENTS.plural}`, {}, (phase, d: DeploymentResource) => {
-    if (phase === 'DELETED') deleted.add(d.spec.metadata.name);
-    else if (d.status?.state) states.set(d.spec.metadata.name, d.status.state);
-  });
+  const abort = await openWatch(
+    direct.config,
+    `/apis/${FLINK_DEPLOYMENTS.apiVersion}/namespaces/${platformNamespace}/${FLINK_DEPLOYMENTS.plural}`,
+    {},
+    (phase, d: DeploymentResource) => {
+      if (phase === 'DELETED') deleted.add(d.spec.metadata.name);
+      else if (d.status?.state) states.set(d.spec.metadata.name, d.status.state);
+    },
+  );
   const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -133,7 +163,8 @@ export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void):
       if (proxy.seen.length !== last) [last, since] = [proxy.seen.length, Date.now()];
     }
   };
-  const podsOf = async (id: string) => (await direct.core.listNamespacedPod({ namespace: targetNamespace, labelSelector: `deploymentId=${id}` })).items.length;
+  const podsOf = async (id: string) =>
+    (await direct.core.listNamespacedPod({ namespace: targetNamespace, labelSelector: `deploymentId=${id}` })).items.length;
   const rest = async (path: string, init: RequestInit = {}) => {
     const res = await sluice.api(path, init);
     if (res.status >= 300) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);
@@ -141,8 +172,15 @@ export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void):
   };
   try {
     await rest('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) });
-    await rest(`/api/v1/namespaces/${vns}/deployment-targets`, { method: 'POST', body: JSON.stringify({ metadata: { name: 'target' }, spec: { kubernetes: { namespace: targetNamespace } } }) });
-    await until('the target namespace', async () => !!(await direct.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined)));
+    await rest(`/api/v1/namespaces/${vns}/deployment-targets`, {
+      method: 'POST',
+      body: JSON.stringify({ metadata: { name: 'target' }, spec: { kubernetes: { namespace: targetNamespace } } }),
+    });
+    await until(
+      'the target namespace',
+      async () =>
+        !!(await direct.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined)),
+    );
     await quiet();
 
     const phases: LifecycleRequests['phases'] = [];
@@ -159,25 +197,52 @@ export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void):
     const from = proxy.seen.length;
     const created = await (async () => {
       let id = '';
-      await phase('create → RUNNING', async () => {
-        id = (await rest(`/api/v1/namespaces/${vns}/deployments`, {
-          method: 'POST',
-          body: JSON.stringify({
-            metadata: { name: 'lifecycle' },
-            spec: {
-              state: 'RUNNING',
-              deploymentTargetName: 'target',
-              template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20' }, flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/bench-savepoints' } } },
-            },
-          }),
-        })).metadata.id;
-      }, state('RUNNING'));
+      await phase(
+        'create → RUNNING',
+        async () => {
+          id = (
+            await rest(`/api/v1/namespaces/${vns}/deployments`, {
+              method: 'POST',
+              body: JSON.stringify({
+                metadata: { name: 'lifecycle' },
+                spec: {
+                  state: 'RUNNING',
+                  deploymentTargetName: 'target',
+                  template: {
+                    spec: {
+                      artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20' },
+                      flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/bench-savepoints' },
+                    },
+                  },
+                },
+              }),
+            })
+          ).metadata.id;
+        },
+        state('RUNNING'),
+      );
       return id;
     })();
-    await phase('suspend → SUSPENDED', () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'SUSPENDED' } }) }), async () => state('SUSPENDED')() && (await podsOf(created)) === 0);
-    await phase('resume → RUNNING', () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'RUNNING' } }) }), state('RUNNING'));
-    await phase('cancel → CANCELLED', () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'CANCELLED' } }) }), async () => state('CANCELLED')() && (await podsOf(created)) === 0);
-    await phase('delete → gone', () => rest(path, { method: 'DELETE' }), () => deleted.has('lifecycle'));
+    await phase(
+      'suspend → SUSPENDED',
+      () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'SUSPENDED' } }) }),
+      async () => state('SUSPENDED')() && (await podsOf(created)) === 0,
+    );
+    await phase(
+      'resume → RUNNING',
+      () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'RUNNING' } }) }),
+      state('RUNNING'),
+    );
+    await phase(
+      'cancel → CANCELLED',
+      () => rest(path, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'CANCELLED' } }) }),
+      async () => state('CANCELLED')() && (await podsOf(created)) === 0,
+    );
+    await phase(
+      'delete → gone',
+      () => rest(path, { method: 'DELETE' }),
+      () => deleted.has('lifecycle'),
+    );
     return { phases, total: tally(proxy.seen.slice(from)) };
   } finally {
     abort.abort();

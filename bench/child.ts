@@ -21,7 +21,12 @@ export interface Variant {
 }
 
 export function tsxVariant(): Variant {
-  return { name: 'tsx bin/function.ts', command: join(ROOT, 'node_modules/.bin/tsx'), args: [join(ROOT, 'bin/function.ts')], note: 'sources, compiled on the fly by tsx (npm run function)' };
+  return {
+    name: 'tsx bin/function.ts',
+    command: join(ROOT, 'node_modules/.bin/tsx'),
+    args: [join(ROOT, 'bin/function.ts')],
+    note: 'sources, compiled on the fly by tsx (npm run function)',
+  };
 }
 
 /**
@@ -29,11 +34,17 @@ export function tsxVariant(): Variant {
  * (what `npm run build` runs) into a temporary directory, so that the figures are those of
  * the code as it is now; `useDist` measures an existing dist/function.cjs instead.
  */
-export async function bundleVariant(log: (line: string) => void, useDist = false): Promise<{ variant: Variant; cleanup(): void } | undefined> {
+export async function bundleVariant(
+  log: (line: string) => void,
+  useDist = false,
+): Promise<{ variant: Variant; cleanup(): void } | undefined> {
   const dist = join(ROOT, 'dist/function.cjs');
   if (useDist) {
     if (!existsSync(dist)) throw new Error('--dist: dist/function.cjs does not exist (npm run build)');
-    return { variant: { name: 'node dist/function.cjs', command: process.execPath, args: [dist], note: 'the existing dist/ of npm run build' }, cleanup: () => {} };
+    return {
+      variant: { name: 'node dist/function.cjs', command: process.execPath, args: [dist], note: 'the existing dist/ of npm run build' },
+      cleanup: () => {},
+    };
   }
   if (!existsSync(join(ROOT, 'scripts/build.ts'))) return undefined;
   const outdir = mkdtempSync(join(tmpdir(), 'sluice-bench-dist-'));
@@ -43,7 +54,12 @@ export async function bundleVariant(log: (line: string) => void, useDist = false
     await build({ outdir, codeCache: false });
     log(`built the bundle (scripts/build.ts, as npm run build) into ${outdir}`);
     return {
-      variant: { name: 'node function.cjs (bundle)', command: process.execPath, args: [join(outdir, 'function.cjs')], note: 'the esbuild bundle of npm run build (scripts/build.ts), built afresh by the bench' },
+      variant: {
+        name: 'node function.cjs (bundle)',
+        command: process.execPath,
+        args: [join(outdir, 'function.cjs')],
+        note: 'the esbuild bundle of npm run build (scripts/build.ts), built afresh by the bench',
+      },
       cleanup: () => rmSync(outdir, { recursive: true, force: true }),
     };
   } catch (err) {
@@ -141,7 +157,12 @@ export function binary(ce: CloudEvent<unknown>): RawMessage {
 }
 
 /** One POST over node:http; `agent` false for a fresh connection. */
-export function post(port: number, msg: RawMessage, agent: Agent | false = false, path = '/'): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+export function post(
+  port: number,
+  msg: RawMessage,
+  agent: Agent | false = false,
+  path = '/',
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return rawRequest(`http://127.0.0.1:${port}${path}`, { headers: msg.headers, body: msg.body, agent });
 }
 
@@ -153,7 +174,13 @@ export const outcomeOf = (res: { headers: IncomingHttpHeaders; body: string }) =
  * Posts `msg` until the process answers 2xx; resolves with the time since `started` and the
  * reply's outcome (outcomeOf). Connection refused (not listening yet) is retried every `intervalMs`.
  */
-export async function untilAnswered(fp: FunctionProcess, msg: RawMessage, started: number, timeoutMs = 30_000, intervalMs = 2): Promise<{ ms: number; outcome: string }> {
+export async function untilAnswered(
+  fp: FunctionProcess,
+  msg: RawMessage,
+  started: number,
+  timeoutMs = 30_000,
+  intervalMs = 2,
+): Promise<{ ms: number; outcome: string }> {
   const deadline = started + timeoutMs;
   for (;;) {
     if (fp.child.exitCode !== null) throw new Error(`function exited (${fp.child.exitCode}): ${fp.output()}`);

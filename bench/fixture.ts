@@ -12,7 +12,8 @@ import { topSpeedWindowingBody } from '../test/support/top-speed-windowing.js';
 export const VNS = 'bench';
 
 /** A Deployment as the REST API takes it (VVP's TopSpeedWindowing example, renamed), in the bench's vNamespace. */
-export const deploymentBody = (name: string, targetId: string, state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED') => topSpeedWindowingBody(VNS, name, targetId, state);
+export const deploymentBody = (name: string, targetId: string, state?: 'RUNNING' | 'CANCELLED' | 'SUSPENDED') =>
+  topSpeedWindowingBody(VNS, name, targetId, state);
 
 export interface Fixture {
   ctx: FunctionContext;
@@ -36,7 +37,10 @@ export async function platformFixture(kube: Kube, redisUrl: string, platformName
   const platform = new Platform(kube, settings);
   const target =
     (await platform.findTarget(VNS, 'bench-target')) ??
-    (await platform.createTarget(VNS, { metadata: { name: 'bench-target', namespace: VNS }, spec: { kubernetes: { namespace: targetNamespace } } }));
+    (await platform.createTarget(VNS, {
+      metadata: { name: 'bench-target', namespace: VNS },
+      spec: { kubernetes: { namespace: targetNamespace } },
+    }));
   return { ctx, settings, store, platform, target, close: () => store.close() };
 }
 
@@ -51,7 +55,12 @@ export async function pool(n: number, concurrency: number, fn: (i: number) => Pr
 }
 
 /** Creates `n` Deployments named `<prefix>-<i>` through the Platform service (idempotent). */
-export async function createDeployments(f: Fixture, prefix: string, n: number, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED'): Promise<DeploymentResource[]> {
+export async function createDeployments(
+  f: Fixture,
+  prefix: string,
+  n: number,
+  state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED',
+): Promise<DeploymentResource[]> {
   const out: DeploymentResource[] = [];
   await pool(n, 16, async (i) => {
     const name = `${prefix}-${i}`;

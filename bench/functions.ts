@@ -10,7 +10,18 @@ import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
 import { apiServerEvent } from '../shared/runtime/events.js';
 import { resync } from '../shared/runtime/resync.js';
 import type { DeploymentResource } from '../shared/vvp/crs.js';
-import { type FunctionProcess, type RawMessage, ROOT, type Variant, binary, keepAlive, outcomeOf, post, spawnFunction, untilAnswered } from './child.js';
+import {
+  type FunctionProcess,
+  type RawMessage,
+  ROOT,
+  type Variant,
+  binary,
+  keepAlive,
+  outcomeOf,
+  post,
+  spawnFunction,
+  untilAnswered,
+} from './child.js';
 import type { BenchEnv } from './env.js';
 import { type Fixture, createDeployments, platformFixture, pool } from './fixture.js';
 import { type Summary, sleep, summarize } from './stats.js';
@@ -46,7 +57,9 @@ export async function functionFixture(env: BenchEnv): Promise<FunctionFixture> {
 /** The update event ApiServerSource sends for `d`, as a distinct object version `rv`. */
 function updateEvent(d: DeploymentResource, rv: string): RawMessage {
   const object = { ...d, metadata: { ...d.metadata, resourceVersion: rv } } as unknown as Parameters<typeof apiServerEvent>[0]['object'];
-  return binary(apiServerEvent({ verb: 'update', mode: 'resource', object, source: 'https://127.0.0.1:6443', resource: FLINK_DEPLOYMENTS.plural }));
+  return binary(
+    apiServerEvent({ verb: 'update', mode: 'resource', object, source: 'https://127.0.0.1:6443', resource: FLINK_DEPLOYMENTS.plural }),
+  );
 }
 
 export interface ColdStart {
@@ -60,7 +73,13 @@ export interface ColdStart {
   bareNode: Summary;
 }
 
-export async function coldStart(ff: FunctionFixture, variant: Variant, runs: number, offset: number, log: (l: string) => void): Promise<ColdStart> {
+export async function coldStart(
+  ff: FunctionFixture,
+  variant: Variant,
+  runs: number,
+  offset: number,
+  log: (l: string) => void,
+): Promise<ColdStart> {
   const first: number[] = [];
   const listening: number[] = [];
   const bare: number[] = [];
@@ -84,15 +103,26 @@ export async function coldStart(ff: FunctionFixture, variant: Variant, runs: num
       await fp.kill();
     }
   }
-  log(`cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms; node -e 0 before each: ${bare.map((x) => x.toFixed(0)).join(' ')} ms`);
-  return { variant: variant.name, note: variant.note, firstEvent: summarize(first), listening: summarize(listening), bareNode: summarize(bare) };
+  log(
+    `cold start ${variant.name}: ${first.map((x) => x.toFixed(0)).join(' ')} ms; node -e 0 before each: ${bare.map((x) => x.toFixed(0)).join(' ')} ms`,
+  );
+  return {
+    variant: variant.name,
+    note: variant.note,
+    firstEvent: summarize(first),
+    listening: summarize(listening),
+    bareNode: summarize(bare),
+  };
 }
 
 async function untilHealthy(fp: FunctionProcess, started: number, timeoutMs = 30_000): Promise<void> {
   for (;;) {
     if (fp.child.exitCode !== null) throw new Error(`function exited (${fp.child.exitCode}): ${fp.output()}`);
     const ok = await new Promise<boolean>((resolve) => {
-      fetch(`http://127.0.0.1:${fp.port}/healthz`).then((r) => resolve(r.status === 200), () => resolve(false));
+      fetch(`http://127.0.0.1:${fp.port}/healthz`).then(
+        (r) => resolve(r.status === 200),
+        () => resolve(false),
+      );
     });
     if (ok) return;
     if (performance.now() - started > timeoutMs) throw new Error(`not healthy within ${timeoutMs} ms: ${fp.output()}`);
@@ -131,8 +161,17 @@ export async function memory(ff: FunctionFixture, variant: Variant, log: (l: str
     agent.destroy();
     if (bad > 0) throw new Error(`${bad} of 1000 events were not answered 200 (handled as a real step): ${fp.output().slice(-2000)}`);
     await sleep(500);
-    const result = { variant: variant.name, idleMB, after1000MB: fp.rssMB(), treeAfter1000MB: fp.treeRssMB(), after1000: fp.rssSplitMB(), eventsPerSecond: 1000 / seconds };
-    log(`memory ${variant.name}: idle ${idleMB.toFixed(0)} MB, after 1000 events ${result.after1000MB.toFixed(0)} MB (tree ${result.treeAfter1000MB.toFixed(0)} MB), ${result.eventsPerSecond.toFixed(0)} real events/s`);
+    const result = {
+      variant: variant.name,
+      idleMB,
+      after1000MB: fp.rssMB(),
+      treeAfter1000MB: fp.treeRssMB(),
+      after1000: fp.rssSplitMB(),
+      eventsPerSecond: 1000 / seconds,
+    };
+    log(
+      `memory ${variant.name}: idle ${idleMB.toFixed(0)} MB, after 1000 events ${result.after1000MB.toFixed(0)} MB (tree ${result.treeAfter1000MB.toFixed(0)} MB), ${result.eventsPerSecond.toFixed(0)} real events/s`,
+    );
     return result;
   } finally {
     await fp.kill();
@@ -161,7 +200,10 @@ export interface Duplicates {
  * Counts what one connection sends while `body` runs, with MONITOR: commands a client sent
  * (one round trip each, as the function sends them unpipelined) apart from those a script ran.
  */
-async function monitorDuring(redisUrl: string, body: () => Promise<void>): Promise<{ client: Record<string, number>; script: Record<string, number> }> {
+async function monitorDuring(
+  redisUrl: string,
+  body: () => Promise<void>,
+): Promise<{ client: Record<string, number>; script: Record<string, number> }> {
   const base = new Redis(redisUrl);
   const monitor = await base.monitor();
   const client: Record<string, number> = {};
@@ -194,10 +236,22 @@ function commandstats(info: string): Record<string, number> {
  * processes of `variants` (a function and its yardstick) run side by side and their rounds
  * alternate, so that a burst of other work on the machine falls on both alike.
  */
-export async function duplicates(ff: FunctionFixture, variants: Variant[], redisUrl: string, opts: { events: number; concurrency: number; rounds: number }, log: (l: string) => void): Promise<Duplicates[]> {
+export async function duplicates(
+  ff: FunctionFixture,
+  variants: Variant[],
+  redisUrl: string,
+  opts: { events: number; concurrency: number; rounds: number },
+  log: (l: string) => void,
+): Promise<Duplicates[]> {
   const redis = new Redis(redisUrl);
   const msg = updateEvent(ff.deployments[1]!, `dup-${Date.now()}`);
-  const procs: { variant: Variant; fp: FunctionProcess; agent: ReturnType<typeof keepAlive>; rates: number[]; stats: Record<string, number> }[] = [];
+  const procs: {
+    variant: Variant;
+    fp: FunctionProcess;
+    agent: ReturnType<typeof keepAlive>;
+    rates: number[];
+    stats: Record<string, number>;
+  }[] = [];
   try {
     for (const variant of variants) {
       const started = performance.now();
@@ -225,12 +279,16 @@ export async function duplicates(ff: FunctionFixture, variants: Variant[], redis
         const t0 = performance.now();
         await run(p, opts.events);
         p.rates.push(opts.events / ((performance.now() - t0) / 1000));
-        p.stats = Object.fromEntries(Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k))); // not the bench's own
+        p.stats = Object.fromEntries(
+          Object.entries(commandstats(await redis.info('commandstats'))).filter(([k]) => !/^(config|info)/.test(k)),
+        ); // not the bench's own
       }
     }
     return procs.map((p, i) => {
       const total = Object.values(p.stats).reduce((a, b) => a + b, 0);
-      log(`duplicates ${p.variant.name}: ${p.rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored[i])}; commandstats ${JSON.stringify(p.stats)} for ${opts.events} events`);
+      log(
+        `duplicates ${p.variant.name}: ${p.rates.map((r) => r.toFixed(0)).join(' ')} events/s; MONITOR over ${sample}: ${JSON.stringify(monitored[i])}; commandstats ${JSON.stringify(p.stats)} for ${opts.events} events`,
+      );
       return {
         variant: p.variant.name,
         events: opts.events,
@@ -293,11 +351,20 @@ export async function calibrate(runs: number): Promise<Calibration> {
     await sleep(200);
     bare.push((await timeExit(['-e', '0'])).ms);
     await sleep(200);
-    const r = await timeExit(['--input-type=module', '-e', "await import('@kubernetes/client-node'); console.log(process.memoryUsage().rss)"]);
+    const r = await timeExit([
+      '--input-type=module',
+      '-e',
+      "await import('@kubernetes/client-node'); console.log(process.memoryUsage().rss)",
+    ]);
     client.push(r.ms);
     mb = Number(r.out.trim()) / 2 ** 20;
   }
   const status = (await timeExit(['-p', "require('fs').readFileSync('/proc/self/status', 'utf8')"])).out;
   const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024;
-  return { nodeStart: summarize(bare), clientNodeImport: summarize(client), clientNodeImportMB: mb, bareNodeMB: { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') } };
+  return {
+    nodeStart: summarize(bare),
+    clientNodeImport: summarize(client),
+    clientNodeImportMB: mb,
+    bareNodeMB: { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') },
+  };
 }

@@ -38,13 +38,23 @@ async function poll<T>(check: () => Promise<T | undefined>, timeoutMs: number, w
   }
 }
 
-export async function realFlinkBench(env: BenchEnv, runs: number, flinkVersion: string, log: (l: string) => void): Promise<RealFlinkLatency> {
+export async function realFlinkBench(
+  env: BenchEnv,
+  runs: number,
+  flinkVersion: string,
+  log: (l: string) => void,
+): Promise<RealFlinkLatency> {
   execFileSync(FETCH, [flinkVersion], { stdio: ['ignore', 'ignore', 'inherit'] });
   // Each version its own platform, vNamespace and target namespace: a stopped Sluice's namespaces are still terminating.
   const suffix = flinkVersion.replace('.', '-');
   const VNS = `bench-flink-${suffix}`;
   const targetNamespace = `bench-flink-${suffix}-jobs`;
-  const sluice = await startSluice({ kubeconfig: env.kubeconfig, redisUrl: env.redis.url, platformNamespace: `sluice-bench-flink-${suffix}`, logLevel: 'error' });
+  const sluice = await startSluice({
+    kubeconfig: env.kubeconfig,
+    redisUrl: env.redis.url,
+    platformNamespace: `sluice-bench-flink-${suffix}`,
+    logLevel: 'error',
+  });
   const pods = async (deploymentId: string): Promise<V1Pod[]> =>
     (await sluice.kube.core.listNamespacedPod({ namespace: targetNamespace, labelSelector: `deploymentId=${deploymentId}` })).items;
   try {
@@ -55,7 +65,11 @@ export async function realFlinkBench(env: BenchEnv, runs: number, flinkVersion: 
       body: JSON.stringify({ metadata: { name: 'target' }, spec: { kubernetes: { namespace: targetNamespace } } }),
     });
     if (t.status !== 201) throw new Error(`target: ${t.status} ${await t.text()}`);
-    await poll(() => sluice.kube.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined), 60_000, 'target namespace');
+    await poll(
+      () => sluice.kube.core.readNamespacedServiceAccount({ namespace: targetNamespace, name: 'default' }).catch(() => undefined),
+      60_000,
+      'target namespace',
+    );
 
     const postToPods: number[] = [];
     const podsToFlink: number[] = [];
@@ -84,35 +98,54 @@ export async function realFlinkBench(env: BenchEnv, runs: number, flinkVersion: 
       });
       if (res.status !== 201) throw new Error(`deployment: ${res.status} ${await res.text()}`);
       const id = ((await res.json()) as { metadata: { id: string } }).metadata.id;
-      const podsAt = await poll(async () => {
-        const ps = await pods(id);
-        const both = ['jobmanager', 'taskmanager'].every((c) => ps.some((p) => p.metadata?.labels?.component === c));
-        return both ? Date.now() : undefined;
-      }, 30_000, `pods of ${name}`, 5);
+      const podsAt = await poll(
+        async () => {
+          const ps = await pods(id);
+          const both = ['jobmanager', 'taskmanager'].every((c) => ps.some((p) => p.metadata?.labels?.component === c));
+          return both ? Date.now() : undefined;
+        },
+        30_000,
+        `pods of ${name}`,
+        5,
+      );
       let deploymentRunningAt: number | undefined;
-      const flinkRunningAt = await poll(async () => {
-        if (deploymentRunningAt === undefined) {
+      const flinkRunningAt = await poll(
+        async () => {
+          if (deploymentRunningAt === undefined) {
+            const d = await sluice.api(`/api/v1/namespaces/${VNS}/deployments/${name}`);
+            if (((await d.json()) as { status?: { state?: string } }).status?.state === 'RUNNING') deploymentRunningAt = Date.now();
+          }
+          const jm = (await pods(id)).find((p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.podIP);
+          const jobId = jm?.metadata?.labels?.jobId;
+          if (!jm || !jobId) return undefined;
+          const flink = await fetch(`http://${jm.status!.podIP}:8081/jobs/${jobId.replace(/-/g, '')}`).catch(() => undefined);
+          const job = flink?.ok ? ((await flink.json()) as { state?: string; timestamps?: Record<string, number> }) : undefined;
+          return job?.state === 'RUNNING' ? job.timestamps?.RUNNING : undefined;
+        },
+        180_000,
+        `Flink running ${name}`,
+        50,
+      );
+      deploymentRunningAt ??= await poll(
+        async () => {
           const d = await sluice.api(`/api/v1/namespaces/${VNS}/deployments/${name}`);
-          if (((await d.json()) as { status?: { state?: string } }).status?.state === 'RUNNING') deploymentRunningAt = Date.now();
-        }
-        const jm = (await pods(id)).find((p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.podIP);
-        const jobId = jm?.metadata?.labels?.jobId;
-        if (!jm || !jobId) return undefined;
-        const flink = await fetch(`http://${jm.status!.podIP}:8081/jobs/${jobId.replace(/-/g, '')}`).catch(() => undefined);
-        const job = flink?.ok ? ((await flink.json()) as { state?: string; timestamps?: Record<string, number> }) : undefined;
-        return job?.state === 'RUNNING' ? job.timestamps?.RUNNING : undefined;
-      }, 180_000, `Flink running ${name}`, 50);
-      deploymentRunningAt ??= await poll(async () => {
-        const d = await sluice.api(`/api/v1/namespaces/${VNS}/deployments/${name}`);
-        return ((await d.json()) as { status?: { state?: string } }).status?.state === 'RUNNING' ? Date.now() : undefined;
-      }, 60_000, `${name} RUNNING`);
+          return ((await d.json()) as { status?: { state?: string } }).status?.state === 'RUNNING' ? Date.now() : undefined;
+        },
+        60_000,
+        `${name} RUNNING`,
+      );
       postToPods.push(podsAt - t0);
       podsToFlink.push(flinkRunningAt - podsAt);
       flinkToDeployment.push(deploymentRunningAt - flinkRunningAt);
       postToFlink.push(flinkRunningAt - t0);
-      log(`real Flink ${flinkVersion}: POST->pods ${podsAt - t0} ms, pods->Flink RUNNING ${flinkRunningAt - podsAt} ms, Flink RUNNING->Deployment RUNNING ${deploymentRunningAt - flinkRunningAt} ms`);
+      log(
+        `real Flink ${flinkVersion}: POST->pods ${podsAt - t0} ms, pods->Flink RUNNING ${flinkRunningAt - podsAt} ms, Flink RUNNING->Deployment RUNNING ${deploymentRunningAt - flinkRunningAt} ms`,
+      );
       // One Flink cluster at a time: the next run's JVMs should not share the cores with this one's.
-      await sluice.api(`/api/v1/namespaces/${VNS}/deployments/${name}`, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'CANCELLED' } }) });
+      await sluice.api(`/api/v1/namespaces/${VNS}/deployments/${name}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ spec: { state: 'CANCELLED' } }),
+      });
       await poll(async () => ((await pods(id)).length === 0 ? true : undefined), 120_000, `pods of ${name} gone`, 200);
     }
     return {

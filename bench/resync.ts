@@ -24,7 +24,12 @@ export interface ResyncFigures {
   runs: ResyncRun[];
 }
 
-async function timed(fn: SluiceFunction, ctx: Parameters<typeof resync>[1], kind: 'first' | 'steady', expected: number): Promise<ResyncRun> {
+async function timed(
+  fn: SluiceFunction,
+  ctx: Parameters<typeof resync>[1],
+  kind: 'first' | 'steady',
+  expected: number,
+): Promise<ResyncRun> {
   const t0 = performance.now();
   const summary = await resync(fn, ctx);
   const seconds = (performance.now() - t0) / 1000;
@@ -41,7 +46,10 @@ export async function resyncBench(env: BenchEnv, n: number, steadyRounds: number
     await createDeployments(f, 'rs', n, 'CANCELLED');
     const createSeconds = (performance.now() - t0) / 1000;
     log(`resync ${n}: created ${n} deployments in ${createSeconds.toFixed(1)} s`);
-    const fns = [(await import('../functions/applyPatchSet/index.js')).default, (await import('../functions/deploymentStep/index.js')).default];
+    const fns = [
+      (await import('../functions/applyPatchSet/index.js')).default,
+      (await import('../functions/deploymentStep/index.js')).default,
+    ];
     const runs: ResyncRun[] = [];
     for (const fn of fns) {
       const r = await timed(fn, f.ctx, 'first', n);
@@ -52,7 +60,9 @@ export async function resyncBench(env: BenchEnv, n: number, steadyRounds: number
       const rounds: ResyncRun[] = [];
       for (let i = 0; i < steadyRounds; i++) rounds.push(await timed(fn, f.ctx, 'steady', n));
       const mid = [...rounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(rounds.length / 2)]!;
-      log(`resync ${n}: ${fn.name} steady ${rounds.map((r) => r.seconds.toFixed(2)).join(' ')} s (median ${(median(rounds.map((r) => r.perEventMs))).toFixed(2)} ms/object)`);
+      log(
+        `resync ${n}: ${fn.name} steady ${rounds.map((r) => r.seconds.toFixed(2)).join(' ')} s (median ${median(rounds.map((r) => r.perEventMs)).toFixed(2)} ms/object)`,
+      );
       runs.push(mid);
     }
     return { n, createSeconds, runs };

@@ -17,7 +17,18 @@ import { imageNodeOptions } from '../scripts/generate-manifests.js';
 import { type Variant, bundleVariant, tsxVariant } from './child.js';
 import { type BenchEnv, machine, startBenchEnv } from './env.js';
 import { type LifecycleRequests, apiRequestsBench } from './api-requests.js';
-import { type Calibration, type ColdStart, type Duplicates, type Memory, calibrate, coldStart, duplicates, functionFixture, memory, redisYardstick } from './functions.js';
+import {
+  type Calibration,
+  type ColdStart,
+  type Duplicates,
+  type Memory,
+  calibrate,
+  coldStart,
+  duplicates,
+  functionFixture,
+  memory,
+  redisYardstick,
+} from './functions.js';
 import { type Latency, latencyBench } from './latency.js';
 import { type RealFlinkLatency, realFlinkBench } from './real-flink.js';
 import { type ResyncFigures, resyncBench } from './resync.js';
@@ -82,23 +93,41 @@ async function main() {
         const dist = dirname(v.args[v.args.length - 1]!);
         // V8 takes a code cache only from a process with the same flags: one is written for each set.
         const { writeCodeCache } = await import('../scripts/build.js');
-        const cacheFor = (nodeArgs: string[], env: Record<string, string> = {}) => writeCodeCache(dist, nodeArgs, { PATH: process.env.PATH, ...env });
+        const cacheFor = (nodeArgs: string[], env: Record<string, string> = {}) =>
+          writeCodeCache(dist, nodeArgs, { PATH: process.env.PATH, ...env });
         // As the image runs it: with the Dockerfile's NODE_OPTIONS (V8 sized for the container).
         const image = { NODE_OPTIONS: imageNodeOptions() };
         cacheFor([], image);
-        variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS`, env: image, note: `${v.note}, with NODE_OPTIONS="${image.NODE_OPTIONS}"` });
+        variants.push({
+          ...v,
+          name: `${v.name}, image NODE_OPTIONS`,
+          env: image,
+          note: `${v.note}, with NODE_OPTIONS="${image.NODE_OPTIONS}"`,
+        });
         apiVariant = variants[0];
         // With Node's defaults: what those options cost and save.
         cacheFor([]);
         variants.push({ ...v, name: `${v.name}, Node's defaults`, note: `${v.note}, without NODE_OPTIONS` });
         // The bundle itself, without the loader and its code cache: what the cache saves.
         const lib = join(dist, 'lib', 'function.cjs');
-        variants.push({ ...v, name: 'node lib/function.cjs (bundle without the code cache), image NODE_OPTIONS', args: [lib], env: image, note: `${v.note}, started without bin/start.ts` });
+        variants.push({
+          ...v,
+          name: 'node lib/function.cjs (bundle without the code cache), image NODE_OPTIONS',
+          args: [lib],
+          env: image,
+          note: `${v.note}, started without bin/start.ts`,
+        });
         // Other V8 flags to try, on the command line beside the image's NODE_OPTIONS.
         const extra = values['v8-flags'].split(' ').filter(Boolean);
         if (extra.length > 0) {
           cacheFor(extra, image);
-          variants.push({ ...v, name: `${v.name}, image NODE_OPTIONS + ${extra.join(' ')}`, args: [...extra, ...v.args], env: image, note: `${v.note}, with ${extra.join(' ')}` });
+          variants.push({
+            ...v,
+            name: `${v.name}, image NODE_OPTIONS + ${extra.join(' ')}`,
+            args: [...extra, ...v.args],
+            env: image,
+            note: `${v.note}, with ${extra.join(' ')}`,
+          });
         }
       }
       if (!values['no-tsx']) variants.push(tsxVariant());
@@ -134,7 +163,8 @@ async function main() {
       if (!apiVariant) throw new Error('scale: the bundle could not be built');
       results.scale = await scaleBench(env, apiVariant, [100, Number(values['scale-n'])], runs * 3, log);
     }
-    if (parts.has('flink')) for (const v of ['1.20', '2.3']) results.realFlink.push(await realFlinkBench(env, Number(values['flink-runs']), v, log));
+    if (parts.has('flink'))
+      for (const v of ['1.20', '2.3']) results.realFlink.push(await realFlinkBench(env, Number(values['flink-runs']), v, log));
   } finally {
     for (const c of cleanups) c();
     await env.stop();
@@ -157,19 +187,32 @@ function markdown(r: Results): string {
   ];
   if (r.calibration) {
     const c = r.calibration;
-    lines.push(`| (yardstick: spawn → exit of \`node -e 0\`) | | ${ms(c.nodeStart.median)} | ${ms(c.nodeStart.p10)}–${ms(c.nodeStart.p90)}, n=${c.nodeStart.n} | |`);
-    lines.push(`| (yardstick: RSS of a bare node) | | ${c.bareNodeMB.rss.toFixed(0)} MB | anonymous ${c.bareNodeMB.anon.toFixed(0)} MB, file-backed ${c.bareNodeMB.file.toFixed(0)} MB | |`);
-    lines.push(`| (yardstick: spawn → exit of node importing @kubernetes/client-node) | | ${ms(c.clientNodeImport.median)}, ${c.clientNodeImportMB.toFixed(0)} MB | ${ms(c.clientNodeImport.p10)}–${ms(c.clientNodeImport.p90)} | |`);
+    lines.push(
+      `| (yardstick: spawn → exit of \`node -e 0\`) | | ${ms(c.nodeStart.median)} | ${ms(c.nodeStart.p10)}–${ms(c.nodeStart.p90)}, n=${c.nodeStart.n} | |`,
+    );
+    lines.push(
+      `| (yardstick: RSS of a bare node) | | ${c.bareNodeMB.rss.toFixed(0)} MB | anonymous ${c.bareNodeMB.anon.toFixed(0)} MB, file-backed ${c.bareNodeMB.file.toFixed(0)} MB | |`,
+    );
+    lines.push(
+      `| (yardstick: spawn → exit of node importing @kubernetes/client-node) | | ${ms(c.clientNodeImport.median)}, ${c.clientNodeImportMB.toFixed(0)} MB | ${ms(c.clientNodeImport.p10)}–${ms(c.clientNodeImport.p90)} | |`,
+    );
   }
   for (const c of r.cold) {
     const ratio = c.firstEvent.median / c.bareNode.median;
-    lines.push(`| cold start, spawn → first CloudEvent 2xx: ${c.variant} | <= 2.0× \`node -e 0\` | ${ms(c.firstEvent.median)}: ${ratio.toFixed(2)}× \`node -e 0\` (${ms(c.bareNode.median)}, timed before each run) | ${ms(c.firstEvent.p10)}–${ms(c.firstEvent.p90)}, n=${c.firstEvent.n}; \`node -e 0\` ${ms(c.bareNode.p10)}–${ms(c.bareNode.p90)} | ${verdict(ratio <= 2)} |`);
+    lines.push(
+      `| cold start, spawn → first CloudEvent 2xx: ${c.variant} | <= 2.0× \`node -e 0\` | ${ms(c.firstEvent.median)}: ${ratio.toFixed(2)}× \`node -e 0\` (${ms(c.bareNode.median)}, timed before each run) | ${ms(c.firstEvent.p10)}–${ms(c.firstEvent.p90)}, n=${c.firstEvent.n}; \`node -e 0\` ${ms(c.bareNode.p10)}–${ms(c.bareNode.p90)} | ${verdict(ratio <= 2)} |`,
+    );
     lines.push(`| (of which spawn → /healthz answers) | | ${ms(c.listening.median)} | ${ms(c.listening.p10)}–${ms(c.listening.p90)} | |`);
   }
   for (const x of r.memory) {
-    lines.push(`| RSS after 1,000 events: ${x.variant} | <= 64 MB | ${x.after1000MB.toFixed(0)} MB (anonymous ${x.after1000.anon.toFixed(0)}, file-backed ${x.after1000.file.toFixed(0)}) | idle ${x.idleMB.toFixed(0)} MB; process tree ${x.treeAfter1000MB.toFixed(0)} MB; ${x.eventsPerSecond.toFixed(0)} real events/s | ${verdict(x.after1000MB <= 64)} |`);
+    lines.push(
+      `| RSS after 1,000 events: ${x.variant} | <= 64 MB | ${x.after1000MB.toFixed(0)} MB (anonymous ${x.after1000.anon.toFixed(0)}, file-backed ${x.after1000.file.toFixed(0)}) | idle ${x.idleMB.toFixed(0)} MB; process tree ${x.treeAfter1000MB.toFixed(0)} MB; ${x.eventsPerSecond.toFixed(0)} real events/s | ${verdict(x.after1000MB <= 64)} |`,
+    );
   }
-  const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(', ') || 'none';
   for (const d of r.duplicates) {
     const y = d.yardstick;
     const share = y ? d.eventsPerSecond / y.eventsPerSecond : NaN;
@@ -181,9 +224,15 @@ function markdown(r: Results): string {
   }
   if (r.latency) {
     const l = r.latency;
-    lines.push(`| REST POST (RUNNING) → pods exist, single-process | <= 300 ms | ${ms(l.postToPods.median)} | ${ms(l.postToPods.p10)}–${ms(l.postToPods.p90)}, n=${l.postToPods.n} | ${verdict(l.postToPods.median <= 300)} |`);
-    lines.push(`| pods Ready → Deployment RUNNING | <= 200 ms | ${ms(l.readyToRunning.median)} | ${ms(l.readyToRunning.p10)}–${ms(l.readyToRunning.p90)}, n=${l.readyToRunning.n} | ${verdict(l.readyToRunning.median <= 200)} |`);
-    lines.push(`| (REST POST → Deployment RUNNING) | | ${ms(l.postToRunning.median)} | ${ms(l.postToRunning.p10)}–${ms(l.postToRunning.p90)} | |`);
+    lines.push(
+      `| REST POST (RUNNING) → pods exist, single-process | <= 300 ms | ${ms(l.postToPods.median)} | ${ms(l.postToPods.p10)}–${ms(l.postToPods.p90)}, n=${l.postToPods.n} | ${verdict(l.postToPods.median <= 300)} |`,
+    );
+    lines.push(
+      `| pods Ready → Deployment RUNNING | <= 200 ms | ${ms(l.readyToRunning.median)} | ${ms(l.readyToRunning.p10)}–${ms(l.readyToRunning.p90)}, n=${l.readyToRunning.n} | ${verdict(l.readyToRunning.median <= 200)} |`,
+    );
+    lines.push(
+      `| (REST POST → Deployment RUNNING) | | ${ms(l.postToRunning.median)} | ${ms(l.postToRunning.p10)}–${ms(l.postToRunning.p90)} | |`,
+    );
   }
   if (r.resync.length > 0) {
     const small = r.resync[0]!;
@@ -202,21 +251,35 @@ function markdown(r: Results): string {
     const at = `${big.deployments} deployments in ${big.vnamespaces} vNamespaces`;
     const vs = (what: string, a: Summary, b: Summary) => {
       const ratio = b.median / a.median;
-      lines.push(`| ${what} p50, ${at} | <= 2× of ${small.deployments} | ${ms(b.median)}: ${ratio.toFixed(2)}× | ${small.deployments}: ${ms(a.median)}; ${big.deployments}: ${ms(b.p10)}–${ms(b.p90)}, n=${b.n} | ${verdict(ratio <= 2)} |`);
+      lines.push(
+        `| ${what} p50, ${at} | <= 2× of ${small.deployments} | ${ms(b.median)}: ${ratio.toFixed(2)}× | ${small.deployments}: ${ms(a.median)}; ${big.deployments}: ${ms(b.p10)}–${ms(b.p90)}, n=${b.n} | ${verdict(ratio <= 2)} |`,
+      );
     };
-    vs('REST list of one vNamespace\'s deployments (10)', small.restList, big.restList);
+    vs("REST list of one vNamespace's deployments (10)", small.restList, big.restList);
     vs("console's Deployments page (namespaces, deployments, targets)", small.consoleList, big.consoleList);
     const y = big.apiServerList.median / small.apiServerList.median;
-    lines.push(`| (yardstick: the API server's label-selected list Sluice makes, without Sluice) | | ${ms(big.apiServerList.median)}: ${y.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerList.median)} | |`);
-    vs(`(of the console: the list of every vNamespace, ${big.vnamespaces} against ${small.vnamespaces})`, small.namespacesList, big.namespacesList);
+    lines.push(
+      `| (yardstick: the API server's label-selected list Sluice makes, without Sluice) | | ${ms(big.apiServerList.median)}: ${y.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerList.median)} | |`,
+    );
+    vs(
+      `(of the console: the list of every vNamespace, ${big.vnamespaces} against ${small.vnamespaces})`,
+      small.namespacesList,
+      big.namespacesList,
+    );
     const yn = big.apiServerNamespacesList.median / small.apiServerNamespacesList.median;
-    lines.push(`| (yardstick: the API server's VNamespace list Sluice makes for it, without Sluice) | | ${ms(big.apiServerNamespacesList.median)}: ${yn.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerNamespacesList.median)} | |`);
+    lines.push(
+      `| (yardstick: the API server's VNamespace list Sluice makes for it, without Sluice) | | ${ms(big.apiServerNamespacesList.median)}: ${yn.toFixed(2)}× | ${small.deployments}: ${ms(small.apiServerNamespacesList.median)} | |`,
+    );
     for (const run of big.resync) {
       const ref = small.resync.find((x) => x.fn === run.fn && x.kind === run.kind)!;
-      lines.push(`| full resync, ${run.fn} (${run.kind}), ${at} | <= 60 s | ${run.seconds.toFixed(1)} s | ${small.deployments}: ${ref.seconds.toFixed(2)} s; ${run.objects} objects | ${verdict(run.seconds <= 60 && run.objects === big.deployments)} |`);
+      lines.push(
+        `| full resync, ${run.fn} (${run.kind}), ${at} | <= 60 s | ${run.seconds.toFixed(1)} s | ${small.deployments}: ${ref.seconds.toFixed(2)} s; ${run.objects} objects | ${verdict(run.seconds <= 60 && run.objects === big.deployments)} |`,
+      );
     }
     const rss = big.apiRssMB / small.apiRssMB;
-    lines.push(`| api function's RSS after the lists, ${at} | <= 1.5× of ${small.deployments} | ${big.apiRssMB.toFixed(0)} MB: ${rss.toFixed(2)}× | ${small.deployments}: ${small.apiRssMB.toFixed(0)} MB | ${verdict(rss <= 1.5)} |`);
+    lines.push(
+      `| api function's RSS after the lists, ${at} | <= 1.5× of ${small.deployments} | ${big.apiRssMB.toFixed(0)} MB: ${rss.toFixed(2)}× | ${small.deployments}: ${small.apiRssMB.toFixed(0)} MB | ${verdict(rss <= 1.5)} |`,
+    );
     lines.push(`| (creating them: ${r.scale.points.map((p) => `${p.deployments}: ${p.createSeconds.toFixed(0)} s`).join(', ')}) | | | | |`);
   }
   for (const f of r.realFlink) {
@@ -229,7 +292,9 @@ function markdown(r: Results): string {
   if (r.requests) {
     const t = r.requests.total;
     const all = t.reads + t.writes + t.watches;
-    lines.push(`| Kubernetes API requests, one lifecycle (create → RUNNING → suspend → resume → cancel → delete) | <= 1.5× its writes | ${all} (${t.writes} writes, ${t.reads} reads, ${t.watches} watches opened): ${(all / t.writes).toFixed(2)}× | ${r.requests.phases.map((p) => `${p.phase}: ${p.counts.writes}w/${p.counts.reads}r`).join('; ')} | ${verdict(all <= 1.5 * t.writes)} |`);
+    lines.push(
+      `| Kubernetes API requests, one lifecycle (create → RUNNING → suspend → resume → cancel → delete) | <= 1.5× its writes | ${all} (${t.writes} writes, ${t.reads} reads, ${t.watches} watches opened): ${(all / t.writes).toFixed(2)}× | ${r.requests.phases.map((p) => `${p.phase}: ${p.counts.writes}w/${p.counts.reads}r`).join('; ')} | ${verdict(all <= 1.5 * t.writes)} |`,
+    );
     lines.push('', '| request (Sluice → kube-apiserver), one lifecycle | count |', '|---|---|');
     for (const [k, v] of Object.entries(t.byRequest).sort((a, b) => b[1] - a[1])) lines.push(`| ${k} | ${v} |`);
     lines.push('');
@@ -237,7 +302,10 @@ function markdown(r: Results): string {
   return lines.join('\n');
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

@@ -61,7 +61,10 @@ async function grow(f: Fixture, vnamespaces: number, from: number, log: (l: stri
     });
     const target =
       (await f.platform.findTarget(vns, 'target')) ??
-      (await f.platform.createTarget(vns, { metadata: { name: 'target', namespace: vns }, spec: { kubernetes: { namespace: 'bench-scale-jobs' } } }));
+      (await f.platform.createTarget(vns, {
+        metadata: { name: 'target', namespace: vns },
+        spec: { kubernetes: { namespace: 'bench-scale-jobs' } },
+      }));
     targets[i] = target.spec.metadata.id;
   });
   const n = (vnamespaces - from) * PER_VNS;
@@ -99,16 +102,39 @@ async function untilHealthy(fp: FunctionProcess, timeoutMs = 60_000): Promise<vo
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (fp.child.exitCode !== null) throw new Error(`api exited (${fp.child.exitCode}): ${fp.output()}`);
-    const ok = await fetch(`http://127.0.0.1:${fp.port}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${fp.port}/healthz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     if (performance.now() > deadline) throw new Error(`api not healthy within ${timeoutMs} ms: ${fp.output()}`);
     await sleep(20);
   }
 }
 
-async function measure(f: Fixture, env: BenchEnv, api: Variant, vnamespaces: number, runs: number, createSeconds: number, fns: SluiceFunction[], log: (l: string) => void): Promise<ScalePoint> {
+async function measure(
+  f: Fixture,
+  env: BenchEnv,
+  api: Variant,
+  vnamespaces: number,
+  runs: number,
+  createSeconds: number,
+  fns: SluiceFunction[],
+  log: (l: string) => void,
+): Promise<ScalePoint> {
   const port = await freePort();
-  const fp = spawnFunction(api, { SLUICE_FUNCTION: 'api', KUBECONFIG: env.kubeconfig, REDIS_URL: env.redis.url, SLUICE_PLATFORM_NAMESPACE: PLATFORM, SLUICE_AUTH: 'off', LOG_LEVEL: 'warn' }, port);
+  const fp = spawnFunction(
+    api,
+    {
+      SLUICE_FUNCTION: 'api',
+      KUBECONFIG: env.kubeconfig,
+      REDIS_URL: env.redis.url,
+      SLUICE_PLATFORM_NAMESPACE: PLATFORM,
+      SLUICE_AUTH: 'off',
+      LOG_LEVEL: 'warn',
+    },
+    port,
+  );
   let point: Omit<ScalePoint, 'resync'>;
   try {
     await untilHealthy(fp);
@@ -116,13 +142,18 @@ async function measure(f: Fixture, env: BenchEnv, api: Variant, vnamespaces: num
     const vnsAt = (i: number) => vnsName((i * 7919) % vnamespaces);
     const restOnce = async (i: number) => {
       const r = await get(port, `/api/v1/namespaces/${vnsAt(i)}/deployments`);
-      if (r.status !== 200 || r.items !== PER_VNS) throw new Error(`REST list of ${vnsAt(i)}: ${r.status}, ${r.items} items (not ${PER_VNS})`);
+      if (r.status !== 200 || r.items !== PER_VNS)
+        throw new Error(`REST list of ${vnsAt(i)}: ${r.status}, ${r.items} items (not ${PER_VNS})`);
     };
     const consoleOnce = async (i: number) => {
       const ns = await get(port, '/namespaces/v1/namespaces');
       if (ns.status !== 200 || ns.items < vnamespaces) throw new Error(`namespaces: ${ns.status}, ${ns.items} items`);
-      const [d, t] = await Promise.all([get(port, `/api/v1/namespaces/${vnsAt(i)}/deployments`), get(port, `/api/v1/namespaces/${vnsAt(i)}/deployment-targets`)]);
-      if (d.status !== 200 || d.items !== PER_VNS || t.status !== 200) throw new Error(`console lists of ${vnsAt(i)}: ${d.status}/${t.status}`);
+      const [d, t] = await Promise.all([
+        get(port, `/api/v1/namespaces/${vnsAt(i)}/deployments`),
+        get(port, `/api/v1/namespaces/${vnsAt(i)}/deployment-targets`),
+      ]);
+      if (d.status !== 200 || d.items !== PER_VNS || t.status !== 200)
+        throw new Error(`console lists of ${vnsAt(i)}: ${d.status}/${t.status}`);
     };
     const apiServerOnce = async (i: number) => {
       const items = await f.platform.deployments.list(`${LABELS.vnamespace}=${vnsAt(i)}`);
@@ -144,11 +175,23 @@ async function measure(f: Fixture, env: BenchEnv, api: Variant, vnamespaces: num
     const namespacesList = await timedRuns(runs, namespacesOnce);
     const apiServerNamespacesList = await timedRuns(runs, apiServerNamespacesOnce);
     await sleep(500);
-    point = { deployments: vnamespaces * PER_VNS, vnamespaces, createSeconds, restList, consoleList, apiServerList, namespacesList, apiServerNamespacesList, apiRssMB: fp.rssMB() };
+    point = {
+      deployments: vnamespaces * PER_VNS,
+      vnamespaces,
+      createSeconds,
+      restList,
+      consoleList,
+      apiServerList,
+      namespacesList,
+      apiServerNamespacesList,
+      apiRssMB: fp.rssMB(),
+    };
   } finally {
     await fp.kill();
   }
-  log(`scale ${point.deployments}: REST list p50 ${point.restList.median.toFixed(1)} ms, console ${point.consoleList.median.toFixed(1)} ms, API server list ${point.apiServerList.median.toFixed(1)} ms, namespaces ${point.namespacesList.median.toFixed(1)} ms (API server ${point.apiServerNamespacesList.median.toFixed(1)} ms), api RSS ${point.apiRssMB.toFixed(0)} MB`);
+  log(
+    `scale ${point.deployments}: REST list p50 ${point.restList.median.toFixed(1)} ms, console ${point.consoleList.median.toFixed(1)} ms, API server list ${point.apiServerList.median.toFixed(1)} ms, namespaces ${point.namespacesList.median.toFixed(1)} ms (API server ${point.apiServerNamespacesList.median.toFixed(1)} ms), api RSS ${point.apiRssMB.toFixed(0)} MB`,
+  );
   const resyncs: ScalePoint['resync'] = [];
   for (const kind of ['first', 'steady'] as const) {
     for (const fn of fns) {
@@ -164,9 +207,18 @@ async function measure(f: Fixture, env: BenchEnv, api: Variant, vnamespaces: num
 }
 
 /** `api` is how the api function is started (the image's bundle and options). */
-export async function scaleBench(env: BenchEnv, api: Variant, sizes: number[], runs: number, log: (l: string) => void): Promise<ScaleFigures> {
+export async function scaleBench(
+  env: BenchEnv,
+  api: Variant,
+  sizes: number[],
+  runs: number,
+  log: (l: string) => void,
+): Promise<ScaleFigures> {
   const f = await platformFixture(env.kube, env.redis.url, PLATFORM, 'bench-scale-jobs');
-  const fns = [(await import('../functions/applyPatchSet/index.js')).default, (await import('../functions/deploymentStep/index.js')).default];
+  const fns = [
+    (await import('../functions/applyPatchSet/index.js')).default,
+    (await import('../functions/deploymentStep/index.js')).default,
+  ];
   const points: ScalePoint[] = [];
   try {
     let have = 0;

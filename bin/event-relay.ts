@@ -111,7 +111,10 @@ export class EventRelay {
       async (fnName, event) => {
         const reply = await postEvent(functionUrl(opts.gatewayUrl, fnName), toCloudEvent(event, pluralOf), fnName, opts);
         const level = reply.status >= 500 ? 'warn' : 'debug';
-        opts.log[level]({ function: fnName, eventId: event.id, status: reply.status, outcome: reply.outcome, reason: reply.reason }, 'delivered');
+        opts.log[level](
+          { function: fnName, eventId: event.id, status: reply.status, outcome: reply.outcome, reason: reply.reason },
+          'delivered',
+        );
         return reply;
       },
       opts.log,
@@ -144,7 +147,10 @@ export class EventRelay {
 
   /** Queues a ping (resync) for every function. */
   pingAll(reason: string): void {
-    this.ping(this.opts.functions.map((fn) => fn.name), reason);
+    this.ping(
+      this.opts.functions.map((fn) => fn.name),
+      reason,
+    );
   }
 
   /** Queues a ping (resync) for these functions: a watch re-listed, so their events may have been missed. */
@@ -202,7 +208,9 @@ async function main() {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    console.error(err instanceof SettingsError ? `Invalid setting: ${err.message}` : `event relay failed to start: ${(err as Error).message}`);
+    console.error(
+      err instanceof SettingsError ? `Invalid setting: ${err.message}` : `event relay failed to start: ${(err as Error).message}`,
+    );
     process.exit(1);
   });
 }

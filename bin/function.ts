@@ -71,9 +71,12 @@ async function main() {
     code
       .ensureTenancyBasics(ctx)
       .then(({ generatedToken }) => {
-        if (generatedToken) console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${generatedToken}`);
+        if (generatedToken)
+          console.log(`Bootstrap admin token (shown once; set SLUICE_BOOTSTRAP_TOKEN to choose your own): ${generatedToken}`);
       })
-      .catch((err: unknown) => log.warn({ reason: (err as Error).message }, 'default namespace or bootstrap token not ensured; will retry on the next start'));
+      .catch((err: unknown) =>
+        log.warn({ reason: (err as Error).message }, 'default namespace or bootstrap token not ensured; will retry on the next start'),
+      );
     const app = code.withServiceRoutes(new code.Hono(), ctx);
     app.route('/', code.createApi(ctx));
     server = code.serve({ fetch: app.fetch, port: settings.port, hostname: '0.0.0.0' }, listening);

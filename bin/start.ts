@@ -36,7 +36,10 @@ const writing = process.argv.includes('--write-code-cache');
 if (writing && !SLUICE_FUNCTION_NAMES.includes(fn)) {
   // Without a function named: one cache for each, written by a process of its own.
   for (const name of SLUICE_FUNCTION_NAMES) {
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, SLUICE_FUNCTION: name } });
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, SLUICE_FUNCTION: name },
+    });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
   process.exit(0);
@@ -64,4 +67,11 @@ if (writing) {
   });
 }
 const loaded = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void).call(loaded.exports, loaded.exports, createRequire(bundle), loaded, bundle, dirname(bundle));
+(script.runInThisContext() as (...args: unknown[]) => void).call(
+  loaded.exports,
+  loaded.exports,
+  createRequire(bundle),
+  loaded,
+  bundle,
+  dirname(bundle),
+);

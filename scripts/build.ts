@@ -78,7 +78,10 @@ const nodeUrl: Plugin = {
   name: 'node-url-for-whatwg-url',
   setup(b) {
     b.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({ contents: 'module.exports = { URL: require("node:url").URL };', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
+      contents: 'module.exports = { URL: require("node:url").URL };',
+      loader: 'js',
+    }));
   },
 };
 
@@ -91,7 +94,8 @@ const nodeUrl: Plugin = {
 function assertAscii(file: string) {
   const bytes = readFileSync(file);
   const at = bytes.findIndex((b) => b > 0x7f);
-  if (at >= 0) throw new Error(`${file} is not pure ASCII at byte ${at}: ${JSON.stringify(bytes.toString('utf8', Math.max(0, at - 60), at + 10))}`);
+  if (at >= 0)
+    throw new Error(`${file} is not pure ASCII at byte ${at}: ${JSON.stringify(bytes.toString('utf8', Math.max(0, at - 60), at + 10))}`);
 }
 
 /**
@@ -99,7 +103,11 @@ function assertAscii(file: string) {
  * (bin/start.ts), for node started with `nodeArgs` and `env` (NODE_OPTIONS).
  */
 export function writeCodeCache(outdir: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): void {
-  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], { encoding: 'utf8', timeout: 120_000, env });
+  const r = spawnSync(process.execPath, [...nodeArgs, join(outdir, 'function.cjs'), '--write-code-cache'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env,
+  });
   if (r.status !== 0) throw new Error(`writing the code cache failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }
 
@@ -134,7 +142,9 @@ async function main() {
   if (values.metafile) writeFileSync(join(outdir, 'meta.json'), JSON.stringify(metafile));
   const bytes = Object.values(metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   console.log(
-    `built ${Object.keys(ENTRY_POINTS).map((e) => `${e}.cjs`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB)` +
+    `built ${Object.keys(ENTRY_POINTS)
+      .map((e) => `${e}.cjs`)
+      .join(', ')} (${(bytes / 1024).toFixed(0)} KiB)` +
       `${values['no-code-cache'] ? '' : ' and the code cache'} into ${outdir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
   );
 }

@@ -36,15 +36,29 @@ export { pingSourceAttribute } from './manifests/knative.js';
 function yamlFile(docs: readonly Doc[], title?: string): string {
   const parts = docs.map(({ obj, comment }) => {
     const d = new Document(obj, YAML_OPTIONS);
-    if (comment) d.commentBefore = comment.split('\n').map((l) => ` ${l}`).join('\n');
+    if (comment)
+      d.commentBefore = comment
+        .split('\n')
+        .map((l) => ` ${l}`)
+        .join('\n');
     return d.toString({ lineWidth: 0 });
   });
-  return `# ${HEADER}\n${title ? `${title.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${parts.join('---\n')}`;
+  return `# ${HEADER}\n${
+    title
+      ? `${title
+          .split('\n')
+          .map((l) => `# ${l}`)
+          .join('\n')}\n`
+      : ''
+  }${parts.join('---\n')}`;
 }
 
 function kustomization(resources: string[], comment: string): string {
   const d = new Document({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources }, YAML_OPTIONS);
-  d.commentBefore = ` ${HEADER}\n${comment.split('\n').map((l) => ` ${l}`).join('\n')}`;
+  d.commentBefore = ` ${HEADER}\n${comment
+    .split('\n')
+    .map((l) => ` ${l}`)
+    .join('\n')}`;
   return d.toString({ lineWidth: 0 });
 }
 
@@ -52,7 +66,7 @@ function kustomization(resources: string[], comment: string): string {
 function crdFile(): string {
   const docs = parseAllDocuments(crdsAsYaml()).map((d) => ({ obj: d.toJSON() as Obj }));
   if (docs.length === 0) throw new Error('shared/model/crds.ts produced no CRDs');
-  return yamlFile(docs, 'Sluice\'s custom resources (sluice.dev) and the operator\'s VvpDeployment (ververica.platform).');
+  return yamlFile(docs, "Sluice's custom resources (sluice.dev) and the operator's VvpDeployment (ververica.platform).");
 }
 
 /** Every generated file, by path relative to the repository root. */
@@ -72,7 +86,7 @@ export async function generate(options: Partial<GeneratorOptions> = {}): Promise
     'knative/sources.yaml',
     yamlFile(
       streams.flatMap((s) => sourceDocs(s, o)),
-      'One ApiServerSource per distinct (resource, scope, label selector, mode) of the functions\' subscriptions,\n' +
+      "One ApiServerSource per distinct (resource, scope, label selector, mode) of the functions' subscriptions,\n" +
         `each with its own service account, stamping its events with the \`${STREAM_EXTENSION}\` extension.`,
     ),
   );
@@ -80,7 +94,9 @@ export async function generate(options: Partial<GeneratorOptions> = {}): Promise
   for (const unit of units) {
     const path = `functions/${kebab(unit.name)}.yaml`;
     functionFiles.push(path);
-    const subs = unit.subscriptions.map((s) => `  ${s.resource.kind} ${s.verbs.join('/')} (${s.scope}${s.labelSelector ? `, ${s.labelSelector}` : ''}, ${s.mode})`);
+    const subs = unit.subscriptions.map(
+      (s) => `  ${s.resource.kind} ${s.verbs.join('/')} (${s.scope}${s.labelSelector ? `, ${s.labelSelector}` : ''}, ${s.mode})`,
+    );
     files.set(
       `knative/${path}`,
       yamlFile(
@@ -178,7 +194,12 @@ async function main() {
   const options: Partial<GeneratorOptions> = {
     ...(values['platform-namespace'] ? { platformNamespace: values['platform-namespace'] } : {}),
     ...(values['watched-namespaces'] !== undefined
-      ? { watchedNamespaces: values['watched-namespaces'].split(',').map((s) => s.trim()).filter(Boolean) }
+      ? {
+          watchedNamespaces: values['watched-namespaces']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
       : {}),
     ...(values.image ? { image: values.image } : {}),
     ...(values['redis-image'] ? { redisImage: values['redis-image'] } : {}),

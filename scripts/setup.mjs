@@ -53,7 +53,9 @@ if (missing.length > 0) {
 
 // npm ci when node_modules was not installed from this exact lock file.
 const stamp = `${root}/node_modules/.sluice-lock-sha256`;
-const lockHash = createHash('sha256').update(readFileSync(`${root}/package-lock.json`)).digest('hex');
+const lockHash = createHash('sha256')
+  .update(readFileSync(`${root}/package-lock.json`))
+  .digest('hex');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   say('installing npm dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);

@@ -45,7 +45,8 @@ export async function ensureBootstrapToken(ctx: FunctionContext): Promise<Instal
   if (wanted) {
     const name = tokenSecretName(hashToken(wanted));
     for (const s of existing) if (s.metadata?.name !== name) await tokens.deleteSecret(s.metadata!.name!);
-    if (!existing.some((s) => s.metadata?.name === name)) await tokens.create('', 'bootstrap', 'owner', { secret: wanted, bootstrap: true });
+    if (!existing.some((s) => s.metadata?.name === name))
+      await tokens.create('', 'bootstrap', 'owner', { secret: wanted, bootstrap: true });
     return {};
   }
   if (existing.length > 0) return {};

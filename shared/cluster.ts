@@ -40,7 +40,10 @@ export async function connectCluster(settings: Settings, log: Logger): Promise<C
       const kube = Kube.fromEnvironment(settings.kubeconfig);
       const why = await unreachable(kube);
       if (why) {
-        log.error({ server: kube.config.getCurrentCluster()?.server, reason: why }, 'the configured cluster does not answer: retrying until it does (/readyz says not ready meanwhile)');
+        log.error(
+          { server: kube.config.getCurrentCluster()?.server, reason: why },
+          'the configured cluster does not answer: retrying until it does (/readyz says not ready meanwhile)',
+        );
       }
       return { kube, kubeconfig: settings.kubeconfig, local: false, stop: async () => {} };
     }

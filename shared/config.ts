@@ -8,13 +8,14 @@ import { z } from 'zod';
  * The settings README's Configuration lists, from the environment, overridable by flags of the same name
  * (`--port 9090`, `--platform-namespace x`). Parsed once; everything else reads this.
  */
-const booleanSwitch = z
-  .enum(['on', 'off', 'true', 'false', '1', '0'])
-  .transform((v) => v === 'on' || v === 'true' || v === '1');
+const booleanSwitch = z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => v === 'on' || v === 'true' || v === '1');
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 export const settingsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),

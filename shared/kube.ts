@@ -106,7 +106,15 @@ function shareConnections(config: KubeConfig): void {
   target.createAgent = (cluster, options) => {
     if (!cluster || cluster.proxyUrl) return original(cluster, options);
     const hash = createHash('sha256').update(cluster.server ?? '');
-    for (const v of [options.ca, options.cert, options.key, options.pfx, options.passphrase, options.servername, options.rejectUnauthorized]) {
+    for (const v of [
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.passphrase,
+      options.servername,
+      options.rejectUnauthorized,
+    ]) {
       hash.update('\0');
       if (v !== undefined) hash.update(Buffer.isBuffer(v) ? v : JSON.stringify(v));
     }

@@ -13,4 +13,9 @@ export const targetRoleName = (fn: Pick<SluiceFunction, 'name'>) => `sluice-${ke
 export const rulesFor = (fn: Pick<SluiceFunction, 'permissions'>, scope: PermissionRule['scope']) =>
   fn.permissions
     .filter((p) => p.scope === scope)
-    .map(({ apiGroups, resources, verbs, resourceNames }) => ({ apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) }));
+    .map(({ apiGroups, resources, verbs, resourceNames }) => ({
+      apiGroups,
+      resources,
+      verbs,
+      ...(resourceNames ? { resourceNames } : {}),
+    }));

@@ -29,7 +29,13 @@ export const groupOf = (r: ResourceType) => (r.apiVersion.includes('/') ? r.apiV
  * Metadata that makes an object owned by a FlinkDeployment: deleting the Deployment deletes it.
  * Nothing while the Deployment has no uid (not created yet).
  */
-export function ownedByDeployment(deployment: { name?: string; uid?: string } | undefined): { ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[] } {
+export function ownedByDeployment(deployment: { name?: string; uid?: string } | undefined): {
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+} {
   if (!deployment?.uid) return {};
-  return { ownerReferences: [{ apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: deployment.name!, uid: deployment.uid }] };
+  return {
+    ownerReferences: [
+      { apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: deployment.name!, uid: deployment.uid },
+    ],
+  };
 }

@@ -60,7 +60,10 @@ export function namespaceRoutes(app: Hono<ApiEnv>, { platform, namespaces, token
     if (!ns) throw new NotFound(`namespace ${vns} not found`);
     const [deployments, targets] = await Promise.all([platform.listDeployments(vns), platform.listTargets(vns)]);
     if (deployments.length || targets.length) {
-      throw new BadInput(`namespace ${vns} is not empty: delete its ${deployments.length} deployment(s) and ${targets.length} deployment target(s) first`, 409);
+      throw new BadInput(
+        `namespace ${vns} is not empty: delete its ${deployments.length} deployment(s) and ${targets.length} deployment target(s) first`,
+        409,
+      );
     }
     for (const t of await tokens.list(vns)) await tokens.delete(vns, t.name);
     await namespaces.crs.delete(vns, ns.metadata.resourceVersion);
@@ -81,7 +84,8 @@ function parseTokenName(raw: unknown, vns: string): string {
   const m = raw.match(/^namespaces\/([^/]+)\/apitokens\/(.+)$/);
   if (m && m[1] !== vns) throw new BadInput(`name: token ${raw} does not belong to namespace ${vns}`);
   const name = m ? m[2]! : raw;
-  if (name.length > 63 || !TOKEN_NAME.test(name)) throw new BadInput(`name: '${name}' is not a valid token name (lowercase letters, digits and '-', at most 63)`);
+  if (name.length > 63 || !TOKEN_NAME.test(name))
+    throw new BadInput(`name: '${name}' is not a valid token name (lowercase letters, digits and '-', at most 63)`);
   return name;
 }
 
@@ -126,4 +130,3 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
     return respond(c, { apiToken: tokenView(t) });
   });
 }
-

@@ -117,7 +117,10 @@ export function consoleRoutes<E extends Env>(app: Hono<E>, opts: { dir?: string 
   const index = loaded?.files.get('index.html');
   if (!loaded || !index) {
     const missing = (c: Context) =>
-      c.json({ kind: 'Error', status: 404, message: `the web console is not installed (no index.html in ${dir}); the REST API is at /api/v1` }, 404);
+      c.json(
+        { kind: 'Error', status: 404, message: `the web console is not installed (no index.html in ${dir}); the REST API is at /api/v1` },
+        404,
+      );
     app.get('/', missing);
     app.get('/console/*', missing);
     return app;

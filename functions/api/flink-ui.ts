@@ -53,7 +53,8 @@ export function flinkUiRoutes(app: Hono<ApiEnv>, { ctx, platform, namespaces }: 
     try {
       endpoint = await resolve({ namespace: job.spec.spec.targetNamespace, jobId: job.spec.metadata.id });
     } catch (err) {
-      if (err instanceof FlinkUnreachable) throw new Unavailable(`job ${job.spec.metadata.id} has no running JobManager (state ${job.status?.state ?? 'STARTING'})`);
+      if (err instanceof FlinkUnreachable)
+        throw new Unavailable(`job ${job.spec.metadata.id} has no running JobManager (state ${job.status?.state ?? 'STARTING'})`);
       throw err;
     }
     const headers: Record<string, string> = {};

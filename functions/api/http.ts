@@ -62,7 +62,6 @@ export function respond(c: Context, body: unknown, status: ContentfulStatusCode 
   return c.json(body as object, status);
 }
 
-
 /** Maps every failure to a clear status: 4xx for the caller's mistakes, 503 to retry, 500 for bugs. */
 export function toErrorResponse(err: unknown, c: Context): Response {
   if (err instanceof BadInput) return respond(c, errorBody(err.status, err.message), err.status);

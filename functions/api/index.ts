@@ -40,7 +40,10 @@ export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   // Where the Broker sends events it gave up on: logged and counted, so an operator sees them.
   app.post('/dead-letters', limitBody, async (c) => {
-    ctx.log.error({ type: c.req.header('ce-type'), subject: c.req.header('ce-subject'), eventId: c.req.header('ce-id') }, 'event dead-lettered');
+    ctx.log.error(
+      { type: c.req.header('ce-type'), subject: c.req.header('ce-subject'), eventId: c.req.header('ce-id') },
+      'event dead-lettered',
+    );
     return c.body(null, 202);
   });
 

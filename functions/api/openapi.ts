@@ -25,10 +25,13 @@ const errors = {
   '400': { description: 'Invalid input: the message names the field at fault', ...json(ref('Error')) },
   '401': { description: 'No valid API token', ...json(ref('Error')) },
   '403': { description: 'The token lacks the role', ...json(ref('Error')) },
-  '404': { description: 'Not found (also: another tenant\'s resource)', ...json(ref('Error')) },
+  '404': { description: "Not found (also: another tenant's resource)", ...json(ref('Error')) },
   '409': { description: 'Conflict: stale resourceVersion, name taken, or still referenced', ...json(ref('Error')) },
 };
-const list = (item: string) => ({ type: 'object', properties: { kind: { const: 'ResourceList' }, apiVersion: { const: 'v1' }, items: { type: 'array', items: ref(item) } } });
+const list = (item: string) => ({
+  type: 'object',
+  properties: { kind: { const: 'ResourceList' }, apiVersion: { const: 'v1' }, items: { type: 'array', items: ref(item) } },
+});
 const nsParam = { name: 'ns', in: 'path', required: true, schema: { type: 'string' }, description: 'vNamespace' };
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 
@@ -37,10 +40,20 @@ function crud(kind: string, input: string, opts: { put?: boolean; patch?: boolea
     get: { summary: `Get a ${kind}`, responses: { ...ok(ref(kind)), ...errors } },
   };
   if (opts.put) item.put = { summary: `Replace a ${kind}`, requestBody: json(ref(input)), responses: { ...ok(ref(kind)), ...errors } };
-  if (opts.patch) item.patch = { summary: `Change a ${kind} (JSON merge patch of {metadata, spec})`, requestBody: json({ type: 'object' }), responses: { ...ok(ref(kind)), ...errors } };
+  if (opts.patch)
+    item.patch = {
+      summary: `Change a ${kind} (JSON merge patch of {metadata, spec})`,
+      requestBody: json({ type: 'object' }),
+      responses: { ...ok(ref(kind)), ...errors },
+    };
   if (opts.del) item.delete = { summary: `Delete a ${kind}`, responses: { ...ok(ref(kind)), ...errors } };
   const collection: Record<string, unknown> = { get: { summary: `List ${kind}s`, responses: { ...ok(list(kind)), ...errors } } };
-  if (opts.post !== false) collection.post = { summary: `Create a ${kind}`, requestBody: json(ref(input)), responses: { ...ok(ref(kind), '201', 'Created'), ...errors } };
+  if (opts.post !== false)
+    collection.post = {
+      summary: `Create a ${kind}`,
+      requestBody: json(ref(input)),
+      responses: { ...ok(ref(kind), '201', 'Created'), ...errors },
+    };
   return { collection, item };
 }
 
@@ -60,28 +73,62 @@ export function openApiDocument(): object {
     security: [{ bearer: [] }],
     paths: {
       '/namespaces/v1/namespaces': {
-        get: { summary: 'List the namespaces the caller can see', responses: ok({ type: 'object', properties: { namespaces: { type: 'array', items: ref('Namespace') } } }) },
-        post: { summary: 'Create a namespace (admin)', requestBody: json(ref('NamespaceInput')), responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }, '201'), ...errors } },
+        get: {
+          summary: 'List the namespaces the caller can see',
+          responses: ok({ type: 'object', properties: { namespaces: { type: 'array', items: ref('Namespace') } } }),
+        },
+        post: {
+          summary: 'Create a namespace (admin)',
+          requestBody: json(ref('NamespaceInput')),
+          responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }, '201'), ...errors },
+        },
       },
       '/namespaces/v1/namespaces/{ns}': withParams(
         {
-          get: { summary: 'Get a namespace', responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors } },
-          put: { summary: 'Change role bindings (owner, admin)', requestBody: json(ref('NamespaceInput')), responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors } },
-          delete: { summary: 'Delete an empty namespace (admin)', responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors } },
+          get: {
+            summary: 'Get a namespace',
+            responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors },
+          },
+          put: {
+            summary: 'Change role bindings (owner, admin)',
+            requestBody: json(ref('NamespaceInput')),
+            responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors },
+          },
+          delete: {
+            summary: 'Delete an empty namespace (admin)',
+            responses: { ...ok({ type: 'object', properties: { namespace: ref('Namespace') } }), ...errors },
+          },
         },
         [nsParam],
       ),
       '/apitokens/v1/namespaces/{ns}/apitokens': withParams(
         {
-          get: { summary: 'List API tokens (owner)', responses: { ...ok({ type: 'object', properties: { apiTokens: { type: 'array', items: ref('ApiToken') } } }), ...errors } },
-          post: { summary: 'Create an API token (owner); the secret is returned once', requestBody: json({ type: 'object', required: ['name', 'role'], properties: { name: { type: 'string' }, role: { enum: ['viewer', 'editor', 'owner', 'admin'] } } }), responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }, '201'), ...errors } },
+          get: {
+            summary: 'List API tokens (owner)',
+            responses: { ...ok({ type: 'object', properties: { apiTokens: { type: 'array', items: ref('ApiToken') } } }), ...errors },
+          },
+          post: {
+            summary: 'Create an API token (owner); the secret is returned once',
+            requestBody: json({
+              type: 'object',
+              required: ['name', 'role'],
+              properties: { name: { type: 'string' }, role: { enum: ['viewer', 'editor', 'owner', 'admin'] } },
+            }),
+            responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }, '201'), ...errors },
+          },
         },
         [nsParam],
       ),
       '/apitokens/v1/namespaces/{ns}/apitokens/{name}': withParams(
         {
-          get: { summary: 'Get an API token (without its secret)', responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }), ...errors } },
-          delete: { summary: 'Revoke an API token', responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }), ...errors } },
+          get: {
+            summary: 'Get an API token (without its secret)',
+            responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }), ...errors },
+          },
+          delete: {
+            summary: 'Revoke an API token',
+            responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }), ...errors },
+          },
         },
         [nsParam, idParam('name', 'token name')],
       ),
@@ -98,8 +145,8 @@ export function openApiDocument(): object {
         get: {
           summary: "A vNamespace's Deployment events, oldest first (VVP's Event)",
           parameters: [
-            { name: 'deploymentId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Deployment\'s' },
-            { name: 'jobId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: 'only this Job\'s' },
+            { name: 'deploymentId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: "only this Deployment's" },
+            { name: 'jobId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: "only this Job's" },
           ],
           responses: { ...ok(list('Event')), ...errors },
         },
@@ -115,17 +162,39 @@ export function openApiDocument(): object {
       },
       '/api/v1/namespaces/{ns}/secret-values': {
         parameters: [nsParam],
-        get: { summary: "The vNamespace's Secret Values (names and metadata; values are never answered)", responses: { ...ok(list('SecretValue')), ...errors } },
-        post: { summary: 'Create a Secret Value (spec.value is write-only)', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue'), '201', 'Created'), ...errors } },
+        get: {
+          summary: "The vNamespace's Secret Values (names and metadata; values are never answered)",
+          responses: { ...ok(list('SecretValue')), ...errors },
+        },
+        post: {
+          summary: 'Create a Secret Value (spec.value is write-only)',
+          requestBody: json(ref('SecretValueInput')),
+          responses: { ...ok(ref('SecretValue'), '201', 'Created'), ...errors },
+        },
       },
       '/api/v1/namespaces/{ns}/secret-values/{name}': {
         parameters: [nsParam, idParam('name', 'secret value name')],
         get: { summary: 'Get a Secret Value (without its value)', responses: { ...ok(ref('SecretValue')), ...errors } },
-        patch: { summary: 'Change a Secret Value: its value, labels or annotations', requestBody: json(ref('SecretValueInput')), responses: { ...ok(ref('SecretValue')), ...errors } },
+        patch: {
+          summary: 'Change a Secret Value: its value, labels or annotations',
+          requestBody: json(ref('SecretValueInput')),
+          responses: { ...ok(ref('SecretValue')), ...errors },
+        },
         delete: { summary: 'Delete a Secret Value', responses: { ...ok(ref('SecretValue')), ...errors } },
       },
       '/api/v1/status': { get: { summary: 'Service status', security: [], responses: ok({ type: 'object' }) } },
-      '/api/v1/status/system-info': { get: { summary: 'Build, runtime and resource quota (VVP SystemInformation)', responses: { ...ok({ type: 'object', properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } } }), ...errors } } },
+      '/api/v1/status/system-info': {
+        get: {
+          summary: 'Build, runtime and resource quota (VVP SystemInformation)',
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: { kind: { const: 'SystemInformation' }, apiVersion: { const: 'v1' }, status: { type: 'object' } },
+            }),
+            ...errors,
+          },
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -157,7 +226,15 @@ export function openApiDocument(): object {
           properties: {
             kind: { const: 'SecretValue' },
             apiVersion: { const: 'v1' },
-            metadata: { type: 'object', properties: { name: { type: 'string', maxLength: 63 }, labels: { type: 'object' }, annotations: { type: 'object' }, resourceVersion: { type: 'integer' } } },
+            metadata: {
+              type: 'object',
+              properties: {
+                name: { type: 'string', maxLength: 63 },
+                labels: { type: 'object' },
+                annotations: { type: 'object' },
+                resourceVersion: { type: 'integer' },
+              },
+            },
             spec: { type: 'object', properties: { kind: { enum: ['Plain'] }, value: { type: 'string', writeOnly: true } } },
           },
         },

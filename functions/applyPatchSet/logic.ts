@@ -8,12 +8,22 @@ import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
  * applied and the blob storage's state directories wherever it sets none (`blobStorage`, the
  * base URI), or the reason there is none. Pure.
  */
-export function effectiveSpec(d: DeploymentResource, target: TargetResource | undefined, platformNamespace: string, blobStorage?: string): EffectiveSpec {
+export function effectiveSpec(
+  d: DeploymentResource,
+  target: TargetResource | undefined,
+  platformNamespace: string,
+  blobStorage?: string,
+): EffectiveSpec {
   const generation = d.metadata.generation ?? 0;
   const spec = d.spec.spec;
   if (!target) {
     const ref = spec.deploymentTargetName ?? spec.deploymentTargetId;
-    return { generation, error: ref ? `deployment target ${ref} does not exist in namespace ${d.spec.metadata.namespace}` : 'the deployment names no deployment target' };
+    return {
+      generation,
+      error: ref
+        ? `deployment target ${ref} does not exist in namespace ${d.spec.metadata.namespace}`
+        : 'the deployment names no deployment target',
+    };
   }
   const vvp = { metadata: { labels: d.spec.metadata.labels ?? {}, annotations: d.spec.metadata.annotations ?? {} }, spec };
   const result = applyPatchSet(vvp, (target.spec.spec.deploymentPatchSet ?? []) as Operation[]);

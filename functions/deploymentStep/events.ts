@@ -34,7 +34,14 @@ function statusEvents(d: DeploymentResource, next: DeploymentStatusLike): EventD
     case 'FAILED': {
       const f = next.failure;
       const name = (f?.reason && FAILURE_EVENTS[f.reason]) || 'GENERAL_FAILURE';
-      return [{ name, message: `Transitioned ${from}to FAILED${f ? `: ${f.reason ? `${f.reason}: ` : ''}${f.message ?? ''}` : ''}`, warning: true, ...job }];
+      return [
+        {
+          name,
+          message: `Transitioned ${from}to FAILED${f ? `: ${f.reason ? `${f.reason}: ` : ''}${f.message ?? ''}` : ''}`,
+          warning: true,
+          ...job,
+        },
+      ];
     }
     default:
       return [{ name: 'STATE_TRANSITION_IS_COMPLETED', message: `Transitioned ${from}to ${after}` }];
@@ -55,7 +62,13 @@ export function eventsOfAction(d: DeploymentResource, action: Action): EventDraf
       const s = job.spec.spec;
       const max = d.status?.sluice?.effective?.spec?.maxJobCreationAttempts ?? d.spec.spec.maxJobCreationAttempts ?? 4;
       const restore = s.restore ? `, restoring from ${s.restore.location}` : '';
-      return [{ name: 'CREATING_A_NEW_JOB', message: `Creating job ${job.spec.metadata.id} (attempt ${s.attempt} of ${max})${restore}`, jobId: job.spec.metadata.id }];
+      return [
+        {
+          name: 'CREATING_A_NEW_JOB',
+          message: `Creating job ${job.spec.metadata.id} (attempt ${s.attempt} of ${max})${restore}`,
+          jobId: job.spec.metadata.id,
+        },
+      ];
     }
     case 'terminateJob': {
       const { job } = action;
@@ -63,7 +76,14 @@ export function eventsOfAction(d: DeploymentResource, action: Action): EventDraf
       const st = job.status;
       if (st?.state === 'FAILED') {
         const why = st.failure ? `: ${st.failure.reason}: ${st.failure.message}` : '';
-        return [{ name: 'TERMINATING_A_JOB_DUE_TO_AN_UNRECOVERABLE_FAILURE', message: `Job ${id} failed${why}; deleting its resources`, jobId: id, warning: true }];
+        return [
+          {
+            name: 'TERMINATING_A_JOB_DUE_TO_AN_UNRECOVERABLE_FAILURE',
+            message: `Job ${id} failed${why}; deleting its resources`,
+            jobId: id,
+            warning: true,
+          },
+        ];
       }
       if (st?.state === 'FINISHED') return [];
       return [{ name: 'FOUND_A_JOB_TO_TERMINATE', message: `Terminating job ${id}`, jobId: id }];
@@ -74,9 +94,21 @@ export function eventsOfAction(d: DeploymentResource, action: Action): EventDraf
       const id = sp.spec.metadata.id;
       const job = jobId ? { jobId } : {};
       if (savepointOrigin === 'SUSPEND_AND_UPGRADE') {
-        return [{ name: 'USING_AN_UPGRADE_STRATEGY', message: `Upgrading with strategy STATEFUL: taking savepoint ${id} of job ${jobId ?? ''} into ${savepointLocation}`, ...job }];
+        return [
+          {
+            name: 'USING_AN_UPGRADE_STRATEGY',
+            message: `Upgrading with strategy STATEFUL: taking savepoint ${id} of job ${jobId ?? ''} into ${savepointLocation}`,
+            ...job,
+          },
+        ];
       }
-      return [{ name: 'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', message: `Suspending: taking savepoint ${id} of job ${jobId ?? ''} into ${savepointLocation}`, ...job }];
+      return [
+        {
+          name: 'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION',
+          message: `Suspending: taking savepoint ${id} of job ${jobId ?? ''} into ${savepointLocation}`,
+          ...job,
+        },
+      ];
     }
     case 'failSavepoint': {
       return [savepointFailed(action.savepoint, action.failure)];
@@ -106,7 +138,11 @@ export function savepointEvent(sp: SavepointResource, progress: SavepointProgres
   const job = jobId ? { jobId } : {};
   switch (progress.kind) {
     case 'triggered':
-      return { name: 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT', message: `Triggered savepoint ${id} (${origin}) of job ${jobId ?? ''}, attempt ${progress.attempt}`, ...job };
+      return {
+        name: 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT',
+        message: `Triggered savepoint ${id} (${origin}) of job ${jobId ?? ''}, attempt ${progress.attempt}`,
+        ...job,
+      };
     case 'retry':
       return {
         name: 'RECOVERABLE_FAILURE_WHILE_TRIGGERING_A_SAVEPOINT',

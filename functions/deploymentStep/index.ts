@@ -6,7 +6,16 @@ import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resource
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
-import { HA_CONFIGMAP_VERBS, childObjects, configSecret, jobPodsSelector, jobSecretValues, parentConfigMap, parentName, taskManagerCount } from '../../shared/vvp/flink-resources.js';
+import {
+  HA_CONFIGMAP_VERBS,
+  childObjects,
+  configSecret,
+  jobPodsSelector,
+  jobSecretValues,
+  parentConfigMap,
+  parentName,
+  taskManagerCount,
+} from '../../shared/vvp/flink-resources.js';
 import { SecretValueStore } from '../../shared/vvp/secret-values.js';
 import { configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
@@ -16,7 +25,8 @@ import { type Action, planDeletion, planDeployment } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
-const deploymentsOf = (ctx: FunctionContext) => new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
+const deploymentsOf = (ctx: FunctionContext) =>
+  new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
 const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
 
 /**
@@ -26,7 +36,10 @@ const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(c
 async function recordEvents(ctx: FunctionContext, d: DeploymentResource, drafts: readonly EventDraft[], when?: string): Promise<void> {
   if (drafts.length === 0) return;
   try {
-    await new EventLog(ctx.kube, ctx.settings.platformNamespace).record(d, drafts.map((draft) => ({ draft, id: eventIdFor(d, draft, when) })));
+    await new EventLog(ctx.kube, ctx.settings.platformNamespace).record(
+      d,
+      drafts.map((draft) => ({ draft, id: eventIdFor(d, draft, when) })),
+    );
   } catch (err) {
     ctx.log.warn({ err, deployment: d.spec.metadata.id, events: drafts.map((e) => e.name) }, 'could not record events');
   }
@@ -39,7 +52,8 @@ const MAX_ROUNDS = 3;
 function deploymentName(event: ObjectEvent): string | undefined {
   if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return event.ref.name;
   if (event.mode !== 'resource') return undefined;
-  if (event.ref.kind === SAVEPOINTS.kind) return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
+  if (event.ref.kind === SAVEPOINTS.kind)
+    return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
   return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
 }
 
@@ -57,7 +71,15 @@ async function ensureConfigSecret(ctx: FunctionContext, job: JobResource, parent
     secret = configSecret(job, values, parentUid);
   } catch (err) {
     const failedAt = new Date().toISOString();
-    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'FAILED', failure: { reason: 'SecretValueUnavailable', message: (err as Error).message, failedAt }, terminatedAt: failedAt } });
+    await jobsOf(ctx).replaceStatus({
+      ...job,
+      status: {
+        ...job.status,
+        state: 'FAILED',
+        failure: { reason: 'SecretValueUnavailable', message: (err as Error).message, failedAt },
+        terminatedAt: failedAt,
+      },
+    });
     return false;
   }
   try {
@@ -109,14 +131,19 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
     if (!isNotFound(err)) throw err;
   }
   const ended = job.status?.state === 'FAILED' || job.status?.state === 'FINISHED' || cancelledInFlink(job.status);
-  const status = ended ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } } : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
+  const status = ended
+    ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } }
+    : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
   await jobsOf(ctx).replaceStatus({ ...job, status });
 }
 
 /** The Deployment with its finalizer added or removed (a metadata write: no new generation). */
 async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present: boolean): Promise<DeploymentResource> {
   const others = (d.metadata.finalizers ?? []).filter((f) => f !== JOB_RESOURCES_FINALIZER);
-  return deploymentsOf(ctx).replace({ ...d, metadata: { ...d.metadata, finalizers: present ? [...others, JOB_RESOURCES_FINALIZER] : others } });
+  return deploymentsOf(ctx).replace({
+    ...d,
+    metadata: { ...d.metadata, finalizers: present ? [...others, JOB_RESOURCES_FINALIZER] : others },
+  });
 }
 
 /** The savepoint failed to stop the job: its pods decide its state again, from STARTED. */
@@ -125,7 +152,12 @@ async function resumeJob(ctx: FunctionContext, job: JobResource): Promise<void> 
     namespace: job.spec.spec.targetNamespace,
     labelSelector: jobPodsSelector(job.spec.metadata.id),
   });
-  const status = deriveJobStatus({ ...job.status, state: 'STARTED' }, pods.items as V1Pod[], taskManagerCount(job.spec.spec.template.spec), new Date().toISOString());
+  const status = deriveJobStatus(
+    { ...job.status, state: 'STARTED' },
+    pods.items as V1Pod[],
+    taskManagerCount(job.spec.spec.template.spec),
+    new Date().toISOString(),
+  );
   await jobsOf(ctx).replaceStatus({ ...job, status });
 }
 
@@ -147,7 +179,11 @@ async function createSavepoint(ctx: FunctionContext, savepoint: SavepointResourc
   }
 }
 
-async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Action): Promise<{ deployment: DeploymentResource; again?: boolean }> {
+async function carryOut(
+  ctx: FunctionContext,
+  d: DeploymentResource,
+  action: Action,
+): Promise<{ deployment: DeploymentResource; again?: boolean }> {
   switch (action.type) {
     case 'terminateJob':
       await terminateJob(ctx, action.job);
@@ -192,7 +228,10 @@ async function carryOut(ctx: FunctionContext, d: DeploymentResource, action: Act
       return { deployment: d, again: true };
     case 'failSavepoint': {
       const now = new Date().toISOString();
-      await savepointsOf(ctx).replaceStatus({ ...action.savepoint, status: { ...action.savepoint.status, state: 'FAILED', failure: { ...action.failure, failedAt: now } } });
+      await savepointsOf(ctx).replaceStatus({
+        ...action.savepoint,
+        status: { ...action.savepoint.status, state: 'FAILED', failure: { ...action.failure, failedAt: now } },
+      });
       return { deployment: d };
     }
   }
@@ -209,12 +248,23 @@ async function planFor(ctx: FunctionContext, d: DeploymentResource) {
 
 export default defineFunction({
   name: 'deploymentStep',
-  description: 'Starts, upgrades, suspends and cancels a Deployment\'s Jobs (taking savepoints where needed, and those users ask for), and derives its status from them',
+  description:
+    "Starts, upgrades, suspends and cancels a Deployment's Jobs (taking savepoints where needed, and those users ask for), and derives its status from them",
   // A Savepoint's creation: one a user asked for is taken without waiting for another change.
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated(), when(SAVEPOINTS).isCreated()],
   permissions: [
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'flinkjobs', 'savepoints'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'], verbs: ['update'], scope: 'platform' },
+    {
+      apiGroups: ['sluice.dev'],
+      resources: ['flinkdeployments', 'flinkjobs', 'savepoints'],
+      verbs: ['get', 'list', 'watch'],
+      scope: 'platform',
+    },
+    {
+      apiGroups: ['sluice.dev'],
+      resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'],
+      verbs: ['update'],
+      scope: 'platform',
+    },
     // Its finalizer, while a job of the Deployment may have objects in the target namespace.
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['update'], scope: 'platform' },
     { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },

@@ -73,7 +73,8 @@ export const resourcesDeleted = (job: JobResource): boolean =>
 /** Flink failed the job itself, its restart strategy exhausted: another attempt would fail the same way. */
 const failedInFlink = (job: JobResource) => job.status?.state === 'FAILED' && job.status.failure?.reason === 'FlinkJobFailed';
 /** The job runs: Flink said RUNNING when it last answered (a record from before Flink was asked: started is enough). */
-const flinkRunning = (job: JobResource) => job.status?.state === 'STARTED' && (job.status.started?.observedFlinkJobStatus ?? 'RUNNING') === 'RUNNING';
+const flinkRunning = (job: JobResource) =>
+  job.status?.state === 'STARTED' && (job.status.started?.observedFlinkJobStatus ?? 'RUNNING') === 'RUNNING';
 
 /** Deletes the job's objects unless they are gone: whatever a job's state, nothing of it outlives it. */
 const release = (job: JobResource | undefined): Action[] => (job && !resourcesDeleted(job) ? [{ type: 'terminateJob', job }] : []);
@@ -88,11 +89,15 @@ const hasFinalizer = (d: DeploymentResource) => d.metadata.finalizers?.includes(
 export function planDeletion(d: DeploymentResource, jobs: readonly JobResource[]): Plan {
   if (!hasFinalizer(d)) return { actions: [], reason: 'being deleted; nothing of its jobs is left' };
   const live = jobs.flatMap(release);
-  return { actions: [...live, { type: 'removeFinalizer' }], reason: `being deleted: ${live.length} job(s) to stop, then the finalizer goes` };
+  return {
+    actions: [...live, { type: 'removeFinalizer' }],
+    reason: `being deleted: ${live.length} job(s) to stop, then the finalizer goes`,
+  };
 }
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
 const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
-const createdAtOf = (s: SavepointResource) => Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
+const createdAtOf = (s: SavepointResource) =>
+  Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
 
 /**
  * What a new job restores from, per the restore strategy (VVP): LATEST_SAVEPOINT (the
@@ -156,15 +161,26 @@ function jobFor(d: DeploymentResource, job: CurrentJob, now: string): JobResourc
  * The template a job runs: the deployment's, with Flink's Kubernetes HA when it restores
  * LATEST_STATE (a JobManager that restarts recovers from its latest checkpoint).
  */
-export function jobTemplate(template: DeploymentResource['spec']['spec']['template'], restoreKind: string | undefined): DeploymentResource['spec']['spec']['template'] {
+export function jobTemplate(
+  template: DeploymentResource['spec']['spec']['template'],
+  restoreKind: string | undefined,
+): DeploymentResource['spec']['spec']['template'] {
   const copy = structuredClone(template);
   const conf = copy.spec.flinkConfiguration ?? {};
-  if (restoreKind === 'LATEST_STATE' && !wantsKubernetesHa(conf)) copy.spec.flinkConfiguration = { ...conf, 'high-availability.type': 'kubernetes' };
+  if (restoreKind === 'LATEST_STATE' && !wantsKubernetesHa(conf))
+    copy.spec.flinkConfiguration = { ...conf, 'high-availability.type': 'kubernetes' };
   return copy;
 }
 
 /** The Savepoint that stopping `job` for `origin` records, before it is taken. */
-function stopSavepointFor(d: DeploymentResource, job: JobResource, origin: SavepointOrigin, purpose: string, targetDirectory: string, now: string): SavepointResource {
+function stopSavepointFor(
+  d: DeploymentResource,
+  job: JobResource,
+  origin: SavepointOrigin,
+  purpose: string,
+  targetDirectory: string,
+  now: string,
+): SavepointResource {
   return savepointRecord({
     vns: d.spec.metadata.namespace,
     id: savepointIdFor(job.spec.metadata.id, purpose),
@@ -216,7 +232,12 @@ function failed(d: DeploymentResource, now: string, failure: { reason: string; m
   return write(d, statusWith(d, 'FAILED', now, { failure: same ? prev : { ...failure, failedAt: now } }));
 }
 
-export function planDeployment(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[] = []): Plan {
+export function planDeployment(
+  d: DeploymentResource,
+  job: JobResource | undefined,
+  now: string,
+  savepoints: readonly SavepointResource[] = [],
+): Plan {
   const plan = planSteps(d, job, now, savepoints);
   // The finalizer is there before a job can have objects: before one is created, or for a
   // live job of a Deployment that predates the finalizer.
@@ -232,7 +253,9 @@ function planSteps(d: DeploymentResource, job: JobResource | undefined, now: str
   }
   if (effective.error || !effective.spec) {
     const failure = { reason: 'DeploymentPatchSetFailed', message: effective.error ?? 'no effective spec', failedAt: now };
-    const status = statusWith(d, 'FAILED', now, { failure: d.status?.failure?.reason === failure.reason && d.status.failure.message === failure.message ? d.status.failure : failure });
+    const status = statusWith(d, 'FAILED', now, {
+      failure: d.status?.failure?.reason === failure.reason && d.status.failure.message === failure.message ? d.status.failure : failure,
+    });
     // A cancel needs no effective spec: the job stops even while the patch set fails.
     const stop = d.spec.spec.state === 'CANCELLED' ? release(job) : [];
     return { actions: [...stop, ...write(d, status)], reason: effective.error ?? 'no effective spec' };
@@ -242,7 +265,12 @@ function planSteps(d: DeploymentResource, job: JobResource | undefined, now: str
   const jobState = job?.status?.state;
   // Only those Sluice took (they carry their purpose): an imported one never stops a job.
   const stops = job
-    ? savepoints.filter((s) => s.metadata.annotations?.[PURPOSE_ANNOTATION] && s.spec.spec.jobId === job.spec.metadata.id && STOP_ORIGINS.includes(s.spec.spec.savepointOrigin))
+    ? savepoints.filter(
+        (s) =>
+          s.metadata.annotations?.[PURPOSE_ANNOTATION] &&
+          s.spec.spec.jobId === job.spec.metadata.id &&
+          STOP_ORIGINS.includes(s.spec.spec.savepointOrigin),
+      )
     : [];
   const inflight = stops.find((s) => (s.status?.state ?? 'STARTED') === 'STARTED');
   const stoppedBy = stops.find((s) => s.status?.state === 'COMPLETED');
@@ -264,30 +292,53 @@ function planSteps(d: DeploymentResource, job: JobResource | undefined, now: str
   // Savepoints users asked for (USER_REQUEST), oldest first: taken one at a time while the
   // job runs; one whose job no longer runs (or never will) fails.
   const requested = savepoints
-    .filter((s) => s.metadata.annotations?.[PURPOSE_ANNOTATION] && s.spec.spec.savepointOrigin === 'USER_REQUEST' && (s.status?.state ?? 'STARTED') === 'STARTED')
+    .filter(
+      (s) =>
+        s.metadata.annotations?.[PURPOSE_ANNOTATION] &&
+        s.spec.spec.savepointOrigin === 'USER_REQUEST' &&
+        (s.status?.state ?? 'STARTED') === 'STARTED',
+    )
     .sort((a, b) => createdAtOf(a) - createdAtOf(b));
-  const ofRunningJob = (s: SavepointResource) => !!job && s.spec.spec.jobId === job.spec.metadata.id && !stoppedBy && (jobState === 'STARTED' || jobState === 'STARTING');
+  const ofRunningJob = (s: SavepointResource) =>
+    !!job && s.spec.spec.jobId === job.spec.metadata.id && !stoppedBy && (jobState === 'STARTED' || jobState === 'STARTING');
   const takeable = requested.find((s) => ofRunningJob(s) && jobState === 'STARTED');
   if (job && takeable) {
     const request = { ...savepointRequestFor(d, job, purposeOf(takeable), takeable.spec.spec.savepointLocation)!, stopsJob: false };
-    return { actions: [{ type: 'takeSavepoint', savepoint: takeable, job, request }], reason: `taking savepoint ${takeable.spec.metadata.id} (USER_REQUEST)` };
+    return {
+      actions: [{ type: 'takeSavepoint', savepoint: takeable, job, request }],
+      reason: `taking savepoint ${takeable.spec.metadata.id} (USER_REQUEST)`,
+    };
   }
   const orphaned: Action[] = requested
     .filter((s) => !ofRunningJob(s))
     .map((savepoint) => ({
       type: 'failSavepoint',
       savepoint,
-      failure: { reason: 'JobNotRunning', message: `job ${savepoint.spec.spec.jobId ?? '(none)'} stopped before the savepoint could be taken` },
+      failure: {
+        reason: 'JobNotRunning',
+        message: `job ${savepoint.spec.spec.jobId ?? '(none)'} stopped before the savepoint could be taken`,
+      },
     }));
   if (orphaned.length > 0) {
-    const rest = planDeployment(d, job, now, savepoints.filter((s) => !orphaned.some((a) => a.type === 'failSavepoint' && a.savepoint === s)));
-    return { actions: [...orphaned, ...rest.actions], reason: `${orphaned.length} requested savepoint(s) failed: the job stopped; ${rest.reason}` };
+    const rest = planDeployment(
+      d,
+      job,
+      now,
+      savepoints.filter((s) => !orphaned.some((a) => a.type === 'failSavepoint' && a.savepoint === s)),
+    );
+    return {
+      actions: [...orphaned, ...rest.actions],
+      reason: `${orphaned.length} requested savepoint(s) failed: the job stopped; ${rest.reason}`,
+    };
   }
 
   // Stopped with a savepoint: the job no longer runs in Flink, whatever its pods still show.
   if (job && stoppedBy && jobState && !TERMINAL.includes(jobState)) {
     const rest = decide(d, { ...job, status: { ...job.status, state: 'TERMINATED' } }, now, savepoints);
-    return { actions: [{ type: 'terminateJob', job }, ...rest.actions], reason: `job stopped with savepoint ${stoppedBy.spec.metadata.id}; ${rest.reason}` };
+    return {
+      actions: [{ type: 'terminateJob', job }, ...rest.actions],
+      reason: `job stopped with savepoint ${stoppedBy.spec.metadata.id}; ${rest.reason}`,
+    };
   }
   // Being stopped, but no savepoint is under way or completed: the one meant to stop it failed.
   if (job && jobState === 'TERMINATING') {
@@ -309,11 +360,20 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
 
   const start = (next: CurrentJob, reason: string, before: Action[] = []): Plan => {
     const status = statusWith(d, 'TRANSITIONING', now, { job: next, jobSeq: Math.max(seq, next.seq) });
-    return { actions: [...before, { type: 'writeStatus', status }, { type: 'createJob', job: jobFor({ ...d, status }, next, now) }], reason };
+    return {
+      actions: [...before, { type: 'writeStatus', status }, { type: 'createJob', job: jobFor({ ...d, status }, next, now) }],
+      reason,
+    };
   };
   const fresh = (): CurrentJob => {
     const restore = restoreFor(d, savepoints);
-    return { id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, seq + 1, 1), seq: seq + 1, attempt: 1, specHash: hash, ...(restore ? { restore } : {}) };
+    return {
+      id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, seq + 1, 1),
+      seq: seq + 1,
+      attempt: 1,
+      specHash: hash,
+      ...(restore ? { restore } : {}),
+    };
   };
 
   /**
@@ -373,12 +433,17 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
       return start(fresh(), 'the deployment changed after its job was cancelled in Flink: starting anew', release(job));
     }
     if (!current || !job || jobState === 'TERMINATED') return start(fresh(), 'starting a new job');
-    if (jobState === undefined) return { actions: [{ type: 'ensureJobResources', job }], reason: 'creating the job\'s Kubernetes objects' };
+    if (jobState === undefined) return { actions: [{ type: 'ensureJobResources', job }], reason: "creating the job's Kubernetes objects" };
     if (jobState === 'FINISHED') return { actions: [...release(job), ...write(d, statusWith(d, 'FINISHED', now))], reason: 'job finished' };
-    if (jobState === 'FAILED' && current.specHash !== hash) return start(fresh(), 'template changed after a failure: starting anew', release(job));
+    if (jobState === 'FAILED' && current.specHash !== hash)
+      return start(fresh(), 'template changed after a failure: starting anew', release(job));
     if (jobState === 'FAILED') {
       if (current.attempt < maxAttempts && !failedInFlink(job)) {
-        const retry = { ...current, id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, current.seq, current.attempt + 1), attempt: current.attempt + 1 };
+        const retry = {
+          ...current,
+          id: jobIdFor(d.metadata.uid ?? d.spec.metadata.id, current.seq, current.attempt + 1),
+          attempt: current.attempt + 1,
+        };
         return start(retry, `job failed; attempt ${retry.attempt} of ${maxAttempts}`, [{ type: 'terminateJob', job }]);
       }
       const f = job.status?.failure;
@@ -395,12 +460,19 @@ function decide(d: DeploymentResource, job: JobResource | undefined, now: string
     if (current.specHash !== hash) {
       const kind = spec.upgradeStrategy?.kind ?? 'STATELESS';
       if (kind === 'NONE') {
-        return { actions: write(d, statusWith(d, flinkRunning(job) ? 'RUNNING' : 'TRANSITIONING', now)), reason: 'upgrade strategy NONE: change applies at the next start' };
+        return {
+          actions: write(d, statusWith(d, flinkRunning(job) ? 'RUNNING' : 'TRANSITIONING', now)),
+          reason: 'upgrade strategy NONE: change applies at the next start',
+        };
       }
       // STATEFUL saves the running job's state first; a job not started yet has none beyond
       // what it was restored from, which stays the latest.
       if (kind === 'STATEFUL' && jobState === 'STARTED') return stopWithSavepoint(job, 'SUSPEND_AND_UPGRADE', 'upgrade statefully');
-      return start(fresh(), `template changed: ${kind.toLowerCase()} upgrade`, ACTIVE.includes(jobState) ? [{ type: 'terminateJob', job }] : []);
+      return start(
+        fresh(),
+        `template changed: ${kind.toLowerCase()} upgrade`,
+        ACTIVE.includes(jobState) ? [{ type: 'terminateJob', job }] : [],
+      );
     }
     // RESTARTING, FAILING, CANCELLING in Flink: the job is not running, whatever its pods show.
     const state: DeploymentState = flinkRunning(job) ? 'RUNNING' : 'TRANSITIONING';

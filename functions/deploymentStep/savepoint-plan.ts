@@ -33,7 +33,8 @@ const SAVEPOINT_NS = '0f5b0a9e-8d0c-4c1e-b3f4-6a8f3a2d9c71';
 export const savepointIdFor = (jobId: string, purpose: string) => uuidV5(`savepoint/${jobId}/${purpose}`, SAVEPOINT_NS);
 
 /** The idempotency trigger id (32 hex, as Flink's TriggerId) of one attempt of a savepoint. */
-export const flinkTriggerIdFor = (savepointId: string, attempt: number) => uuidV5(`trigger/${savepointId}/${attempt}`, SAVEPOINT_NS).replace(/-/g, '');
+export const flinkTriggerIdFor = (savepointId: string, attempt: number) =>
+  uuidV5(`trigger/${savepointId}/${attempt}`, SAVEPOINT_NS).replace(/-/g, '');
 
 /**
  * How long one savepoint attempt may take: Flink aborts a savepoint after its checkpoint
@@ -46,10 +47,18 @@ export function attemptTimeoutMs(config: Record<string, string> | undefined): nu
 }
 
 /** The request for a savepoint of `job`: directory from the effective spec (else the job's), limits from the effective spec. */
-export function savepointRequestFor(d: DeploymentResource, job: JobResource, purpose: string, targetDirectory?: string): SavepointRequest | undefined {
+export function savepointRequestFor(
+  d: DeploymentResource,
+  job: JobResource,
+  purpose: string,
+  targetDirectory?: string,
+): SavepointRequest | undefined {
   const spec = d.status?.sluice?.effective?.spec ?? d.spec.spec;
   const config = { ...job.spec.spec.template.spec.flinkConfiguration, ...spec.template.spec.flinkConfiguration };
-  const dir = targetDirectory ?? savepointDirectoryOf(spec.template.spec.flinkConfiguration) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
+  const dir =
+    targetDirectory ??
+    savepointDirectoryOf(spec.template.spec.flinkConfiguration) ??
+    savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
   if (!dir) return undefined;
   return {
     stopsJob: true,
@@ -103,7 +112,10 @@ export function savepointProgress(sp: SavepointResource, obs: TriggerObservation
       const elapsed = trigger ? Date.parse(now) - Date.parse(trigger.at) : 0;
       if (elapsed > request.attemptTimeoutMs) {
         const why = obs.kind === 'unreachable' ? ` (the JobManager did not answer: ${obs.message})` : '';
-        return next({ reason: 'SavepointTimeout', message: `attempt ${attempt} did not complete within ${request.attemptTimeoutMs} ms${why}` });
+        return next({
+          reason: 'SavepointTimeout',
+          message: `attempt ${attempt} did not complete within ${request.attemptTimeoutMs} ms${why}`,
+        });
       }
       return { do: 'wait', reason: obs.kind === 'unreachable' ? obs.message : `attempt ${attempt} in progress` };
     }

@@ -72,7 +72,8 @@ export async function takeSavepoint(
   // Short timeouts: a step stays well inside its lock's lifetime even when the JobManager does not answer.
   const flink = async () =>
     (client ??= new FlinkRestClient(await resolve({ namespace: job.spec.spec.targetNamespace, jobId }), { timeoutMs: 3_000, retries: 1 }));
-  const stale = (err: unknown) => new Unavailable(`savepoint ${action.savepoint.spec.metadata.id} changed meanwhile; retry`, { cause: err });
+  const stale = (err: unknown) =>
+    new Unavailable(`savepoint ${action.savepoint.spec.metadata.id} changed meanwhile; retry`, { cause: err });
 
   let sp = await savepoints.get(action.savepoint.metadata.name);
   if (!sp) throw new Unavailable(`savepoint ${action.savepoint.spec.metadata.id} is not recorded yet; retry`);
@@ -84,7 +85,11 @@ export async function takeSavepoint(
       throw err;
     }
   };
-  const keep = (book: SavepointBookkeeping): SavepointStatusLike => ({ ...sp!.status, state: sp!.status?.state ?? 'STARTED', sluice: book });
+  const keep = (book: SavepointBookkeeping): SavepointStatusLike => ({
+    ...sp!.status,
+    state: sp!.status?.state ?? 'STARTED',
+    sluice: book,
+  });
 
   /** What Flink says about the current attempt; adopts a trigger a dead step recorded only in the store. */
   const observe = async (attempt: number): Promise<TriggerObservation> => {
@@ -131,7 +136,11 @@ export async function takeSavepoint(
     const key = triggerKey(jobId, request.purpose, attempt);
     const triggerId = request.idempotentTrigger ? flinkTriggerIdFor(sp!.spec.metadata.id, attempt) : undefined;
     const at = new Date().toISOString();
-    const claimed = await ctx.store.claim(key, TRIGGER_RECORD_TTL_MS, JSON.stringify({ state: 'pending', at, ...(triggerId ? { triggerId } : {}) }));
+    const claimed = await ctx.store.claim(
+      key,
+      TRIGGER_RECORD_TTL_MS,
+      JSON.stringify({ state: 'pending', at, ...(triggerId ? { triggerId } : {}) }),
+    );
     if (!claimed) {
       const record = parseRecord(await ctx.store.recall(key));
       const resend = record?.state === 'pending' && record.triggerId && Date.now() - Date.parse(record.at) >= PENDING_STALE_MS;
@@ -174,7 +183,9 @@ export async function takeSavepoint(
       }
       case 'wait':
         if (Date.now() >= deadline) {
-          throw new Unavailable(`savepoint ${sp.spec.metadata.id} in progress (attempt ${attempt} of ${request.maxAttempts}: ${step.reason}); retry`);
+          throw new Unavailable(
+            `savepoint ${sp.spec.metadata.id} in progress (attempt ${attempt} of ${request.maxAttempts}: ${step.reason}); retry`,
+          );
         }
         await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
         break;

@@ -1,7 +1,16 @@
 import { CrClient } from '../../shared/cr-client.js';
 import { apiMessage, isConflict, statusCode } from '../../shared/kube.js';
 import { ensureNamespaceClaimed } from '../../shared/operator/claim.js';
-import { ANNOTATIONS, type CrRef, type VvpDeploymentCr, type VvpDeploymentStatus, crLockKey, managedByValue, parseManagedBy, sameRef } from '../../shared/operator/cr.js';
+import {
+  ANNOTATIONS,
+  type CrRef,
+  type VvpDeploymentCr,
+  type VvpDeploymentStatus,
+  crLockKey,
+  managedByValue,
+  parseManagedBy,
+  sameRef,
+} from '../../shared/operator/cr.js';
 import { crAccess, mayWrite } from '../../shared/operator/credentials.js';
 import { FLINK_DEPLOYMENTS, VVP_DEPLOYMENTS } from '../../shared/resources.js';
 import { type FunctionContext, type ObjectEvent, type Outcome, defineFunction, when } from '../../shared/runtime/define.js';
@@ -73,7 +82,10 @@ async function forget(ref: CrRef, event: ObjectEvent, platform: Platform): Promi
   }
   let unlinked = 0;
   for (const d of candidates) if (await unlink(platform, d, ref)) unlinked++;
-  return { result: unlinked ? 'handled' : 'skipped', reason: `VvpDeployment ${managedByValue(ref)} is gone${unlinked ? ': its Deployment is kept, no longer managed by it' : ''}` };
+  return {
+    result: unlinked ? 'handled' : 'skipped',
+    reason: `VvpDeployment ${managedByValue(ref)} is gone${unlinked ? ': its Deployment is kept, no longer managed by it' : ''}`,
+  };
 }
 
 /** Whether another CR still exists and names the same Deployment (then it keeps it). */
@@ -149,7 +161,8 @@ async function sync(
     } catch (err) {
       if (!(err instanceof BadInput)) throw err;
       // Changed or created concurrently, or deleted meanwhile: decide again on what is there now.
-      if (err.status === 409 || err.status === 404) throw new Unavailable(`deployment ${name} in namespace ${vns} changed meanwhile; retry`);
+      if (err.status === 409 || err.status === 404)
+        throw new Unavailable(`deployment ${name} in namespace ${vns} changed meanwhile; retry`);
       const synced = writeRefused(err.message);
       const kept = cr.status?.observedGeneration;
       return { cr, deployment, synced, observedGeneration: kept, reason: `not synced: ${synced.message}`, wrote: false };
@@ -241,7 +254,13 @@ async function reconcile(ctx: FunctionContext, cr: VvpDeploymentCr): Promise<Out
 
   const platform = new Platform(ctx.kube, ctx.settings);
   const found = await platform.findDeployment(vns, name);
-  const observed: SyncObservation = { cr, vns, name, deployment: found, otherManager: await otherManagerOf(ctx, refOf(cr), found, vns, name) };
+  const observed: SyncObservation = {
+    cr,
+    vns,
+    name,
+    deployment: found,
+    otherManager: await otherManagerOf(ctx, refOf(cr), found, vns, name),
+  };
   const decision = decideSync(observed);
   const done = decision.kind === 'sync' ? await sync(ctx, platform, observed, decision) : unsynced(observed, decision);
   if (done === 'stale') return { result: 'skipped', reason: 'stale: the CR changed meanwhile' };
@@ -270,7 +289,8 @@ async function reconcileRef(ctx: FunctionContext, ref: CrRef, event: ObjectEvent
       claim.reason === 'held'
         ? `namespace ${ref.namespace} is claimed by operator identity "${claim.holder}", not "${ctx.settings.operatorIdentity}"`
         : `namespace ${ref.namespace} does not exist`;
-    if (claim.reason === 'held') ctx.log.error({ namespace: ref.namespace, holder: claim.holder }, 'watched namespace claimed by another operator identity');
+    if (claim.reason === 'held')
+      ctx.log.error({ namespace: ref.namespace, holder: claim.holder }, 'watched namespace claimed by another operator identity');
     return { result: 'skipped', reason: why };
   }
   const platform = new Platform(ctx.kube, ctx.settings);
@@ -282,7 +302,10 @@ async function reconcileRef(ctx: FunctionContext, ref: CrRef, event: ObjectEvent
     const d = await platform.deployments.get(event.ref.name);
     if (d && (!id.ok || id.vns !== d.spec.metadata.namespace || id.name !== d.spec.metadata.name)) {
       await unlink(platform, d, ref);
-      return { result: 'handled', reason: `VvpDeployment ${managedByValue(ref)} names another Deployment now: this one is no longer managed by it` };
+      return {
+        result: 'handled',
+        reason: `VvpDeployment ${managedByValue(ref)} names another Deployment now: this one is no longer managed by it`,
+      };
     }
   }
   return reconcile(ctx, cr);
@@ -320,10 +343,12 @@ export default defineFunction({
     }
     if (!ref) return { result: 'skipped', reason: 'not managed by a VvpDeployment' };
     // The subscription's scope already restricts CR events; a Deployment's annotation could name anything.
-    if (!ctx.settings.watchedNamespaces.includes(ref.namespace)) return { result: 'skipped', reason: `namespace ${ref.namespace} is not watched` };
+    if (!ctx.settings.watchedNamespaces.includes(ref.namespace))
+      return { result: 'skipped', reason: `namespace ${ref.namespace} is not watched` };
     const target = ref;
     // A Deployment event whose lock could not name the CR: take the CR's lock now.
-    if (lockKey(event) !== crLockKey(target)) return withLock(ctx.store, `${NAME}:${crLockKey(target)}`, () => reconcileRef(ctx, target, event));
+    if (lockKey(event) !== crLockKey(target))
+      return withLock(ctx.store, `${NAME}:${crLockKey(target)}`, () => reconcileRef(ctx, target, event));
     return reconcileRef(ctx, target, event);
   },
 });

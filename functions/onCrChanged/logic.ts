@@ -64,11 +64,18 @@ export function identify(cr: VvpDeploymentCr): Identity {
   const meta = cr.spec?.deployment?.userMetadata ?? {};
   const { name, namespace } = meta;
   const missing = (field: string) =>
-    refusal('InvalidSpec', `spec.deployment.userMetadata.${field}: required: userMetadata.namespace and userMetadata.name identify the Deployment (namespace "default" is the default vNamespace)`);
+    refusal(
+      'InvalidSpec',
+      `spec.deployment.userMetadata.${field}: required: userMetadata.namespace and userMetadata.name identify the Deployment (namespace "default" is the default vNamespace)`,
+    );
   if (typeof namespace !== 'string' || namespace === '') return { ok: false, condition: missing('namespace') };
   if (typeof name !== 'string' || name === '') return { ok: false, condition: missing('name') };
   const problem = vnsNameProblem(namespace);
-  if (problem) return { ok: false, condition: refusal('InvalidSpec', `spec.deployment.userMetadata.namespace: not a valid namespace name: ${problem}`) };
+  if (problem)
+    return {
+      ok: false,
+      condition: refusal('InvalidSpec', `spec.deployment.userMetadata.namespace: not a valid namespace name: ${problem}`),
+    };
   return { ok: true, vns: namespace, name };
 }
 
@@ -187,7 +194,10 @@ export function planSync({ cr, current, firstAttach, linked }: SyncInput): SyncP
     const init = cr.spec.initFields;
     const created =
       mode === 'PATCH' && init
-        ? (mergePatch(body, { ...(init.userMetadata ? { metadata: pickUserMetadata(init.userMetadata) } : {}), ...(init.spec ? { spec: init.spec } : {}) }) as DeploymentBody)
+        ? (mergePatch(body, {
+            ...(init.userMetadata ? { metadata: pickUserMetadata(init.userMetadata) } : {}),
+            ...(init.spec ? { spec: init.spec } : {}),
+          }) as DeploymentBody)
         : body;
     const valid = validateBody(created);
     if (!valid.ok) return { action: 'refuse', condition: refusal('InvalidSpec', valid.message) };
@@ -204,9 +214,14 @@ export function planSync({ cr, current, firstAttach, linked }: SyncInput): SyncP
   const desired = patch ? (mergePatch(now, body) as DeploymentBody) : body;
   const valid = validateBody(desired);
   if (!valid.ok) return { action: 'refuse', condition: refusal('InvalidSpec', valid.message) };
-  if (linked && normalised(valid.value) === normalised(now)) return { action: 'none', reason: 'the Deployment already has the CR\'s content' };
+  if (linked && normalised(valid.value) === normalised(now))
+    return { action: 'none', reason: "the Deployment already has the CR's content" };
   return patch
-    ? { action: 'patch', body, reason: mode === 'PUT' ? 'first sync of a PUT-mode CR into an existing Deployment: patched' : 'patching the Deployment' }
+    ? {
+        action: 'patch',
+        body,
+        reason: mode === 'PUT' ? 'first sync of a PUT-mode CR into an existing Deployment: patched' : 'patching the Deployment',
+      }
     : { action: 'replace', body, reason: 'replacing the Deployment (PUT)' };
 }
 
@@ -223,7 +238,8 @@ export function needsSync(cr: VvpDeploymentCr, d: DeploymentResource | undefined
 }
 
 /** The CR a Deployment records as its manager (annotation `sluice.dev/managed-by-cr`), if any. */
-export const managerOf = (d: DeploymentResource | undefined): CrRef | undefined => parseManagedBy(d?.metadata.annotations?.[ANNOTATIONS.managedBy]);
+export const managerOf = (d: DeploymentResource | undefined): CrRef | undefined =>
+  parseManagedBy(d?.metadata.annotations?.[ANNOTATIONS.managedBy]);
 
 /** A write of the Deployment: its body, and the annotations of its Kubernetes object. */
 export interface DeploymentWrite {
@@ -274,7 +290,12 @@ export function decideSync({ cr, vns, name, deployment: d, otherManager }: SyncO
   // Never synced into this Deployment yet: it does not carry this CR's annotation (set by the first successful sync).
   const plan = planSync({ cr, current: d, firstAttach: !!d && !linked, linked });
   if (plan.action === 'refuse') return { kind: 'refuse', synced: plan.condition, reason: `not synced: ${plan.condition.message}` };
-  const synced: ConditionInput = { type: SYNCED, status: 'True', reason: 'Synced', message: `synced into Deployment ${name} in namespace ${vns} (${syncingModeOf(cr)} mode)` };
+  const synced: ConditionInput = {
+    type: SYNCED,
+    status: 'True',
+    reason: 'Synced',
+    message: `synced into Deployment ${name} in namespace ${vns} (${syncingModeOf(cr)} mode)`,
+  };
   if (plan.action === 'none') return { kind: 'sync', synced, reason: plan.reason };
   const annotations: Record<string, string> = { [ANNOTATIONS.managedBy]: managedByValue(ref) };
   if (plan.action === 'create' && plan.initialSavepoint) annotations[ANNOTATIONS.initialSavepoint] = JSON.stringify(plan.initialSavepoint);
@@ -314,7 +335,11 @@ export function writeBack(cr: VvpDeploymentCr, d: DeploymentResource): CrDeploym
     ...map('labels'),
     ...map('annotations'),
   };
-  const next: CrDeployment = { ...cr.spec.deployment, userMetadata: userMetadata as CrDeployment['userMetadata'], spec: structuredClone(d.spec.spec) as Json };
+  const next: CrDeployment = {
+    ...cr.spec.deployment,
+    userMetadata: userMetadata as CrDeployment['userMetadata'],
+    spec: structuredClone(d.spec.spec) as Json,
+  };
   return stableHash(next) === stableHash(cr.spec.deployment) ? undefined : next;
 }
 
@@ -368,11 +393,15 @@ export function crStatus(input: StatusInput): VvpDeploymentStatus {
   const prev = cr.status ?? {};
   const conditions = withConditions(
     prev.conditions,
-    [...(input.synced ? [{ type: SYNCED, set: input.synced }] : []), { type: DEPLOYMENT_FAILED, set: input.mirror ? failureCondition(d) : undefined }],
+    [
+      ...(input.synced ? [{ type: SYNCED, set: input.synced }] : []),
+      { type: DEPLOYMENT_FAILED, set: input.mirror ? failureCondition(d) : undefined },
+    ],
     now,
   );
   // Nothing of a Deployment the CR may not (or no longer) see: only why, and what was synced once.
-  if (!input.mirror) return { ...(prev.observedGeneration !== undefined ? { observedGeneration: prev.observedGeneration } : {}), conditions };
+  if (!input.mirror)
+    return { ...(prev.observedGeneration !== undefined ? { observedGeneration: prev.observedGeneration } : {}), conditions };
   const status: VvpDeploymentStatus = {};
   if (input.observedGeneration !== undefined) status.observedGeneration = input.observedGeneration;
   if (d) {

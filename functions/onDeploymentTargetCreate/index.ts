@@ -27,7 +27,11 @@ async function ensureNamespace(ctx: FunctionContext, name: string): Promise<{ ok
   } catch (err) {
     if (isAlreadyExists(err)) return { ok: true };
     if (statusCode(err) === 403) {
-      return { ok: false, reason: 'NamespaceMissing', message: `namespace ${name} does not exist and Sluice may not create it: ${apiMessage(err)}` };
+      return {
+        ok: false,
+        reason: 'NamespaceMissing',
+        message: `namespace ${name} does not exist and Sluice may not create it: ${apiMessage(err)}`,
+      };
     }
     throw err;
   }
@@ -41,7 +45,8 @@ async function ensureBindings(ctx: FunctionContext, namespace: string): Promise<
       await ctx.kube.rbac.createNamespacedRoleBinding({ namespace, body: binding });
     } catch (err) {
       if (isAlreadyExists(err)) continue;
-      if (statusCode(err) === 403 || statusCode(err) === 404) return { names, error: `cannot bind ${binding.roleRef.name} in ${namespace}: ${apiMessage(err)}` };
+      if (statusCode(err) === 403 || statusCode(err) === 404)
+        return { names, error: `cannot bind ${binding.roleRef.name} in ${namespace}: ${apiMessage(err)}` };
       throw err;
     }
   }
@@ -59,7 +64,8 @@ async function cleanUp(ctx: FunctionContext, target: TargetResource) {
   const others = (await new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace).list()).filter(
     (t) => t.spec.metadata.id !== target.spec.metadata.id && targetNamespace(t, ctx.settings.platformNamespace) === namespace,
   );
-  if (others.length > 0) return { result: 'skipped' as const, reason: `namespace ${namespace} still used by target ${others[0]!.spec.metadata.name}` };
+  if (others.length > 0)
+    return { result: 'skipped' as const, reason: `namespace ${namespace} still used by target ${others[0]!.spec.metadata.name}` };
   for (const binding of targetBindings(ctx, namespace)) {
     await ctx.kube.rbac.deleteNamespacedRoleBinding({ namespace, name: binding.metadata!.name! }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
@@ -78,7 +84,13 @@ export default defineFunction({
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
     // `bind` on exactly the target ClusterRoles that targetBindings() binds (test/packaging keeps the list in step).
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: TARGET_PRINCIPALS.map(targetRoleName), scope: 'cluster' },
+    {
+      apiGroups: ['rbac.authorization.k8s.io'],
+      resources: ['clusterroles'],
+      verbs: ['bind'],
+      resourceNames: TARGET_PRINCIPALS.map(targetRoleName),
+      scope: 'cluster',
+    },
   ],
   async handle(event, ctx) {
     const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);

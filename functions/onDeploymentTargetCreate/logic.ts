@@ -25,7 +25,12 @@ export function targetStatus(
   now: string,
 ): TargetStatusLike {
   const ready: ConditionInput = outcome.ready
-    ? { type: 'Ready', status: 'True', reason: 'NamespaceReady', message: `namespace ${outcome.namespace} exists and Sluice may manage Flink jobs in it` }
+    ? {
+        type: 'Ready',
+        status: 'True',
+        reason: 'NamespaceReady',
+        message: `namespace ${outcome.namespace} exists and Sluice may manage Flink jobs in it`,
+      }
     : { type: 'Ready', status: 'False', reason: outcome.reason, message: outcome.message };
   return {
     state: outcome.ready ? 'READY' : 'NOT_READY',

@@ -48,7 +48,14 @@ async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[
       flink.restarts(fid).catch(() => undefined),
       state === 'FAILED' || state === 'FAILING' || state === 'RESTARTING' ? flink.rootException(fid).catch(() => undefined) : undefined,
     ]);
-    return { kind: 'job', jid, state, tasksRunning, ...(restarts !== undefined ? { restarts } : {}), ...(rootException ? { rootException: { message: rootException } } : {}) };
+    return {
+      kind: 'job',
+      jid,
+      state,
+      tasksRunning,
+      ...(restarts !== undefined ? { restarts } : {}),
+      ...(rootException ? { rootException: { message: rootException } } : {}),
+    };
   } catch (err) {
     if (err instanceof FlinkRestError && err.status === 404) return { kind: 'unknown-job' };
     if (err instanceof FlinkUnreachable || err instanceof FlinkRestError) return { kind: 'unreachable', message: err.message };
@@ -110,7 +117,8 @@ export default defineFunction({
     if (!job.status?.state) return { result: 'skipped', reason: `job ${name} is still being created` };
     const namespace = job.spec.spec.targetNamespace;
     // A pod in a namespace other than its job's target is not that job's, whatever its labels say.
-    if (event.ref.kind === PODS.kind && event.ref.namespace !== namespace) return { result: 'skipped', reason: "pod outside its job's target namespace" };
+    if (event.ref.kind === PODS.kind && event.ref.namespace !== namespace)
+      return { result: 'skipped', reason: "pod outside its job's target namespace" };
 
     // The job's pods as of this pod event or later: given the event's resourceVersion, the API
     // server answers from its watch cache ("not older than"), instead of reading every pod of
@@ -126,25 +134,32 @@ export default defineFunction({
     const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
     const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
     const jobManagerJob = settled ? { kind: 'not-read' as const } : await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
-    const derive = async () => deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
+    const derive = async () =>
+      deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
     let status = await derive();
     // All pods up and Flink still submitting or scheduling the job: it usually runs within
     // seconds, so wait a little here rather than for the next recheck.
     const allReady = status.pods && status.pods.ready >= status.pods.expected;
-    for (const deadline = Date.now() + FLINK_POLL_BUDGET_MS; allReady && status.state === 'STARTING' && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + FLINK_POLL_BUDGET_MS; allReady && status.state === 'STARTING' && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, FLINK_POLL_INTERVAL_MS));
       status = await derive();
     }
     const recheck = inTransition(status, Date.now());
-    if (stableHash(status) === stableHash(job.status ?? {})) return { result: 'skipped', reason: `job ${status.state}: unchanged`, recheck };
+    if (stableHash(status) === stableHash(job.status ?? {}))
+      return { result: 'skipped', reason: `job ${status.state}: unchanged`, recheck };
     try {
       await jobs.replaceStatus({ ...job, status });
     } catch (err) {
-      if (isConflict(err) && carried) return { result: 'skipped', reason: `stale: job ${name} changed since this event; its newer version's event decides` };
+      if (isConflict(err) && carried)
+        return { result: 'skipped', reason: `stale: job ${name} changed since this event; its newer version's event decides` };
       // The pod event must be decided again against the newer job: ask for redelivery.
       if (isConflict(err)) throw new Unavailable(`job ${name} changed meanwhile; retry`);
       throw err;
     }
-    return { result: 'handled', reason: `job ${status.state}${status.started?.observedFlinkJobStatus ? ` (Flink: ${status.started.observedFlinkJobStatus})` : ''}`, recheck };
+    return {
+      result: 'handled',
+      reason: `job ${status.state}${status.started?.observedFlinkJobStatus ? ` (Flink: ${status.started.observedFlinkJobStatus})` : ''}`,
+      recheck,
+    };
   },
 });

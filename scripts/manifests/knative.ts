@@ -3,7 +3,20 @@ import { groupOf } from '../../shared/resources.js';
 import { PING_EVENT, REFERENCE_EVENT, RESOURCE_EVENT } from '../../shared/runtime/events.js';
 import { k8sName } from '../../shared/runtime/streams.js';
 import { recheckSourceName } from '../../shared/runtime/rechecks.js';
-import { type Stream, type Unit, type GeneratorOptions, BROKER, DEAD_LETTER_PATH, FUNCTION_ENTRY, PING_SOURCE, RESYNC_SCHEDULE, STREAM_EXTENSION, labelSelectorObject, streamOf, unitName } from './units.js';
+import {
+  type Stream,
+  type Unit,
+  type GeneratorOptions,
+  BROKER,
+  DEAD_LETTER_PATH,
+  FUNCTION_ENTRY,
+  PING_SOURCE,
+  RESYNC_SCHEDULE,
+  STREAM_EXTENSION,
+  labelSelectorObject,
+  streamOf,
+  unitName,
+} from './units.js';
 import { type Doc, LABELS, SCALING, containerSecurity, env, meta, serviceAccount } from './objects.js';
 import { grant } from './rbac.js';
 
@@ -79,7 +92,9 @@ export function triggers(unit: Unit, streams: readonly Stream[], o: GeneratorOpt
       obj: {
         apiVersion: 'eventing.knative.dev/v1',
         kind: 'Trigger',
-        metadata: meta(k8sName(`${unitName(unit)}-${stream.name.replace(/^sluice-src-/, '')}`), o.platformNamespace, { 'sluice.dev/function': unit.name }),
+        metadata: meta(k8sName(`${unitName(unit)}-${stream.name.replace(/^sluice-src-/, '')}`), o.platformNamespace, {
+          'sluice.dev/function': unit.name,
+        }),
         spec: {
           broker: BROKER,
           filter: { attributes: common },
@@ -130,7 +145,7 @@ export function modeComment(stream: Stream): string {
   const who = [...new Set(stream.subscribers.map((s) => s.unit.name))].join(', ');
   const where =
     stream.sub.scope === 'platform'
-      ? 'the platform namespace only (no namespaceSelector: the source\'s own namespace)'
+      ? "the platform namespace only (no namespaceSelector: the source's own namespace)"
       : stream.sub.scope === 'cluster'
         ? `every namespace (empty namespaceSelector)${stream.sub.labelSelector ? `, only objects labelled ${stream.sub.labelSelector}` : ''}`
         : 'the watched namespaces (namespaceSelector on kubernetes.io/metadata.name)';
@@ -170,7 +185,11 @@ export function sourceDocs(stream: Stream, o: GeneratorOptions): Doc[] {
           ],
           ...(scope === 'cluster' ? { namespaceSelector: {} } : {}),
           ...(scope === 'watched'
-            ? { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...o.watchedNamespaces] }] } }
+            ? {
+                namespaceSelector: {
+                  matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...o.watchedNamespaces] }],
+                },
+              }
             : {}),
           ceOverrides: { extensions: { [STREAM_EXTENSION]: stream.name } },
           sink: brokerRef,

@@ -2,7 +2,17 @@
 import { Document } from 'yaml';
 import { groupOf } from '../../shared/resources.js';
 import { ADAPTER_PODS, streamName } from '../../shared/runtime/streams.js';
-import { type Stream, type Unit, type GeneratorOptions, EVENT_RELAY, FUNCTION_ENTRY, REDIS, RELAY_ENTRY, UPSTREAM_PORT, unitName } from './units.js';
+import {
+  type Stream,
+  type Unit,
+  type GeneratorOptions,
+  EVENT_RELAY,
+  FUNCTION_ENTRY,
+  REDIS,
+  RELAY_ENTRY,
+  UPSTREAM_PORT,
+  unitName,
+} from './units.js';
 import { type Doc, HEADER, YAML_OPTIONS, SCALING, serviceAccount, singleReplica } from './objects.js';
 import { grant } from './rbac.js';
 
@@ -58,7 +68,9 @@ export function relayDocs(units: readonly Unit[], streams: readonly Stream[], o:
   const ns = o.openfaasNamespace;
   const sa = { name: EVENT_RELAY, namespace: ns };
   const labels = { 'app.kubernetes.io/name': EVENT_RELAY };
-  const docs: Doc[] = [{ comment: 'The relay watches what every stream watches: get/list/watch only.', obj: serviceAccount(sa.name, ns, labels) }];
+  const docs: Doc[] = [
+    { comment: 'The relay watches what every stream watches: get/list/watch only.', obj: serviceAccount(sa.name, ns, labels) },
+  ];
   for (const scope of ['platform', 'cluster', 'watched'] as const) {
     const resources = new Map<string, Set<string>>();
     // Not the Knative adapters' pods: there are none where the relay runs.
@@ -66,7 +78,9 @@ export function relayDocs(units: readonly Unit[], streams: readonly Stream[], o:
       const group = groupOf(s.sub.resource);
       resources.set(group, (resources.get(group) ?? new Set()).add(s.sub.resource.plural));
     }
-    const rules = [...resources].sort().map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
+    const rules = [...resources]
+      .sort()
+      .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
     for (const obj of grant({ scope, name: EVENT_RELAY, rules, sa, watchedNamespaces: o.watchedNamespaces, labels })) docs.push({ obj });
   }
   docs.push({

@@ -40,7 +40,13 @@ export function grant(opts: {
   if (scope === 'cluster') {
     return [
       { apiVersion: RBAC, kind: 'ClusterRole', metadata: meta(name, undefined, labels), rules },
-      { apiVersion: RBAC, kind: 'ClusterRoleBinding', metadata: meta(name, undefined, labels), roleRef: roleRef('ClusterRole', name), subjects },
+      {
+        apiVersion: RBAC,
+        kind: 'ClusterRoleBinding',
+        metadata: meta(name, undefined, labels),
+        roleRef: roleRef('ClusterRole', name),
+        subjects,
+      },
     ];
   }
   const role = `${name}-watched`;

@@ -75,7 +75,7 @@ export async function loadUnits(): Promise<Unit[]> {
   return [
     {
       name: 'api',
-      description: 'The VVP-compatible REST API (HTTP; no event subscriptions); also receives the Broker\'s dead letters',
+      description: "The VVP-compatible REST API (HTTP; no event subscriptions); also receives the Broker's dead letters",
       subscriptions: [],
       permissions: apiPermissions,
       kind: 'api',
@@ -109,7 +109,11 @@ export function streamsOf(units: readonly Unit[]): Stream[] {
       let stream = byKey.get(key);
       if (!stream) {
         const name = streamName(sub);
-        stream = { name, sub: { resource: sub.resource, scope: sub.scope, labelSelector: selector || undefined, mode: sub.mode }, subscribers: [] };
+        stream = {
+          name,
+          sub: { resource: sub.resource, scope: sub.scope, labelSelector: selector || undefined, mode: sub.mode },
+          subscribers: [],
+        };
         byKey.set(key, stream);
       }
       stream.subscribers.push({ unit, sub });
@@ -125,7 +129,10 @@ export const streamOf = (streams: readonly Stream[], unit: Unit, sub: Subscripti
 export function labelSelectorObject(selector: string): { matchLabels?: Record<string, string>; matchExpressions?: object[] } {
   const matchLabels: Record<string, string> = {};
   const matchExpressions: object[] = [];
-  for (const term of selector.split(',').map((t) => t.trim()).filter(Boolean)) {
+  for (const term of selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const ne = term.match(/^([^!=]+)!=(.*)$/);
     const eq = term.match(/^([^!=]+)==?(.*)$/);
     if (ne) matchExpressions.push({ key: ne[1]!.trim(), operator: 'NotIn', values: [ne[2]!.trim()] });

@@ -43,9 +43,17 @@ export interface LocalClusterOptions {
  * cloud: no kubelet runs here (the pod simulator stands in for it). Names as of 1.34.
  */
 const CONTROLLERS = [
-  '*', '-node-ipam-controller', '-node-lifecycle-controller', '-taint-eviction-controller', '-ttl-controller',
-  '-service-lb-controller', '-node-route-controller', '-cloud-node-lifecycle-controller',
-  '-persistentvolume-attach-detach-controller', '-persistentvolume-binder-controller', '-persistentvolume-expander-controller',
+  '*',
+  '-node-ipam-controller',
+  '-node-lifecycle-controller',
+  '-taint-eviction-controller',
+  '-ttl-controller',
+  '-service-lb-controller',
+  '-node-route-controller',
+  '-cloud-node-lifecycle-controller',
+  '-persistentvolume-attach-detach-controller',
+  '-persistentvolume-binder-controller',
+  '-persistentvolume-expander-controller',
 ].join(',');
 
 /**
@@ -78,49 +86,82 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   try {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const etcd = spawnDaemon('etcd', join(bin, 'etcd'), [
-      '--name=sluice', `--data-dir=${etcdDataDir(dir, bin, log)}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=sluice=${peerUrl}`, '--logger=zap', '--log-level=warn',
-    ], join(dir, 'etcd.log'));
+    const etcd = spawnDaemon(
+      'etcd',
+      join(bin, 'etcd'),
+      [
+        '--name=sluice',
+        `--data-dir=${etcdDataDir(dir, bin, log)}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=sluice=${peerUrl}`,
+        '--logger=zap',
+        '--log-level=warn',
+      ],
+      join(dir, 'etcd.log'),
+    );
     daemons.push(etcd);
     await waitFor('etcd', async () => ((await httpGet(`${etcdUrl}/health`)).includes('"true"') ? true : undefined), { watch: [etcd] });
     log(`etcd ready on ${etcdUrl}`);
 
     const apiArgs = [
-      `--etcd-servers=${etcdUrl}`, `--secure-port=${apiPort}`, '--bind-address=127.0.0.1',
-      `--cert-dir=${pki.certDir}`, '--authorization-mode=RBAC', `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      `--etcd-servers=${etcdUrl}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      `--cert-dir=${pki.certDir}`,
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
-      `--service-account-key-file=${pki.publicKey}`, `--service-account-signing-key-file=${pki.privateKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
+      `--service-account-key-file=${pki.publicKey}`,
+      `--service-account-signing-key-file=${pki.privateKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
       // Deployments' event logs are Kubernetes Events: kept a week, not the default hour.
       '--event-ttl=168h',
     ];
     const startApi = async () => {
       const api = spawnDaemon('kube-apiserver', join(bin, 'kube-apiserver'), apiArgs, join(dir, 'kube-apiserver.log'));
       daemons.splice(1, 0, api);
-      await waitFor('kube-apiserver /readyz', async () => ((await apiGet(server, tokens.admin, '/readyz')).status === 200 ? true : undefined),
-        { watch: [api], timeoutMs: 120_000 });
+      await waitFor(
+        'kube-apiserver /readyz',
+        async () => ((await apiGet(server, tokens.admin, '/readyz')).status === 200 ? true : undefined),
+        { watch: [api], timeoutMs: 120_000 },
+      );
       return api;
     };
     let api = await startApi();
     log(`kube-apiserver ready at ${server}`);
 
-    const kcm = spawnDaemon('kube-controller-manager', join(bin, 'kube-controller-manager'), [
-      `--kubeconfig=${kubeconfigs.admin}`, '--leader-elect=false', `--controllers=${CONTROLLERS}`,
-      `--service-account-private-key-file=${pki.privateKey}`, `--root-ca-file=${join(pki.certDir, 'apiserver.crt')}`,
-      '--use-service-account-credentials=false', '--secure-port=0',
-      // The defaults (20 qps) make GC and ReplicaSets crawl when tests create many objects.
-      '--kube-api-qps=200', '--kube-api-burst=400',
-    ], join(dir, 'kube-controller-manager.log'));
+    const kcm = spawnDaemon(
+      'kube-controller-manager',
+      join(bin, 'kube-controller-manager'),
+      [
+        `--kubeconfig=${kubeconfigs.admin}`,
+        '--leader-elect=false',
+        `--controllers=${CONTROLLERS}`,
+        `--service-account-private-key-file=${pki.privateKey}`,
+        `--root-ca-file=${join(pki.certDir, 'apiserver.crt')}`,
+        '--use-service-account-credentials=false',
+        '--secure-port=0',
+        // The defaults (20 qps) make GC and ReplicaSets crawl when tests create many objects.
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
+      ],
+      join(dir, 'kube-controller-manager.log'),
+    );
     daemons.push(kcm);
 
     // Pods are refused until their namespace's default service account exists.
-    await waitFor('the default service account', async () => {
-      const res = await apiGet(server, tokens.admin, '/api/v1/namespaces/default/serviceaccounts/default');
-      return res.status === 200 ? true : undefined;
-    }, { watch: [etcd, api, kcm], timeoutMs: 120_000 });
+    await waitFor(
+      'the default service account',
+      async () => {
+        const res = await apiGet(server, tokens.admin, '/api/v1/namespaces/default/serviceaccounts/default');
+        return res.status === 200 ? true : undefined;
+      },
+      { watch: [etcd, api, kcm], timeoutMs: 120_000 },
+    );
 
     const pids = () => ({ etcd: etcd.pid, apiserver: api.pid, controllerManager: kcm.pid });
     const writePids = () => writeFileSync(pidsFile, JSON.stringify(pids()));
@@ -158,7 +199,8 @@ function etcdDataDir(dir: string, bin: string, log: (line: string) => void): str
   const minor = kubeMinorRelease(bin);
   const current = join(dir, `etcd-${minor}`);
   const older = readdirSync(dir).filter((name) => /^etcd(-\d+\.\d+)?$/.test(name) && name !== `etcd-${minor}`);
-  if (!existsSync(current) && older.length) log(`starting with empty etcd data for Kubernetes ${minor}; older releases' data left in ${older.join(', ')}`);
+  if (!existsSync(current) && older.length)
+    log(`starting with empty etcd data for Kubernetes ${minor}; older releases' data left in ${older.join(', ')}`);
   return current;
 }
 
@@ -255,12 +297,16 @@ async function httpGet(url: string): Promise<string> {
 /** GET on the API server before any kubeconfig-based client is worth building. */
 function apiGet(server: string, token: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {
-    const req = request(`${server}${path}`, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 5000 }, (r) => {
-      let body = '';
-      r.on('data', (c: Buffer) => (body += c.toString()));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      r.on('error', rej);
-    });
+    const req = request(
+      `${server}${path}`,
+      { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 5000 },
+      (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+        r.on('error', rej);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', rej);
     req.end();

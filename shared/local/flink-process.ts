@@ -35,7 +35,10 @@ export const ENTRY_POINTS = {
 type Command = keyof typeof ENTRY_POINTS;
 
 /** The cached runtime for an image's Flink version line (its tag's x.y): ~/.cache/sluice/flink-<x.y.z>. */
-export function runtimeFor(imageRef: string, cache = join(process.env.SLUICE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice'))): string {
+export function runtimeFor(
+  imageRef: string,
+  cache = join(process.env.SLUICE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice')),
+): string {
   const tag = imageRef.split(':').pop() ?? '';
   const line = tag.match(/^(\d+)\.(\d+)/);
   if (!line) throw new Error(`image ${imageRef}: no Flink version in its tag`);
@@ -95,11 +98,30 @@ export interface FlinkContainer {
   kill(): Promise<void>;
 }
 
-async function bashJavaUtils(home: string, distJar: string, confDir: string, which: 'GET_JM_RESOURCE_PARAMS' | 'GET_TM_RESOURCE_PARAMS'): Promise<{ jvm: string[]; dynamic: string[] }> {
-  const { stdout } = await run('java', ['-cp', `${home}/bin/bash-java-utils.jar:${distJar}`, 'org.apache.flink.runtime.util.bash.BashJavaUtils', which, '--configDir', confDir], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const results = stdout.split('\n').filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:')).map((l) => l.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
+async function bashJavaUtils(
+  home: string,
+  distJar: string,
+  confDir: string,
+  which: 'GET_JM_RESOURCE_PARAMS' | 'GET_TM_RESOURCE_PARAMS',
+): Promise<{ jvm: string[]; dynamic: string[] }> {
+  const { stdout } = await run(
+    'java',
+    [
+      '-cp',
+      `${home}/bin/bash-java-utils.jar:${distJar}`,
+      'org.apache.flink.runtime.util.bash.BashJavaUtils',
+      which,
+      '--configDir',
+      confDir,
+    ],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  const results = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('BASH_JAVA_UTILS_EXEC_RESULT:'))
+    .map((l) => l.slice('BASH_JAVA_UTILS_EXEC_RESULT:'.length).trim());
   if (results.length < 2) throw new Error(`BashJavaUtils ${which} gave no result:\n${stdout.slice(-2000)}`);
   return { jvm: results[0]!.split(/\s+/).filter(Boolean), dynamic: results[1]!.split(/\s+/).filter(Boolean) };
 }
@@ -150,15 +172,25 @@ export async function startFlinkContainer(o: FlinkContainerOptions): Promise<Fli
     else if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[e.name] = o.podIp;
   }
   const [command, ...rest] = expandArgs(container.args ?? [], env);
-  if (!command || !(command in ENTRY_POINTS)) throw new Error(`container ${container.name}: unsupported args ${JSON.stringify(container.args)}`);
+  if (!command || !(command in ENTRY_POINTS))
+    throw new Error(`container ${container.name}: unsupported args ${JSON.stringify(container.args)}`);
   const role = command === 'taskmanager' ? 'taskmanager' : 'jobmanager';
   const distJar = readdirSync(join(home, 'lib')).find((f) => /^flink-dist.*\.jar$/.test(f));
   if (!distJar) throw new Error(`no flink-dist jar in ${runtime}/lib`);
-  const memory = await bashJavaUtils(home, join(home, 'lib', distJar), confDir, role === 'taskmanager' ? 'GET_TM_RESOURCE_PARAMS' : 'GET_JM_RESOURCE_PARAMS');
+  const memory = await bashJavaUtils(
+    home,
+    join(home, 'lib', distJar),
+    confDir,
+    role === 'taskmanager' ? 'GET_TM_RESOURCE_PARAMS' : 'GET_JM_RESOURCE_PARAMS',
+  );
   const classpath = [
-    ...readdirSync(join(home, 'lib')).filter((f) => f.endsWith('.jar') && f !== distJar).sort(),
+    ...readdirSync(join(home, 'lib'))
+      .filter((f) => f.endsWith('.jar') && f !== distJar)
+      .sort(),
     distJar,
-  ].map((f) => join(home, 'lib', f)).join(':');
+  ]
+    .map((f) => join(home, 'lib', f))
+    .join(':');
   const javaOpts = [conf['env.java.opts.all'], conf[`env.java.opts.${role}`]].filter(Boolean).join(' ').split(/\s+/).filter(Boolean);
   const log4j = join(confDir, 'log4j-console.properties');
   const javaArgs = [
@@ -177,7 +209,16 @@ export async function startFlinkContainer(o: FlinkContainerOptions): Promise<Fli
   ];
   const child = spawn('java', javaArgs, {
     cwd: home,
-    env: { ...process.env, ...env, FLINK_HOME: home, FLINK_CONF_DIR: confDir, FLINK_LIB_DIR: join(home, 'lib'), FLINK_OPT_DIR: join(home, 'opt'), FLINK_PLUGINS_DIR: join(home, 'plugins'), FLINK_BIN_DIR: join(home, 'bin') },
+    env: {
+      ...process.env,
+      ...env,
+      FLINK_HOME: home,
+      FLINK_CONF_DIR: confDir,
+      FLINK_LIB_DIR: join(home, 'lib'),
+      FLINK_OPT_DIR: join(home, 'opt'),
+      FLINK_PLUGINS_DIR: join(home, 'plugins'),
+      FLINK_BIN_DIR: join(home, 'bin'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave a JVM behind, even when this process dies without stopping the simulator.

@@ -99,14 +99,32 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     duration: Date.now() - startTime,
     isStoppable: false,
     now: Date.now(),
-    vertices: [{ id: opts.jobId.slice(0, 32), name: 'Source: sluice-standin', parallelism: 1, status: state === 'CANCELED' ? 'CANCELED' : state }],
+    vertices: [
+      { id: opts.jobId.slice(0, 32), name: 'Source: sluice-standin', parallelism: 1, status: state === 'CANCELED' ? 'CANCELED' : state },
+    ],
   });
 
   /** A job in /jobs/overview: no vertices, its tasks counted by state. */
   const summary = () => {
     const { jid, name, 'start-time': start, 'end-time': end, duration, vertices } = overview();
     const task = vertices[0]!.status;
-    return { jid, name, state, 'start-time': start, 'end-time': end, duration, 'last-modification': Date.now(), tasks: { total: 1, running: task === 'RUNNING' ? 1 : 0, finished: task === 'FINISHED' ? 1 : 0, canceled: task === 'CANCELED' ? 1 : 0, canceling: task === 'CANCELLING' ? 1 : 0, failed: 0 } };
+    return {
+      jid,
+      name,
+      state,
+      'start-time': start,
+      'end-time': end,
+      duration,
+      'last-modification': Date.now(),
+      tasks: {
+        total: 1,
+        running: task === 'RUNNING' ? 1 : 0,
+        finished: task === 'FINISHED' ? 1 : 0,
+        canceled: task === 'CANCELED' ? 1 : 0,
+        canceling: task === 'CANCELLING' ? 1 : 0,
+        failed: 0,
+      },
+    };
   };
 
   const trigger = (kind: 'stop' | 'savepoint', body: Record<string, unknown>, res: ServerResponse) => {
@@ -127,46 +145,64 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
     if (stops && behaviour === 'ok') stopping = true;
     json(res, 202, { 'request-id': triggerId });
     if (behaviour === 'stall') return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (closed) return;
-      if (behaviour === 'fail' || !targetDirectory) {
-        const why = !targetDirectory
-          ? 'No savepoint directory configured. You can either specify a directory when triggering this savepoint or configure a cluster-wide default via key \'state.savepoints.dir\'.'
-          : 'Checkpoint Coordinator is suspending (simulated savepoint failure: sim.sluice.dev/savepoint=fail).';
-        stopping = false;
-        operations.set(triggerId, {
-          status: 'COMPLETED',
-          failure: {
-            class: 'java.util.concurrent.CompletionException',
-            'stack-trace': `java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: ${why}\n\tat org.apache.flink.runtime.scheduler.SchedulerBase.lambda$stopWithSavepoint(SchedulerBase.java)`,
-          },
-        });
-        return;
-      }
-      const location = `${targetDirectory.replace(/\/+$/, '')}/savepoint-${opts.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`;
-      operations.set(triggerId, { status: 'COMPLETED', location, ...(stops ? { stops: true } : {}) });
-      if (stops) {
-        state = 'FINISHED';
-        stopping = false;
-      }
-    }, Math.max(0, opts.delayMs?.() ?? 300));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (closed) return;
+        if (behaviour === 'fail' || !targetDirectory) {
+          const why = !targetDirectory
+            ? "No savepoint directory configured. You can either specify a directory when triggering this savepoint or configure a cluster-wide default via key 'state.savepoints.dir'."
+            : 'Checkpoint Coordinator is suspending (simulated savepoint failure: sim.sluice.dev/savepoint=fail).';
+          stopping = false;
+          operations.set(triggerId, {
+            status: 'COMPLETED',
+            failure: {
+              class: 'java.util.concurrent.CompletionException',
+              'stack-trace': `java.util.concurrent.CompletionException: org.apache.flink.runtime.checkpoint.CheckpointException: ${why}\n\tat org.apache.flink.runtime.scheduler.SchedulerBase.lambda$stopWithSavepoint(SchedulerBase.java)`,
+            },
+          });
+          return;
+        }
+        const location = `${targetDirectory.replace(/\/+$/, '')}/savepoint-${opts.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`;
+        operations.set(triggerId, { status: 'COMPLETED', location, ...(stops ? { stops: true } : {}) });
+        if (stops) {
+          state = 'FINISHED';
+          stopping = false;
+        }
+      },
+      Math.max(0, opts.delayMs?.() ?? 300),
+    );
     timers.add(timer);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0]!.replace(/^\/v1\//, '/').replace(/\/+$/, '') || '/';
+    const path =
+      (req.url ?? '/')
+        .split('?')[0]!
+        .replace(/^\/v1\//, '/')
+        .replace(/\/+$/, '') || '/';
     const parts = path.split('/').filter(Boolean);
     if (req.method === 'GET' && path === '/jobs') return json(res, 200, { jobs: [{ id: opts.jobId, status: state }] });
     if (req.method === 'GET' && path === '/jobs/overview') return json(res, 200, { jobs: [summary()] });
     if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><html><head><title>Apache Flink Web Dashboard</title></head><body><h1>Flink REST stand-in</h1><p>Job <code>${opts.jobId}</code>: ${state}</p></body></html>`);
+      res.end(
+        `<!doctype html><html><head><title>Apache Flink Web Dashboard</title></head><body><h1>Flink REST stand-in</h1><p>Job <code>${opts.jobId}</code>: ${state}</p></body></html>`,
+      );
       return;
     }
     if (req.method === 'GET' && path === '/overview') {
       const running = state === 'RUNNING' || state === 'CANCELLING' ? 1 : 0;
-      return json(res, 200, { taskmanagers: 1, 'slots-total': 1, 'slots-available': 1 - running, 'jobs-running': running, 'jobs-finished': state === 'FINISHED' ? 1 : 0, 'jobs-cancelled': state === 'CANCELED' ? 1 : 0, 'jobs-failed': 0, 'flink-version': 'standin' });
+      return json(res, 200, {
+        taskmanagers: 1,
+        'slots-total': 1,
+        'slots-available': 1 - running,
+        'jobs-running': running,
+        'jobs-finished': state === 'FINISHED' ? 1 : 0,
+        'jobs-cancelled': state === 'CANCELED' ? 1 : 0,
+        'jobs-failed': 0,
+        'flink-version': 'standin',
+      });
     }
     if (req.method === 'GET' && path === '/sluice-standin') return json(res, 200, { jobId: opts.jobId, state, triggers });
     if (parts[0] !== 'jobs' || !parts[1]) return notFound(res, `Not found: ${path}`);
@@ -177,15 +213,19 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
       if (mode !== 'cancel') return json(res, 400, { errors: [`Unknown termination mode ${mode}`] });
       if (state === 'RUNNING') {
         state = 'CANCELLING';
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          state = 'CANCELED';
-        }, Math.max(0, opts.delayMs?.() ?? 300));
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            state = 'CANCELED';
+          },
+          Math.max(0, opts.delayMs?.() ?? 300),
+        );
         timers.add(timer);
       }
       return json(res, 202, {});
     }
-    if (req.method === 'GET' && parts.length === 3 && parts[2] === 'exceptions') return json(res, 200, { exceptionHistory: { entries: [], truncated: false } });
+    if (req.method === 'GET' && parts.length === 3 && parts[2] === 'exceptions')
+      return json(res, 200, { exceptionHistory: { entries: [], truncated: false } });
     if (req.method === 'GET' && parts.length === 3 && parts[2] === 'metrics') {
       const wanted = new URL(req.url ?? '/', 'http://x').searchParams.get('get')?.split(',') ?? [];
       return json(res, 200, wanted.includes('numRestarts') ? [{ id: 'numRestarts', value: '0' }] : []);
@@ -203,7 +243,10 @@ export async function startFlinkStandIn(opts: FlinkStandInOptions): Promise<Flin
       const op = operations.get(parts[3]!);
       if (!op) return notFound(res, `There is no savepoint operation with triggerId=${parts[3]} for job ${opts.jobId}`);
       if (op.status === 'IN_PROGRESS') return json(res, 200, { status: { id: 'IN_PROGRESS' }, operation: null });
-      json(res, 200, { status: { id: 'COMPLETED' }, operation: 'location' in op ? { location: op.location } : { 'failure-cause': op.failure } });
+      json(res, 200, {
+        status: { id: 'COMPLETED' },
+        operation: 'location' in op ? { location: op.location } : { 'failure-cause': op.failure },
+      });
       // As a real JobManager: once the result of the stop that finished its job was read, it exits.
       if ('location' in op && op.stops && !exited) {
         exited = true;

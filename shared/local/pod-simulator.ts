@@ -1,12 +1,4 @@
-import {
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-  type V1Pod,
-  Watch,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Node, type V1Pod, Watch } from '@kubernetes/client-node';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +67,8 @@ type State = 'Running' | 'Succeeded' | 'Failed' | 'CrashLoopBackOff';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-const codeOf = (err: unknown) => (err as { code?: unknown; statusCode?: unknown } | null)?.code ?? (err as { statusCode?: unknown } | null)?.statusCode;
+const codeOf = (err: unknown) =>
+  (err as { code?: unknown; statusCode?: unknown } | null)?.code ?? (err as { statusCode?: unknown } | null)?.statusCode;
 
 export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulatorOptions = {}): Promise<PodSimulator> {
   const kc = new KubeConfig();
@@ -221,7 +214,9 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
   const serviceIp = async (namespace: string, service: string): Promise<string | undefined> => {
     if (/^\d+\.\d+\.\d+\.\d+$/.test(service)) return service;
     const svc = await core.readNamespacedService({ name: service, namespace });
-    const selector = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const selector = Object.entries(svc.spec?.selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     const selected = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
     return selected.find((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp)?.status?.podIP;
   };
@@ -233,7 +228,12 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     if (flinkPods.has(uid)) return;
     const n = nextLoopback++ % LOOPBACKS;
     const podIp = `127.0.${Math.floor(n / 254) + 1}.${(n % 254) + 1}`;
-    const real: RealFlinkPod = { podIp, workDir: mkdtempSync(join(tmpdir(), `sluice-flink-${pod.metadata!.name}-`)), ready: false, stopped: false };
+    const real: RealFlinkPod = {
+      podIp,
+      workDir: mkdtempSync(join(tmpdir(), `sluice-flink-${pod.metadata!.name}-`)),
+      ready: false,
+      stopped: false,
+    };
     flinkPods.set(uid, real);
     try {
       const confData = await flinkConfigFiles(core, pod);
@@ -295,7 +295,9 @@ export async function startPodSimulator(kubeconfigPath: string, opts: PodSimulat
     }
     if (!pod.spec?.nodeName && pod.metadata?.annotations?.[OUTCOME_ANNOTATION] === 'unschedulable') {
       if (!pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')) {
-        await core.patchNamespacedPodStatus({ name, namespace, body: unschedulableStatus() }, mergePatch).catch((e) => report(`status of ${namespace}/${name}`, e));
+        await core
+          .patchNamespacedPodStatus({ name, namespace, body: unschedulableStatus() }, mergePatch)
+          .catch((e) => report(`status of ${namespace}/${name}`, e));
       }
       return;
     }
@@ -447,7 +449,13 @@ function realStatus(pod: V1Pod, real: RealFlinkPod): object {
   const at = now();
   const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : at;
   const exit = real.exit;
-  const terminated = exit && { exitCode: exit.code, reason: exit.code === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: at, ...(exit.code !== 0 ? { message: exit.message } : {}) };
+  const terminated = exit && {
+    exitCode: exit.code,
+    reason: exit.code === 0 ? 'Completed' : 'Error',
+    startedAt: started,
+    finishedAt: at,
+    ...(exit.code !== 0 ? { message: exit.message } : {}),
+  };
   const restarts = (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
   const phase = !exit ? 'Running' : exit.code === 0 ? 'Succeeded' : restarts ? 'Running' : 'Failed';
   const condition = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at });
@@ -464,15 +472,33 @@ function realStatus(pod: V1Pod, real: RealFlinkPod): object {
       podIP: real.podIp,
       podIPs: [{ ip: real.podIp }],
       startTime: started,
-      conditions: [condition('Initialized', true), condition('Ready', real.ready), condition('ContainersReady', real.ready), condition('PodScheduled', true)],
+      conditions: [
+        condition('Initialized', true),
+        condition('Ready', real.ready),
+        condition('ContainersReady', real.ready),
+        condition('PodScheduled', true),
+      ],
       initContainerStatuses: (pod.spec?.initContainers ?? []).map((i) => ({
-        name: i.name, image: i.image ?? '', imageID: `sim://${i.image}`, ready: true, started: false, restartCount: 0,
+        name: i.name,
+        image: i.image ?? '',
+        imageID: `sim://${i.image}`,
+        ready: true,
+        started: false,
+        restartCount: 0,
         state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started } },
       })),
-      containerStatuses: [{
-        name: c.name, image: c.image ?? '', imageID: `sim://${c.image}`, containerID: `sim://${pod.metadata?.uid}/${c.name}`,
-        ready: real.ready, started: !exit, restartCount: exit && exit.code !== 0 && restarts ? 1 : 0, ...state,
-      }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image ?? '',
+          imageID: `sim://${c.image}`,
+          containerID: `sim://${pod.metadata?.uid}/${c.name}`,
+          ready: real.ready,
+          started: !exit,
+          restartCount: exit && exit.code !== 0 && restarts ? 1 : 0,
+          ...state,
+        },
+      ],
     },
   };
 }
@@ -512,7 +538,8 @@ async function flinkConfigFiles(core: CoreV1Api, pod: V1Pod): Promise<Record<str
   if (sources.length === 0) throw new Error('no flink-config volume');
   const files: Record<string, string> = {};
   for (const source of sources) {
-    if (source.configMap?.name) Object.assign(files, (await core.readNamespacedConfigMap({ name: source.configMap.name, namespace })).data ?? {});
+    if (source.configMap?.name)
+      Object.assign(files, (await core.readNamespacedConfigMap({ name: source.configMap.name, namespace })).data ?? {});
     if (source.secret?.name) {
       const data = (await core.readNamespacedSecret({ name: source.secret.name, namespace })).data ?? {};
       for (const [k, v] of Object.entries(data)) files[k] = Buffer.from(v, 'base64').toString('utf8');
@@ -522,7 +549,11 @@ async function flinkConfigFiles(core: CoreV1Api, pod: V1Pod): Promise<Record<str
 }
 
 /** A Kubernetes Event on the JobManager pod for each savepoint trigger: outlives the pod, so tests can count them. */
-async function recordTrigger(core: CoreV1Api, pod: V1Pod, t: { triggerId: string; kind: string; targetDirectory?: string; at: string }): Promise<void> {
+async function recordTrigger(
+  core: CoreV1Api,
+  pod: V1Pod,
+  t: { triggerId: string; kind: string; targetDirectory?: string; at: string },
+): Promise<void> {
   const { name, namespace, uid } = pod.metadata ?? {};
   if (!name || !namespace) return;
   await core.createNamespacedEvent({
@@ -570,11 +601,16 @@ function statusFor(pod: V1Pod, state: State, podIP: string): object {
     ...(state === 'Succeeded' ? { state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: at } } } : {}),
     // What a kubelet shows for restartPolicy Always/OnFailure: the pod stays Running.
     ...(state === 'CrashLoopBackOff'
-      ? { state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } }, lastState: { terminated: failedExit } }
+      ? {
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
+          lastState: { terminated: failedExit },
+        }
       : {}),
   });
   const phase = state === 'CrashLoopBackOff' ? 'Running' : state;
-  const notReadyReason = { Running: undefined, Failed: 'PodFailed', Succeeded: 'PodCompleted', CrashLoopBackOff: 'ContainersNotReady' }[state];
+  const notReadyReason = { Running: undefined, Failed: 'PodFailed', Succeeded: 'PodCompleted', CrashLoopBackOff: 'ContainersNotReady' }[
+    state
+  ];
   const condition = (type: string, ok: boolean) => ({
     type,
     status: ok ? 'True' : 'False',
@@ -612,10 +648,17 @@ const NODE_IP = '10.240.0.1';
 const unschedulableStatus = () => ({
   status: {
     phase: 'Pending',
-    conditions: [{
-      type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastProbeTime: null, lastTransitionTime: new Date().toISOString(),
-      message: '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
-    }],
+    conditions: [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        lastProbeTime: null,
+        lastTransitionTime: new Date().toISOString(),
+        message:
+          '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+      },
+    ],
   },
 });
 
@@ -634,14 +677,30 @@ async function ensureNode(core: CoreV1Api, name: string): Promise<void> {
     status: {
       capacity,
       allocatable: capacity,
-      addresses: [{ type: 'InternalIP', address: NODE_IP }, { type: 'Hostname', address: name }],
-      conditions: [{
-        type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated by Sluice',
-        lastHeartbeatTime: now(), lastTransitionTime: now(),
-      }],
+      addresses: [
+        { type: 'InternalIP', address: NODE_IP },
+        { type: 'Hostname', address: name },
+      ],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'simulated by Sluice',
+          lastHeartbeatTime: now(),
+          lastTransitionTime: now(),
+        },
+      ],
       nodeInfo: {
-        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.34.0-sim',
-        containerRuntimeVersion: 'sim://1', kernelVersion: '', osImage: 'simulated', machineID: '', systemUUID: '', bootID: '',
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        kubeletVersion: 'v1.34.0-sim',
+        containerRuntimeVersion: 'sim://1',
+        kernelVersion: '',
+        osImage: 'simulated',
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
       },
     },
   };

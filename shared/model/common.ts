@@ -15,7 +15,8 @@ export const int32 = (min = INT32_MIN) =>
   z
     .int32({
       // zod reports a non-number given for an integer as "expected number": say integer.
-      error: (iss) => (iss.code === 'invalid_type' && iss.input !== undefined ? `expected an integer, got ${describeValue(iss.input)}` : undefined),
+      error: (iss) =>
+        iss.code === 'invalid_type' && iss.input !== undefined ? `expected an integer, got ${describeValue(iss.input)}` : undefined,
     })
     .min(min);
 
@@ -122,7 +123,12 @@ export const MetadataInput = z.strictObject({
 export const Bookkeeping = z.record(z.string(), z.unknown());
 
 /** The `{kind, apiVersion: v1, metadata, spec, status}` envelope of an application resource as the REST API shows it. */
-export function appResource<K extends string, M extends z.ZodType, S extends z.ZodType, T extends z.ZodType>(kind: K, metadata: M, spec: S, status: T) {
+export function appResource<K extends string, M extends z.ZodType, S extends z.ZodType, T extends z.ZodType>(
+  kind: K,
+  metadata: M,
+  spec: S,
+  status: T,
+) {
   return z.strictObject({
     kind: z.literal(kind),
     apiVersion: z.literal('v1'),

@@ -88,7 +88,14 @@ function sluiceCrd(d: Definition): CustomResourceDefinition {
     metadata: { name: `${d.plural}.${API_GROUP}`, labels: { ...LABELS } },
     spec: {
       group: API_GROUP,
-      names: { kind: d.kind, listKind: `${d.kind}List`, plural: d.plural, singular: d.kind.toLowerCase(), shortNames: d.shortNames, categories: ['sluice'] },
+      names: {
+        kind: d.kind,
+        listKind: `${d.kind}List`,
+        plural: d.plural,
+        singular: d.kind.toLowerCase(),
+        shortNames: d.shortNames,
+        categories: ['sluice'],
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -267,7 +274,13 @@ export function vvpDeploymentCrd(): CustomResourceDefinition {
     metadata: { name: 'vvpdeployments.ververica.platform', labels: { ...LABELS } },
     spec: {
       group: 'ververica.platform',
-      names: { kind: 'VvpDeployment', listKind: 'VvpDeploymentList', plural: 'vvpdeployments', singular: 'vvpdeployment', shortNames: ['vvpdep'] },
+      names: {
+        kind: 'VvpDeployment',
+        listKind: 'VvpDeploymentList',
+        plural: 'vvpdeployments',
+        singular: 'vvpdeployment',
+        shortNames: ['vvpdep'],
+      },
       scope: 'Namespaced',
       versions: [
         {

@@ -171,7 +171,8 @@ export function deploymentSpecRules(s: SpecFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: 'custom',
       path: ['restoreStrategy', 'kind'],
-      message: 'NONE cannot be combined with upgradeStrategy.kind STATEFUL (a stateful upgrade restores the state it saved): use LATEST_SAVEPOINT or LATEST_STATE, or upgradeStrategy.kind STATELESS',
+      message:
+        'NONE cannot be combined with upgradeStrategy.kind STATEFUL (a stateful upgrade restores the state it saved): use LATEST_SAVEPOINT or LATEST_STATE, or upgradeStrategy.kind STATELESS',
     });
   }
   const target = s.deploymentTargetId !== undefined || s.deploymentTargetName !== undefined;
@@ -182,7 +183,12 @@ export function deploymentSpecRules(s: SpecFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['template', 'spec'], message });
   }
   if (target && s.sessionClusterName !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['sessionClusterName'], message: 'cannot be combined with deploymentTargetName/deploymentTargetId: a deployment runs either on a target or in a session cluster' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sessionClusterName'],
+      message:
+        'cannot be combined with deploymentTargetName/deploymentTargetId: a deployment runs either on a target or in a session cluster',
+    });
   }
 }
 

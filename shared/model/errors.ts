@@ -34,7 +34,13 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 /** zod's names of received types (when the input itself was not reported). */
-const RECEIVED_NAMES: Record<string, string> = { array: 'a list', object: 'an object', string: 'a string', number: 'a number', boolean: 'a boolean' };
+const RECEIVED_NAMES: Record<string, string> = {
+  array: 'a list',
+  object: 'an object',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'a boolean',
+};
 
 /** A value as an error message quotes it: strings quoted and cut, containers by kind. */
 export function describeValue(v: unknown): string {
@@ -49,7 +55,8 @@ export function describeValue(v: unknown): string {
 }
 
 /** zod's own wording: replaced by ours. Any other message was written for this schema and is kept. */
-const DEFAULT_MESSAGE = /^(Invalid input|Invalid option|Invalid string|Invalid (GUID|UUID|ISO|email|url|key|element|number)|Too (small|big)|Unrecognized key|Invalid$|Invalid date)/;
+const DEFAULT_MESSAGE =
+  /^(Invalid input|Invalid option|Invalid string|Invalid (GUID|UUID|ISO|email|url|key|element|number)|Too (small|big)|Unrecognized key|Invalid$|Invalid date)/;
 
 function received(issue: Issue): string | undefined {
   if ('input' in issue && issue.input !== undefined) return describeValue(issue.input);

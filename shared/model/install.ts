@@ -61,7 +61,9 @@ async function waitEstablished(api: CrdApi, name: string, deadline: number, poll
     const refused = conditions.find((c) => c.type === 'NamesAccepted' && c.status === 'False');
     if (refused) throw new Error(`CRD ${name}: names not accepted: ${refused.message ?? refused.reason ?? ''}`);
     if (Date.now() >= deadline) {
-      throw new Error(`CRD ${name} not Established in time: ${conditions.map((c) => `${c.type}=${c.status} ${c.message ?? ''}`).join('; ') || 'no conditions'}`);
+      throw new Error(
+        `CRD ${name} not Established in time: ${conditions.map((c) => `${c.type}=${c.status} ${c.message ?? ''}`).join('; ') || 'no conditions'}`,
+      );
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -13,7 +13,10 @@ export const Role = z.enum(ROLES);
 /** `user:NAME`, `group:NAME` or `system:authenticated` (every valid token). */
 export const Member = z
   .string()
-  .regex(/^(user:[^\s:][^\s]*|group:[^\s:][^\s]*|system:authenticated)$/, 'must be "user:<name>", "group:<name>" or "system:authenticated"');
+  .regex(
+    /^(user:[^\s:][^\s]*|group:[^\s:][^\s]*|system:authenticated)$/,
+    'must be "user:<name>", "group:<name>" or "system:authenticated"',
+  );
 
 export const RoleBinding = z.strictObject({
   role: Role,

@@ -121,7 +121,8 @@ export const apiTokenResourceName = (vns: string, token: string) => `namespaces/
 export function apiTokenNameProblem(token: string): string | undefined {
   // The name is stored as a label value on the token's Secret (sluice.dev/token-name).
   if (token.length === 0) return 'must not be empty';
-  if (!isLabelValue(token)) return 'must be at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
+  if (!isLabelValue(token))
+    return 'must be at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
   return undefined;
 }
 

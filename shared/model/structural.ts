@@ -26,15 +26,57 @@ const INT_OR_STRING = 'x-kubernetes-int-or-string';
 
 /** Keywords structural schemas allow, and where their values are schemas. */
 const ALLOWED = new Set([
-  'type', 'format', 'title', 'description', 'default', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
-  'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'multipleOf', 'enum', 'maxProperties',
-  'minProperties', 'required', 'items', 'allOf', 'oneOf', 'anyOf', 'not', 'properties', 'additionalProperties',
-  'nullable', 'example', 'externalDocs',
-  PRESERVE, INT_OR_STRING, 'x-kubernetes-embedded-resource', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys',
+  'type',
+  'format',
+  'title',
+  'description',
+  'default',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'multipleOf',
+  'enum',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'items',
+  'allOf',
+  'oneOf',
+  'anyOf',
+  'not',
+  'properties',
+  'additionalProperties',
+  'nullable',
+  'example',
+  'externalDocs',
+  PRESERVE,
+  INT_OR_STRING,
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
   'x-kubernetes-map-type',
 ]);
 /** Dropped silently by the converter: annotations that carry no validation. */
-const DROP = new Set(['$schema', '$id', 'id', '$comment', 'examples', 'readOnly', 'writeOnly', 'deprecated', 'propertyNames', 'contentEncoding', 'contentMediaType']);
+const DROP = new Set([
+  '$schema',
+  '$id',
+  'id',
+  '$comment',
+  'examples',
+  'readOnly',
+  'writeOnly',
+  'deprecated',
+  'propertyNames',
+  'contentEncoding',
+  'contentMediaType',
+]);
 const JUNCTORS = ['allOf', 'anyOf', 'oneOf'] as const;
 /** Not allowed inside a junctor branch. */
 const JUNCTOR_FORBIDDEN = ['type', 'description', 'default', 'nullable', 'additionalProperties', 'title'];
@@ -210,7 +252,8 @@ function check(node: unknown, path: string, ctx: { root: boolean; junctor: boole
   if (node[PRESERVE] !== undefined && node[PRESERVE] !== true) problems.push(`${path}: ${PRESERVE} must be true if set`);
   if (ctx.junctor) {
     for (const k of JUNCTOR_FORBIDDEN) if (k in node) problems.push(`${path}: ${k} is not allowed inside allOf/anyOf/oneOf/not`);
-    for (const k of Object.keys(node)) if (k.startsWith('x-kubernetes-')) problems.push(`${path}: ${k} is not allowed inside allOf/anyOf/oneOf/not`);
+    for (const k of Object.keys(node))
+      if (k.startsWith('x-kubernetes-')) problems.push(`${path}: ${k} is not allowed inside allOf/anyOf/oneOf/not`);
   } else if (ctx.typed) {
     const t = node.type;
     if (t === undefined && !preserve && node[INT_OR_STRING] !== true) problems.push(`${path}: type must be specified`);
@@ -272,7 +315,8 @@ function checkJunctorFields(branch: unknown, outer: Schema, path: string, proble
     else checkJunctorFields(s, declared, `${path}.${name}`, problems);
   }
   for (const name of (branch.required as string[] | undefined) ?? []) {
-    if (!(name in outerProps) && !outerAdditional && outer[PRESERVE] !== true) problems.push(`${path}: requires ${name}, not declared outside the junctor`);
+    if (!(name in outerProps) && !outerAdditional && outer[PRESERVE] !== true)
+      problems.push(`${path}: requires ${name}, not declared outside the junctor`);
   }
   if (isObject(branch.items)) {
     if (!isObject(outer.items)) problems.push(`${path}[]: items not declared outside the junctor`);

@@ -6,7 +6,10 @@ import { crBody } from './cr.js';
 export const JsonPointer = z.string().regex(/^(\/([^~/]|~[01])*)*$/, 'must be a JSON pointer such as /spec/template/spec/parallelism');
 
 /** A patch set's pointer: somewhere inside the Deployment, never the whole document (""). */
-const PatchPointer = JsonPointer.min(1, 'must point into the deployment, such as /spec/template/spec/parallelism ("" would be the whole document)');
+const PatchPointer = JsonPointer.min(
+  1,
+  'must point into the deployment, such as /spec/template/spec/parallelism ("" would be the whole document)',
+);
 
 /** One RFC 6902 operation of a patch set. */
 export const PatchOperation = z

@@ -32,7 +32,13 @@ export function holderOf(cm: Pick<V1ConfigMap, 'metadata' | 'data'>): string | u
 /** The lock ConfigMap for `identity` in `namespace`. */
 export function leaderConfigMap(namespace: string, identity: string, now = new Date()): V1ConfigMap {
   const time = now.toISOString();
-  const record = { holderIdentity: identity, leaseDurationSeconds: FOREVER_SECONDS, acquireTime: time, renewTime: time, leaderTransitions: 0 };
+  const record = {
+    holderIdentity: identity,
+    leaseDurationSeconds: FOREVER_SECONDS,
+    acquireTime: time,
+    renewTime: time,
+    leaderTransitions: 0,
+  };
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -61,7 +67,8 @@ export class NamespaceClaimedError extends Error {
   }
 }
 
-export type ClaimOutcome = { claimed: true } | { claimed: false; reason: 'namespace-missing' } | { claimed: false; reason: 'held'; holder: string };
+export type ClaimOutcome =
+  { claimed: true } | { claimed: false; reason: 'namespace-missing' } | { claimed: false; reason: 'held'; holder: string };
 
 /** Claims one namespace for `identity`: creates the lock, or finds it already ours. */
 export async function claimNamespace(ctx: Pick<FunctionContext, 'kube'>, namespace: string, identity: string): Promise<ClaimOutcome> {
@@ -119,7 +126,9 @@ export async function claimWatchedNamespaces(ctx: FunctionContext): Promise<{ cl
   }
   if (conflicts.length === 1) throw conflicts[0]!;
   if (conflicts.length > 1) {
-    throw new Error(`operator identity "${identity}" cannot watch its namespaces: ${conflicts.map((c) => `${c.namespace} is claimed by "${c.holder}"`).join('; ')} (ConfigMap ${LEADER_CONFIGMAP}); delete the ConfigMap to hand a namespace over`);
+    throw new Error(
+      `operator identity "${identity}" cannot watch its namespaces: ${conflicts.map((c) => `${c.namespace} is claimed by "${c.holder}"`).join('; ')} (ConfigMap ${LEADER_CONFIGMAP}); delete the ConfigMap to hand a namespace over`,
+    );
   }
   if (missing.length > 0) {
     ctx.log.warn({ namespaces: missing, identity }, 'watched namespaces do not exist yet: claimed before the first CR there is reconciled');

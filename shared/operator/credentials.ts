@@ -20,7 +20,10 @@ export type CrAccess =
 const NEEDS = 'with authentication on, a VvpDeployment needs an API token of role editor or owner in its vNamespace';
 
 /** The API token a CR carries, or why there is none. */
-export async function tokenOf(ctx: Pick<FunctionContext, 'kube'>, cr: VvpDeploymentCr): Promise<{ token: string; from: string } | { problem: string }> {
+export async function tokenOf(
+  ctx: Pick<FunctionContext, 'kube'>,
+  cr: VvpDeploymentCr,
+): Promise<{ token: string; from: string } | { problem: string }> {
   const annotations = cr.metadata.annotations ?? {};
   const secretName = annotations[ANNOTATIONS.apikeySecretName];
   if (secretName) {
@@ -41,14 +44,21 @@ export async function tokenOf(ctx: Pick<FunctionContext, 'kube'>, cr: VvpDeploym
   }
   const inline = annotations[ANNOTATIONS.apikey]?.trim();
   if (inline) return { token: inline, from: `annotation ${ANNOTATIONS.apikey}` };
-  return { problem: `no API token: ${NEEDS}, in the annotation ${ANNOTATIONS.apikey} or in a Secret named by the annotation ${ANNOTATIONS.apikeySecretName} (key apikey)` };
+  return {
+    problem: `no API token: ${NEEDS}, in the annotation ${ANNOTATIONS.apikey} or in a Secret named by the annotation ${ANNOTATIONS.apikeySecretName} (key apikey)`,
+  };
 }
 
 /**
  * Who the CR acts as in `vns`, and whether that may write Deployments there. With
  * authentication off everyone is the superuser, but the vNamespace must exist.
  */
-export async function crAccess(ctx: Pick<FunctionContext, 'kube' | 'settings'>, cr: VvpDeploymentCr, vns: string, resource: Resource = 'deployments'): Promise<CrAccess> {
+export async function crAccess(
+  ctx: Pick<FunctionContext, 'kube' | 'settings'>,
+  cr: VvpDeploymentCr,
+  vns: string,
+  resource: Resource = 'deployments',
+): Promise<CrAccess> {
   let caller: Caller;
   if (!ctx.settings.auth) caller = { kind: 'superuser', name: 'anonymous' };
   else {

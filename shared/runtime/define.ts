@@ -110,14 +110,18 @@ export function labelMatcher(selector: string | undefined): (labels: Record<stri
 }
 
 function parseSelector(selector: string): (labels: Record<string, string> | undefined) => boolean {
-  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean).map((term) => {
-    const ne = term.match(/^([^!=]+)!=(.*)$/);
-    if (ne) return (l: Record<string, string>) => l[ne[1]!.trim()] !== ne[2]!.trim();
-    const eq = term.match(/^([^!=]+)==?(.*)$/);
-    if (eq) return (l: Record<string, string>) => l[eq[1]!.trim()] === eq[2]!.trim();
-    if (term.startsWith('!')) return (l: Record<string, string>) => !(term.slice(1) in l);
-    return (l: Record<string, string>) => term in l;
-  });
+  const terms = selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((term) => {
+      const ne = term.match(/^([^!=]+)!=(.*)$/);
+      if (ne) return (l: Record<string, string>) => l[ne[1]!.trim()] !== ne[2]!.trim();
+      const eq = term.match(/^([^!=]+)==?(.*)$/);
+      if (eq) return (l: Record<string, string>) => l[eq[1]!.trim()] === eq[2]!.trim();
+      if (term.startsWith('!')) return (l: Record<string, string>) => !(term.slice(1) in l);
+      return (l: Record<string, string>) => term in l;
+    });
   return (labels) => terms.every((t) => t(labels ?? {}));
 }
 
@@ -128,11 +132,7 @@ export function namespacesOf(scope: Scope, settings: Settings): string[] | 'all'
 }
 
 /** The subscription of `fn` an event falls under, if any. */
-export function matchingSubscription(
-  fn: SluiceFunction,
-  event: ObjectEvent,
-  settings: Settings,
-): Subscription | undefined {
+export function matchingSubscription(fn: SluiceFunction, event: ObjectEvent, settings: Settings): Subscription | undefined {
   const labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
   return fn.subscriptions.find((s) => {
     if (s.resource.kind !== event.ref.kind || s.resource.apiVersion !== event.ref.apiVersion) return false;

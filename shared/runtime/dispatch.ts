@@ -34,11 +34,7 @@ function classify(err: unknown): { status: number; outcome: string; reason: stri
 }
 
 /** Answers one decoded event for `fn`, never throwing: every failure becomes a Reply. */
-export async function dispatch(
-  fn: SluiceFunction,
-  event: SluiceEvent | ForeignEvent,
-  ctx: FunctionContext,
-): Promise<Reply> {
+export async function dispatch(fn: SluiceFunction, event: SluiceEvent | ForeignEvent, ctx: FunctionContext): Promise<Reply> {
   const started = performance.now();
   const reply = (status: number, outcome: string, reason?: string): Reply => {
     eventsTotal.inc({ function: fn.name, outcome });
@@ -64,10 +60,11 @@ export async function dispatch(
     }
     if (event.mode === 'resource' && isAdapterPod(event.object)) {
       const ready = adapterReady(event.object, fn.subscriptions.map(streamName));
-      if (!ready) return reply(200, 'skipped', 'not a ready adapter of this function\'s events');
+      if (!ready) return reply(200, 'skipped', "not a ready adapter of this function's events");
       // Once per readiness of that pod, however many status updates and redeliveries follow.
       const claim = `adapter-ready/${fn.name}/${ready.key}`;
-      if (!(await ctx.store.claim(claim, ADAPTER_READY_TTL_MS))) return reply(200, 'skipped', `resync after ${ready.source} restarted: already done`);
+      if (!(await ctx.store.claim(claim, ADAPTER_READY_TTL_MS)))
+        return reply(200, 'skipped', `resync after ${ready.source} restarted: already done`);
       const summary = await resync(fn, { ...ctx, log }).catch(async (err: unknown) => {
         await ctx.store.forget(claim);
         throw err;
@@ -75,7 +72,11 @@ export async function dispatch(
       log.info({ ...summary, source: ready.source }, 'resync: event source restarted');
       if (summary.failed > 0) {
         await ctx.store.forget(claim);
-        return reply(503, 'unavailable', `resync after ${ready.source} restarted: ${summary.failed} of ${summary.objects} objects failed; retry`);
+        return reply(
+          503,
+          'unavailable',
+          `resync after ${ready.source} restarted: ${summary.failed} of ${summary.objects} objects failed; retry`,
+        );
       }
       return reply(200, 'handled', `resync after ${ready.source} restarted: ${summary.objects} objects`);
     }

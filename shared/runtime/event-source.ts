@@ -81,7 +81,13 @@ export class InProcessEventSource {
   #emit(target: WatchTarget, verb: Verb, object: KubeObject) {
     for (const { fn, sub } of target.subscribers) {
       if (!sub.verbs.includes(verb)) continue;
-      const ce = apiServerEvent({ verb, object, mode: sub.mode, source: this.kube.config.getCurrentCluster()?.server ?? 'in-process', resource: target.resource.plural });
+      const ce = apiServerEvent({
+        verb,
+        object,
+        mode: sub.mode,
+        source: this.kube.config.getCurrentCluster()?.server ?? 'in-process',
+        resource: target.resource.plural,
+      });
       const event = fromCloudEvent(ce);
       if (event.mode !== 'foreign') this.sink(event, fn.name);
     }

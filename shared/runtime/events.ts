@@ -167,9 +167,7 @@ export function apiServerEvent(opts: {
   const ns = object.metadata.namespace;
   const subject = `/apis/${object.apiVersion}/namespaces/${ns ?? ''}/${opts.resource}/${object.metadata.name}`;
   const data =
-    mode === 'resource'
-      ? object
-      : { kind: object.kind, namespace: ns, name: object.metadata.name, apiVersion: object.apiVersion };
+    mode === 'resource' ? object : { kind: object.kind, namespace: ns, name: object.metadata.name, apiVersion: object.apiVersion };
   return new CloudEvent<unknown>(
     {
       type: `${mode === 'resource' ? RESOURCE_EVENT : REFERENCE_EVENT}${verb}`,

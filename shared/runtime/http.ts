@@ -9,7 +9,8 @@ import { type Answer, MAX_EVENT_BYTES, type Routes, eventRoutes, internalError, 
 const reply = (c: Context, answer: Answer) => {
   const status = answer.status as ContentfulStatusCode;
   const headers = answer.headers ?? {};
-  if (answer.text !== undefined) return c.text(answer.text, status, { ...headers, ...(answer.contentType ? { 'content-type': answer.contentType } : {}) });
+  if (answer.text !== undefined)
+    return c.text(answer.text, status, { ...headers, ...(answer.contentType ? { 'content-type': answer.contentType } : {}) });
   if (answer.json !== undefined) return c.json(answer.json, status, headers);
   return c.body(null, status, headers);
 };

@@ -35,11 +35,23 @@ export async function listPage(
   const slash = resource.apiVersion.indexOf('/');
   if (slash < 0) {
     const page = await kube.objects.list<KubernetesObject>(
-      resource.apiVersion, resource.kind, namespace,
-      undefined, undefined, undefined, undefined, opts.labelSelector, opts.limit, opts.continueToken,
+      resource.apiVersion,
+      resource.kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      opts.labelSelector,
+      opts.limit,
+      opts.continueToken,
     );
     const meta = page.metadata as { _continue?: string; continue?: string; resourceVersion?: string } | undefined;
-    return { items: objectsOf(resource, page.items), continueToken: meta?._continue || meta?.continue || undefined, resourceVersion: meta?.resourceVersion };
+    return {
+      items: objectsOf(resource, page.items),
+      continueToken: meta?._continue || meta?.continue || undefined,
+      resourceVersion: meta?.resourceVersion,
+    };
   }
   const common = {
     group: resource.apiVersion.slice(0, slash),
@@ -53,8 +65,15 @@ export async function listPage(
     ? kube.custom.listNamespacedCustomObject({ ...common, namespace })
     : resource.namespaced
       ? kube.custom.listCustomObjectForAllNamespaces(common)
-      : kube.custom.listClusterCustomObject(common))) as { items?: KubernetesObject[]; metadata?: { continue?: string; resourceVersion?: string } };
-  return { items: objectsOf(resource, page.items ?? []), continueToken: page.metadata?.continue || undefined, resourceVersion: page.metadata?.resourceVersion };
+      : kube.custom.listClusterCustomObject(common))) as {
+    items?: KubernetesObject[];
+    metadata?: { continue?: string; resourceVersion?: string };
+  };
+  return {
+    items: objectsOf(resource, page.items ?? []),
+    continueToken: page.metadata?.continue || undefined,
+    resourceVersion: page.metadata?.resourceVersion,
+  };
 }
 
 const objectsOf = (resource: ResourceType, items: readonly unknown[]) =>

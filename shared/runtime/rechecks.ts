@@ -25,7 +25,8 @@ export interface Rechecks {
 
 /** The ping data that asks for a recheck rather than a full resync. */
 export const RECHECK_DATA = { recheck: true } as const;
-export const isRecheck = (data: unknown): boolean => typeof data === 'object' && data !== null && (data as { recheck?: unknown }).recheck === true;
+export const isRecheck = (data: unknown): boolean =>
+  typeof data === 'object' && data !== null && (data as { recheck?: unknown }).recheck === true;
 
 export const RECHECK_EVERY_MS = 5_000;
 export const RECHECK_SCHEDULE = '* * * * *';
@@ -41,14 +42,26 @@ export interface RecheckSummary {
 export async function recheck(fn: SluiceFunction, ctx: FunctionContext): Promise<RecheckSummary> {
   const summary: RecheckSummary = { due: 0, handled: 0, failed: 0 };
   if (!fn.recheck) return summary;
-  const sub = fn.subscriptions.find((s) => s.resource.kind === fn.recheck!.resource.kind && s.resource.apiVersion === fn.recheck!.resource.apiVersion);
+  const sub = fn.subscriptions.find(
+    (s) => s.resource.kind === fn.recheck!.resource.kind && s.resource.apiVersion === fn.recheck!.resource.apiVersion,
+  );
   if (!sub) throw new Error(`function ${fn.name}: recheck names ${fn.recheck.resource.kind}, which it does not subscribe to`);
   for await (const object of listSubscribed(sub, ctx)) {
     if (!fn.recheck.due(object)) continue;
     summary.due++;
-    const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}) };
+    const ref = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name,
+      ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    };
     try {
-      const outcome = await runStep(fn, { mode: 'resource', verb: 'update', id: `recheck-${randomUUID()}`, source: 'sluice/recheck', ref, object }, ctx, { force: true });
+      const outcome = await runStep(
+        fn,
+        { mode: 'resource', verb: 'update', id: `recheck-${randomUUID()}`, source: 'sluice/recheck', ref, object },
+        ctx,
+        { force: true },
+      );
       if (outcome.result === 'handled') summary.handled++;
     } catch (err) {
       summary.failed++;
@@ -97,7 +110,11 @@ export class PingSourceRechecks implements Rechecks {
     return {
       apiVersion: 'sources.knative.dev/v1',
       kind: 'PingSource',
-      metadata: { name: recheckSourceName(fnName), namespace: this.ctx.settings.platformNamespace, labels: { 'app.kubernetes.io/part-of': 'sluice', 'sluice.dev/function': fnName } },
+      metadata: {
+        name: recheckSourceName(fnName),
+        namespace: this.ctx.settings.platformNamespace,
+        labels: { 'app.kubernetes.io/part-of': 'sluice', 'sluice.dev/function': fnName },
+      },
       spec: {
         schedule: RECHECK_SCHEDULE,
         contentType: 'application/json',

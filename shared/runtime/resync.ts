@@ -69,7 +69,9 @@ export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<
       name: object.metadata.name,
       ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
     };
-    const run = runStep(fn, { mode: 'resource', verb, id: `resync-${randomUUID()}`, source: 'sluice/resync', ref, object }, ctx, { force: true })
+    const run = runStep(fn, { mode: 'resource', verb, id: `resync-${randomUUID()}`, source: 'sluice/resync', ref, object }, ctx, {
+      force: true,
+    })
       .then((o) => {
         if (o.result === 'handled') summary.handled++;
       })

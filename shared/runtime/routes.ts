@@ -48,7 +48,11 @@ const headerSafe = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').slice(0,
 export function eventAnswer(reply: Reply): Answer {
   const headers = { [OUTCOME_HEADER]: reply.outcome, ...(reply.reason ? { [REASON_HEADER]: headerSafe(reply.reason) } : {}) };
   if (reply.status < 300) return { status: reply.status, headers };
-  return { status: reply.status, headers, json: { function: reply.function, eventId: reply.eventId, outcome: reply.outcome, ...(reply.reason ? { reason: reply.reason } : {}) } };
+  return {
+    status: reply.status,
+    headers,
+    json: { function: reply.function, eventId: reply.eventId, outcome: reply.outcome, ...(reply.reason ? { reason: reply.reason } : {}) },
+  };
 }
 
 /**
@@ -56,7 +60,13 @@ export function eventAnswer(reply: Reply): Answer {
  * delivers events over HTTP. An answer that is not a function's (a gateway's error page, say)
  * is `handled` when 2xx and `error` otherwise, its status and text as the reason.
  */
-export function replyOfAnswer(fnName: string, eventId: string, status: number, header: (name: string) => string | null | undefined, text: string): Reply {
+export function replyOfAnswer(
+  fnName: string,
+  eventId: string,
+  status: number,
+  header: (name: string) => string | null | undefined,
+  text: string,
+): Reply {
   const outcome = header(OUTCOME_HEADER);
   if (outcome) {
     let reason = header(REASON_HEADER) ?? undefined;
@@ -67,11 +77,21 @@ export function replyOfAnswer(fnName: string, eventId: string, status: number, h
     }
     return { status, function: fnName, eventId, outcome, ...(reason ? { reason } : {}) };
   }
-  return { status, function: fnName, eventId, outcome: status < 300 ? 'handled' : 'error', reason: `HTTP ${status}: ${text.slice(0, 200)}` };
+  return {
+    status,
+    function: fnName,
+    eventId,
+    outcome: status < 300 ? 'handled' : 'error',
+    reason: `HTTP ${status}: ${text.slice(0, 200)}`,
+  };
 }
 
 /** A request refused before any function saw it: the error body of the REST API, the outcome in headers as eventAnswer puts it. */
-const refused = (status: number, reason: string): Answer => ({ status, headers: { [OUTCOME_HEADER]: 'bad_input', [REASON_HEADER]: headerSafe(reason) }, json: errorBody(status, reason) });
+const refused = (status: number, reason: string): Answer => ({
+  status,
+  headers: { [OUTCOME_HEADER]: 'bad_input', [REASON_HEADER]: headerSafe(reason) },
+  json: errorBody(status, reason),
+});
 export const tooLarge = (): Answer => refused(413, `request body exceeds ${MAX_EVENT_BYTES} bytes`);
 export const noRoute = (method: string, path: string): Answer => refused(404, `no route for ${method} ${path}`);
 /** Never a stack trace in an answer; the message only. */
@@ -90,7 +110,13 @@ export function eventRoutes(fn: SluiceFunction, ctx: FunctionContext): Routes {
       } catch (err) {
         if (!(err instanceof BadInput)) throw err;
         ctx.log.info({ function: fn.name, reason: err.message }, 'malformed event');
-        return eventAnswer({ status: err.status, function: fn.name, eventId: headers['ce-id'] ?? '', outcome: 'bad_input', reason: err.message });
+        return eventAnswer({
+          status: err.status,
+          function: fn.name,
+          eventId: headers['ce-id'] ?? '',
+          outcome: 'bad_input',
+          reason: err.message,
+        });
       }
       return eventAnswer(await dispatch(fn, event, ctx));
     },

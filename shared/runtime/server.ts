@@ -55,14 +55,17 @@ function readBody(req: IncomingMessage): Promise<string | typeof OVER_LIMIT> {
 
 function headersOf(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
 }
 
 /** `close`: the request's body is still arriving and will not be read; end the connection. */
 function send(res: ServerResponse, answer: Answer, close = false): void {
   const body = answer.text ?? (answer.json === undefined ? '' : JSON.stringify(answer.json));
-  const contentType = answer.contentType ?? (answer.text !== undefined ? 'text/plain; charset=UTF-8' : answer.json !== undefined ? 'application/json' : undefined);
+  const contentType =
+    answer.contentType ??
+    (answer.text !== undefined ? 'text/plain; charset=UTF-8' : answer.json !== undefined ? 'application/json' : undefined);
   res.writeHead(answer.status, {
     ...answer.headers,
     ...(contentType ? { 'content-type': contentType } : {}),

@@ -39,7 +39,6 @@ export interface CoordinationStore {
   close(): Promise<void>;
 }
 
-
 // Compare-and-delete / compare-and-extend: the token check and the write are one atomic step.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;

@@ -19,12 +19,19 @@ export function k8sName(name: string, max = 63): string {
 
 /** A label selector's terms in one order, so that equal selectors make one stream. */
 export const normalSelector = (s: string | undefined) =>
-  (s ?? '').split(',').map((t) => t.trim()).filter(Boolean).sort().join(',');
+  (s ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
 
 /** The name of the stream (its ApiServerSource) that carries a subscription's events. */
 export function streamName(sub: Pick<Subscription, 'resource' | 'scope' | 'labelSelector' | 'mode'>): string {
   const selector = normalSelector(sub.labelSelector);
-  return k8sName(`sluice-src-${sub.resource.plural}-${sub.scope}${selector ? `-${hash(selector)}` : ''}${sub.mode === 'reference' ? '-ref' : ''}`);
+  return k8sName(
+    `sluice-src-${sub.resource.plural}-${sub.scope}${selector ? `-${hash(selector)}` : ''}${sub.mode === 'reference' ? '-ref' : ''}`,
+  );
 }
 
 /** The labels Knative's ApiServerSource controller puts on each adapter's pods. */

@@ -7,11 +7,18 @@ export const NAMESPACE_ROLES = ['viewer', 'editor', 'owner'] as const;
 export type NamespaceRole = (typeof NAMESPACE_ROLES)[number];
 export type TokenRole = NamespaceRole | 'admin';
 
-export type Caller =
-  | { kind: 'superuser'; name: string }
-  | { kind: 'token'; name: string; namespace: string; role: TokenRole };
+export type Caller = { kind: 'superuser'; name: string } | { kind: 'token'; name: string; namespace: string; role: TokenRole };
 
-export type Resource = 'deployments' | 'jobs' | 'savepoints' | 'events' | 'deployment-defaults' | 'secret-values' | 'deployment-targets' | 'apitokens' | 'namespace';
+export type Resource =
+  | 'deployments'
+  | 'jobs'
+  | 'savepoints'
+  | 'events'
+  | 'deployment-defaults'
+  | 'secret-values'
+  | 'deployment-targets'
+  | 'apitokens'
+  | 'namespace';
 export type Verb = 'read' | 'write';
 
 /** A namespace's role bindings; `system:authenticated` members grant the role to every valid token. */
@@ -25,8 +32,7 @@ const RANK: Record<NamespaceRole, number> = { viewer: 1, editor: 2, owner: 3 };
 /** The role a caller has in a vNamespace, if any. */
 export function roleIn(caller: Caller, namespace: string, bindings: readonly RoleBinding[]): NamespaceRole | undefined {
   if (caller.kind === 'superuser') return 'owner';
-  let best: NamespaceRole | undefined =
-    caller.namespace === namespace && caller.role !== 'admin' ? caller.role : undefined;
+  let best: NamespaceRole | undefined = caller.namespace === namespace && caller.role !== 'admin' ? caller.role : undefined;
   for (const b of bindings) {
     if (!b.members.includes('system:authenticated') || !(b.role in RANK)) continue;
     const role = b.role as NamespaceRole;

@@ -12,8 +12,18 @@ export function blobStorageDirectories(base: string, vns: string, deploymentId: 
 
 /** Each state directory by the keys that set it (either name), and the one Sluice writes for a Flink major version. */
 const DIRECTORY_KEYS = [
-  { dir: 'savepoints', keys: ['state.savepoints.dir', 'execution.checkpointing.savepoint-dir'], flink1: 'state.savepoints.dir', flink2: 'execution.checkpointing.savepoint-dir' },
-  { dir: 'checkpoints', keys: ['state.checkpoints.dir', 'execution.checkpointing.dir'], flink1: 'state.checkpoints.dir', flink2: 'execution.checkpointing.dir' },
+  {
+    dir: 'savepoints',
+    keys: ['state.savepoints.dir', 'execution.checkpointing.savepoint-dir'],
+    flink1: 'state.savepoints.dir',
+    flink2: 'execution.checkpointing.savepoint-dir',
+  },
+  {
+    dir: 'checkpoints',
+    keys: ['state.checkpoints.dir', 'execution.checkpointing.dir'],
+    flink1: 'state.checkpoints.dir',
+    flink2: 'execution.checkpointing.dir',
+  },
   { dir: 'ha', keys: ['high-availability.storageDir'], flink1: 'high-availability.storageDir', flink2: 'high-availability.storageDir' },
 ] as const;
 

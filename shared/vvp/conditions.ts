@@ -13,7 +13,11 @@ export interface ConditionInput {
  * lastTransitionTime moves only when a condition's status changes (Kubernetes's convention),
  * so an unchanged outcome gives an unchanged list and no status write.
  */
-export function withConditions(prev: readonly Condition[] | undefined, updates: { type: string; set?: ConditionInput }[], now: string): Condition[] {
+export function withConditions(
+  prev: readonly Condition[] | undefined,
+  updates: { type: string; set?: ConditionInput }[],
+  now: string,
+): Condition[] {
   let out = [...(prev ?? [])];
   for (const { type, set } of updates) {
     const old = out.find((c) => c.type === type);

@@ -36,7 +36,9 @@ export function withDefaults(spec: unknown, ...defaults: (Json | undefined)[]): 
   let base: unknown = {};
   for (const layer of defaults) {
     if (!layer) continue;
-    const usable = choosesPlacement ? Object.fromEntries(Object.entries(layer).filter(([k]) => !(TARGET_FIELDS as readonly string[]).includes(k))) : layer;
+    const usable = choosesPlacement
+      ? Object.fromEntries(Object.entries(layer).filter(([k]) => !(TARGET_FIELDS as readonly string[]).includes(k)))
+      : layer;
     base = mergePatch(base, usable);
   }
   return mergePatch(base, own);

@@ -36,7 +36,11 @@ export function defaultsView(vns: string, stored: StoredDeploymentDefaults | und
  * onto defaults): every field they set must be valid in a Deployment, and nothing they leave
  * out is required of them.
  */
-const PROBE = { state: 'CANCELLED', deploymentTargetName: 'probe', template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///probe.jar' } } } };
+const PROBE = {
+  state: 'CANCELLED',
+  deploymentTargetName: 'probe',
+  template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///probe.jar' } } },
+};
 
 /** Refuses defaults that would make a Deployment invalid, naming the field (prefixed `spec.`). */
 export function checkDefaultsSpec(spec: Json): void {
@@ -53,8 +57,14 @@ export function checkDefaultsSpec(spec: Json): void {
  * them). A `metadata.resourceVersion` must be the current one (409); the other server fields
  * are ignored. Pure: validates everything before anything is stored.
  */
-export function patchedDefaults(vns: string, current: StoredDeploymentDefaults | undefined, body: unknown, now: string): StoredDeploymentDefaults {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('the body must be an object with metadata and/or spec');
+export function patchedDefaults(
+  vns: string,
+  current: StoredDeploymentDefaults | undefined,
+  body: unknown,
+  now: string,
+): StoredDeploymentDefaults {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new BadInput('the body must be an object with metadata and/or spec');
   const r = check(DeploymentDefaultsInput, body);
   if (!r.ok) throw new BadInput(r.message);
   const { metadata = {}, spec } = r.value;
@@ -63,7 +73,10 @@ export function patchedDefaults(vns: string, current: StoredDeploymentDefaults |
   }
   const version = current?.resourceVersion ?? 0;
   if (metadata.resourceVersion !== undefined && metadata.resourceVersion !== version) {
-    throw new BadInput(`metadata.resourceVersion ${metadata.resourceVersion} is stale: the current version is ${version}; read the deployment defaults again`, 409);
+    throw new BadInput(
+      `metadata.resourceVersion ${metadata.resourceVersion} is stale: the current version is ${version}; read the deployment defaults again`,
+      409,
+    );
   }
   const nextSpec = spec === null ? {} : (mergePatch(current?.spec ?? {}, spec ?? {}) as Json);
   checkDefaultsSpec(nextSpec);

@@ -101,12 +101,15 @@ export function eventView(e: CoreV1Event) {
 /** The events to delete so that at most `max` remain, the newest kept (by creation time, then name). */
 export function eventsBeyond(events: readonly CoreV1Event[], max = MAX_EVENTS_PER_DEPLOYMENT): CoreV1Event[] {
   if (events.length <= max) return [];
-  const oldestFirst = [...events].sort((a, b) => createdAtOf(a).localeCompare(createdAtOf(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const oldestFirst = [...events].sort(
+    (a, b) => createdAtOf(a).localeCompare(createdAtOf(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+  );
   return oldestFirst.slice(0, events.length - max);
 }
 
 /** Oldest first, as VVP lists them. */
-const byTime = (a: CoreV1Event, b: CoreV1Event) => createdAtOf(a).localeCompare(createdAtOf(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+const byTime = (a: CoreV1Event, b: CoreV1Event) =>
+  createdAtOf(a).localeCompare(createdAtOf(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
 
 let lastMs = 0;
 /** Now, but always later than the last time this process gave. */

@@ -102,12 +102,31 @@ export function defaultJvmOptions(v: FlinkVersion): string {
     'jdk.compiler/com.sun.tools.javac.util',
     'java.security.jgss/sun.security.krb5',
   ];
-  const opens = ['java.lang', 'java.net', 'java.io', 'java.nio', 'sun.nio.ch', 'java.lang.reflect', 'java.text', 'java.time', 'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'java.util.concurrent.locks'];
+  const opens = [
+    'java.lang',
+    'java.net',
+    'java.io',
+    'java.nio',
+    'sun.nio.ch',
+    'java.lang.reflect',
+    'java.text',
+    'java.time',
+    'java.util',
+    'java.util.concurrent',
+    'java.util.concurrent.atomic',
+    'java.util.concurrent.locks',
+  ];
   return [...exports.map((e) => `--add-exports=${e}=ALL-UNNAMED`), ...opens.map((o) => `--add-opens=java.base/${o}=ALL-UNNAMED`)].join(' ');
 }
 
 /** The directories a job's state goes to, in the order the HA storage is derived from them. */
-const STATE_DIR_KEYS = ['high-availability.storageDir', 'state.checkpoints.dir', 'execution.checkpointing.dir', 'state.savepoints.dir', 'execution.checkpointing.savepoint-dir'] as const;
+const STATE_DIR_KEYS = [
+  'high-availability.storageDir',
+  'state.checkpoints.dir',
+  'execution.checkpointing.dir',
+  'state.savepoints.dir',
+  'execution.checkpointing.savepoint-dir',
+] as const;
 
 /** Whether the configuration asks for HA (VVP's or Flink's Kubernetes HA). */
 export function wantsKubernetesHa(conf: Record<string, string>): boolean {
@@ -121,7 +140,9 @@ export function wantsKubernetesHa(conf: Record<string, string>): boolean {
 export function haStorageDir(conf: Record<string, string>): string | undefined {
   const explicit = conf['high-availability.storageDir']?.trim();
   if (explicit) return explicit;
-  const dir = STATE_DIR_KEYS.slice(1).map((k) => conf[k]?.trim()).find((d) => !!d);
+  const dir = STATE_DIR_KEYS.slice(1)
+    .map((k) => conf[k]?.trim())
+    .find((d) => !!d);
   return dir ? `${dir.replace(/\/+$/, '')}/ha` : undefined;
 }
 
@@ -129,7 +150,9 @@ export function haStorageDir(conf: Record<string, string>): string | undefined {
 export function configProblems(conf: Record<string, string> | undefined, v: FlinkVersion, opts: { latestState?: boolean } = {}): string[] {
   const c = conf ?? {};
   const file = configFileOf(v);
-  const problems = Object.entries(c).map(([k, value]) => entryProblem(k, value, file)).filter((p): p is string => !!p);
+  const problems = Object.entries(c)
+    .map(([k, value]) => entryProblem(k, value, file))
+    .filter((p): p is string => !!p);
   for (const key of SLUICE_OWNED_KEYS) {
     if (c[key] !== undefined) problems.push(`flinkConfiguration.${key}: set by Sluice for every job; remove it`);
   }
@@ -139,7 +162,8 @@ export function configProblems(conf: Record<string, string> | undefined, v: Flin
     );
   }
   for (const [k, value] of Object.entries(c)) {
-    if (k.startsWith('high-availability.vvp-kubernetes.')) problems.push(`flinkConfiguration.${k}: a VVP-only setting Flink does not know; remove it`);
+    if (k.startsWith('high-availability.vvp-kubernetes.'))
+      problems.push(`flinkConfiguration.${k}: a VVP-only setting Flink does not know; remove it`);
     if (HA_KEYS.includes(k as (typeof HA_KEYS)[number]) && /vvp/i.test(value) && value.trim() !== VVP_HA) {
       problems.push(`flinkConfiguration.${k}: '${value}' is not a high-availability mode Sluice can run; use ${VVP_HA} or kubernetes`);
     }
@@ -164,7 +188,11 @@ const PLUGIN_BY_SCHEME: Record<string, string> = {
  * The plugins the configured paths need, by name (flink-s3-fs-hadoop), and when the full
  * Flink version is known the jars `ENABLE_BUILT_IN_PLUGINS` names (flink-s3-fs-hadoop-1.20.3.jar).
  */
-export function plugins(conf: Record<string, string>, v: FlinkVersion, extraUris: string[] = []): { schemes: string[]; names: string[]; jars: string[] } {
+export function plugins(
+  conf: Record<string, string>,
+  v: FlinkVersion,
+  extraUris: string[] = [],
+): { schemes: string[]; names: string[]; jars: string[] } {
   const schemes = new Set<string>();
   for (const value of [...Object.values(conf), ...extraUris]) {
     for (const m of value.matchAll(/\b([a-z][a-z0-9]*):\/\//g)) if (PLUGIN_BY_SCHEME[m[1]!]) schemes.add(`${m[1]}://`);
@@ -236,7 +264,10 @@ const UNITS: [RegExp, number][] = [
 
 /** A Flink duration ("10 min", "30s", "1 h", "500": milliseconds) in ms; undefined if not one. */
 export function parseFlinkDuration(text: string | undefined): number | undefined {
-  const m = text?.trim().toLowerCase().match(/^(\d+)\s*([a-z\u00b5]*)$/);
+  const m = text
+    ?.trim()
+    .toLowerCase()
+    .match(/^(\d+)\s*([a-z\u00b5]*)$/);
   if (!m) return undefined;
   const unit = UNITS.find(([re]) => re.test(m[2]!));
   return unit ? Number(m[1]) * unit[1] : undefined;

@@ -45,7 +45,12 @@ import { referencedSecretValues, substituteSecretValues } from './secret-values.
 
 /** Flink's ports as the official image configures them; a deployment's flinkConfiguration may change them. */
 export const FLINK_PORTS = { rpc: 6123, blob: 6124, rest: 8081, taskmanagerRpc: 6122 } as const;
-const PORT_KEYS = { rpc: 'jobmanager.rpc.port', blob: 'blob.server.port', rest: 'rest.port', taskmanagerRpc: 'taskmanager.rpc.port' } as const;
+const PORT_KEYS = {
+  rpc: 'jobmanager.rpc.port',
+  blob: 'blob.server.port',
+  rest: 'rest.port',
+  taskmanagerRpc: 'taskmanager.rpc.port',
+} as const;
 /**
  * How long the JobManager keeps a finished savepoint's result. A JobManager whose job stopped
  * exits once that result was read, or after this long: far more than Sluice's longest gap
@@ -139,7 +144,12 @@ export function artifactUris(spec: TemplateSpec): string[] {
   return [a.jarUri, a.pythonArtifactUri, ...(a.additionalDependencies ?? [])].filter((u): u is string => !!u);
 }
 
-const basename = (uri: string) => uri.replace(/[?#].*$/, '').split('/').filter(Boolean).pop() ?? 'artifact';
+const basename = (uri: string) =>
+  uri
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .filter(Boolean)
+    .pop() ?? 'artifact';
 
 /** Splits mainArgs like a shell would for plain words and quoted strings. */
 export function splitArgs(mainArgs: string | undefined): string[] {
@@ -163,7 +173,9 @@ export function templateProblems(spec: TemplateSpec, restoreKind?: string): stri
   ];
   for (const [field, uri] of fields) {
     if (uri !== undefined && !/^(https?:\/\/[^\s/]+\/\S*[^/\s]|file:\/\/\/\S*[^/\s])$/.test(uri)) {
-      problems.push(`artifact.${field}: '${uri}' cannot be fetched: Sluice fetches http(s):// URLs and file:/// paths inside the Flink image, naming a file`);
+      problems.push(
+        `artifact.${field}: '${uri}' cannot be fetched: Sluice fetches http(s):// URLs and file:/// paths inside the Flink image, naming a file`,
+      );
     }
   }
   for (const [which, key] of Object.entries(PORT_KEYS)) {
@@ -263,7 +275,8 @@ export const haServiceAccountName = (jobId: string) => `job-${jobId}-flink`;
 export function log4jConsole(spec: TemplateSpec): string {
   const loggers = ((spec.logging as { log4jLoggers?: Record<string, string> } | undefined)?.log4jLoggers ?? {}) as Record<string, string>;
   const lines = Object.entries(loggers).flatMap(([name, level], i) => {
-    if (!/^[A-Za-z]+$/.test(level) || !/^[\w.$-]*$/.test(name)) throw new Error(`logging.log4jLoggers: '${name}: ${level}' is not a logger name and level`);
+    if (!/^[A-Za-z]+$/.test(level) || !/^[\w.$-]*$/.test(name))
+      throw new Error(`logging.log4jLoggers: '${name}: ${level}' is not a logger name and level`);
     return name === '' ? [`rootLogger.level = ${level}`] : [`logger.sluice${i}.name = ${name}`, `logger.sluice${i}.level = ${level}`];
   });
   return lines.length ? `${LOG4J_CONSOLE}${lines.join('\n')}\n` : LOG4J_CONSOLE;
@@ -283,7 +296,11 @@ interface PodSettings {
 }
 
 /** Overlays a user pod template onto a generated one: maps merge, containers merge by name, lists append. */
-export function mergePodTemplate(base: V1PodTemplateSpec, overlay: Json | undefined, protectedLabels: Record<string, string>): V1PodTemplateSpec {
+export function mergePodTemplate(
+  base: V1PodTemplateSpec,
+  overlay: Json | undefined,
+  protectedLabels: Record<string, string>,
+): V1PodTemplateSpec {
   if (!overlay) return base;
   const o = overlay as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Json };
   const merged = structuredClone(base);
@@ -298,7 +315,13 @@ export function mergePodTemplate(base: V1PodTemplateSpec, overlay: Json | undefi
       const list = ((spec[key] as V1Container[] | undefined) ?? []).slice();
       for (const c of value as V1Container[]) {
         const i = list.findIndex((x) => x.name === c.name);
-        if (i >= 0) list[i] = { ...list[i]!, ...c, env: [...(list[i]!.env ?? []), ...(c.env ?? [])], volumeMounts: [...(list[i]!.volumeMounts ?? []), ...(c.volumeMounts ?? [])] };
+        if (i >= 0)
+          list[i] = {
+            ...list[i]!,
+            ...c,
+            env: [...(list[i]!.env ?? []), ...(c.env ?? [])],
+            volumeMounts: [...(list[i]!.volumeMounts ?? []), ...(c.volumeMounts ?? [])],
+          };
         else list.push(c);
       }
       spec[key] = list;
@@ -365,7 +388,11 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
       { name: 'JOB_MANAGER_RPC_ADDRESS', value: jobManagerName(id) },
       ...(ha ? [{ name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } }] : []),
       ...(plugin.env ? [{ name: 'ENABLE_BUILT_IN_PLUGINS', value: plugin.env }] : []),
-      ...(pods.envVars ?? []).map((e) => ({ name: e.name, ...(e.value !== undefined ? { value: e.value } : {}), ...(e.valueFrom ? { valueFrom: e.valueFrom } : {}) })),
+      ...(pods.envVars ?? []).map((e) => ({
+        name: e.name,
+        ...(e.value !== undefined ? { value: e.value } : {}),
+        ...(e.valueFrom ? { valueFrom: e.valueFrom } : {}),
+      })),
     ] as V1Container['env'],
     ports:
       component === 'jobmanager'
@@ -379,7 +406,10 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
     volumeMounts: [
       { name: 'flink-config', mountPath: conf },
       { name: 'usrlib', mountPath: usrlib },
-      ...plugin.copied.map((name) => ({ name: pluginVolume(name), mountPath: `${flinkHome(spec)}/plugins/${name.replace(/^flink-/, '')}` })),
+      ...plugin.copied.map((name) => ({
+        name: pluginVolume(name),
+        mountPath: `${flinkHome(spec)}/plugins/${name.replace(/^flink-/, '')}`,
+      })),
       ...userMounts,
     ] as V1Container['volumeMounts'],
     // Ready once the REST API answers (JobManager) or the RPC port listens (TaskManager, as Flink's guide probes it).
@@ -395,7 +425,11 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
     spec: {
       // Flink's guide: the JobManager Job restarts a failed container in place.
       ...(component === 'jobmanager' ? { restartPolicy: 'OnFailure' } : {}),
-      ...(pods.serviceAccountName ? { serviceAccountName: pods.serviceAccountName } : ha ? { serviceAccountName: haServiceAccountName(id) } : {}),
+      ...(pods.serviceAccountName
+        ? { serviceAccountName: pods.serviceAccountName }
+        : ha
+          ? { serviceAccountName: haServiceAccountName(id) }
+          : {}),
       ...(pods.nodeSelector ? { nodeSelector: pods.nodeSelector } : {}),
       ...(pods.tolerations ? { tolerations: pods.tolerations } : {}),
       ...(pods.affinity ? { affinity: pods.affinity } : {}),
@@ -418,7 +452,10 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
       volumes: [
         // With secret values, the configuration file comes from the job's Secret, the rest from the ConfigMap.
         jobSecretValues(job).length > 0
-          ? { name: 'flink-config', projected: { sources: [{ configMap: { name: parentName(id) } }, { secret: { name: configSecretName(id) } }] } }
+          ? {
+              name: 'flink-config',
+              projected: { sources: [{ configMap: { name: parentName(id) } }, { secret: { name: configSecretName(id) } }] },
+            }
           : { name: 'flink-config', configMap: { name: parentName(id) } },
         { name: 'usrlib', emptyDir: {} },
         ...plugin.copied.map((name) => ({ name: pluginVolume(name), emptyDir: {} })),
@@ -462,7 +499,10 @@ export function parentConfigMap(job: JobResource): V1ConfigMap {
  */
 export function configSecret(job: JobResource, values: Readonly<Record<string, string>>, parentUid: string): V1Secret {
   const missing = jobSecretValues(job).filter((name) => values[name] === undefined);
-  if (missing.length > 0) throw new Error(`secret value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${job.spec.metadata.namespace}`);
+  if (missing.length > 0)
+    throw new Error(
+      `secret value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${job.spec.metadata.namespace}`,
+    );
   const spec = job.spec.spec.template.spec;
   const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
   const conf = flinkConfiguration(job);
@@ -473,7 +513,9 @@ export function configSecret(job: JobResource, values: Readonly<Record<string, s
   } catch {
     // renderConfig's message would quote the value: name only the keys.
     const keys = Object.keys(conf).filter((k) => conf[k] !== filled[k]);
-    throw new Error(`a secret value used in flinkConfiguration ${keys.join(', ')} cannot be written to Flink's ${file} (a line break, or for Flink 1.x a '#' or surrounding spaces)`);
+    throw new Error(
+      `a secret value used in flinkConfiguration ${keys.join(', ')} cannot be written to Flink's ${file} (a line break, or for Flink 1.x a '#' or surrounding spaces)`,
+    );
   }
   const id = job.spec.metadata.id;
   return {

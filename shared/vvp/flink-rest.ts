@@ -54,7 +54,9 @@ export function podIpResolver(core: CoreV1Api): FlinkEndpointResolver {
     try {
       pods = (await core.listNamespacedPod({ namespace, labelSelector: `jobId=${jobId},component=jobmanager` })).items;
     } catch (err) {
-      throw new FlinkUnreachable(`cannot list the JobManager pods of job ${jobId} in ${namespace}: ${(err as Error).message}`, { cause: err });
+      throw new FlinkUnreachable(`cannot list the JobManager pods of job ${jobId} in ${namespace}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     // Only a running JobManager answers: one whose job stopped keeps running until the
     // savepoint's result was read (or rest.async.store-duration passed), then exits.
@@ -92,10 +94,7 @@ export function configuredResolver(core: CoreV1Api, env: NodeJS.ProcessEnv = pro
   return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(core);
 }
 
-export type TriggerStatus =
-  | { state: 'IN_PROGRESS' }
-  | { state: 'COMPLETED'; location: string }
-  | { state: 'FAILED'; message: string };
+export type TriggerStatus = { state: 'IN_PROGRESS' } | { state: 'COMPLETED'; location: string } | { state: 'FAILED'; message: string };
 
 export interface FlinkRestOptions {
   /** Per request (ms). */
@@ -106,8 +105,10 @@ export interface FlinkRestOptions {
   fetch?: typeof fetch;
 }
 
-const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|aborted|timeout/i;
-const refused = (err: unknown) => /ECONNREFUSED/.test(`${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`);
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|aborted|timeout/i;
+const refused = (err: unknown) =>
+  /ECONNREFUSED/.test(`${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The message of Flink's `{"errors": [...]}` error body, or the raw text. */
@@ -136,7 +137,10 @@ export function describeStackTrace(trace: string): string {
 /** Flink's SerializedThrowable as its REST API shows it: the first line of the stack trace says what failed. */
 export function describeFailureCause(cause: unknown): string {
   const c = (cause ?? {}) as { class?: string; 'stack-trace'?: string; message?: string };
-  const first = c['stack-trace']?.split('\n').find((l) => l.trim() !== '')?.trim();
+  const first = c['stack-trace']
+    ?.split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim();
   return first ?? c.message ?? c.class ?? 'unknown failure';
 }
 
@@ -174,7 +178,10 @@ export class FlinkRestClient {
           await sleep(this.#retryDelayMs * (attempt + 1));
           continue;
         }
-        throw new FlinkUnreachable(`${method} ${url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : text.trim()}`, { cause: err });
+        throw new FlinkUnreachable(
+          `${method} ${url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : text.trim()}`,
+          { cause: err },
+        );
       }
       const text = await res.text();
       if (!res.ok) throw new FlinkRestError(`${method} ${path}: HTTP ${res.status}: ${errorText(text)}`, res.status);
@@ -230,26 +237,34 @@ export class FlinkRestClient {
 
   /** The job's state, and whether every task of it runs (or has finished). A job Flink does not know is a FlinkRestError 404. */
   async job(flinkJobId: string): Promise<{ jid: string; state: string; tasksRunning: boolean }> {
-    const res = await this.#request<{ jid?: string; state?: string; vertices?: { status?: string }[] }>('GET', `/jobs/${flinkJobId}`, undefined, true);
+    const res = await this.#request<{ jid?: string; state?: string; vertices?: { status?: string }[] }>(
+      'GET',
+      `/jobs/${flinkJobId}`,
+      undefined,
+      true,
+    );
     const tasksRunning = (res.vertices ?? []).every((v) => v.status === 'RUNNING' || v.status === 'FINISHED');
     return { jid: res.jid ?? flinkJobId, state: res.state ?? 'UNKNOWN', tasksRunning };
   }
 
   /** How often Flink restarted the job (its numRestarts metric); undefined when it has no such metric. */
   async restarts(flinkJobId: string): Promise<number | undefined> {
-    const res = await this.#request<{ id?: string; value?: string }[]>('GET', `/jobs/${flinkJobId}/metrics?get=numRestarts`, undefined, true);
+    const res = await this.#request<{ id?: string; value?: string }[]>(
+      'GET',
+      `/jobs/${flinkJobId}/metrics?get=numRestarts`,
+      undefined,
+      true,
+    );
     const value = Array.isArray(res) ? Number(res.find((m) => m.id === 'numRestarts')?.value) : NaN;
     return Number.isFinite(value) ? value : undefined;
   }
 
   /** The newest failure in the job's exception history, as one line; undefined when there is none. */
   async rootException(flinkJobId: string): Promise<string | undefined> {
-    const res = await this.#request<{ 'root-exception'?: string; exceptionHistory?: { entries?: { stacktrace?: string; exceptionName?: string }[] } }>(
-      'GET',
-      `/jobs/${flinkJobId}/exceptions`,
-      undefined,
-      true,
-    );
+    const res = await this.#request<{
+      'root-exception'?: string;
+      exceptionHistory?: { entries?: { stacktrace?: string; exceptionName?: string }[] };
+    }>('GET', `/jobs/${flinkJobId}/exceptions`, undefined, true);
     const newest = res.exceptionHistory?.entries?.[0];
     // Flink 1.x also has root-exception (removed in 2.0); the history names the failure itself.
     const trace = newest?.stacktrace ?? res['root-exception'];

@@ -17,7 +17,8 @@ const SLUICE_NS = '6b1f7c1e-3c52-4d0e-9a57-1d2f6f1f5a10';
  * A Job's id follows from the Deployment and the start it belongs to, so a redelivered or
  * concurrently handled event names the same Job and the API server refuses a second one.
  */
-export const jobIdFor = (deploymentUid: string, seq: number, attempt: number) => uuidV5(`job/${deploymentUid}/${seq}/${attempt}`, SLUICE_NS);
+export const jobIdFor = (deploymentUid: string, seq: number, attempt: number) =>
+  uuidV5(`job/${deploymentUid}/${seq}/${attempt}`, SLUICE_NS);
 
 /** Stable hash of a JSON value (object keys sorted), for detecting template changes. */
 export function stableHash(value: unknown): string {
@@ -25,7 +26,14 @@ export function stableHash(value: unknown): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex')
+    .slice(0, 16);
 }

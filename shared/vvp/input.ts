@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { DeploymentInput as DeploymentInputSchema, DeploymentTargetInput, SavepointInput as SavepointInputSchema, check } from '../model/index.js';
+import {
+  DeploymentInput as DeploymentInputSchema,
+  DeploymentTargetInput,
+  SavepointInput as SavepointInputSchema,
+  check,
+} from '../model/index.js';
 import { BadInput } from '../runtime/errors.js';
 import type { DeploymentSpecLike, TargetSpecLike } from './crs.js';
 

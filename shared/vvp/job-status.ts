@@ -37,19 +37,29 @@ export type FlinkObservation =
  * there its controller brings a JobManager back (which recovers the job from HA); once the Job
  * is deleted or has failed, none will come.
  */
-export type JobManagerJob = { kind: 'not-read' } | { kind: 'present' } | { kind: 'gone'; name: string } | { kind: 'failed'; name: string; message: string };
+export type JobManagerJob =
+  { kind: 'not-read' } | { kind: 'present' } | { kind: 'gone'; name: string } | { kind: 'failed'; name: string; message: string };
 
 /** A container restarted this often is crash-looping, whatever Kubernetes' back-off says now. */
 export const CRASH_LOOP_RESTARTS = 3;
 /** Waiting reasons Kubernetes does not get out of by itself. */
-const STUCK_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError']);
+const STUCK_WAITING = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+]);
 /** Flink's job states (JobStatus) in which the job has been running. */
 const RAN = new Set(['RUNNING', 'RESTARTING', 'FAILING', 'CANCELLING', 'SUSPENDED']);
 
 const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const component = (p: V1Pod) => p.metadata?.labels?.component;
 const who = (p: V1Pod) => (component(p) === 'jobmanager' ? 'JobManager' : 'TaskManager');
-const containersOf = (p: V1Pod): V1ContainerStatus[] => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+const containersOf = (p: V1Pod): V1ContainerStatus[] => [
+  ...(p.status?.initContainerStatuses ?? []),
+  ...(p.status?.containerStatuses ?? []),
+];
 
 /** A container that exited with an error: now, or before its restart (restartPolicy OnFailure). */
 const failedExit = (p: V1Pod) =>
@@ -69,7 +79,10 @@ function stuck(p: V1Pod): { reason: string; message: string } | undefined {
       };
     }
     if (waiting?.reason && STUCK_WAITING.has(waiting.reason)) {
-      return { reason: waiting.reason, message: `${who(p)} pod ${p.metadata?.name}: container ${c.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
+      return {
+        reason: waiting.reason,
+        message: `${who(p)} pod ${p.metadata?.name}: container ${c.name} ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,
+      };
     }
   }
   return undefined;
@@ -83,7 +96,10 @@ function exitFailure(p: V1Pod): { reason: string; message: string } {
       message: `${who(p)} pod ${p.metadata?.name} failed (exit code ${terminated.exitCode})${terminated.message ? `: ${terminated.message}` : ''}`,
     };
   }
-  return { reason: p.status?.reason ?? 'PodFailed', message: `${who(p)} pod ${p.metadata?.name} failed${p.status?.message ? `: ${p.status.message}` : ''}` };
+  return {
+    reason: p.status?.reason ?? 'PodFailed',
+    message: `${who(p)} pod ${p.metadata?.name} failed${p.status?.message ? `: ${p.status.message}` : ''}`,
+  };
 }
 
 /** What the pods say on their own: an attempt that failed or ended, or nothing decisive. */
@@ -93,7 +109,8 @@ function podVerdict(pods: V1Pod[]): { state: 'FAILED'; failure: { reason: string
   const taskManagers = live.filter((p) => component(p) === 'taskmanager');
   if (jobManagers.some((p) => p.status?.phase === 'Succeeded')) return { state: 'EXITED' };
   // A JobManager restarted in place (restartPolicy OnFailure) has failed once: Sluice counts attempts itself.
-  const failed = jobManagers.find((p) => p.status?.phase === 'Failed' || failedExit(p)) ?? taskManagers.find((p) => p.status?.phase === 'Failed');
+  const failed =
+    jobManagers.find((p) => p.status?.phase === 'Failed' || failedExit(p)) ?? taskManagers.find((p) => p.status?.phase === 'Failed');
   if (failed) return { state: 'FAILED', failure: exitFailure(failed) };
   for (const p of [...jobManagers, ...taskManagers]) {
     const why = stuck(p);
@@ -105,14 +122,18 @@ function podVerdict(pods: V1Pod[]): { state: 'FAILED'; failure: { reason: string
 /** Why the JobManager will not come back, when its Kubernetes Job says so. */
 function jobManagerLost(jm: JobManagerJob): { reason: string; message: string } | undefined {
   if (jm.kind === 'gone') return { reason: 'JobManagerLost', message: `the JobManager is gone: its Kubernetes Job ${jm.name} was deleted` };
-  if (jm.kind === 'failed') return { reason: 'JobManagerFailed', message: `the JobManager's Kubernetes Job ${jm.name} failed: ${jm.message}` };
+  if (jm.kind === 'failed')
+    return { reason: 'JobManagerFailed', message: `the JobManager's Kubernetes Job ${jm.name} failed: ${jm.message}` };
   return undefined;
 }
 
 /** The scheduler's message for the first live pod it cannot place. */
 function unschedulable(pods: V1Pod[]): string | undefined {
   for (const p of pods) {
-    const c = p.status?.phase === 'Pending' ? p.status.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False' && x.reason === 'Unschedulable') : undefined;
+    const c =
+      p.status?.phase === 'Pending'
+        ? p.status.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False' && x.reason === 'Unschedulable')
+        : undefined;
     if (c) return `${who(p)} pod ${p.metadata?.name} cannot be scheduled${c.message ? `: ${c.message}` : ''}`;
   }
   return undefined;
@@ -123,7 +144,10 @@ function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reas
   if (flink.kind !== 'job') return undefined;
   switch (flink.state) {
     case 'FAILED':
-      return { state: 'FAILED', failure: { reason: 'FlinkJobFailed', message: flink.rootException?.message ?? 'Flink reports the job FAILED' } };
+      return {
+        state: 'FAILED',
+        failure: { reason: 'FlinkJobFailed', message: flink.rootException?.message ?? 'Flink reports the job FAILED' },
+      };
     case 'CANCELED':
       return { state: 'TERMINATED' };
     case 'FINISHED':
@@ -147,7 +171,11 @@ export function deriveJobStatus(
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const ready = (c: string) => live.filter((p) => component(p) === c && isReady(p)).length;
   const waiting = unschedulable(live);
-  const pods_ = { ready: ready('jobmanager') + ready('taskmanager'), expected: 1 + expectedTaskManagers, ...(waiting ? { unschedulable: waiting } : {}) };
+  const pods_ = {
+    ready: ready('jobmanager') + ready('taskmanager'),
+    expected: 1 + expectedTaskManagers,
+    ...(waiting ? { unschedulable: waiting } : {}),
+  };
 
   const observed = flink.kind === 'job' ? flink.state : undefined;
   const byFlink = fromFlink(flink);
@@ -156,7 +184,13 @@ export function deriveJobStatus(
   let next: JobState = byFlink?.state ?? 'STARTING';
   // A first start counts once every task runs on the TaskManagers asked for: before that Flink refuses savepoints.
   const allUp = ready('jobmanager') > 0 && ready('taskmanager') >= expectedTaskManagers;
-  if (next === 'STARTED' && prevState === 'STARTING' && observed === 'RUNNING' && !(allUp && flink.kind === 'job' && flink.tasksRunning !== false)) next = 'STARTING';
+  if (
+    next === 'STARTED' &&
+    prevState === 'STARTING' &&
+    observed === 'RUNNING' &&
+    !(allUp && flink.kind === 'job' && flink.tasksRunning !== false)
+  )
+    next = 'STARTING';
   let failure: { reason: string; message: string } | undefined = byFlink?.failure;
   // Flink's terminal word stands; otherwise a pod's end decides.
   if (!byFlink || RANK[byFlink.state] < 3) {
@@ -194,4 +228,5 @@ export function deriveJobStatus(
 
 /** Whether Flink itself cancelled the job (not Sluice): the Deployment is CANCELLED, and no new job starts. */
 export const cancelledInFlink = (status: JobStatusLike | undefined): boolean =>
-  status?.state === 'TERMINATED' && (status.started?.observedFlinkJobStatus === 'CANCELED' || status.started?.observedFlinkJobStatus === 'CANCELLING');
+  status?.state === 'TERMINATED' &&
+  (status.started?.observedFlinkJobStatus === 'CANCELED' || status.started?.observedFlinkJobStatus === 'CANCELLING');

@@ -19,7 +19,13 @@ export interface StoredDeploymentDefaults {
 export interface NamespaceResource {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string; creationTimestamp?: string | Date; deletionTimestamp?: string | Date };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string | Date;
+    deletionTimestamp?: string | Date;
+  };
   spec: { roleBindings: RoleBinding[]; deploymentDefaults?: StoredDeploymentDefaults };
   status?: { lifecyclePhase?: string };
 }
@@ -32,7 +38,9 @@ export function parseNamespaceName(raw: unknown): string {
   if (typeof raw !== 'string' || raw === '') throw new BadInput('name: a namespace needs a name, e.g. "namespaces/my-team"');
   const name = raw.startsWith('namespaces/') ? raw.slice('namespaces/'.length) : raw;
   if (name.length > 63 || !VNS_NAME.test(name)) {
-    throw new BadInput(`name: '${name}' is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending alphanumeric)`);
+    throw new BadInput(
+      `name: '${name}' is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending alphanumeric)`,
+    );
   }
   return name;
 }
@@ -43,7 +51,8 @@ export function parseRoleBindings(raw: unknown): RoleBinding[] {
   return raw.map((b, i) => {
     const role = (b as { role?: unknown })?.role;
     const members = (b as { members?: unknown })?.members;
-    if (!['viewer', 'editor', 'owner'].includes(role as string)) throw new BadInput(`roleBindings[${i}].role: expected viewer, editor or owner`);
+    if (!['viewer', 'editor', 'owner'].includes(role as string))
+      throw new BadInput(`roleBindings[${i}].role: expected viewer, editor or owner`);
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'string' || !/^(user:.+|group:.+|system:authenticated)$/.test(m))) {
       throw new BadInput(`roleBindings[${i}].members: expected a list of "user:NAME", "group:NAME" or "system:authenticated"`);
     }

@@ -64,7 +64,12 @@ export function applyPatchSet<T extends { spec?: unknown }>(deployment: T, ops: 
     if (op.op !== 'test' && paths.some((p) => !isPatchablePath(p))) {
       return {
         ok: false,
-        failure: { index, op: op.op, path: op.path, message: 'a patch set may only change /spec (except the target) and /metadata/labels or /metadata/annotations' },
+        failure: {
+          index,
+          op: op.op,
+          path: op.path,
+          message: 'a patch set may only change /spec (except the target) and /metadata/labels or /metadata/annotations',
+        },
       };
     }
   }

@@ -31,6 +31,9 @@ export function savepointRecord(o: {
       ...(o.purpose ? { annotations: { [PURPOSE_ANNOTATION]: o.purpose } } : {}),
       ...ownedByDeployment(o.deployment?.metadata),
     },
-    spec: { metadata: { id, name: id, namespace: vns, ...(o.annotations ? { annotations: o.annotations } : {}), createdAt: now, modifiedAt: now }, spec },
+    spec: {
+      metadata: { id, name: id, namespace: vns, ...(o.annotations ? { annotations: o.annotations } : {}), createdAt: now, modifiedAt: now },
+      spec,
+    },
   };
 }

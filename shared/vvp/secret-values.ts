@@ -58,7 +58,8 @@ const isStringMap = (v: unknown): v is Record<string, string> => isObject(v) && 
 /** Validates a SecretValue body (POST or PATCH), naming the field at fault; the value is never repeated in a message. */
 export function parseSecretValueInput(body: unknown, vns: string): SecretValueInput {
   if (!isObject(body)) throw new BadInput('the body must be an object with metadata and spec');
-  for (const key of Object.keys(body)) if (!['kind', 'apiVersion', 'metadata', 'spec'].includes(key)) throw new BadInput(`${key}: unknown field`);
+  for (const key of Object.keys(body))
+    if (!['kind', 'apiVersion', 'metadata', 'spec'].includes(key)) throw new BadInput(`${key}: unknown field`);
   if (body.kind !== undefined && body.kind !== 'SecretValue') throw new BadInput('kind: must be SecretValue');
   if (body.apiVersion !== undefined && body.apiVersion !== 'v1') throw new BadInput('apiVersion: must be v1');
   const meta = body.metadata ?? {};
@@ -71,10 +72,14 @@ export function parseSecretValueInput(body: unknown, vns: string): SecretValueIn
   if (meta.name !== undefined && (typeof meta.name !== 'string' || meta.name.length > 63 || !NAME.test(meta.name))) {
     throw new BadInput("metadata.name: letters, digits, '-', '_' and '.', at most 63, starting and ending with a letter or digit");
   }
-  if (meta.namespace !== undefined && meta.namespace !== vns) throw new BadInput(`metadata.namespace '${String(meta.namespace)}' does not match the namespace of the path '${vns}'`);
-  for (const key of ['labels', 'annotations'] as const) if (meta[key] !== undefined && !isStringMap(meta[key])) throw new BadInput(`metadata.${key}: must map strings to strings`);
-  if (meta.resourceVersion !== undefined && (typeof meta.resourceVersion !== 'number' || !Number.isInteger(meta.resourceVersion))) throw new BadInput('metadata.resourceVersion: must be an integer');
-  if (spec.kind !== undefined && !KINDS.includes(spec.kind as (typeof KINDS)[number])) throw new BadInput(`spec.kind: must be one of ${KINDS.join(', ')}`);
+  if (meta.namespace !== undefined && meta.namespace !== vns)
+    throw new BadInput(`metadata.namespace '${String(meta.namespace)}' does not match the namespace of the path '${vns}'`);
+  for (const key of ['labels', 'annotations'] as const)
+    if (meta[key] !== undefined && !isStringMap(meta[key])) throw new BadInput(`metadata.${key}: must map strings to strings`);
+  if (meta.resourceVersion !== undefined && (typeof meta.resourceVersion !== 'number' || !Number.isInteger(meta.resourceVersion)))
+    throw new BadInput('metadata.resourceVersion: must be an integer');
+  if (spec.kind !== undefined && !KINDS.includes(spec.kind as (typeof KINDS)[number]))
+    throw new BadInput(`spec.kind: must be one of ${KINDS.join(', ')}`);
   if (spec.value !== undefined) {
     if (typeof spec.value !== 'string') throw new BadInput('spec.value: must be a string');
     if (Buffer.byteLength(spec.value) > MAX_VALUE_BYTES) throw new BadInput(`spec.value: at most ${MAX_VALUE_BYTES} bytes`);
@@ -127,7 +132,10 @@ export class SecretValueStore {
   ) {}
 
   async list(vns: string): Promise<V1Secret[]> {
-    const res = await this.kube.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: `${LABELS.kind}=${KIND},${LABELS.vnamespace}=${vns}` });
+    const res = await this.kube.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${LABELS.kind}=${KIND},${LABELS.vnamespace}=${vns}`,
+    });
     return res.items.sort((a, b) => storedMetadata(a).name.localeCompare(storedMetadata(b).name));
   }
 
@@ -153,9 +161,21 @@ export class SecretValueStore {
     if (!input.name) throw new BadInput('metadata.name: a secret value needs a name');
     if (input.value === undefined) throw new BadInput('spec.value: a secret value needs a value');
     const t = new Date().toISOString();
-    const meta: SecretValueMetadata = { id: randomUUID(), name: input.name, namespace: vns, labels: input.labels ?? {}, annotations: input.annotations ?? {}, createdAt: t, modifiedAt: t, resourceVersion: 1 };
+    const meta: SecretValueMetadata = {
+      id: randomUUID(),
+      name: input.name,
+      namespace: vns,
+      labels: input.labels ?? {},
+      annotations: input.annotations ?? {},
+      createdAt: t,
+      modifiedAt: t,
+      resourceVersion: 1,
+    };
     try {
-      return await this.kube.core.createNamespacedSecret({ namespace: this.namespace, body: secretOf(this.namespace, meta, input.kind ?? 'Plain', input.value) });
+      return await this.kube.core.createNamespacedSecret({
+        namespace: this.namespace,
+        body: secretOf(this.namespace, meta, input.kind ?? 'Plain', input.value),
+      });
     } catch (err) {
       if (isAlreadyExists(err)) throw new BadInput(`secret value ${input.name} already exists in namespace ${vns}`, 409);
       throw err;
@@ -169,7 +189,10 @@ export class SecretValueStore {
     const current = await this.get(vns, name);
     const { kind, ...meta } = storedMetadata(current);
     if (input.resourceVersion !== undefined && input.resourceVersion !== meta.resourceVersion) {
-      throw new BadInput(`metadata.resourceVersion ${input.resourceVersion} is stale: the current version is ${meta.resourceVersion}; read the secret value again`, 409);
+      throw new BadInput(
+        `metadata.resourceVersion ${input.resourceVersion} is stale: the current version is ${meta.resourceVersion}; read the secret value again`,
+        409,
+      );
     }
     const next: SecretValueMetadata = {
       ...meta,
@@ -180,7 +203,11 @@ export class SecretValueStore {
     };
     const secret = secretOf(this.namespace, next, input.kind ?? kind, input.value ?? valueOf(current));
     try {
-      return await this.kube.core.replaceNamespacedSecret({ namespace: this.namespace, name: current.metadata!.name!, body: { ...secret, metadata: { ...secret.metadata, resourceVersion: current.metadata!.resourceVersion } } });
+      return await this.kube.core.replaceNamespacedSecret({
+        namespace: this.namespace,
+        name: current.metadata!.name!,
+        body: { ...secret, metadata: { ...secret.metadata, resourceVersion: current.metadata!.resourceVersion } },
+      });
     } catch (err) {
       if (isConflict(err)) throw new BadInput('the secret value was changed concurrently: read it again and retry', 409);
       throw err;

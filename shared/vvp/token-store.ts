@@ -21,7 +21,12 @@ export interface StoredToken {
 const decode = (s: V1Secret, key: string) => (s.data?.[key] ? Buffer.from(s.data[key], 'base64').toString('utf8') : undefined);
 
 function fromSecret(s: V1Secret): StoredToken {
-  return { name: decode(s, 'name')!, namespace: decode(s, 'namespace')!, role: decode(s, 'role') as TokenRole, createTime: decode(s, 'createTime')! };
+  return {
+    name: decode(s, 'name')!,
+    namespace: decode(s, 'namespace')!,
+    role: decode(s, 'role') as TokenRole,
+    createTime: decode(s, 'createTime')!,
+  };
 }
 
 /**
@@ -72,7 +77,12 @@ export class TokenStore {
   }
 
   /** Creates a token; returns its secret (shown once). Undefined if the name is taken. */
-  async create(vns: string, name: string, role: TokenRole, opts: { secret?: string; bootstrap?: boolean } = {}): Promise<{ token: StoredToken; secret: string } | undefined> {
+  async create(
+    vns: string,
+    name: string,
+    role: TokenRole,
+    opts: { secret?: string; bootstrap?: boolean } = {},
+  ): Promise<{ token: StoredToken; secret: string } | undefined> {
     if (!opts.bootstrap && (await this.#find(vns, name))) return undefined;
     const secret = opts.secret ?? generateToken();
     const hash = hashToken(secret);
@@ -113,7 +123,10 @@ export class TokenStore {
 
   /** Bootstrap credentials other than the one given (to retire when SLUICE_BOOTSTRAP_TOKEN changes). */
   async bootstrapSecrets(): Promise<V1Secret[]> {
-    const res = await this.kube.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: `${TOKEN_LABELS.kind}=apitoken,${TOKEN_LABELS.bootstrap}=true` });
+    const res = await this.kube.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${TOKEN_LABELS.kind}=apitoken,${TOKEN_LABELS.bootstrap}=true`,
+    });
     return res.items;
   }
 

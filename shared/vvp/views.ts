@@ -1,11 +1,26 @@
-import type { AppResource, DeploymentResource, DeploymentSpecLike, DeploymentState, JobResource, Json, SavepointResource, VvpMetadata } from './crs.js';
+import type {
+  AppResource,
+  DeploymentResource,
+  DeploymentSpecLike,
+  DeploymentState,
+  JobResource,
+  Json,
+  SavepointResource,
+  VvpMetadata,
+} from './crs.js';
 import { BUILTIN_DEPLOYMENT_DEFAULTS, withDefaults } from './defaults.js';
 import { flinkJobId } from './flink-resources.js';
 
 /** What every VVP object's metadata carries: its id, vNamespace and times, and VVP's integer resourceVersion (the CR's generation). */
 function stamp(cr: AppResource<unknown, unknown>) {
   const m = cr.spec.metadata;
-  return { id: m.id, namespace: m.namespace, createdAt: m.createdAt, modifiedAt: m.modifiedAt, resourceVersion: cr.metadata.generation ?? 1 };
+  return {
+    id: m.id,
+    namespace: m.namespace,
+    createdAt: m.createdAt,
+    modifiedAt: m.modifiedAt,
+    resourceVersion: cr.metadata.generation ?? 1,
+  };
 }
 
 /**
@@ -76,7 +91,12 @@ export function savepointView(sp: SavepointResource) {
  * Kubernetes namespace (`deploymentTarget.kubernetes.namespace`), and Flink's job id once started.
  */
 export function jobView(job: JobResource) {
-  const { sluice: _internal, terminatedAt, started, ...status } = (job.status ?? {}) as NonNullable<JobResource['status']> & { sluice?: unknown };
+  const {
+    sluice: _internal,
+    terminatedAt,
+    started,
+    ...status
+  } = (job.status ?? {}) as NonNullable<JobResource['status']> & { sluice?: unknown };
   const m = job.spec.metadata;
   const s = job.spec.spec;
   return {

@@ -6,19 +6,29 @@ describe('access control', () => {
   let sluice: RunningSluice;
   const tok: Record<string, string> = {};
   const mint = async (vns: string, name: string, role: string, token?: string) => {
-    const res = await sluice.api(`/apitokens/v1/namespaces/${vns}/apitokens`, { method: 'POST', token, body: JSON.stringify({ name: `namespaces/${vns}/apitokens/${name}`, role }) });
+    const res = await sluice.api(`/apitokens/v1/namespaces/${vns}/apitokens`, {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ name: `namespaces/${vns}/apitokens/${name}`, role }),
+    });
     return res;
   };
   const deployment = (name: string) =>
     JSON.stringify({
       metadata: { name },
-      spec: { state: 'CANCELLED', deploymentTargetName: 'jobs', template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' } } } },
+      spec: {
+        state: 'CANCELLED',
+        deploymentTargetName: 'jobs',
+        template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' } } },
+      },
     });
 
   beforeAll(async () => {
     sluice = await startSluice({ events: false });
     for (const vns of ['team-a', 'team-b']) {
-      expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) })).status).toBe(201);
+      expect(
+        (await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) })).status,
+      ).toBe(201);
     }
     for (const role of ['viewer', 'editor', 'owner']) {
       const res = await mint('team-a', role, role);
@@ -27,7 +37,15 @@ describe('access control', () => {
     }
     tok.bOwner = ((await (await mint('team-b', 'owner', 'owner')).json()) as { apiToken: { secret: string } }).apiToken.secret;
     tok.admin = ((await (await mint('team-a', 'admin', 'admin')).json()) as { apiToken: { secret: string } }).apiToken.secret;
-    expect((await sluice.api('/api/v1/namespaces/team-a/deployment-targets', { method: 'POST', token: tok.owner, body: JSON.stringify({ metadata: { name: 'jobs' }, spec: { kubernetes: { namespace: 'team-a-jobs' } } }) })).status).toBe(201);
+    expect(
+      (
+        await sluice.api('/api/v1/namespaces/team-a/deployment-targets', {
+          method: 'POST',
+          token: tok.owner,
+          body: JSON.stringify({ metadata: { name: 'jobs' }, spec: { kubernetes: { namespace: 'team-a-jobs' } } }),
+        })
+      ).status,
+    ).toBe(201);
   });
   afterAll(() => sluice?.stop());
 
@@ -67,7 +85,9 @@ describe('access control', () => {
     const other = await sluice.api('/api/v1/namespaces/team-a/deployments', { token: tok.bOwner });
     expect(other.status).toBe(missing.status);
     expect(((await other.json()) as { message: string }).message).toBe('namespace team-a not found');
-    const list = (await (await sluice.api('/namespaces/v1/namespaces', { token: tok.bOwner })).json()) as { namespaces: { name: string }[] };
+    const list = (await (await sluice.api('/namespaces/v1/namespaces', { token: tok.bOwner })).json()) as {
+      namespaces: { name: string }[];
+    };
     expect(list.namespaces.map((n) => n.name)).toEqual(['namespaces/team-b']);
   });
 
@@ -77,8 +97,14 @@ describe('access control', () => {
     const res = await mint('team-a', 'ci', 'editor', tok.owner);
     expect(res.status).toBe(201);
     const created = (await res.json()) as { apiToken: { name: string; role: string; secret: string } };
-    expect(created.apiToken).toMatchObject({ name: 'namespaces/team-a/apitokens/ci', role: 'editor', secret: expect.stringMatching(/^sluice_/) });
-    const read = (await (await sluice.api('/apitokens/v1/namespaces/team-a/apitokens/ci', { token: tok.owner })).json()) as { apiToken: Record<string, unknown> };
+    expect(created.apiToken).toMatchObject({
+      name: 'namespaces/team-a/apitokens/ci',
+      role: 'editor',
+      secret: expect.stringMatching(/^sluice_/),
+    });
+    const read = (await (await sluice.api('/apitokens/v1/namespaces/team-a/apitokens/ci', { token: tok.owner })).json()) as {
+      apiToken: Record<string, unknown>;
+    };
     expect(read.apiToken.secret).toBeUndefined();
     expect((await mint('team-a', 'ci', 'viewer', tok.owner)).status).toBe(409);
     // Stored hashed: the secret appears in no Secret in the platform namespace.
@@ -92,7 +118,14 @@ describe('access control', () => {
   });
 
   it('stores nothing for a refused request', async () => {
-    const list = async () => ((await (await sluice.api('/api/v1/namespaces/team-a/deployments', { token: tok.owner })).json()) as { items: { metadata: { name: string } }[] }).items.map((d) => d.metadata.name).sort();
+    const list = async () =>
+      (
+        (await (await sluice.api('/api/v1/namespaces/team-a/deployments', { token: tok.owner })).json()) as {
+          items: { metadata: { name: string } }[];
+        }
+      ).items
+        .map((d) => d.metadata.name)
+        .sort();
     expect(await list()).toEqual(['by-editor', 'by-owner']);
   });
 });

@@ -16,7 +16,8 @@ describe('deployment defaults', () => {
     expect(res.status, await res.clone().text()).toBe(status);
     return (await res.json()) as Body;
   };
-  const patch = (body: unknown, init: RequestInit & { token?: string } = {}) => sluice.api(path, { method: 'PATCH', body: JSON.stringify(body), ...init });
+  const patch = (body: unknown, init: RequestInit & { token?: string } = {}) =>
+    sluice.api(path, { method: 'PATCH', body: JSON.stringify(body), ...init });
 
   beforeAll(async () => {
     sluice = await startSluice();
@@ -27,9 +28,20 @@ describe('deployment defaults', () => {
   it('reads none at first, then PATCHes them as a merge patch, in JSON and YAML', async () => {
     const empty = await ok(await sluice.api(path));
     expect(vvpProblems('DeploymentDefaults', empty)).toEqual([]);
-    expect(empty).toMatchObject({ kind: 'DeploymentDefaults', metadata: { name: 'default', namespace: vns, resourceVersion: 0 }, spec: {} });
+    expect(empty).toMatchObject({
+      kind: 'DeploymentDefaults',
+      metadata: { name: 'default', namespace: vns, resourceVersion: 0 },
+      spec: {},
+    });
 
-    const first = await ok(await patch({ spec: { upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { parallelism: 2, flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', 'metrics.reporters': 'prom' } } } } }));
+    const first = await ok(
+      await patch({
+        spec: {
+          upgradeStrategy: { kind: 'STATEFUL' },
+          template: { spec: { parallelism: 2, flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', 'metrics.reporters': 'prom' } } },
+        },
+      }),
+    );
     expect(vvpProblems('DeploymentDefaults', first)).toEqual([]);
     expect(first.metadata).toMatchObject({ id: empty.metadata.id, resourceVersion: 1 });
 
@@ -41,7 +53,10 @@ describe('deployment defaults', () => {
     expect(yaml.status, await yaml.clone().text()).toBe(200);
     const second = parseYaml(await yaml.text()) as Body;
     expect(second.metadata.resourceVersion).toBe(2);
-    expect(second.spec).toEqual({ upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { parallelism: 2, flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2' } } } });
+    expect(second.spec).toEqual({
+      upgradeStrategy: { kind: 'STATEFUL' },
+      template: { spec: { parallelism: 2, flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2' } } },
+    });
     expect(await ok(await sluice.api(path))).toEqual(second);
   });
 
@@ -51,7 +66,11 @@ describe('deployment defaults', () => {
         method: 'POST',
         body: JSON.stringify({
           metadata: { name: 'with-defaults' },
-          spec: { state: 'CANCELLED', deploymentTargetName: 'target', template: { spec: { parallelism: 4, artifact: { kind: 'JAR', jarUri: 'file:///x.jar' }, flinkConfiguration: { 'a.b': 'c' } } } },
+          spec: {
+            state: 'CANCELLED',
+            deploymentTargetName: 'target',
+            template: { spec: { parallelism: 4, artifact: { kind: 'JAR', jarUri: 'file:///x.jar' }, flinkConfiguration: { 'a.b': 'c' } } },
+          },
         }),
       }),
       201,
@@ -86,7 +105,15 @@ describe('deployment defaults', () => {
 
   it('lets viewers read but not change them, and is a 404 for another tenant', async () => {
     const mint = async (ns: string, role: string) =>
-      ((await ok(await sluice.api(`/apitokens/v1/namespaces/${ns}/apitokens`, { method: 'POST', body: JSON.stringify({ name: `namespaces/${ns}/apitokens/${role}-d`, role }) }), 201)) as Body).apiToken.secret as string;
+      (
+        (await ok(
+          await sluice.api(`/apitokens/v1/namespaces/${ns}/apitokens`, {
+            method: 'POST',
+            body: JSON.stringify({ name: `namespaces/${ns}/apitokens/${role}-d`, role }),
+          }),
+          201,
+        )) as Body
+      ).apiToken.secret as string;
     const viewer = await mint(vns, 'viewer');
     expect((await sluice.api(path, { token: viewer })).status).toBe(200);
     expect((await patch({ spec: { maxJobCreationAttempts: 9 } }, { token: viewer })).status).toBe(403);

@@ -4,7 +4,10 @@ import { type RunningSluice, startSluice } from '../support/sluice.js';
 import { vvpProblems } from '../support/vvp-schemas.js';
 import { client, eventually, tenant } from '../savepoints/support.js';
 
-type VvpEvent = { metadata: { id: string; name: string; namespace: string; deploymentId: string; jobId?: string; createdAt: string }; spec: { message: string } };
+type VvpEvent = {
+  metadata: { id: string; name: string; namespace: string; deploymentId: string; jobId?: string; createdAt: string };
+  spec: { message: string };
+};
 
 /** A Deployment's event log through the REST API: VVP's Event shape, filters, isolation. */
 describe('events', () => {
@@ -34,7 +37,12 @@ describe('events', () => {
       const items = await events(`?deploymentId=${d.metadata.id}`);
       return items.some((e) => e.metadata.name === 'STATE_TRANSITION_IS_COMPLETED') ? items : undefined;
     }, 'the start recorded');
-    expect(started.map((e) => e.metadata.name)).toEqual(['STATE_TRANSITION_IS_NEEDED', 'CREATING_A_NEW_JOB', 'JOB_SUCCESSFULLY_STARTED', 'STATE_TRANSITION_IS_COMPLETED']);
+    expect(started.map((e) => e.metadata.name)).toEqual([
+      'STATE_TRANSITION_IS_NEEDED',
+      'CREATING_A_NEW_JOB',
+      'JOB_SUCCESSFULLY_STARTED',
+      'STATE_TRANSITION_IS_COMPLETED',
+    ]);
     expect(started.every((e) => e.metadata.deploymentId === d.metadata.id && e.metadata.namespace === vns)).toBe(true);
     expect(started[1]).toMatchObject({ metadata: { jobId }, spec: { message: `Creating job ${jobId} (attempt 1 of 4)` } });
     expect([...started].sort((a, b) => a.metadata.createdAt.localeCompare(b.metadata.createdAt))).toEqual(started);
@@ -46,7 +54,14 @@ describe('events', () => {
       return items.at(-1)?.spec.message === 'Transitioned from TRANSITIONING to SUSPENDED' ? items : undefined;
     }, 'the suspend recorded');
     const names = suspended.map((e) => e.metadata.name);
-    expect(names).toEqual(expect.arrayContaining(['CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', 'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT', 'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION', 'FOUND_A_JOB_TO_TERMINATE']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION',
+        'SUCCESSFULLY_TRIGGERED_A_SAVEPOINT',
+        'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION',
+        'FOUND_A_JOB_TO_TERMINATE',
+      ]),
+    );
     // Each decision once, however often the step ran.
     expect(new Set(suspended.map((e) => e.metadata.id)).size).toBe(suspended.length);
 
@@ -69,10 +84,15 @@ describe('events', () => {
     expect((await sluice.api(`${base}/events?jobId=${'x'.repeat(40)}`)).status).toBe(400);
 
     await tenant(sluice, 'events-b');
-    const mint = await sluice.api('/apitokens/v1/namespaces/events-b/apitokens', { method: 'POST', body: JSON.stringify({ name: 'namespaces/events-b/apitokens/owner', role: 'owner' }) });
+    const mint = await sluice.api('/apitokens/v1/namespaces/events-b/apitokens', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'namespaces/events-b/apitokens/owner', role: 'owner' }),
+    });
     const other = ((await mint.json()) as { apiToken: { secret: string } }).apiToken.secret;
     const res = await sluice.api(`${base}/events`, { token: other });
     expect(res.status).toBe(404);
-    expect(((await (await sluice.api('/api/v1/namespaces/events-b/events', { token: other })).json()) as { items: unknown[] }).items).toEqual([]);
+    expect(
+      ((await (await sluice.api('/api/v1/namespaces/events-b/events', { token: other })).json()) as { items: unknown[] }).items,
+    ).toEqual([]);
   });
 });

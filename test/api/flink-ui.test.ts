@@ -11,14 +11,21 @@ describe('the Flink UI proxy', () => {
   let sluice: RunningSluice;
   let jobId = '';
   const tokens: Record<string, string> = {};
-  const ui = (path: string, init: RequestInit & { token?: string | null } = {}) => sluice.api(`/flink-ui/v1/namespaces/ui-a/jobs/${jobId}/${path}`, init);
+  const ui = (path: string, init: RequestInit & { token?: string | null } = {}) =>
+    sluice.api(`/flink-ui/v1/namespaces/ui-a/jobs/${jobId}/${path}`, init);
 
   beforeAll(async () => {
     sluice = await startSluice();
     await tenant(sluice, 'ui-a');
     await tenant(sluice, 'ui-b');
-    for (const [vns, role] of [['ui-a', 'viewer'], ['ui-b', 'owner']] as const) {
-      const res = await sluice.api(`/apitokens/v1/namespaces/${vns}/apitokens`, { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}/apitokens/t`, role }) });
+    for (const [vns, role] of [
+      ['ui-a', 'viewer'],
+      ['ui-b', 'owner'],
+    ] as const) {
+      const res = await sluice.api(`/apitokens/v1/namespaces/${vns}/apitokens`, {
+        method: 'POST',
+        body: JSON.stringify({ name: `namespaces/${vns}/apitokens/t`, role }),
+      });
       tokens[vns] = ((await res.json()) as { apiToken: { secret: string } }).apiToken.secret;
     }
     const api = client(sluice, 'ui-a');
@@ -47,9 +54,14 @@ describe('the Flink UI proxy', () => {
     expect(session.status).toBe(204);
     const cookie = session.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^sluice_token=[^;]+;.*Path=\/flink-ui\/v1.*HttpOnly/i);
-    const viaCookie = await fetch(`${sluice.url}/flink-ui/v1/namespaces/ui-a/jobs/${jobId}/overview`, { headers: { cookie: cookie.split(';')[0]! } });
+    const viaCookie = await fetch(`${sluice.url}/flink-ui/v1/namespaces/ui-a/jobs/${jobId}/overview`, {
+      headers: { cookie: cookie.split(';')[0]! },
+    });
     expect(viaCookie.status).toBe(200);
-    const root = await fetch(`${sluice.url}/flink-ui/v1/namespaces/ui-a/jobs/${jobId}`, { headers: { cookie: cookie.split(';')[0]! }, redirect: 'manual' });
+    const root = await fetch(`${sluice.url}/flink-ui/v1/namespaces/ui-a/jobs/${jobId}`, {
+      headers: { cookie: cookie.split(';')[0]! },
+      redirect: 'manual',
+    });
     expect(root.status).toBe(301);
     expect(root.headers.get('location')).toBe(`/flink-ui/v1/namespaces/ui-a/jobs/${jobId}/`);
   });

@@ -29,11 +29,25 @@ describe('secret values', () => {
   afterAll(() => sluice?.stop());
 
   it('creates, lists, reads, changes and deletes them, never answering a value (JSON and YAML)', async () => {
-    const created = await ok(await sluice.api(base, { method: 'POST', body: JSON.stringify({ metadata: { name: 'db-password' }, spec: { kind: 'Plain', value: VALUE } }) }), 201);
+    const created = await ok(
+      await sluice.api(base, {
+        method: 'POST',
+        body: JSON.stringify({ metadata: { name: 'db-password' }, spec: { kind: 'Plain', value: VALUE } }),
+      }),
+      201,
+    );
     expect(vvpProblems('SecretValue', created)).toEqual([]);
-    expect(created).toMatchObject({ kind: 'SecretValue', metadata: { name: 'db-password', namespace: vns, resourceVersion: 1 }, spec: { kind: 'Plain' } });
+    expect(created).toMatchObject({
+      kind: 'SecretValue',
+      metadata: { name: 'db-password', namespace: vns, resourceVersion: 1 },
+      spec: { kind: 'Plain' },
+    });
 
-    const yaml = await sluice.api(base, { method: 'POST', headers: { accept: 'application/yaml' }, yaml: 'metadata:\n  name: api-key\nspec:\n  kind: Plain\n  value: other-secret\n' });
+    const yaml = await sluice.api(base, {
+      method: 'POST',
+      headers: { accept: 'application/yaml' },
+      yaml: 'metadata:\n  name: api-key\nspec:\n  kind: Plain\n  value: other-secret\n',
+    });
     expect(yaml.status, await yaml.clone().text()).toBe(201);
     expect(parseYaml(await yaml.text())).toMatchObject({ metadata: { name: 'api-key' }, spec: { kind: 'Plain' } });
 
@@ -42,7 +56,12 @@ describe('secret values', () => {
     expect(list.items.map((s: Body) => s.metadata.name)).toEqual(['api-key', 'db-password']);
     expect(JSON.stringify(list)).not.toContain('other-secret');
 
-    const patched = await ok(await sluice.api(`${base}/db-password`, { method: 'PATCH', body: JSON.stringify({ metadata: { resourceVersion: 1, labels: { team: 'a' } }, spec: { value: VALUE } }) }));
+    const patched = await ok(
+      await sluice.api(`${base}/db-password`, {
+        method: 'PATCH',
+        body: JSON.stringify({ metadata: { resourceVersion: 1, labels: { team: 'a' } }, spec: { value: VALUE } }),
+      }),
+    );
     expect(patched.metadata).toMatchObject({ resourceVersion: 2, labels: { team: 'a' }, id: created.metadata.id });
     expect(await ok(await sluice.api(`${base}/db-password`))).toEqual(patched);
 
@@ -72,13 +91,17 @@ describe('secret values', () => {
   });
 
   it("delivers a referenced value to the job's pods in a Secret only, and refuses a reference to none", async () => {
-    const missing = deploymentBody('bad-ref', { flinkConfiguration: { 'state.savepoints.dir': 's3://b/sp', 'db.password': '${secret_values.nope}' } });
+    const missing = deploymentBody('bad-ref', {
+      flinkConfiguration: { 'state.savepoints.dir': 's3://b/sp', 'db.password': '${secret_values.nope}' },
+    });
     const refused = await sluice.api(`/api/v1/namespaces/${vns}/deployments`, { method: 'POST', body: JSON.stringify(missing) });
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as Body).message).toMatch(/secret value nope .* not found/);
 
     const api = client(sluice, vns);
-    await api.create('uses-secret', { flinkConfiguration: { 'state.savepoints.dir': 's3://b/sp', 'db.password': '${secret_values.db-password}' } });
+    await api.create('uses-secret', {
+      flinkConfiguration: { 'state.savepoints.dir': 's3://b/sp', 'db.password': '${secret_values.db-password}' },
+    });
     const running = await api.state('uses-secret', 'RUNNING');
     const jobId = running.status.running!.jobId!;
     const secret = await sluice.kube.core.readNamespacedSecret({ namespace, name: `job-${jobId}-flink-config` });
@@ -96,14 +119,34 @@ describe('secret values', () => {
 
   it('is a 404 for another tenant, and a viewer reads names but cannot write', async () => {
     const mint = async (ns: string, role: string) =>
-      ((await ok(await sluice.api(`/apitokens/v1/namespaces/${ns}/apitokens`, { method: 'POST', body: JSON.stringify({ name: `namespaces/${ns}/apitokens/${role}-s`, role }) }), 201)) as Body).apiToken.secret as string;
+      (
+        (await ok(
+          await sluice.api(`/apitokens/v1/namespaces/${ns}/apitokens`, {
+            method: 'POST',
+            body: JSON.stringify({ name: `namespaces/${ns}/apitokens/${role}-s`, role }),
+          }),
+          201,
+        )) as Body
+      ).apiToken.secret as string;
     const viewer = await mint(vns, 'viewer');
     expect((await sluice.api(`${base}/db-password`, { token: viewer })).status).toBe(200);
-    expect((await sluice.api(base, { method: 'POST', token: viewer, body: JSON.stringify({ metadata: { name: 'v' }, spec: { value: 'x' } }) })).status).toBe(403);
+    expect(
+      (await sluice.api(base, { method: 'POST', token: viewer, body: JSON.stringify({ metadata: { name: 'v' }, spec: { value: 'x' } }) }))
+        .status,
+    ).toBe(403);
     await tenant(sluice, 'secrets-b');
     const other = await mint('secrets-b', 'owner');
-    for (const [method, path] of [['GET', base], ['GET', `${base}/db-password`], ['PATCH', `${base}/db-password`], ['DELETE', `${base}/db-password`]] as const) {
-      const res = await sluice.api(path, { method, token: other, ...(method === 'PATCH' ? { body: JSON.stringify({ spec: { value: 'x' } }) } : {}) });
+    for (const [method, path] of [
+      ['GET', base],
+      ['GET', `${base}/db-password`],
+      ['PATCH', `${base}/db-password`],
+      ['DELETE', `${base}/db-password`],
+    ] as const) {
+      const res = await sluice.api(path, {
+        method,
+        token: other,
+        ...(method === 'PATCH' ? { body: JSON.stringify({ spec: { value: 'x' } }) } : {}),
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     expect(((await (await sluice.api('/api/v1/namespaces/secrets-b/secret-values', { token: other })).json()) as Body).items).toEqual([]);

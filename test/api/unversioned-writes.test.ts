@@ -43,7 +43,10 @@ describe('writes that name no version', () => {
 
   it('a version the client names: the current one is applied even after status writes; a stale one is 409', async () => {
     const d = (await (await sluice.api(`${path}/busy`)).json()) as Deployment;
-    const current = await patch({ metadata: { resourceVersion: d.metadata.resourceVersion, labels: { named: 'current' } }, spec: { template: { spec: { parallelism: 3 } } } });
+    const current = await patch({
+      metadata: { resourceVersion: d.metadata.resourceVersion, labels: { named: 'current' } },
+      spec: { template: { spec: { parallelism: 3 } } },
+    });
     expect(current.status, await current.clone().text()).toBe(200);
     const stale = await patch({ metadata: { resourceVersion: d.metadata.resourceVersion, labels: { named: 'stale' } } });
     expect(stale.status).toBe(409);

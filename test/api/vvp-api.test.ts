@@ -24,7 +24,8 @@ describe('VVP API compatibility', () => {
       if (res.status !== 409 || i === 5) return res;
     }
   };
-  const valid = (definition: string, value: unknown) => expect(vvpProblems(definition, value), `${definition}: ${JSON.stringify(value)}`).toEqual([]);
+  const valid = (definition: string, value: unknown) =>
+    expect(vvpProblems(definition, value), `${definition}: ${JSON.stringify(value)}`).toEqual([]);
 
   beforeAll(async () => {
     sluice = await startSluice();
@@ -50,7 +51,8 @@ describe('VVP API compatibility', () => {
   });
 
   it('negotiates Accept with q-values', async () => {
-    const type = async (accept: string) => (await sluice.api(`${base}/deployments`, { headers: { accept } })).headers.get('content-type') ?? '';
+    const type = async (accept: string) =>
+      (await sluice.api(`${base}/deployments`, { headers: { accept } })).headers.get('content-type') ?? '';
     expect(await type('application/yaml;q=0.5, application/json;q=0.9')).toMatch(/^application\/json/);
     expect(await type('application/json;q=0.1, application/yaml')).toMatch(/^application\/yaml/);
     expect(await type('application/yaml')).toMatch(/^application\/yaml/);
@@ -66,7 +68,11 @@ describe('VVP API compatibility', () => {
         method: 'POST',
         body: JSON.stringify({
           metadata: { name: 'minimal', labels: { team: 'a', env: 'prod' } },
-          spec: { state: 'CANCELLED', deploymentTargetName: 'target', template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///x.jar' } } } },
+          spec: {
+            state: 'CANCELLED',
+            deploymentTargetName: 'target',
+            template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///x.jar' } } },
+          },
         }),
       }),
       201,
@@ -86,8 +92,13 @@ describe('VVP API compatibility', () => {
       },
     });
     // What the request gives wins over a default.
-    const patched = await ok(await patch(`${base}/deployments/minimal`, { spec: { maxJobCreationAttempts: 2, template: { spec: { parallelism: 3 } } } }));
-    expect(patched.spec).toMatchObject({ maxJobCreationAttempts: 2, template: { spec: { parallelism: 3, logging: { loggingProfile: 'default' } } } });
+    const patched = await ok(
+      await patch(`${base}/deployments/minimal`, { spec: { maxJobCreationAttempts: 2, template: { spec: { parallelism: 3 } } } }),
+    );
+    expect(patched.spec).toMatchObject({
+      maxJobCreationAttempts: 2,
+      template: { spec: { parallelism: 3, logging: { loggingProfile: 'default' } } },
+    });
     const running = await client(sluice, vns).create('running-one', { state: 'RUNNING' });
     expect(running.status.state).toBe('TRANSITIONING');
   });
@@ -98,13 +109,19 @@ describe('VVP API compatibility', () => {
         method: 'POST',
         body: JSON.stringify({
           metadata: { name: 'labelled-dev', labels: { team: 'a', env: 'dev' } },
-          spec: { state: 'CANCELLED', deploymentTargetName: 'target', template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///x.jar' } } } },
+          spec: {
+            state: 'CANCELLED',
+            deploymentTargetName: 'target',
+            template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///x.jar' } } },
+          },
         }),
       }),
       201,
     );
     const names = async (selector: string) =>
-      ((await ok(await sluice.api(`${base}/deployments?labelSelector=${encodeURIComponent(selector)}`))).items as Body[]).map((d) => d.metadata.name).sort();
+      ((await ok(await sluice.api(`${base}/deployments?labelSelector=${encodeURIComponent(selector)}`))).items as Body[])
+        .map((d) => d.metadata.name)
+        .sort();
     expect(await names('team=a')).toEqual(['labelled-dev', 'minimal']);
     expect(await names('env=prod')).toEqual(['minimal']);
     expect(await names('env in (dev,test),team')).toEqual(['labelled-dev']);
@@ -122,7 +139,10 @@ describe('VVP API compatibility', () => {
     expect(info).toMatchObject({
       kind: 'SystemInformation',
       apiVersion: 'v1',
-      status: { revisionInformation: { buildVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) }, resourceQuota: { spec: { type: 'UNLIMITED' }, status: { used: { cpu: expect.any(Number) } } } },
+      status: {
+        revisionInformation: { buildVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) },
+        resourceQuota: { spec: { type: 'UNLIMITED' }, status: { used: { cpu: expect.any(Number) } } },
+      },
     });
     expect((await sluice.api('/api/v1/status/system-info', { token: null })).status).toBe(401);
   });

@@ -8,7 +8,11 @@ import { type PodSimulator, startPodSimulator } from '../../shared/local/pod-sim
 import { createTestNamespace, deleteTestNamespace, eventually, kubeConfig, testBed } from './env.js';
 
 const codeOf = (err: unknown) => (err as { code?: number }).code;
-const rejection = (p: Promise<unknown>) => p.then(() => undefined, (err: unknown) => err);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
 
 describe('local cluster', () => {
   let ns: string;
@@ -50,7 +54,9 @@ describe('local cluster', () => {
 
   it('issues service account tokens that authenticate as the service account', async () => {
     const token = await core().createNamespacedServiceAccountToken({
-      namespace: ns, name: 'default', body: { spec: { audiences: [], expirationSeconds: 600 } },
+      namespace: ns,
+      name: 'default',
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
     });
     expect(token.status?.token).toBeTruthy();
     const kc = new KubeConfig();
@@ -94,38 +100,57 @@ describe('local cluster', () => {
           group: 'bed.sluice.dev',
           names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
           scope: 'Namespaced',
-          versions: [{
-            name: 'v1', served: true, storage: true, subresources: { status: {} },
-            schema: {
-              openAPIV3Schema: {
-                type: 'object',
-                properties: {
-                  spec: {
-                    type: 'object',
-                    properties: {
-                      size: { type: 'integer' },
-                      labels: { type: 'object', additionalProperties: { type: 'string' } },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: {
+                      type: 'object',
+                      properties: {
+                        size: { type: 'integer' },
+                        labels: { type: 'object', additionalProperties: { type: 'string' } },
+                      },
                     },
+                    status: { type: 'object', x_kubernetes_preserve_unknown_fields: true } as object,
                   },
-                  status: { type: 'object', x_kubernetes_preserve_unknown_fields: true } as object,
                 },
               },
             },
-          }],
+          ],
         },
       },
     });
-    await eventually(async () => {
-      const crd = await ext.readCustomResourceDefinition({ name });
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    }, 20_000, 'CRD established');
+    await eventually(
+      async () => {
+        const crd = await ext.readCustomResourceDefinition({ name });
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      20_000,
+      'CRD established',
+    );
 
     const custom = kubeConfig().makeApiClient(CustomObjectsApi);
     const target = { group: 'bed.sluice.dev', version: 'v1', namespace: ns, plural: 'widgets' };
-    const created = await eventually(() => custom.createNamespacedCustomObject({
-      ...target,
-      body: { apiVersion: 'bed.sluice.dev/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3, labels: { a: 'b' }, dropped: true } },
-    }) as Promise<{ metadata: { uid: string }; spec: Record<string, unknown> }>, 20_000, 'first custom object');
+    const created = await eventually(
+      () =>
+        custom.createNamespacedCustomObject({
+          ...target,
+          body: {
+            apiVersion: 'bed.sluice.dev/v1',
+            kind: 'Widget',
+            metadata: { name: 'w1' },
+            spec: { size: 3, labels: { a: 'b' }, dropped: true },
+          },
+        }) as Promise<{ metadata: { uid: string }; spec: Record<string, unknown> }>,
+      20_000,
+      'first custom object',
+    );
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     // Structural schema: unknown fields are pruned, maps survive the round trip.
     expect(created.spec).toEqual({ size: 3, labels: { a: 'b' } });
@@ -145,8 +170,11 @@ describe('local cluster', () => {
       },
     });
     await core().deleteNamespacedConfigMap({ name: 'owner', namespace: ns });
-    await eventually(async () => codeOf(await rejection(core().readNamespacedConfigMap({ name: 'child', namespace: ns }))) === 404,
-      30_000, 'the child to be collected');
+    await eventually(
+      async () => codeOf(await rejection(core().readNamespacedConfigMap({ name: 'child', namespace: ns }))) === 404,
+      30_000,
+      'the child to be collected',
+    );
   });
 });
 
@@ -179,9 +207,15 @@ describe('kube-apiserver restart (a private cluster, so the shared one stays up)
     expect(read.data).toEqual({ k: 'v' });
 
     // The pod simulator's watch resumed: a pod created after the restart still runs.
-    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'after' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
-    await eventually(async () => (await core.readNamespacedPod({ name: 'after', namespace: 'default' })).status?.phase === 'Running',
-      20_000, 'the pod to run');
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'after' }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+    });
+    await eventually(
+      async () => (await core.readNamespacedPod({ name: 'after', namespace: 'default' })).status?.phase === 'Running',
+      20_000,
+      'the pod to run',
+    );
   });
 
   it('is unreachable while stopped and leaves no process behind', async () => {

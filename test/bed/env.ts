@@ -39,7 +39,9 @@ export function testBed(): TestBed {
   const redisUrl = process.env.SLUICE_TEST_REDIS_URL;
   const tokens = process.env.SLUICE_TEST_TOKENS;
   if (!kubeconfig || !redisUrl || !tokens) {
-    throw new Error('no test bed: run through vitest (test/global-setup.ts) or set SLUICE_TEST_KUBECONFIG, SLUICE_TEST_REDIS_URL, SLUICE_TEST_TOKENS');
+    throw new Error(
+      'no test bed: run through vitest (test/global-setup.ts) or set SLUICE_TEST_KUBECONFIG, SLUICE_TEST_REDIS_URL, SLUICE_TEST_TOKENS',
+    );
   }
   const dir = process.env.SLUICE_TEST_DIR ?? dirname(kubeconfig);
   const kc = new KubeConfig();
@@ -48,7 +50,9 @@ export function testBed(): TestBed {
     dir,
     server: kc.getCurrentCluster()?.server ?? '',
     kubeconfig,
-    kubeconfigs: Object.fromEntries(USERS.map((u) => [u, u === 'admin' ? kubeconfig : join(dirname(kubeconfig), `kubeconfig-${u}`)])) as Record<User, string>,
+    kubeconfigs: Object.fromEntries(
+      USERS.map((u) => [u, u === 'admin' ? kubeconfig : join(dirname(kubeconfig), `kubeconfig-${u}`)]),
+    ) as Record<User, string>,
     tokens: JSON.parse(tokens) as Record<User, string>,
     redisUrl,
   };
@@ -87,11 +91,17 @@ export async function createTestNamespace(prefix: string): Promise<string> {
   const core = kubeConfig().makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/test': prefix } } } });
-  await eventually(async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })),
-    30_000, `default service account in ${name}`);
+  await eventually(
+    async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })),
+    30_000,
+    `default service account in ${name}`,
+  );
   return name;
 }
 
 export async function deleteTestNamespace(name: string): Promise<void> {
-  await kubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(() => undefined);
+  await kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name })
+    .catch(() => undefined);
 }

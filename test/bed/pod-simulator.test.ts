@@ -20,15 +20,25 @@ describe('pod simulator', () => {
       namespace: ns,
       body: {
         metadata: { name, annotations },
-        spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'flink:1.17' }, { name: 'side', image: 'busybox' }] },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            { name: 'main', image: 'flink:1.17' },
+            { name: 'side', image: 'busybox' },
+          ],
+        },
       },
     });
   const readPod = (name: string) => core().readNamespacedPod({ name, namespace: ns });
   const podIn = (name: string, phase: string) =>
-    eventually(async () => {
-      const pod = await readPod(name);
-      return pod.status?.phase === phase ? pod : undefined;
-    }, 15_000, `${name} to be ${phase}`);
+    eventually(
+      async () => {
+        const pod = await readPod(name);
+        return pod.status?.phase === phase ? pod : undefined;
+      },
+      15_000,
+      `${name} to be ${phase}`,
+    );
 
   it('registers a Ready node with capacity', async () => {
     const node = await core().readNode({ name: SIM_NODE });
@@ -51,10 +61,14 @@ describe('pod simulator', () => {
         },
       },
     });
-    const deployment = await eventually(async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
-      return d.status?.readyReplicas === 2 ? d : undefined;
-    }, 30_000, 'the deployment to have 2 ready replicas');
+    const deployment = await eventually(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.readyReplicas === 2 ? d : undefined;
+      },
+      30_000,
+      'the deployment to have 2 ready replicas',
+    );
     expect(deployment.status?.availableReplicas).toBe(2);
 
     const pods = (await core().listNamespacedPod({ namespace: ns, labelSelector: 'app=web' })).items;
@@ -93,10 +107,14 @@ describe('pod simulator', () => {
 
   it('crash-loops a pod annotated outcome=crash: Running but not ready, as with restartPolicy Always', async () => {
     await createPod('crashing', { [OUTCOME_ANNOTATION]: 'crash' });
-    const pod = await eventually(async () => {
-      const p = await readPod('crashing');
-      return p.status?.containerStatuses?.length ? p : undefined;
-    }, 15_000, 'container statuses');
+    const pod = await eventually(
+      async () => {
+        const p = await readPod('crashing');
+        return p.status?.containerStatuses?.length ? p : undefined;
+      },
+      15_000,
+      'container statuses',
+    );
     expect(pod.status?.phase).toBe('Running');
     expect(ready(pod)).toBe(false);
     const main = pod.status?.containerStatuses?.[0];
@@ -140,14 +158,18 @@ describe('pod simulator', () => {
     await podIn('doomed', 'Running');
     const started = Date.now();
     await core().deleteNamespacedPod({ name: 'doomed', namespace: ns }); // default grace: 30s
-    await eventually(async () => {
-      try {
-        await readPod('doomed');
-        return false;
-      } catch (err) {
-        return (err as { code?: number }).code === 404;
-      }
-    }, 10_000, 'the pod to be gone');
+    await eventually(
+      async () => {
+        try {
+          await readPod('doomed');
+          return false;
+        } catch (err) {
+          return (err as { code?: number }).code === 404;
+        }
+      },
+      10_000,
+      'the pod to be gone',
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

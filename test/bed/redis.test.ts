@@ -7,7 +7,8 @@ import { testBed } from './env.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 /** A client that fails fast instead of queueing commands while Redis is away. */
-const client = (url: string) => new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => 100 });
+const client = (url: string) =>
+  new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => 100 });
 
 describe('redis of the shared bed', () => {
   it('answers', async () => {

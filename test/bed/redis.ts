@@ -23,10 +23,27 @@ export async function startRedis(dir: string): Promise<TestRedis> {
   let daemon: Daemon | undefined;
 
   const start = async () => {
-    const d = spawnDaemon('redis-server', bin, [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', workDir, '--daemonize', 'no', '--logfile', '',
-    ], join(workDir, `redis-${port}.log`));
+    const d = spawnDaemon(
+      'redis-server',
+      bin,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        workDir,
+        '--daemonize',
+        'no',
+        '--logfile',
+        '',
+      ],
+      join(workDir, `redis-${port}.log`),
+    );
     daemon = d;
     await waitFor('redis-server', async () => ((await ping(port)) ? true : undefined), { watch: [d], intervalMs: 50, timeoutMs: 20_000 });
   };

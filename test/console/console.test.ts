@@ -19,7 +19,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOT = join(ROOT, 'docs', 'console.png');
 /** SLUICE_CONSOLE_SHOTS=<dir>: also keep a picture of every page the test visits, to look at. */
 const SHOTS = process.env.SLUICE_CONSOLE_SHOTS;
-const JAR = 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar';
+const JAR =
+  'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar';
 
 /**
  * Runs an expression in the page (as a string: the test is compiled without DOM types).
@@ -57,7 +58,16 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1366, height: 860 },
       deviceScaleFactor: 1,
       timeout: 60_000,
@@ -133,7 +143,10 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     }
     await expect.poll(switcherOptions).toEqual(expect.arrayContaining(['default', 'vvp-namespace-1', 'vvp-namespace-2']));
 
-    for (const [ns, team] of [['vvp-namespace-1', 'team-1'], ['vvp-namespace-2', 'team-2']] as const) {
+    for (const [ns, team] of [
+      ['vvp-namespace-1', 'team-1'],
+      ['vvp-namespace-2', 'team-2'],
+    ] as const) {
       await switchNamespace(ns);
       await nav('API Tokens').click();
       await page.getByLabel('Token name').fill(team);
@@ -181,7 +194,9 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     await nav('Deployments').click();
     await page.getByRole('link', { name: 'Create deployment' }).click();
     await page.getByLabel('Name', { exact: true }).fill('TopSpeedWindowing');
-    await page.getByLabel('Deployment target', { exact: true }).selectOption({ label: 'vvp-jobs-team-1 (Kubernetes namespace vvp-jobs-team-1)' });
+    await page
+      .getByLabel('Deployment target', { exact: true })
+      .selectOption({ label: 'vvp-jobs-team-1 (Kubernetes namespace vvp-jobs-team-1)' });
     await page.getByLabel('Jar URI').fill(JAR);
     await page.getByLabel('Flink version').fill('1.9');
     await page.getByLabel('Flink image tag').fill('1.9.1-stream1-scala_2.12');
@@ -221,7 +236,9 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     expect(await page.locator('#savepoints-region').textContent()).toMatch(/None/);
     // The deployment's event log, newest first: the job started, and why it was created.
     await expect.poll(() => page.locator('#events-region tr[data-event="JOB_SUCCESSFULLY_STARTED"]').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.locator('#events-region tr[data-event="CREATING_A_NEW_JOB"]').textContent()).toMatch(/Creating job [0-9a-f-]{36} \(attempt 1 of 4\)/);
+    expect(await page.locator('#events-region tr[data-event="CREATING_A_NEW_JOB"]').textContent()).toMatch(
+      /Creating job [0-9a-f-]{36} \(attempt 1 of 4\)/,
+    );
     expect(await page.locator('#events-region tbody tr').first().getAttribute('data-event')).toBe('STATE_TRANSITION_IS_COMPLETED');
     const spec = await page.locator('#spec-region').textContent();
     expect(spec).toContain('vvp-jobs-team-1');
@@ -336,7 +353,9 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
     expect(await switcherOptions()).toEqual(['vvp-namespace-2']);
 
     // And through the API: team 1's pods are not team 2's to read.
-    const d = (await (await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments/TopSpeedWindowing')).json()) as { metadata: { id: string } };
+    const d = (await (await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployments/TopSpeedWindowing')).json()) as {
+      metadata: { id: string };
+    };
     const own = await sluice.api(`/api/v1/namespaces/vvp-namespace-1/deployments/${d.metadata.id}/pods`, { token: secrets['team-1']! });
     expect(own.status).toBe(200);
     const items = ((await own.json()) as { items: { name: string; phase: string; ready: boolean; component: string }[] }).items;
@@ -388,9 +407,17 @@ describe("web console: the multitenancy guide's steps 7–11 in a real browser",
 
   it("team 1 sees its namespace's deployment defaults and the names of its secret values, never a value", async () => {
     const token = secrets['team-1']!;
-    const defaults = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployment-defaults', { method: 'PATCH', token, body: JSON.stringify({ spec: { template: { spec: { flinkConfiguration: { 'metrics.reporters': 'prom' } } } } }) });
+    const defaults = await sluice.api('/api/v1/namespaces/vvp-namespace-1/deployment-defaults', {
+      method: 'PATCH',
+      token,
+      body: JSON.stringify({ spec: { template: { spec: { flinkConfiguration: { 'metrics.reporters': 'prom' } } } } }),
+    });
     expect(defaults.status, await defaults.clone().text()).toBe(200);
-    const created = await sluice.api('/api/v1/namespaces/vvp-namespace-1/secret-values', { method: 'POST', token, body: JSON.stringify({ metadata: { name: 'kafka-password' }, spec: { kind: 'Plain', value: 'do-not-show-me' } }) });
+    const created = await sluice.api('/api/v1/namespaces/vvp-namespace-1/secret-values', {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ metadata: { name: 'kafka-password' }, spec: { kind: 'Plain', value: 'do-not-show-me' } }),
+    });
     expect(created.status, await created.clone().text()).toBe(201);
 
     await signIn(token);

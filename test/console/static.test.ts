@@ -73,18 +73,41 @@ describe('console YAML writer', () => {
         state: 'RUNNING',
         template: {
           spec: {
-            artifact: { kind: 'JAR', jarUri: 'https://repo1.maven.org/x-1.9.1.jar', flinkVersion: '1.9', flinkImageTag: '1.9.1-stream1-scala_2.12' },
+            artifact: {
+              kind: 'JAR',
+              jarUri: 'https://repo1.maven.org/x-1.9.1.jar',
+              flinkVersion: '1.9',
+              flinkImageTag: '1.9.1-stream1-scala_2.12',
+            },
             parallelism: 1,
             resources: { jobmanager: { cpu: 0.5, memory: '1G' } },
-            flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', empty: '', yes: 'yes', t: 'true', nul: null, hash: 'a #b', dash: '- x', multi: 'a\nb', quote: '"q"' },
-            kubernetes: { pods: { envVars: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: { x: [1, 'two', []] } }], tolerations: [] } },
+            flinkConfiguration: {
+              'taskmanager.numberOfTaskSlots': '2',
+              empty: '',
+              yes: 'yes',
+              t: 'true',
+              nul: null,
+              hash: 'a #b',
+              dash: '- x',
+              multi: 'a\nb',
+              quote: '"q"',
+            },
+            kubernetes: {
+              pods: {
+                envVars: [
+                  { name: 'A', value: '1' },
+                  { name: 'B', valueFrom: { x: [1, 'two', []] } },
+                ],
+                tolerations: [],
+              },
+            },
           },
         },
       },
     };
     const text = toYaml(value);
     expect(parse(text)).toEqual(value);
-    expect(text).toContain("flinkVersion: \"1.9\"");
+    expect(text).toContain('flinkVersion: "1.9"');
     expect(text).toContain('flinkImageTag: 1.9.1-stream1-scala_2.12');
   });
 
@@ -92,7 +115,9 @@ describe('console YAML writer', () => {
     const { targetYaml } = await browserModule<{ targetYaml(n: string, k: string, p: string): string }>('yaml.js');
     const ops = [{ op: 'add', path: '/spec/template/spec/parallelism', value: 2 }];
     expect(parse(targetYaml('t', 'ns', JSON.stringify(ops, null, 2)))).toMatchObject({ spec: { deploymentPatchSet: ops } });
-    expect(parse(targetYaml('t', '', '- op: add\n  path: /spec/template/spec/parallelism\n  value: 2'))).toMatchObject({ spec: { deploymentPatchSet: ops } });
+    expect(parse(targetYaml('t', '', '- op: add\n  path: /spec/template/spec/parallelism\n  value: 2'))).toMatchObject({
+      spec: { deploymentPatchSet: ops },
+    });
     expect(parse(targetYaml('vvp-jobs-team-1', 'vvp-jobs-team-1', '  '))).toEqual({
       kind: 'DeploymentTarget',
       apiVersion: 'v1',

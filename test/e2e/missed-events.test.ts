@@ -17,7 +17,9 @@ describe('a change made while the event source was stopped (single-process mode)
   beforeAll(async () => {
     jobsNs = await createTestNamespace('missed-jobs');
     sluice = await startSluice();
-    expect((await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) })).status).toBe(201);
+    expect(
+      (await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) })).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await sluice?.stop();
@@ -34,13 +36,19 @@ describe('a change made while the event source was stopped (single-process mode)
     });
     expect(t.status, await t.clone().text()).toBe(201);
     const targetId = ((await t.json()) as { metadata: { id: string } }).metadata.id;
-    const d = await sluice.api(`/api/v1/namespaces/${vns}/deployments`, { method: 'POST', body: JSON.stringify(topSpeedWindowingBody(vns, 'missed', targetId)) });
+    const d = await sluice.api(`/api/v1/namespaces/${vns}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify(topSpeedWindowingBody(vns, 'missed', targetId)),
+    });
     expect(d.status, await d.clone().text()).toBe(201);
     await eventually(async () => (await state('missed')) === 'RUNNING', 30_000, 'missed RUNNING');
 
     sluice.runner.stop();
     expect(sluice.runner.watching).toBe(0);
-    const cancel = await sluice.api(`/api/v1/namespaces/${vns}/deployments/missed`, { method: 'PATCH', body: JSON.stringify({ spec: { state: 'CANCELLED' } }) });
+    const cancel = await sluice.api(`/api/v1/namespaces/${vns}/deployments/missed`, {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { state: 'CANCELLED' } }),
+    });
     expect(cancel.status).toBe(200);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await state('missed'), 'nothing acts while no watch is open').toBe('RUNNING');
@@ -50,6 +58,10 @@ describe('a change made while the event source was stopped (single-process mode)
     await sluice.runner.start();
     await eventually(async () => (await state('missed')) === 'CANCELLED', 30_000, 'missed CANCELLED');
     const pods = await sluice.kube.core.listNamespacedPod({ namespace: jobsNs, labelSelector: 'app=flink-job' });
-    await eventually(async () => (await sluice.kube.core.listNamespacedPod({ namespace: jobsNs, labelSelector: 'app=flink-job' })).items.length === 0, 30_000, `the job's ${pods.items.length} pods gone`);
+    await eventually(
+      async () => (await sluice.kube.core.listNamespacedPod({ namespace: jobsNs, labelSelector: 'app=flink-job' })).items.length === 0,
+      30_000,
+      `the job's ${pods.items.length} pods gone`,
+    );
   });
 });

@@ -16,7 +16,11 @@ export function walkthroughCommands(readme: string): string[] {
 
 /** Runs `script` with bash in the repository, as a user would paste it; resolves with its output. */
 function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn('bash', ['-e', '-c', script], { cwd: repoPath('.'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-e', '-c', script], {
+    cwd: repoPath('.'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -48,8 +52,20 @@ describe('the README walkthrough', () => {
   it('runs against npm start: two teams, a deployment to RUNNING, isolation, cancel', async () => {
     const port = await freePort();
     const token = `sluice-readme-${process.pid}-${Date.now()}`;
-    const env = { SLUICE_HOME: home, SLUICE_CLUSTER: 'local', PORT: String(port), SLUICE_BOOTSTRAP_TOKEN: token, LOG_LEVEL: 'warn', REDIS_URL: '' };
-    sluice = spawn('npm', ['start'], { cwd: repoPath('.'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const env = {
+      SLUICE_HOME: home,
+      SLUICE_CLUSTER: 'local',
+      PORT: String(port),
+      SLUICE_BOOTSTRAP_TOKEN: token,
+      LOG_LEVEL: 'warn',
+      REDIS_URL: '',
+    };
+    sluice = spawn('npm', ['start'], {
+      cwd: repoPath('.'),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let startOutput = '';
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {

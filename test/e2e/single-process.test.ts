@@ -13,7 +13,11 @@ const root = new URL('../../', import.meta.url).pathname;
 
 /** `npm start`'s entry point as a user runs it, against the test bed's cluster. */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sluice.ts'], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sluice.ts'], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -32,13 +36,21 @@ describe('single-process mode (npm start)', () => {
   const platformNamespace = `sluice-start-${process.pid}`;
   const home = mkdtempSync(join(tmpdir(), 'sluice-home-'));
   afterAll(async () => {
-    await Kube.fromFile(testBed().kubeconfig).core.deleteNamespace({ name: platformNamespace }).catch(() => undefined);
+    await Kube.fromFile(testBed().kubeconfig)
+      .core.deleteNamespace({ name: platformNamespace })
+      .catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   });
 
   it('prints the ready line and the generated bootstrap token once, serves the API, and stops cleanly on Ctrl-C', async () => {
     const port = await freePort();
-    const env = { KUBECONFIG: testBed().kubeconfig, PORT: String(port), SLUICE_HOME: home, SLUICE_PLATFORM_NAMESPACE: platformNamespace, REDIS_URL: '' };
+    const env = {
+      KUBECONFIG: testBed().kubeconfig,
+      PORT: String(port),
+      SLUICE_HOME: home,
+      SLUICE_PLATFORM_NAMESPACE: platformNamespace,
+      REDIS_URL: '',
+    };
     const first = start(env);
     const url = await first.ready;
     expect(url).toBe(`http://127.0.0.1:${port}/`);
@@ -75,11 +87,21 @@ describe('single-process mode (npm start)', () => {
     const kubeconfig = join(home, 'unreachable-kubeconfig');
     writeFileSync(kubeconfig, readFileSync(testBed().kubeconfig, 'utf8').replaceAll(bedServer.origin, `https://127.0.0.1:${clusterPort}`));
     const dir = mkdtempSync(join(tmpdir(), 'sluice-home-'));
-    const sluice = start({ KUBECONFIG: kubeconfig, PORT: String(port), SLUICE_HOME: dir, SLUICE_PLATFORM_NAMESPACE: `${platformNamespace}-late`, REDIS_URL: '' });
+    const sluice = start({
+      KUBECONFIG: kubeconfig,
+      PORT: String(port),
+      SLUICE_HOME: dir,
+      SLUICE_PLATFORM_NAMESPACE: `${platformNamespace}-late`,
+      REDIS_URL: '',
+    });
     let proxy: Server | undefined;
     try {
       const answer = async (path: string) => (await fetch(`http://127.0.0.1:${port}/${path}`).catch(() => undefined))?.status;
-      await eventually(async () => sluice.output().includes('the configured cluster does not answer') && (await answer('healthz')) === 200, 30_000, 'Sluice up, reporting the cluster');
+      await eventually(
+        async () => sluice.output().includes('the configured cluster does not answer') && (await answer('healthz')) === 200,
+        30_000,
+        'Sluice up, reporting the cluster',
+      );
       expect(await answer('readyz')).toBe(503);
       expect(await answer('api/v1/status')).toBe(503);
       expect(sluice.output()).not.toMatch(/local cluster/);
@@ -102,7 +124,9 @@ describe('single-process mode (npm start)', () => {
       sluice.child.kill('SIGTERM');
       await once(sluice.child, 'exit');
       proxy?.close();
-      await Kube.fromFile(testBed().kubeconfig).core.deleteNamespace({ name: `${platformNamespace}-late` }).catch(() => undefined);
+      await Kube.fromFile(testBed().kubeconfig)
+        .core.deleteNamespace({ name: `${platformNamespace}-late` })
+        .catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);

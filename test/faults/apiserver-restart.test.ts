@@ -52,11 +52,16 @@ describe('the API server restarted mid-burst (etcd kept)', () => {
       const pods = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
       // The job's objects exist but no pods: kube-controller-manager has not caught up yet (its
       // informers back off while the API server is away); no objects: Sluice did not finish.
-      const objects = await Promise.all(jobs.map(async (j) => {
-        const sel = { namespace: TARGET_NS, labelSelector: `jobId=${j.spec.metadata.id}` };
-        const cm = await sluice.kube.core.readNamespacedConfigMap({ namespace: TARGET_NS, name: `job-${j.spec.metadata.id}` }).then(() => 1, () => 0);
-        return `cm ${cm} batchJobs ${(await sluice.kube.batch.listNamespacedJob(sel)).items.length} deployments ${(await sluice.kube.apps.listNamespacedDeployment(sel)).items.length}`;
-      }));
+      const objects = await Promise.all(
+        jobs.map(async (j) => {
+          const sel = { namespace: TARGET_NS, labelSelector: `jobId=${j.spec.metadata.id}` };
+          const cm = await sluice.kube.core.readNamespacedConfigMap({ namespace: TARGET_NS, name: `job-${j.spec.metadata.id}` }).then(
+            () => 1,
+            () => 0,
+          );
+          return `cm ${cm} batchJobs ${(await sluice.kube.batch.listNamespacedJob(sel)).items.length} deployments ${(await sluice.kube.apps.listNamespacedDeployment(sel)).items.length}`;
+        }),
+      );
       lines.push(
         `${name}: gen ${d.metadata.generation} effective ${d.status?.sluice?.effective?.generation} state ${d.status?.state} job ${d.status?.sluice?.job?.id ?? '-'}; ` +
           `jobs ${JSON.stringify(jobs.map((j) => [j.spec.metadata.id, j.status?.state]))} objects ${JSON.stringify(objects)}; ` +
@@ -69,16 +74,25 @@ describe('the API server restarted mid-burst (etcd kept)', () => {
 
   it('resumes the event source, misses no change, and starts exactly one job per deployment', async () => {
     const viaRest = (name: string) =>
-      apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(VNS, name, targetId)) }, [201, 409]);
+      apiOk(
+        sluice,
+        `/api/v1/namespaces/${VNS}/deployments`,
+        { method: 'POST', body: JSON.stringify(deploymentBody(VNS, name, targetId)) },
+        [201, 409],
+      );
     const names: string[] = [];
     for (let i = 0; i < 3; i++) await viaRest(`before-${i}`).then(() => names.push(`before-${i}`));
 
     // Mid-burst: the API server goes away; the REST API answers 503 meanwhile (never 500).
     const restart = cluster.restartApiServer();
-    const during = await eventually(async () => {
-      const res = await sluice.api(`/api/v1/namespaces/${VNS}/deployments`).catch(() => undefined);
-      return res && res.status >= 500 ? res.status : undefined;
-    }, 20_000, 'the REST API to notice the API server is away');
+    const during = await eventually(
+      async () => {
+        const res = await sluice.api(`/api/v1/namespaces/${VNS}/deployments`).catch(() => undefined);
+        return res && res.status >= 500 ? res.status : undefined;
+      },
+      20_000,
+      'the REST API to notice the API server is away',
+    );
     expect(during).toBe(503);
     await restart;
 
@@ -102,7 +116,10 @@ describe('the API server restarted mid-burst (etcd kept)', () => {
       const jobs = await jobsOf(sluice, d.spec.metadata.id);
       expect(jobs, `${name}: exactly one job`).toHaveLength(1);
       const pods = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
-      expect(pods.map((p) => p.metadata?.labels?.component).sort(), `${name}: one JobManager, one TaskManager`).toEqual(['jobmanager', 'taskmanager']);
+      expect(pods.map((p) => p.metadata?.labels?.component).sort(), `${name}: one JobManager, one TaskManager`).toEqual([
+        'jobmanager',
+        'taskmanager',
+      ]);
     }
   }, 300_000);
 });

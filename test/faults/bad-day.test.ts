@@ -39,10 +39,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const why = (msg: string) => `${msg} (SLUICE_FAULT_SEED=${seed})`;
 
 type Desired = 'RUNNING' | 'SUSPENDED' | 'CANCELLED' | 'DELETED';
-interface Tracked { vns: string; name: string; targetNamespace: string; targetId: string; desired: Desired; busy: boolean }
+interface Tracked {
+  vns: string;
+  name: string;
+  targetNamespace: string;
+  targetId: string;
+  desired: Desired;
+  busy: boolean;
+}
 
 const TOKEN = `sluice_badday_${seed}_0123456789abcdef`;
-const TENANTS = [{ vns: 'badday-a', ns: 'badday-a-jobs' }, { vns: 'badday-b', ns: 'badday-b-jobs' }];
+const TENANTS = [
+  { vns: 'badday-a', ns: 'badday-a-jobs' },
+  { vns: 'badday-b', ns: 'badday-b-jobs' },
+];
 
 describe(`a bad day in production (seed ${seed})`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bad-day-'));
@@ -65,7 +75,16 @@ describe(`a bad day in production (seed ${seed})`, () => {
     const began = Date.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/sluice.ts'], {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', KUBECONFIG: cluster!.kubeconfig, REDIS_URL: redis!.url, PORT: String(port), SLUICE_HOME: join(dir, 'home'), SLUICE_BOOTSTRAP_TOKEN: TOKEN, SLUICE_PLATFORM_NAMESPACE: 'badday-platform' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        KUBECONFIG: cluster!.kubeconfig,
+        REDIS_URL: redis!.url,
+        PORT: String(port),
+        SLUICE_HOME: join(dir, 'home'),
+        SLUICE_BOOTSTRAP_TOKEN: TOKEN,
+        SLUICE_PLATFORM_NAMESPACE: 'badday-platform',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout!.on('data', (c: Buffer) => log.push(c.toString()));
@@ -87,16 +106,29 @@ describe(`a bad day in production (seed ${seed})`, () => {
 
   const violations: string[] = [];
   /** One REST call; records a 500 always, a 409 for requests that named no version; retries 503 and no answer. */
-  async function call(path: string, init: RequestInit = {}, { tolerate = [] as number[], until = Date.now() + 60_000 } = {}): Promise<{ status: number; body: unknown }> {
+  async function call(
+    path: string,
+    init: RequestInit = {},
+    { tolerate = [] as number[], until = Date.now() + 60_000 } = {},
+  ): Promise<{ status: number; body: unknown }> {
     for (;;) {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } }).catch(() => undefined);
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
+      }).catch(() => undefined);
       if (res) {
         const text = await res.text();
-        if (res.status >= 500 && res.status !== 503) violations.push(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 300)}`);
-        if (res.status === 409 && !tolerate.includes(409)) violations.push(`${init.method ?? 'GET'} ${path} (no version named): 409 ${text.slice(0, 300)}`);
+        if (res.status >= 500 && res.status !== 503)
+          violations.push(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 300)}`);
+        if (res.status === 409 && !tolerate.includes(409))
+          violations.push(`${init.method ?? 'GET'} ${path} (no version named): 409 ${text.slice(0, 300)}`);
         if (res.status !== 503) {
           let body: unknown = text;
-          try { body = JSON.parse(text); } catch { /* not JSON */ }
+          try {
+            body = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
           return { status: res.status, body };
         }
       }
@@ -116,24 +148,47 @@ describe(`a bad day in production (seed ${seed})`, () => {
 
     const tracked: Tracked[] = [];
     for (const t of TENANTS) {
-      expect((await call('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${t.vns}` }) })).status).toBe(201);
-      const target = await call(`/api/v1/namespaces/${t.vns}/deployment-targets`, { method: 'POST', body: JSON.stringify({ metadata: { name: `${t.vns}-target` }, spec: { kubernetes: { namespace: t.ns } } }) });
+      expect(
+        (await call('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${t.vns}` }) })).status,
+      ).toBe(201);
+      const target = await call(`/api/v1/namespaces/${t.vns}/deployment-targets`, {
+        method: 'POST',
+        body: JSON.stringify({ metadata: { name: `${t.vns}-target` }, spec: { kubernetes: { namespace: t.ns } } }),
+      });
       expect(target.status, JSON.stringify(target.body)).toBe(201);
       const targetId = (target.body as { metadata: { id: string } }).metadata.id;
-      for (let i = 0; i < 12; i++) tracked.push({ vns: t.vns, name: `d-${i}`, targetNamespace: t.ns, targetId, desired: pick(['RUNNING', 'RUNNING', 'SUSPENDED', 'CANCELLED'] as const), busy: false });
+      for (let i = 0; i < 12; i++)
+        tracked.push({
+          vns: t.vns,
+          name: `d-${i}`,
+          targetNamespace: t.ns,
+          targetId,
+          desired: pick(['RUNNING', 'RUNNING', 'SUSPENDED', 'CANCELLED'] as const),
+          busy: false,
+        });
     }
     const bodyFor = (d: Tracked, state = d.desired) => {
       const body = topSpeedWindowingBody(d.vns, d.name, d.targetId, state === 'DELETED' ? 'CANCELLED' : state);
-      return { ...body, spec: { ...body.spec, template: { spec: { ...body.spec.template.spec, flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/badday-savepoints' } } } } };
+      return {
+        ...body,
+        spec: {
+          ...body.spec,
+          template: {
+            spec: { ...body.spec.template.spec, flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/badday-savepoints' } },
+          },
+        },
+      };
     };
 
     // The burst, in four concurrent streams.
-    await Promise.all([0, 1, 2, 3].map(async (k) => {
-      for (const d of tracked.filter((_, i) => i % 4 === k)) {
-        const res = await call(`/api/v1/namespaces/${d.vns}/deployments`, { method: 'POST', body: JSON.stringify(bodyFor(d)) });
-        expect(res.status, why(`POST ${d.name}: ${JSON.stringify(res.body)}`)).toBe(201);
-      }
-    }));
+    await Promise.all(
+      [0, 1, 2, 3].map(async (k) => {
+        for (const d of tracked.filter((_, i) => i % 4 === k)) {
+          const res = await call(`/api/v1/namespaces/${d.vns}/deployments`, { method: 'POST', body: JSON.stringify(bodyFor(d)) });
+          expect(res.status, why(`POST ${d.name}: ${JSON.stringify(res.body)}`)).toBe(201);
+        }
+      }),
+    );
 
     // Writers: unversioned PATCHes and DELETEs, tracking what was acknowledged.
     let writing = true;
@@ -153,7 +208,10 @@ describe(`a bad day in production (seed ${seed})`, () => {
             if (del.status === 200 || del.status === 404) d.desired = 'DELETED';
           }
         } else if (roll < 0.4) {
-          await call(path, { method: 'PATCH', body: JSON.stringify({ spec: { template: { spec: { parallelism: 1 + Math.floor(random() * 2) } } } }) });
+          await call(path, {
+            method: 'PATCH',
+            body: JSON.stringify({ spec: { template: { spec: { parallelism: 1 + Math.floor(random() * 2) } } } }),
+          });
         } else {
           const state = pick(['RUNNING', 'SUSPENDED', 'CANCELLED'] as const);
           if ((await call(path, { method: 'PATCH', body: JSON.stringify({ spec: { state } }) })).status === 200) d.desired = state;
@@ -179,8 +237,13 @@ describe(`a bad day in production (seed ${seed})`, () => {
         const h = pick(hostile)();
         const d = pick(tracked);
         const path = `/api/v1/namespaces/${d.vns}/deployments${h.name ? `/${d.name}` : ''}`;
-        const res = await call(path, { method: h.method, body: h.body, headers: h.headers ?? {} }, { tolerate: [409], until: Date.now() + 5_000 });
-        if (res.status !== 0 && (res.status < 400 || res.status >= 500)) hostileOutcomes.push(`${h.method} ${path} ${h.body.slice(0, 60)}: ${res.status}`);
+        const res = await call(
+          path,
+          { method: h.method, body: h.body, headers: h.headers ?? {} },
+          { tolerate: [409], until: Date.now() + 5_000 },
+        );
+        if (res.status !== 0 && (res.status < 400 || res.status >= 500))
+          hostileOutcomes.push(`${h.method} ${path} ${h.body.slice(0, 60)}: ${res.status}`);
         await sleep(300 + random() * 700);
       }
     };
@@ -216,7 +279,12 @@ describe(`a bad day in production (seed ${seed})`, () => {
         const list = await call(`/api/v1/namespaces/${t.vns}/deployments`, {}, { until: Date.now() + 10_000 });
         const jobs = await call(`/api/v1/namespaces/${t.vns}/jobs`, {}, { until: Date.now() + 10_000 });
         if (list.status !== 200 || jobs.status !== 200) return [`${t.vns}: lists answered ${list.status}/${jobs.status}`];
-        const byName = new Map((list.body as { items: { metadata: { id: string; name: string }; status?: { state?: string } }[] }).items.map((d) => [d.metadata.name, d]));
+        const byName = new Map(
+          (list.body as { items: { metadata: { id: string; name: string }; status?: { state?: string } }[] }).items.map((d) => [
+            d.metadata.name,
+            d,
+          ]),
+        );
         const jobItems = (jobs.body as { items: { metadata: { id: string; deploymentId: string }; status?: { state?: string } }[] }).items;
         for (const d of tracked.filter((x) => x.vns === t.vns)) {
           const got = byName.get(d.name);
@@ -224,7 +292,10 @@ describe(`a bad day in production (seed ${seed})`, () => {
             if (got) out.push(`${d.vns}/${d.name}: deleted but still listed`);
             continue;
           }
-          if (!got) { out.push(`${d.vns}/${d.name}: missing (desired ${d.desired})`); continue; }
+          if (!got) {
+            out.push(`${d.vns}/${d.name}: missing (desired ${d.desired})`);
+            continue;
+          }
           if (got.status?.state !== d.desired) out.push(`${d.vns}/${d.name}: ${got.status?.state} instead of ${d.desired}`);
           const running = jobItems.filter((j) => j.metadata.deploymentId === got.metadata.id && live.includes(j.status?.state ?? ''));
           const want = d.desired === 'RUNNING' ? 1 : 0;
@@ -238,9 +309,13 @@ describe(`a bad day in production (seed ${seed})`, () => {
           ...(await kube.core.listNamespacedService(sel)).items.map((o) => ['Service', o.metadata] as const),
           ...(await kube.apps.listNamespacedDeployment(sel)).items.map((o) => ['Deployment', o.metadata] as const),
           ...(await kube.batch.listNamespacedJob(sel)).items.map((o) => ['Job', o.metadata] as const),
-          ...(await kube.core.listNamespacedPod(sel)).items.filter((p) => !p.metadata?.deletionTimestamp).map((o) => ['Pod', o.metadata] as const),
+          ...(await kube.core.listNamespacedPod(sel)).items
+            .filter((p) => !p.metadata?.deletionTimestamp)
+            .map((o) => ['Pod', o.metadata] as const),
         ];
-        for (const [kind, meta] of objects) if (!liveJobs.has(meta?.labels?.jobId ?? '')) out.push(`${t.ns}: ${kind} ${meta?.name} of job ${meta?.labels?.jobId}, which is not live`);
+        for (const [kind, meta] of objects)
+          if (!liveJobs.has(meta?.labels?.jobId ?? ''))
+            out.push(`${t.ns}: ${kind} ${meta?.name} of job ${meta?.labels?.jobId}, which is not live`);
       }
       return out;
     };
@@ -250,13 +325,18 @@ describe(`a bad day in production (seed ${seed})`, () => {
       if (remaining.length === 0) break;
       await sleep(2_000);
     }
-    console.log(why(`converged ${Math.round((Date.now() - lastFault) / 1000)} s after the last fault, ${Math.round((Date.now() - t0) / 1000)} s in all`));
+    console.log(
+      why(
+        `converged ${Math.round((Date.now() - lastFault) / 1000)} s after the last fault, ${Math.round((Date.now() - t0) / 1000)} s in all`,
+      ),
+    );
     expect({ remaining, violations }, why('not converged 90 s after the last fault')).toEqual({ remaining: [], violations });
     expect(violations, why('a 500, or a 409 for a request that named no version')).toEqual([]);
     expect(hostileOutcomes, why('hostile bodies must get a 4xx')).toEqual([]);
     // A restart serves as soon as a clean start does, not after the start-up resync (which took
     // 10–28 s after a crash): bounded by the clean start of this run, since load stretches both.
     const [clean, ...restarts] = startups as [number, ...number[]];
-    for (const ms of restarts) expect(ms, why(`REST API up ${ms} ms after a restart, ${clean} ms after the clean start`)).toBeLessThan(2 * clean + 5_000);
+    for (const ms of restarts)
+      expect(ms, why(`REST API up ${ms} ms after a restart, ${clean} ms after the clean start`)).toBeLessThan(2 * clean + 5_000);
   }, 300_000);
 });

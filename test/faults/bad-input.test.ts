@@ -58,7 +58,10 @@ describe('bad input', () => {
       body: JSON.stringify({ metadata: { name: `${VNS}-target` }, spec: { kubernetes: { namespace: `${VNS}-jobs` } } }),
     });
     const target = await apiOk<{ metadata: { id: string } }>(sluice, `/api/v1/namespaces/${VNS}/deployment-targets/${VNS}-target`);
-    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(VNS, 'existing', target.metadata.id, 'CANCELLED')) });
+    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify(deploymentBody(VNS, 'existing', target.metadata.id, 'CANCELLED')),
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -83,13 +86,21 @@ describe('bad input', () => {
       }
     });
 
-    const binary = { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': 'gen-1', 'ce-source': '/gen', 'ce-type': 'dev.knative.apiserver.resource.update' };
+    const binary = {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': 'gen-1',
+      'ce-source': '/gen',
+      'ce-type': 'dev.knative.apiserver.resource.update',
+    };
 
     it('an oversized body: 413, with or without a content-length', async () => {
       const big = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"pad":"${'x'.repeat(MAX_EVENT_BYTES)}"}`;
       for (const url of endpoints) {
         expect((await rawRequest(url, { headers: binary, body: big })).status).toBe(413);
-        const chunked = await rawRequest(url, { headers: { ...binary, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch((err: unknown) => ({ status: -1, body: String(err) }));
+        const chunked = await rawRequest(url, { headers: { ...binary, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch(
+          (err: unknown) => ({ status: -1, body: String(err) }),
+        );
         // The server answers 413 and stops reading; the client may see the answer or a reset.
         expect([413, -1], chunked.body).toContain(chunked.status);
       }
@@ -97,7 +108,10 @@ describe('bad input', () => {
 
     it('headers beyond 16 KiB: 431 from the HTTP server', async () => {
       for (const url of endpoints) {
-        const res = await rawRequest(url, { headers: { ...binary, 'ce-padding': 'p'.repeat(20_000) }, body: '{}' }).catch(() => ({ status: 431, body: 'connection closed' }));
+        const res = await rawRequest(url, { headers: { ...binary, 'ce-padding': 'p'.repeat(20_000) }, body: '{}' }).catch(() => ({
+          status: 431,
+          body: 'connection closed',
+        }));
         expect4xx(res, 'huge header');
       }
     });
@@ -128,7 +142,11 @@ describe('bad input', () => {
       const sub = (s: string) => s.replaceAll('{vns}', VNS);
       const headers: Record<string, string> = { ...c.headers };
       if (!c.noToken) headers.authorization = `Bearer ${sluice.token}`;
-      const res = await rawRequest(`${sluice.url}${sub(c.path)}`, { method: c.method, headers, ...(c.body !== null ? { body: sub(c.body) } : {}) });
+      const res = await rawRequest(`${sluice.url}${sub(c.path)}`, {
+        method: c.method,
+        headers,
+        ...(c.body !== null ? { body: sub(c.body) } : {}),
+      });
       expect4xx(res, c.name);
     });
 
@@ -153,7 +171,11 @@ describe('bad input', () => {
       const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
       const body = `{"metadata":{"name":"deep-template"},"spec":{"template":{"spec":{"kubernetes":{"jobManagerPodTemplate":${deep}}}}}}`;
       const path = `/api/v1/namespaces/${VNS}/deployments${method === 'PATCH' ? '/deep-template' : ''}`;
-      const res = await rawRequest(`${sluice.url}${path}`, { method, headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' }, body });
+      const res = await rawRequest(`${sluice.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' },
+        body,
+      });
       expect(res.status, res.body).toBe(400);
       expect(res.body).toMatch(/nested more than 64 levels deep/);
     });
@@ -205,13 +227,19 @@ describe('bad input', () => {
         const what = JSON.stringify(ops);
         const t = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
           headers: token,
-          body: JSON.stringify({ metadata: { name: `hostile-${i}` }, spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: ops } }),
+          body: JSON.stringify({
+            metadata: { name: `hostile-${i}` },
+            spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: ops },
+          }),
         });
         expect(t.status, `${what}: ${t.body}`).toBeLessThan(500);
         if (t.status >= 400) continue;
         const d = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
           headers: token,
-          body: JSON.stringify({ ...deploymentBody(VNS, `on-hostile-${i}`, (JSON.parse(t.body) as { metadata: { id: string } }).metadata.id), metadata: { name: `on-hostile-${i}` } }),
+          body: JSON.stringify({
+            ...deploymentBody(VNS, `on-hostile-${i}`, (JSON.parse(t.body) as { metadata: { id: string } }).metadata.id),
+            metadata: { name: `on-hostile-${i}` },
+          }),
         });
         // Patch paths that only touch /spec are allowed (and harmless); the rest are refused.
         const harmless = (ops as { op: string; path: string }[]).every((o) => /^\/spec\/template\/spec\/flinkConfiguration\//.test(o.path));
@@ -235,7 +263,10 @@ describe('bad input', () => {
   it('a target whose patch op replaces the whole document (path ""): 4xx, not 500', async () => {
     const res = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
       headers: { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ metadata: { name: 'whole-document' }, spec: { deploymentPatchSet: [{ op: 'replace', path: '', value: { metadata: { namespace: 'someone-else' } } }] } }),
+      body: JSON.stringify({
+        metadata: { name: 'whole-document' },
+        spec: { deploymentPatchSet: [{ op: 'replace', path: '', value: { metadata: { namespace: 'someone-else' } } }] },
+      }),
     });
     expect4xx(res, 'patch path ""');
   });
@@ -244,7 +275,10 @@ describe('bad input', () => {
     const token = { authorization: `Bearer ${sluice.token}`, 'content-type': 'application/json' };
     const t = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployment-targets`, {
       headers: token,
-      body: JSON.stringify({ metadata: { name: 'tests-proto' }, spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: [{ op: 'test', path: '/__proto__', value: {} }] } }),
+      body: JSON.stringify({
+        metadata: { name: 'tests-proto' },
+        spec: { kubernetes: { namespace: `${VNS}-jobs` }, deploymentPatchSet: [{ op: 'test', path: '/__proto__', value: {} }] },
+      }),
     });
     expect(t.status, t.body).toBe(201);
     const d = await rawRequest(`${sluice.url}/api/v1/namespaces/${VNS}/deployments`, {
@@ -258,7 +292,13 @@ describe('bad input', () => {
     expect((await fetch(`${standalone.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${sluice.url}/healthz`)).status).toBe(200);
     const existing = (await sluice.platform.findDeployment(VNS, 'existing'))!;
-    const event = apiServerEvent({ verb: 'update', mode: 'resource', object: existing as never, source: '/ok', resource: FLINK_DEPLOYMENTS.plural });
+    const event = apiServerEvent({
+      verb: 'update',
+      mode: 'resource',
+      object: existing as never,
+      source: '/ok',
+      resource: FLINK_DEPLOYMENTS.plural,
+    });
     for (const url of endpoints) expect((await post(url, event)).status).toBe(200);
     expect(pollutionFree()).toBe(true);
   });

@@ -24,7 +24,10 @@ describe('a lock whose holder died', () => {
   afterAll(() => sluice?.stop());
 
   it('holds a deployment back only until it expires; the resync retries and completes the step', async () => {
-    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(VNS, 'held', targetId)) });
+    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify(deploymentBody(VNS, 'held', targetId)),
+    });
     await resync(await eventFunctions.applyPatchSet!(), sluice.ctx);
     const d = await deploymentCr(sluice, VNS, 'held');
     // What a process killed in the middle of this deployment's step leaves behind (it never renews it).

@@ -31,7 +31,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VNS = 'fault-kill';
 const TARGET_NS = 'fault-kill-jobs';
 
-type Progress = 'nothing yet' | 'job recorded on the deployment' | 'FlinkJob created' | 'parent ConfigMap created' | 'all objects created' | 'step complete';
+type Progress =
+  | 'nothing yet'
+  | 'job recorded on the deployment'
+  | 'FlinkJob created'
+  | 'parent ConfigMap created'
+  | 'all objects created'
+  | 'step complete';
 
 describe('a function process killed in the middle of a step', () => {
   let dir: string;
@@ -52,7 +58,10 @@ describe('a function process killed in the middle of a step', () => {
     proxy = new FreezingProxy(server.hostname, Number(server.port));
     await proxy.start();
     proxiedKubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(proxiedKubeconfig, readFileSync(testBed().kubeconfig, 'utf8').replaceAll(server.origin, `https://${server.hostname}:${proxy.port}`));
+    writeFileSync(
+      proxiedKubeconfig,
+      readFileSync(testBed().kubeconfig, 'utf8').replaceAll(server.origin, `https://${server.hostname}:${proxy.port}`),
+    );
     // The instance the next delivery goes to (another pod, as Knative would start).
     recovery = await serveFunction(await eventFunctions.deploymentStep!(), sluice.ctx);
     redis = new Redis(testBed().redisUrl);
@@ -92,7 +101,13 @@ describe('a function process killed in the middle of a step', () => {
       if (child.exitCode !== null) throw new Error(`deploymentStep exited ${child.exitCode}: ${output}`);
       // Ready: it has reached the API server (through the proxy), so the connection the step
       // uses is open before the proxy starts counting, and the sweep counts the step's requests alone.
-      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { child, url, output: () => output };
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return { child, url, output: () => output };
       if (Date.now() > deadline) throw new Error(`deploymentStep did not start: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -102,11 +117,26 @@ describe('a function process killed in the middle of a step', () => {
   async function readyToStart(name: string): Promise<{ d: DeploymentResource; event: CloudEvent<unknown> }> {
     const created = await sluice.platform.createDeployment(VNS, deploymentBody(VNS, name, targetId));
     const applyPatchSet = await eventFunctions.applyPatchSet!();
-    const added = apiServerEvent({ verb: 'add', mode: 'resource', object: created as never, source: 'fault-test', resource: FLINK_DEPLOYMENTS.plural });
+    const added = apiServerEvent({
+      verb: 'add',
+      mode: 'resource',
+      object: created as never,
+      source: 'fault-test',
+      resource: FLINK_DEPLOYMENTS.plural,
+    });
     expect((await dispatch(applyPatchSet, fromCloudEvent(added) as never, sluice.ctx)).status).toBe(200);
     const d = (await sluice.platform.deployments.get(created.metadata.name))!;
     expect(d.status?.sluice?.effective?.spec).toBeDefined();
-    return { d, event: apiServerEvent({ verb: 'update', mode: 'resource', object: d as never, source: 'fault-test', resource: FLINK_DEPLOYMENTS.plural }) };
+    return {
+      d,
+      event: apiServerEvent({
+        verb: 'update',
+        mode: 'resource',
+        object: d as never,
+        source: 'fault-test',
+        resource: FLINK_DEPLOYMENTS.plural,
+      }),
+    };
   }
 
   /** How far the step got, from what is stored. */
@@ -116,7 +146,9 @@ describe('a function process killed in the middle of a step', () => {
     if (!recorded) return 'nothing yet';
     const job = (await jobsOf(sluice, d.spec.metadata.id)).find((j) => j.spec.metadata.id === recorded.id);
     if (!job) return 'job recorded on the deployment';
-    const cm = await sluice.kube.core.readNamespacedConfigMap({ namespace: TARGET_NS, name: parentName(job.spec.metadata.id) }).catch(() => undefined);
+    const cm = await sluice.kube.core
+      .readNamespacedConfigMap({ namespace: TARGET_NS, name: parentName(job.spec.metadata.id) })
+      .catch(() => undefined);
     if (!cm) return 'FlinkJob created';
     const objects = await objectsOf(job.spec.metadata.id);
     if (objects.length < 3) return 'parent ConfigMap created';
@@ -167,7 +199,10 @@ describe('a function process killed in the middle of a step', () => {
       proxy.reset();
       const victim = await startVictim();
       proxy.freezeAfter(point);
-      const answered = post(victim.url, event).then((r) => r, () => undefined);
+      const answered = post(victim.url, event).then(
+        (r) => r,
+        () => undefined,
+      );
       // Killed while it hangs on the frozen API server, or, if the step needed fewer requests, after it.
       const deadline = Date.now() + 15_000;
       let finished = false;
@@ -199,11 +234,13 @@ describe('a function process killed in the middle of a step', () => {
       const job = jobs[0]!;
       expect(done.status?.sluice?.job?.id).toBe(job.spec.metadata.id);
       expect(job.status?.state, `killed at ${point}: the job was started`).toBeDefined();
-      expect((await objectsOf(job.spec.metadata.id)).sort(), `killed at ${point}: one Service, one Job, one Deployment`).toEqual([
-        `Deployment/job-${job.spec.metadata.id}-taskmanager`,
-        `Job/job-${job.spec.metadata.id}-jobmanager`,
-        `Service/job-${job.spec.metadata.id}-jobmanager`,
-      ].sort());
+      expect((await objectsOf(job.spec.metadata.id)).sort(), `killed at ${point}: one Service, one Job, one Deployment`).toEqual(
+        [
+          `Deployment/job-${job.spec.metadata.id}-taskmanager`,
+          `Job/job-${job.spec.metadata.id}-jobmanager`,
+          `Service/job-${job.spec.metadata.id}-jobmanager`,
+        ].sort(),
+      );
     }
     console.log(`kill points -> progress at the kill: ${JSON.stringify(Object.fromEntries(seen))}`);
     // The sweep really did stop it half-way, at several different places.

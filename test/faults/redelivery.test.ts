@@ -63,18 +63,24 @@ class UnrulyBroker {
     const base = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
     const verbs: Record<string, Verb> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
     this.#aborts.push(
-      await openWatch(this.kube.config, `${base}/namespaces/${namespace}/${resource.plural}`, labelSelector ? { labelSelector } : {}, (phase, obj: KubernetesObject) => {
-        const verb = verbs[phase];
-        if (!verb) return;
-        const object = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj } as KubeObject;
-        if (resource === FLINK_DEPLOYMENTS) this.#track(this.deploymentStates, object.metadata.name, (obj as DeploymentResource).status?.state);
-        if (resource === FLINK_JOBS) this.#track(this.jobStates, object.metadata.name, (obj as JobResource).status?.state);
-        const ce = apiServerEvent({ verb, object, mode: 'resource', source: 'unruly-broker', resource: resource.plural });
-        const event = fromCloudEvent(ce);
-        if (event.mode !== 'resource') return;
-        const functions = this.fns.filter((fn) => matchingSubscription(fn, event, this.settings)).map((fn) => fn.name);
-        this.history.push({ ce, key: `${object.metadata.uid}@${object.metadata.resourceVersion}:${verb}`, functions });
-      }),
+      await openWatch(
+        this.kube.config,
+        `${base}/namespaces/${namespace}/${resource.plural}`,
+        labelSelector ? { labelSelector } : {},
+        (phase, obj: KubernetesObject) => {
+          const verb = verbs[phase];
+          if (!verb) return;
+          const object = { apiVersion: resource.apiVersion, kind: resource.kind, ...obj } as KubeObject;
+          if (resource === FLINK_DEPLOYMENTS)
+            this.#track(this.deploymentStates, object.metadata.name, (obj as DeploymentResource).status?.state);
+          if (resource === FLINK_JOBS) this.#track(this.jobStates, object.metadata.name, (obj as JobResource).status?.state);
+          const ce = apiServerEvent({ verb, object, mode: 'resource', source: 'unruly-broker', resource: resource.plural });
+          const event = fromCloudEvent(ce);
+          if (event.mode !== 'resource') return;
+          const functions = this.fns.filter((fn) => matchingSubscription(fn, event, this.settings)).map((fn) => fn.name);
+          this.history.push({ ce, key: `${object.metadata.uid}@${object.metadata.resourceVersion}:${verb}`, functions });
+        },
+      ),
     );
   }
 
@@ -130,11 +136,15 @@ class UnrulyBroker {
 
   /** The whole history again, newest first, every event TIMES times over both instances. */
   async replayReversed(): Promise<void> {
-    const jobs = [...this.history].reverse().flatMap((r) => r.functions.flatMap((fn) => Array.from({ length: TIMES }, (_, i) => () => this.deliver(fn, r, i))));
+    const jobs = [...this.history]
+      .reverse()
+      .flatMap((r) => r.functions.flatMap((fn) => Array.from({ length: TIMES }, (_, i) => () => this.deliver(fn, r, i))));
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < jobs.length) await jobs[next++]!();
+      }),
+    );
   }
 
   stop(): void {
@@ -168,7 +178,12 @@ describe('duplicated, reordered and concurrent deliveries', () => {
         // Each instance as its own container would be: its own clients, the one shared Redis.
         const store = createStore(testBed().redisUrl, sluice.ctx.settings.platformNamespace);
         stores.push(store);
-        const ctx = createContext(sluice.ctx.settings, Kube.fromFile(testBed().kubeconfig), store, createLogger(process.env.SLUICE_TEST_LOG ?? 'silent'));
+        const ctx = createContext(
+          sluice.ctx.settings,
+          Kube.fromFile(testBed().kubeconfig),
+          store,
+          createLogger(process.env.SLUICE_TEST_LOG ?? 'silent'),
+        );
         const served = await serveFunction(fn, ctx);
         closers.push(served.close);
         instances[fn.name]!.push(served.url);
@@ -206,13 +221,18 @@ describe('duplicated, reordered and concurrent deliveries', () => {
     const after = await stored(name);
     expect(after.metadata.resourceVersion, 'the Deployment was not written again').toBe(before.metadata.resourceVersion);
     const jobsAfter = await jobsOf(sluice, after.spec.metadata.id);
-    expect(jobsAfter.map((j) => `${j.metadata.name}@${j.metadata.resourceVersion}`).sort()).toEqual(jobsBefore.map((j) => `${j.metadata.name}@${j.metadata.resourceVersion}`).sort());
+    expect(jobsAfter.map((j) => `${j.metadata.name}@${j.metadata.resourceVersion}`).sort()).toEqual(
+      jobsBefore.map((j) => `${j.metadata.name}@${j.metadata.resourceVersion}`).sort(),
+    );
     const podsAfter = await podsOf(sluice, TARGET_NS, after.spec.metadata.id);
     expect(podsAfter.map((p) => p.metadata!.uid).sort()).toEqual(podsBefore.map((p) => p.metadata!.uid).sort());
   }
 
   it('a start: one Job, statuses only move forward, and a reversed replay of everything changes nothing', async () => {
-    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(VNS, 'unruly', targetId)) });
+    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify(deploymentBody(VNS, 'unruly', targetId)),
+    });
     const d = await broker.until(running('unruly'), 60_000, 'unruly RUNNING, its job STARTED');
 
     const jobs = await jobsOf(sluice, d.spec.metadata.id);
@@ -222,10 +242,20 @@ describe('duplicated, reordered and concurrent deliveries', () => {
 
     // Every (function, object version) was delivered 10+ times to two instances: handled once.
     expect(broker.history.length).toBeGreaterThan(5);
-    expect(broker.outcomes.get('200 skipped (duplicate)') ?? 0, JSON.stringify([...broker.outcomes])).toBeGreaterThan(broker.history.length * (TIMES - 1));
-    expect(broker.perInstance.size, `both instances of each function served: ${JSON.stringify([...broker.perInstance])}`).toBe(FUNCTIONS.length * 2);
-    expect([...broker.perInstance.values()].every((n) => n >= 5), JSON.stringify([...broker.perInstance])).toBe(true);
-    expect([...broker.handled].filter(([, n]) => n > 1), 'an event version handled twice').toEqual([]);
+    expect(broker.outcomes.get('200 skipped (duplicate)') ?? 0, JSON.stringify([...broker.outcomes])).toBeGreaterThan(
+      broker.history.length * (TIMES - 1),
+    );
+    expect(broker.perInstance.size, `both instances of each function served: ${JSON.stringify([...broker.perInstance])}`).toBe(
+      FUNCTIONS.length * 2,
+    );
+    expect(
+      [...broker.perInstance.values()].every((n) => n >= 5),
+      JSON.stringify([...broker.perInstance]),
+    ).toBe(true);
+    expect(
+      [...broker.handled].filter(([, n]) => n > 1),
+      'an event version handled twice',
+    ).toEqual([]);
 
     await expectReplayChangesNothing('unruly');
     console.log(`unruly broker: ${broker.history.length} events, answers ${JSON.stringify(Object.fromEntries(broker.outcomes))}`);
@@ -237,17 +267,27 @@ describe('duplicated, reordered and concurrent deliveries', () => {
   it('an upgrade: one new Job, the old one stopped, and again a reversed replay changes nothing', async () => {
     const before = await stored('unruly');
     const oldJob = before.status!.running!.jobId!;
-    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments/unruly`, { method: 'PATCH', body: JSON.stringify({ spec: { template: { spec: { parallelism: 2 } } } }) });
+    await apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments/unruly`, {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { template: { spec: { parallelism: 2 } } } }),
+    });
     const d = await broker.until(running('unruly', oldJob), 60_000, 'the upgraded job STARTED');
 
     const jobs = await jobsOf(sluice, d.spec.metadata.id);
     expect(jobs, 'one job per start: the first and the upgrade').toHaveLength(2);
     expect(jobs.find((j) => j.spec.metadata.id === oldJob)?.status?.state).toBe('TERMINATED');
-    await eventually(async () => {
-      const pods = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
-      return pods.every((p) => p.metadata?.labels?.jobId === d.status!.running!.jobId) ? true : undefined;
-    }, 30_000, 'the old job\'s pods gone');
-    expect([...broker.handled].filter(([, n]) => n > 1), 'an event version handled twice').toEqual([]);
+    await eventually(
+      async () => {
+        const pods = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
+        return pods.every((p) => p.metadata?.labels?.jobId === d.status!.running!.jobId) ? true : undefined;
+      },
+      30_000,
+      "the old job's pods gone",
+    );
+    expect(
+      [...broker.handled].filter(([, n]) => n > 1),
+      'an event version handled twice',
+    ).toEqual([]);
 
     await expectReplayChangesNothing('unruly');
     for (const [job, seq] of broker.jobStates) expect(monotone(seq, JOB_RANK), `job ${job} states ${JSON.stringify(seq)}`).toBe(true);

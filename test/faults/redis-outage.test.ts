@@ -20,7 +20,10 @@ import { apiOk, deploymentBody, jobsOf, podsOf, team, waitForState } from './sup
 const VNS = 'fault-redis';
 const TARGET_NS = 'fault-redis-jobs';
 /** Desired states of the burst: most run, some are created CANCELLED. */
-const BURST = Array.from({ length: 10 }, (_, i) => ({ name: `burst-${i}`, state: i % 4 === 3 ? ('CANCELLED' as const) : ('RUNNING' as const) }));
+const BURST = Array.from({ length: 10 }, (_, i) => ({
+  name: `burst-${i}`,
+  state: i % 4 === 3 ? ('CANCELLED' as const) : ('RUNNING' as const),
+}));
 
 describe('Redis stopped during a burst of events, then restarted', () => {
   let dir: string;
@@ -42,7 +45,10 @@ describe('Redis stopped during a burst of events, then restarted', () => {
 
   it('answers 5xx while Redis is down; the redelivered events then bring every Deployment to its desired state, one Job each', async () => {
     const create = (i: number) =>
-      apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(VNS, BURST[i]!.name, targetId, BURST[i]!.state)) });
+      apiOk(sluice, `/api/v1/namespaces/${VNS}/deployments`, {
+        method: 'POST',
+        body: JSON.stringify(deploymentBody(VNS, BURST[i]!.name, targetId, BURST[i]!.state)),
+      });
 
     // The first few while Redis is up; their steps are under way when it stops.
     for (let i = 0; i < 3; i++) await create(i);
@@ -51,7 +57,13 @@ describe('Redis stopped during a burst of events, then restarted', () => {
 
     // A function endpoint answers 503 (the Broker retries), never 2xx or 4xx, and acts on nothing.
     const stored = (await sluice.platform.findDeployment(VNS, BURST[4]!.name)) as DeploymentResource;
-    const event = apiServerEvent({ verb: 'add', mode: 'resource', object: stored as never, source: 'fault-test', resource: FLINK_DEPLOYMENTS.plural });
+    const event = apiServerEvent({
+      verb: 'add',
+      mode: 'resource',
+      object: stored as never,
+      source: 'fault-test',
+      resource: FLINK_DEPLOYMENTS.plural,
+    });
     for (const fn of ['applyPatchSet', 'deploymentStep']) {
       const reply = await post(`${sluice.url}/functions/${fn}`, event);
       expect(reply.status, `${fn}: ${JSON.stringify(reply)}`).toBe(503);
@@ -73,11 +85,18 @@ describe('Redis stopped during a burst of events, then restarted', () => {
       if (state === 'RUNNING') {
         expect(jobs, `${name}: exactly one job`).toHaveLength(1);
         expect(jobs[0]!.spec.metadata.id).toBe(d.status?.running?.jobId);
-        const pods = await eventually(async () => {
-          const p = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
-          return p.length >= 2 ? p : undefined;
-        }, 20_000, `pods of ${name}`);
-        expect(pods.map((p) => p.metadata?.labels?.component).sort(), `${name}: one JobManager, one TaskManager`).toEqual(['jobmanager', 'taskmanager']);
+        const pods = await eventually(
+          async () => {
+            const p = await podsOf(sluice, TARGET_NS, d.spec.metadata.id);
+            return p.length >= 2 ? p : undefined;
+          },
+          20_000,
+          `pods of ${name}`,
+        );
+        expect(pods.map((p) => p.metadata?.labels?.component).sort(), `${name}: one JobManager, one TaskManager`).toEqual([
+          'jobmanager',
+          'taskmanager',
+        ]);
       } else {
         expect(jobs, `${name}: created ${state}, never started`).toHaveLength(0);
       }

@@ -11,7 +11,13 @@ import { topSpeedWindowingYaml } from '../support/files.js';
 export { topSpeedWindowingBody as deploymentBody } from '../support/top-speed-windowing.js';
 
 /** A REST call that must succeed; retried while Sluice answers 503 (a dependency is away), as a client would. */
-export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, init: RequestInit = {}, expect = [200, 201], timeoutMs = 60_000): Promise<T> {
+export async function apiOk<T = unknown>(
+  sluice: RunningSluice,
+  path: string,
+  init: RequestInit = {},
+  expect = [200, 201],
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await sluice.api(path, init).catch((err: unknown) => err as Error);
@@ -31,7 +37,12 @@ export async function apiOk<T = unknown>(sluice: RunningSluice, path: string, in
  * Sluice started without its event source has the namespace made by one resync of
  * onDeploymentTargetCreate instead.
  */
-export async function team(sluice: RunningSluice, vns: string, targetNamespace: string, opts: { withoutEvents?: boolean } = {}): Promise<{ targetId: string }> {
+export async function team(
+  sluice: RunningSluice,
+  vns: string,
+  targetNamespace: string,
+  opts: { withoutEvents?: boolean } = {},
+): Promise<{ targetId: string }> {
   await apiOk(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) });
   const target = await apiOk<{ metadata: { id: string } }>(sluice, `/api/v1/namespaces/${vns}/deployment-targets`, {
     method: 'POST',
@@ -57,7 +68,8 @@ export async function jobsOf(sluice: RunningSluice, deploymentId: string): Promi
 
 /** The Flink pods of a Deployment in its target namespace. */
 export async function podsOf(sluice: RunningSluice, namespace: string, deploymentId: string): Promise<V1Pod[]> {
-  return (await sluice.kube.core.listNamespacedPod({ namespace, labelSelector: `system=ververica-platform,deploymentId=${deploymentId}` })).items;
+  return (await sluice.kube.core.listNamespacedPod({ namespace, labelSelector: `system=ververica-platform,deploymentId=${deploymentId}` }))
+    .items;
 }
 
 export async function deploymentCr(sluice: RunningSluice, vns: string, name: string): Promise<DeploymentResource> {
@@ -67,12 +79,22 @@ export async function deploymentCr(sluice: RunningSluice, vns: string, name: str
 }
 
 /** Waits until the Deployment's status is `state`; fails early when it is FAILED instead. */
-export async function waitForState(sluice: RunningSluice, vns: string, name: string, state: string, timeoutMs = 60_000): Promise<DeploymentResource> {
-  return eventually(async () => {
-    const d = await sluice.platform.findDeployment(vns, name);
-    if (d?.status?.state === 'FAILED' && state !== 'FAILED') throw new Error(`${name} FAILED: ${JSON.stringify(d.status.failure)}`);
-    return d?.status?.state === state ? d : undefined;
-  }, timeoutMs, `${vns}/${name} ${state}`);
+export async function waitForState(
+  sluice: RunningSluice,
+  vns: string,
+  name: string,
+  state: string,
+  timeoutMs = 60_000,
+): Promise<DeploymentResource> {
+  return eventually(
+    async () => {
+      const d = await sluice.platform.findDeployment(vns, name);
+      if (d?.status?.state === 'FAILED' && state !== 'FAILED') throw new Error(`${name} FAILED: ${JSON.stringify(d.status.failure)}`);
+      return d?.status?.state === state ? d : undefined;
+    },
+    timeoutMs,
+    `${vns}/${name} ${state}`,
+  );
 }
 
 /**

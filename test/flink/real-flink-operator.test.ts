@@ -29,7 +29,9 @@ describe(`the operator's VvpDeployment example on real Flink ${DEFAULT_FLINK_VER
     ns = await createTestNamespace('real-flink-cr');
     sluice = await startSluice({ watchedNamespaces: [ns], operatorIdentity: 'vvp-real', auth: false });
     await createTarget(sluice, 'default', 'test-target', ns, {
-      deploymentPatchSet: [{ op: 'add', path: '/spec/template/spec/kubernetes', value: { jobManagerPodTemplate: REAL, taskManagerPodTemplate: REAL } }],
+      deploymentPatchSet: [
+        { op: 'add', path: '/spec/template/spec/kubernetes', value: { jobManagerPodTemplate: REAL, taskManagerPodTemplate: REAL } },
+      ],
     });
   }, SLOW);
   afterAll(async () => {
@@ -38,27 +40,64 @@ describe(`the operator's VvpDeployment example on real Flink ${DEFAULT_FLINK_VER
   });
 
   const crState = (state: string) =>
-    waitCr(sluice, ns, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === state ? c : undefined), `CR status ${state}`, SLOW);
+    waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) => (c.status?.customResourceStatus?.statusState === state ? c : undefined),
+      `CR status ${state}`,
+      SLOW,
+    );
 
-  it('runs the example once its state is set to RUNNING, Flink reporting the job RUNNING, and cancels it', async () => {
-    await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
-    await crState('CANCELLED');
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { state: 'RUNNING' } } } })]);
-    const cr = await crState('RUNNING');
-    const jobId = (cr.status?.deploymentStatus as { running?: { jobId?: string } } | undefined)?.running?.jobId;
-    expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+  it(
+    'runs the example once its state is set to RUNNING, Flink reporting the job RUNNING, and cancels it',
+    async () => {
+      await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
+      await crState('CANCELLED');
+      await kubectlOk([
+        '-n',
+        ns,
+        'patch',
+        'vvpdeployment',
+        'test-cr',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { deployment: { spec: { state: 'RUNNING' } } } }),
+      ]);
+      const cr = await crState('RUNNING');
+      const jobId = (cr.status?.deploymentStatus as { running?: { jobId?: string } } | undefined)?.running?.jobId;
+      expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
 
-    const flinkJob = await eventually(async () => {
-      const jm = (await jobPods(sluice, ns, jobId!)).find((p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.phase === 'Running');
-      if (!jm?.status?.podIP) return undefined;
-      const res = await fetch(`http://${jm.status.podIP}:8081/jobs/${jobId!.replace(/-/g, '')}`).catch(() => undefined);
-      const job = res?.ok ? ((await res.json()) as { name?: string; state?: string }) : undefined;
-      return job?.state === 'RUNNING' ? job : undefined;
-    }, 'Flink reporting the job RUNNING', SLOW);
-    expect(flinkJob.name).toMatch(/TopSpeedWindowing/i);
+      const flinkJob = await eventually(
+        async () => {
+          const jm = (await jobPods(sluice, ns, jobId!)).find(
+            (p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.phase === 'Running',
+          );
+          if (!jm?.status?.podIP) return undefined;
+          const res = await fetch(`http://${jm.status.podIP}:8081/jobs/${jobId!.replace(/-/g, '')}`).catch(() => undefined);
+          const job = res?.ok ? ((await res.json()) as { name?: string; state?: string }) : undefined;
+          return job?.state === 'RUNNING' ? job : undefined;
+        },
+        'Flink reporting the job RUNNING',
+        SLOW,
+      );
+      expect(flinkJob.name).toMatch(/TopSpeedWindowing/i);
 
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } })]);
-    await crState('CANCELLED');
-    await eventually(async () => ((await jobPods(sluice, ns, jobId!)).length === 0 ? true : undefined), 'the pods deleted', SLOW);
-  }, SLOW * 2);
+      await kubectlOk([
+        '-n',
+        ns,
+        'patch',
+        'vvpdeployment',
+        'test-cr',
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } }),
+      ]);
+      await crState('CANCELLED');
+      await eventually(async () => ((await jobPods(sluice, ns, jobId!)).length === 0 ? true : undefined), 'the pods deleted', SLOW);
+    },
+    SLOW * 2,
+  );
 });

@@ -52,7 +52,12 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
       template: {
         spec: {
           // The operator example's URI: a file of the Flink distribution in the image.
-          artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', entryClass: TOP_SPEED, flinkVersion: version },
+          artifact: {
+            kind: 'JAR',
+            jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar',
+            entryClass: TOP_SPEED,
+            flinkVersion: version,
+          },
           parallelism: 1,
           resources: { jobmanager: { cpu: 0.5, memory: '1g' }, taskmanager: { cpu: 0.5, memory: '1g' } },
           flinkConfiguration: { 'state.savepoints.dir': `file://${dir}/savepoints` },
@@ -69,7 +74,9 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
   };
   /** Flink's own REST API on the job's JobManager pod. */
   const flink = async <T>(jobId: string, path: string): Promise<T | undefined> => {
-    const jm = (await jobPods(sluice, namespace, jobId)).find((p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.phase === 'Running');
+    const jm = (await jobPods(sluice, namespace, jobId)).find(
+      (p) => p.metadata?.labels?.component === 'jobmanager' && p.status?.phase === 'Running',
+    );
     if (!jm?.status?.podIP) return undefined;
     const res = await fetch(`http://${jm.status.podIP}:8081${path}`).catch(() => undefined);
     return res?.ok ? ((await res.json()) as T) : undefined;
@@ -77,68 +84,115 @@ describe.each(['1.20', '2.3'])('real Flink %s', (version) => {
   const flinkId = (jobId: string) => jobId.replace(/-/g, '');
   const runningJob = (name: string) => api.state(name, 'RUNNING', () => true, SLOW).then((d) => d.status.running!.jobId!);
   const flinkRunning = (jobId: string) =>
-    eventually(async () => {
-      const job = await flink<FlinkJob>(jobId, `/jobs/${flinkId(jobId)}`);
-      // Every task running, too: before that, Flink refuses savepoints.
-      return job?.state === 'RUNNING' && job.vertices?.length && job.vertices.every((v) => v.status === 'RUNNING') ? job : undefined;
-    }, `Flink job ${jobId} RUNNING`, SLOW);
+    eventually(
+      async () => {
+        const job = await flink<FlinkJob>(jobId, `/jobs/${flinkId(jobId)}`);
+        // Every task running, too: before that, Flink refuses savepoints.
+        return job?.state === 'RUNNING' && job.vertices?.length && job.vertices.every((v) => v.status === 'RUNNING') ? job : undefined;
+      },
+      `Flink job ${jobId} RUNNING`,
+      SLOW,
+    );
 
   let created: { metadata: { id: string } };
   let firstSavepoint = '';
 
-  it('runs TopSpeedWindowing: the deployment RUNNING, Flink reporting the job RUNNING', async () => {
-    created = await create('top-speed');
-    const jobId = await runningJob('top-speed');
-    const job = await flinkRunning(jobId);
-    expect(job.vertices?.map((v) => v.parallelism)).toEqual(job.vertices?.map(() => 1));
-  }, SLOW);
+  it(
+    'runs TopSpeedWindowing: the deployment RUNNING, Flink reporting the job RUNNING',
+    async () => {
+      created = await create('top-speed');
+      const jobId = await runningJob('top-speed');
+      const job = await flinkRunning(jobId);
+      expect(job.vertices?.map((v) => v.parallelism)).toEqual(job.vertices?.map(() => 1));
+    },
+    SLOW,
+  );
 
-  it('suspends with a real savepoint into the file:// directory; the job stops', async () => {
-    await api.patch('top-speed', { spec: { state: 'SUSPENDED' } });
-    await api.state('top-speed', 'SUSPENDED', () => true, SLOW);
-    const [sp] = await api.savepoints(created.metadata.id);
-    expect(sp).toMatchObject({ metadata: { origin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
-    firstSavepoint = sp!.spec.savepointLocation;
-    expect(firstSavepoint).toMatch(new RegExp(`^file:${dir}/savepoints/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$`));
-    expect(existsSync(`${firstSavepoint.replace(/^file:/, '')}/_metadata`)).toBe(true);
-  }, SLOW);
+  it(
+    'suspends with a real savepoint into the file:// directory; the job stops',
+    async () => {
+      await api.patch('top-speed', { spec: { state: 'SUSPENDED' } });
+      await api.state('top-speed', 'SUSPENDED', () => true, SLOW);
+      const [sp] = await api.savepoints(created.metadata.id);
+      expect(sp).toMatchObject({ metadata: { origin: 'SUSPEND' }, status: { state: 'COMPLETED' } });
+      firstSavepoint = sp!.spec.savepointLocation;
+      expect(firstSavepoint).toMatch(new RegExp(`^file:${dir}/savepoints/savepoint-[0-9a-f]{6}-[0-9a-f]{12}$`));
+      expect(existsSync(`${firstSavepoint.replace(/^file:/, '')}/_metadata`)).toBe(true);
+    },
+    SLOW,
+  );
 
-  it("resumes from it: Flink's checkpoint statistics show the restored savepoint", async () => {
-    await api.patch('top-speed', { spec: { state: 'RUNNING' } });
-    const jobId = await runningJob('top-speed');
-    await flinkRunning(jobId);
-    const restored = await eventually(async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored, 'restore statistics', SLOW);
-    expect(restored).toMatchObject({ external_path: firstSavepoint, is_savepoint: true });
-  }, SLOW);
+  it(
+    "resumes from it: Flink's checkpoint statistics show the restored savepoint",
+    async () => {
+      await api.patch('top-speed', { spec: { state: 'RUNNING' } });
+      const jobId = await runningJob('top-speed');
+      await flinkRunning(jobId);
+      const restored = await eventually(
+        async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored,
+        'restore statistics',
+        SLOW,
+      );
+      expect(restored).toMatchObject({ external_path: firstSavepoint, is_savepoint: true });
+    },
+    SLOW,
+  );
 
-  it('upgrades STATEFUL from parallelism 1 to 2 through a savepoint', async () => {
-    const before = (await api.get('top-speed')).status.running!.jobId!;
-    await api.patch('top-speed', { spec: { template: { spec: { parallelism: 2 } } } });
-    const jobId = await eventually(async () => {
-      const d = await api.get('top-speed');
-      return d.status.state === 'RUNNING' && d.status.running?.jobId && d.status.running.jobId !== before ? d.status.running.jobId : undefined;
-    }, 'the upgraded job', SLOW);
-    const job = await flinkRunning(jobId);
-    // The example's source runs with parallelism 1 whatever the job's; the windows and sink follow the job.
-    expect(job.vertices?.map((v) => v.parallelism)).toEqual([1, 2]);
-    const upgrade = (await api.savepoints(created.metadata.id)).find((s) => s.metadata.jobId === before);
-    expect(upgrade).toMatchObject({ status: { state: 'COMPLETED' } });
-    const restored = await eventually(async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored, 'restore statistics', SLOW);
-    expect(restored?.external_path).toBe(upgrade!.spec.savepointLocation);
-  }, SLOW);
+  it(
+    'upgrades STATEFUL from parallelism 1 to 2 through a savepoint',
+    async () => {
+      const before = (await api.get('top-speed')).status.running!.jobId!;
+      await api.patch('top-speed', { spec: { template: { spec: { parallelism: 2 } } } });
+      const jobId = await eventually(
+        async () => {
+          const d = await api.get('top-speed');
+          return d.status.state === 'RUNNING' && d.status.running?.jobId && d.status.running.jobId !== before
+            ? d.status.running.jobId
+            : undefined;
+        },
+        'the upgraded job',
+        SLOW,
+      );
+      const job = await flinkRunning(jobId);
+      // The example's source runs with parallelism 1 whatever the job's; the windows and sink follow the job.
+      expect(job.vertices?.map((v) => v.parallelism)).toEqual([1, 2]);
+      const upgrade = (await api.savepoints(created.metadata.id)).find((s) => s.metadata.jobId === before);
+      expect(upgrade).toMatchObject({ status: { state: 'COMPLETED' } });
+      const restored = await eventually(
+        async () => (await flink<Checkpoints>(jobId, `/jobs/${flinkId(jobId)}/checkpoints`))?.latest?.restored,
+        'restore statistics',
+        SLOW,
+      );
+      expect(restored?.external_path).toBe(upgrade!.spec.savepointLocation);
+    },
+    SLOW,
+  );
 
-  it('cancels: CANCELLED, the pods and their processes gone', async () => {
-    const jobId = (await api.get('top-speed')).status.running!.jobId!;
-    await api.patch('top-speed', { spec: { state: 'CANCELLED' } });
-    await api.state('top-speed', 'CANCELLED', () => true, SLOW);
-    await eventually(async () => ((await jobPods(sluice, namespace, jobId)).length === 0 ? true : undefined), 'the pods deleted', SLOW);
-  }, SLOW);
+  it(
+    'cancels: CANCELLED, the pods and their processes gone',
+    async () => {
+      const jobId = (await api.get('top-speed')).status.running!.jobId!;
+      await api.patch('top-speed', { spec: { state: 'CANCELLED' } });
+      await api.state('top-speed', 'CANCELLED', () => true, SLOW);
+      await eventually(async () => ((await jobPods(sluice, namespace, jobId)).length === 0 ? true : undefined), 'the pods deleted', SLOW);
+    },
+    SLOW,
+  );
 
-  it("ends FAILED with Flink's reason when the entry class does not exist", async () => {
-    await create('missing-class', {
-      artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', entryClass: 'org.example.DoesNotExist', flinkVersion: version },
-    });
-    const failed = await api.state('missing-class', 'FAILED', () => true, SLOW);
-    expect(JSON.stringify(failed.status.failure)).toMatch(/org\.example\.DoesNotExist/);
-  }, SLOW);
+  it(
+    "ends FAILED with Flink's reason when the entry class does not exist",
+    async () => {
+      await create('missing-class', {
+        artifact: {
+          kind: 'JAR',
+          jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar',
+          entryClass: 'org.example.DoesNotExist',
+          flinkVersion: version,
+        },
+      });
+      const failed = await api.state('missing-class', 'FAILED', () => true, SLOW);
+      expect(JSON.stringify(failed.status.failure)).toMatch(/org\.example\.DoesNotExist/);
+    },
+    SLOW,
+  );
 });

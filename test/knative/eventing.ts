@@ -84,7 +84,10 @@ const guessResource = (kind: string) => {
  * those the source's namespaceSelector matches now (the controller lists them); an empty
  * selector means all namespaces.
  */
-export function adapterEnvironment(source: KubeObject, opts: { sink: string; systemNamespace: string; namespaces: string[] }): Record<string, string> {
+export function adapterEnvironment(
+  source: KubeObject,
+  opts: { sink: string; systemNamespace: string; namespaces: string[] },
+): Record<string, string> {
   const spec = source.spec as ApiServerSourceSpec;
   const selector = spec.namespaceSelector;
   const allNamespaces = !!selector && !selector.matchLabels && !selector.matchExpressions;
@@ -135,7 +138,16 @@ export function adapterDeployment(source: KubeObject & { metadata: { uid?: strin
       name: name.length <= 63 ? name : `apiserversource-${source.metadata.uid}`,
       namespace: source.metadata.namespace,
       labels,
-      ownerReferences: [{ apiVersion: source.apiVersion, kind: source.kind, name: source.metadata.name, uid: source.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: source.apiVersion,
+          kind: source.kind,
+          name: source.metadata.name,
+          uid: source.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     } as KubeObject['metadata'],
     spec: {
       replicas: 1,
@@ -145,14 +157,21 @@ export function adapterDeployment(source: KubeObject & { metadata: { uid?: strin
         spec: {
           serviceAccountName: (source.spec as { serviceAccountName: string }).serviceAccountName,
           enableServiceLinks: false,
-          containers: [{
-            name: 'receive-adapter',
-            image: 'apiserver-receive-adapter', // never pulled: the test runs the process
-            env: Object.entries(env).map(([n, value]) => (n === 'NAMESPACE' ? { name: n, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } } : { name: n, value })),
-            ports: [{ name: 'metrics', containerPort: 9090 }, { name: 'probes', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: 'readiness', port: 'probes' } },
-            livenessProbe: { httpGet: { path: 'health', port: 'probes' } },
-          }],
+          containers: [
+            {
+              name: 'receive-adapter',
+              image: 'apiserver-receive-adapter', // never pulled: the test runs the process
+              env: Object.entries(env).map(([n, value]) =>
+                n === 'NAMESPACE' ? { name: n, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } } : { name: n, value },
+              ),
+              ports: [
+                { name: 'metrics', containerPort: 9090 },
+                { name: 'probes', containerPort: 8080 },
+              ],
+              readinessProbe: { httpGet: { path: 'readiness', port: 'probes' } },
+              livenessProbe: { httpGet: { path: 'health', port: 'probes' } },
+            },
+          ],
         },
       },
     },
@@ -228,12 +247,22 @@ export class ChannelStandIn {
         const res = await fetch(to.uri, { method: 'POST', headers, body }).catch(() => undefined);
         const text = res ? await res.text() : '';
         const status = res?.status ?? 0;
-        const delivery = { trigger: to.name, id: headers['ce-id'] ?? '', type: headers['ce-type'] ?? '', subject: headers['ce-subject'] ?? '', attempt, status, body: text };
+        const delivery = {
+          trigger: to.name,
+          id: headers['ce-id'] ?? '',
+          type: headers['ce-type'] ?? '',
+          subject: headers['ce-subject'] ?? '',
+          attempt,
+          status,
+          body: text,
+        };
         this.deliveries.push(delivery);
         if (res && status < 300) {
           if (res.headers.get('ce-specversion') || res.headers.get('content-type')?.startsWith('application/cloudevents')) {
             this.replies.push(delivery);
-            await fetch(this.opts.replyUri, { method: 'POST', headers: Object.fromEntries(res.headers), body: text }).catch(() => undefined);
+            await fetch(this.opts.replyUri, { method: 'POST', headers: Object.fromEntries(res.headers), body: text }).catch(
+              () => undefined,
+            );
           }
           return;
         }

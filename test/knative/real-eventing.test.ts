@@ -36,7 +36,17 @@ import { BROKER, generate } from '../../scripts/generate-manifests.js';
 import { eventually, kubeConfig, testBed } from '../bed/env.js';
 import { type KubeObject, generatedObjects, kubectl, kubectlOk, objectsIn } from '../packaging/support.js';
 import { examplePath, exampleText, fixturePath, repoPath } from '../support/files.js';
-import { ChannelStandIn, DeadLetterSink, type Delivery, OUTCOME_ANNOTATION, adapterDeployment, adapterEnvironment, eventingModuleDir, knativeBinaries, tokenKubeconfig } from './eventing.js';
+import {
+  ChannelStandIn,
+  DeadLetterSink,
+  type Delivery,
+  OUTCOME_ANNOTATION,
+  adapterDeployment,
+  adapterEnvironment,
+  eventingModuleDir,
+  knativeBinaries,
+  tokenKubeconfig,
+} from './eventing.js';
 
 const run = randomBytes(3).toString('hex');
 const P = `sluice-kn-${run}`; // Sluice's platform namespace
@@ -68,7 +78,11 @@ const toYaml = (objs: KubeObject[]) => objs.map((o) => stringify(o)).join('---\n
 
 /** Gives every cluster-scoped object of this run (but the shared ClusterRoles) a name of its own, and the references to it. */
 function ownNames(all: KubeObject[]): KubeObject[] {
-  const renamed = new Set(all.filter((o) => !o.metadata.namespace && (o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding') && !isSharedClusterRole(o)).map((o) => `${o.kind}/${o.metadata.name}`));
+  const renamed = new Set(
+    all
+      .filter((o) => !o.metadata.namespace && (o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding') && !isSharedClusterRole(o))
+      .map((o) => `${o.kind}/${o.metadata.name}`),
+  );
   return all.map((o) => {
     const copy = structuredClone(o);
     if (renamed.has(`${o.kind}/${o.metadata.name}`)) copy.metadata.name = `${o.metadata.name}-${run}`;
@@ -95,15 +109,20 @@ function start(name: string, command: string, args: string[], env: Record<string
 
 async function healthy(name: string, url: string): Promise<void> {
   const daemon = daemons.get(name)!;
-  await eventually(async () => {
-    if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
-    return (await fetch(url).catch(() => undefined))?.ok;
-  }, 180_000, `${name} answering at ${url}`);
+  await eventually(
+    async () => {
+      if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
+      return (await fetch(url).catch(() => undefined))?.ok;
+    },
+    180_000,
+    `${name} answering at ${url}`,
+  );
 }
 
 /** The namespaces a source's namespaceSelector matches now, as the controller lists them. */
 async function selectedNamespaces(source: KubeObject): Promise<string[]> {
-  const selector = (source.spec as { namespaceSelector?: { matchExpressions?: { key: string; operator: string; values: string[] }[] } }).namespaceSelector;
+  const selector = (source.spec as { namespaceSelector?: { matchExpressions?: { key: string; operator: string; values: string[] }[] } })
+    .namespaceSelector;
   const expressions = selector?.matchExpressions ?? [];
   if (expressions.length === 0) return [];
   const labelSelector = expressions.map((e) => `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})`).join(',');
@@ -116,10 +135,14 @@ const adapterEnv = new Map<string, Record<string, string>>();
 /** The pod of a source's adapter Deployment that is not going away. */
 async function adapterPod(source: string): Promise<V1Pod> {
   const core = kubeConfig().makeApiClient(CoreV1Api);
-  return eventually(async () => {
-    const pods = await core.listNamespacedPod({ namespace: P, labelSelector: `eventing.knative.dev/sourceName=${source}` });
-    return pods.items.find((p) => !p.metadata?.deletionTimestamp);
-  }, 60_000, `the adapter pod of ${source}`);
+  return eventually(
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace: P, labelSelector: `eventing.knative.dev/sourceName=${source}` });
+      return pods.items.find((p) => !p.metadata?.deletionTimestamp);
+    },
+    60_000,
+    `the adapter pod of ${source}`,
+  );
 }
 
 /**
@@ -136,10 +159,14 @@ async function startAdapter(source: KubeObject): Promise<V1Pod> {
     KUBECONFIG: await serviceAccountKubeconfig((source.spec as { serviceAccountName: string }).serviceAccountName),
   });
   const logged = existsSync(daemon.logFile) ? readFileSync(daemon.logFile, 'utf8').length : 0;
-  await eventually(async () => {
-    if (!daemon.running) throw new Error(`${daemon.name} exited:\n${logTail(daemon.logFile)}`);
-    return readFileSync(daemon.logFile, 'utf8').slice(logged).includes('Starting in resilient mode');
-  }, 120_000, `${daemon.name} started`);
+  await eventually(
+    async () => {
+      if (!daemon.running) throw new Error(`${daemon.name} exited:\n${logTail(daemon.logFile)}`);
+      return readFileSync(daemon.logFile, 'utf8').slice(logged).includes('Starting in resilient mode');
+    },
+    120_000,
+    `${daemon.name} started`,
+  );
   await kubectlOk(kubeconfig, ['-n', P, 'annotate', '--overwrite', 'pod', pod.metadata!.name!, `${OUTCOME_ANNOTATION}=run`]);
   return pod;
 }
@@ -168,15 +195,24 @@ beforeAll(async () => {
   const files = await generate({ platformNamespace: P, watchedNamespaces: [W] });
   objects = ownNames(generatedObjects(files, 'knative/'));
   const installed = objects.filter((o) => !['Service', 'Deployment', 'NetworkPolicy'].includes(o.kind));
-  ownClusterScoped = installed.filter((o) => !o.metadata.namespace && o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !isSharedClusterRole(o));
+  ownClusterScoped = installed.filter(
+    (o) => !o.metadata.namespace && o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace' && !isSharedClusterRole(o),
+  );
 
   const knativeCrds = [
     ...['broker', 'trigger', 'apiserversource', 'pingsource'].map((f) => fixturePath(`knative-crds/eventing/${f}.yaml`)),
     ...RELEASE_CRDS.map((f) => join(eventingModuleDir(binDir), 'config', 'core', 'resources', f)),
   ];
   await kubectlOk(kubeconfig, ['apply', ...knativeCrds.flatMap((f) => ['-f', f])]);
-  const crds = [...knativeCrds.flatMap((f) => objectsIn(readFileSync(f, 'utf8'))), ...installed.filter((o) => o.kind === 'CustomResourceDefinition')];
-  await kubectlOk(kubeconfig, ['apply', '-f', '-'], toYaml(installed.filter((o) => o.kind === 'CustomResourceDefinition' || o.kind === 'Namespace')));
+  const crds = [
+    ...knativeCrds.flatMap((f) => objectsIn(readFileSync(f, 'utf8'))),
+    ...installed.filter((o) => o.kind === 'CustomResourceDefinition'),
+  ];
+  await kubectlOk(
+    kubeconfig,
+    ['apply', '-f', '-'],
+    toYaml(installed.filter((o) => o.kind === 'CustomResourceDefinition' || o.kind === 'Namespace')),
+  );
   await kubectlOk(kubeconfig, ['wait', '--for', 'condition=established', '--timeout=60s', ...crds.map((o) => `crd/${o.metadata.name}`)]);
   for (const ns of [W, KS]) await kubectlOk(kubeconfig, ['create', 'namespace', ns]);
   // Knative's config maps, as its release installs them (empty: every setting at its default).
@@ -184,22 +220,39 @@ beforeAll(async () => {
     await kubectlOk(kubeconfig, ['-n', KS, 'create', 'configmap', cm]);
   }
   await kubectlOk(kubeconfig, ['-n', P, 'create', 'secret', 'generic', 'sluice-bootstrap', `--from-literal=token=${BOOTSTRAP_TOKEN}`]);
-  await kubectlOk(kubeconfig, ['apply', '-f', '-'], toYaml(installed.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace')));
+  await kubectlOk(
+    kubeconfig,
+    ['apply', '-f', '-'],
+    toYaml(installed.filter((o) => o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace')),
+  );
 
-  const [dlsPort, channelPort, ingressPort, ingressTlsPort, filterPort, filterTlsPort, ...fnPorts] = await freePorts(6 + FUNCTION_NAMES.length);
+  const [dlsPort, channelPort, ingressPort, ingressTlsPort, filterPort, filterTlsPort, ...fnPorts] = await freePorts(
+    6 + FUNCTION_NAMES.length,
+  );
   const broker = objects.find((o) => o.kind === 'Broker')!;
   const delivery = (broker.spec as { delivery: { retry: number; backoffDelay: string } }).delivery;
   deadLetters = new DeadLetterSink();
   const deadLetterUri = await deadLetters.listen(dlsPort!);
   ingressUrl = `http://127.0.0.1:${ingressPort}/${P}/${BROKER}`;
-  channel = new ChannelStandIn({ retry: delivery.retry, backoffDelayMs: Number(/^PT(\d+)S$/.exec(delivery.backoffDelay)![1]) * 1000, deadLetterUri, replyUri: ingressUrl });
+  channel = new ChannelStandIn({
+    retry: delivery.retry,
+    backoffDelayMs: Number(/^PT(\d+)S$/.exec(delivery.backoffDelay)![1]) * 1000,
+    deadLetterUri,
+    replyUri: ingressUrl,
+  });
   const channelUrl = await channel.listen(channelPort!);
 
   // The functions, each as its Knative Service's container runs it, with the Service's env.
   for (const [i, name] of FUNCTION_NAMES.entries()) {
-    const service = objects.find((o) => o.kind === 'Service' && o.apiVersion === 'serving.knative.dev/v1' && o.metadata.name === serviceAccountName({ name }))!;
-    const container = (service.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!;
-    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? (e.name === 'SLUICE_BOOTSTRAP_TOKEN' ? BOOTSTRAP_TOKEN : '')]));
+    const service = objects.find(
+      (o) => o.kind === 'Service' && o.apiVersion === 'serving.knative.dev/v1' && o.metadata.name === serviceAccountName({ name }),
+    )!;
+    const container = (
+      service.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }
+    ).template.spec.containers[0]!;
+    const env = Object.fromEntries(
+      container.env.map((e) => [e.name, e.value ?? (e.name === 'SLUICE_BOOTSTRAP_TOKEN' ? BOOTSTRAP_TOKEN : '')]),
+    );
     const port = fnPorts[i]!;
     start(`function-${name}`, repoPath('node_modules/.bin/tsx'), [repoPath('bin/function.ts')], {
       ...env,
@@ -229,19 +282,38 @@ beforeAll(async () => {
       deadLetterSinkUri: deadLetterUri,
       conditions: [{ type: 'Ready', status: 'True' }],
     });
-    subscribers.push({ name: trigger.metadata.name, uri: `${filterUrl}/triggers/${P}/${trigger.metadata.name}/${(trigger.metadata as { uid?: string }).uid}` });
+    subscribers.push({
+      name: trigger.metadata.name,
+      uri: `${filterUrl}/triggers/${P}/${trigger.metadata.name}/${(trigger.metadata as { uid?: string }).uid}`,
+    });
   }
   channel.setSubscribers(subscribers);
 
   const knativeEnv = { KUBECONFIG: kubeconfig, SYSTEM_NAMESPACE: KS, NAMESPACE: KS };
-  start('ingress', join(binDir, 'ingress'), [], { ...knativeEnv, POD_NAME: 'mt-broker-ingress-0', CONTAINER_NAME: 'ingress', INGRESS_PORT: String(ingressPort), INGRESS_PORT_HTTPS: String(ingressTlsPort) });
-  start('filter', join(binDir, 'filter'), [], { ...knativeEnv, POD_NAME: 'mt-broker-filter-0', CONTAINER_NAME: 'filter', FILTER_PORT: String(filterPort), FILTER_PORT_HTTPS: String(filterTlsPort) });
+  start('ingress', join(binDir, 'ingress'), [], {
+    ...knativeEnv,
+    POD_NAME: 'mt-broker-ingress-0',
+    CONTAINER_NAME: 'ingress',
+    INGRESS_PORT: String(ingressPort),
+    INGRESS_PORT_HTTPS: String(ingressTlsPort),
+  });
+  start('filter', join(binDir, 'filter'), [], {
+    ...knativeEnv,
+    POD_NAME: 'mt-broker-filter-0',
+    CONTAINER_NAME: 'filter',
+    FILTER_PORT: String(filterPort),
+    FILTER_PORT_HTTPS: String(filterTlsPort),
+  });
   for (const name of ['ingress', 'filter']) {
     const daemon = daemons.get(name)!;
-    await eventually(async () => {
-      if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
-      return /(Ingress|Filter) starting/.test(readFileSync(daemon.logFile, 'utf8'));
-    }, 120_000, `${name} serving`);
+    await eventually(
+      async () => {
+        if (!daemon.running) throw new Error(`${name} exited:\n${logTail(daemon.logFile)}`);
+        return /(Ingress|Filter) starting/.test(readFileSync(daemon.logFile, 'utf8'));
+      },
+      120_000,
+      `${name} serving`,
+    );
   }
 
   // The adapters: each source's Deployment as Knative's controller makes it, then its process.
@@ -266,7 +338,10 @@ afterAll(async () => {
 }, 60_000);
 
 /** The REST API (the `api` function's own port) with the bootstrap token. */
-async function api(path: string, init: { method?: string; json?: unknown; yaml?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(
+  path: string,
+  init: { method?: string; json?: unknown; yaml?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
   let body: string | undefined;
   if (init.yaml !== undefined) [headers['content-type'], body] = ['application/yaml', init.yaml];
@@ -292,17 +367,24 @@ function functionLogTails(): string {
 }
 
 async function patchState(vns: string, name: string, state: string): Promise<void> {
-  const res = await api(`/api/v1/namespaces/${vns}/deployments/${encodeURIComponent(name)}`, { method: 'PATCH', json: { spec: { state } } });
+  const res = await api(`/api/v1/namespaces/${vns}/deployments/${encodeURIComponent(name)}`, {
+    method: 'PATCH',
+    json: { spec: { state } },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 
 /** Waits until the channel has nothing in flight for a while: every event delivered or given up. */
 async function settled(): Promise<void> {
   let quietSince = Date.now();
-  await eventually(async () => {
-    if (!channel.idle) quietSince = Date.now();
-    return Date.now() - quietSince > 2000;
-  }, 120_000, 'the channel idle');
+  await eventually(
+    async () => {
+      if (!channel.idle) quietSince = Date.now();
+      return Date.now() - quietSince > 2000;
+    },
+    120_000,
+    'the channel idle',
+  );
 }
 
 describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingress and filter)', () => {
@@ -313,11 +395,17 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
     for (const team of [1, 2]) {
-      const yaml = exampleText(`multitenancy/vvp-jobs-team-${team}.yaml`).replace(`namespace: vvp-jobs-team-${team}`, `namespace: ${teamNamespace(team)}`);
+      const yaml = exampleText(`multitenancy/vvp-jobs-team-${team}.yaml`).replace(
+        `namespace: vvp-jobs-team-${team}`,
+        `namespace: ${teamNamespace(team)}`,
+      );
       const res = await api(`/api/v1/namespaces/vvp-namespace-${team}/deployment-targets`, { method: 'POST', yaml });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
-    const created = await api('/api/v1/namespaces/vvp-namespace-1/deployments', { method: 'POST', yaml: exampleText('multitenancy/top-speed-windowing.yaml') });
+    const created = await api('/api/v1/namespaces/vvp-namespace-1/deployments', {
+      method: 'POST',
+      yaml: exampleText('multitenancy/top-speed-windowing.yaml'),
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     await reaches('vvp-namespace-1', 'TopSpeedWindowing', 'RUNNING');
     const core = kubeConfig().makeApiClient(CoreV1Api);
@@ -332,11 +420,15 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
       json: { spec: { template: { spec: { flinkConfiguration: { 'state.savepoints.dir': 'file:///tmp/savepoints' } } } } },
     });
     expect(upgrade.status, JSON.stringify(upgrade.body)).toBe(200);
-    await eventually(async () => {
-      const { body } = await api('/api/v1/namespaces/vvp-namespace-1/deployments/TopSpeedWindowing');
-      const status = body.status as { state?: string; running?: { jobId?: string } };
-      return status.state === 'RUNNING' && status.running?.jobId !== firstJob;
-    }, 90_000, 'the upgraded job RUNNING');
+    await eventually(
+      async () => {
+        const { body } = await api('/api/v1/namespaces/vvp-namespace-1/deployments/TopSpeedWindowing');
+        const status = body.status as { state?: string; running?: { jobId?: string } };
+        return status.state === 'RUNNING' && status.running?.jobId !== firstJob;
+      },
+      90_000,
+      'the upgraded job RUNNING',
+    );
 
     await patchState('vvp-namespace-1', 'TopSpeedWindowing', 'SUSPENDED');
     await reaches('vvp-namespace-1', 'TopSpeedWindowing', 'SUSPENDED');
@@ -344,35 +436,57 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
     await reaches('vvp-namespace-1', 'TopSpeedWindowing', 'RUNNING');
     await patchState('vvp-namespace-1', 'TopSpeedWindowing', 'CANCELLED');
     await reaches('vvp-namespace-1', 'TopSpeedWindowing', 'CANCELLED');
-    await eventually(async () => (await core.listNamespacedPod({ namespace: teamNamespace(1), labelSelector: 'app=flink-job' })).items.length === 0, 60_000, "the job's pods gone");
+    await eventually(
+      async () => (await core.listNamespacedPod({ namespace: teamNamespace(1), labelSelector: 'app=flink-job' })).items.length === 0,
+      60_000,
+      "the job's pods gone",
+    );
   }, 400_000);
 
   it("drives the operator's VvpDeployment example CR to its desired state", async (ctx) => {
     if (unavailable) return ctx.skip();
     // "In the simple case, set deploymentTargetName to a DeploymentTarget that points to the
     // Kubernetes Namespace into which you install the CR."
-    const target = await api('/api/v1/namespaces/default/deployment-targets', { method: 'POST', json: { metadata: { name: 'test-target' }, spec: { kubernetes: { namespace: W } } } });
+    const target = await api('/api/v1/namespaces/default/deployment-targets', {
+      method: 'POST',
+      json: { metadata: { name: 'test-target' }, spec: { kubernetes: { namespace: W } } },
+    });
     expect(target.status, JSON.stringify(target.body)).toBe(201);
     // Authentication is on, as installed: the CR carries an editor's API token (the apikey example's annotation).
-    const token = await api('/apitokens/v1/namespaces/default/apitokens', { method: 'POST', json: { name: 'namespaces/default/apitokens/operator', role: 'editor' } });
+    const token = await api('/apitokens/v1/namespaces/default/apitokens', {
+      method: 'POST',
+      json: { name: 'namespaces/default/apitokens/operator', role: 'editor' },
+    });
     expect(token.status, JSON.stringify(token.body)).toBe(201);
     const secret = (token.body.apiToken as { secret: string }).secret;
     await kubectlOk(kubeconfig, ['-n', W, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
     await kubectlOk(kubeconfig, ['-n', W, 'annotate', 'vvpdeployment', 'test-cr', `apikey=${secret}`]);
-    const cr = await eventually(async () => {
-      const out = JSON.parse(await kubectlOk(kubeconfig, ['-n', W, 'get', 'vvpdeployments', 'test-cr', '-o', 'json'])) as {
-        metadata: { generation: number };
-        status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
-      };
-      return out.status?.observedGeneration === out.metadata.generation && out.status.conditions?.some((c) => c.type === 'Synced' && c.status === 'True') ? out : undefined;
-    }, 90_000, 'test-cr synced').catch((err: unknown) => {
+    const cr = await eventually(
+      async () => {
+        const out = JSON.parse(await kubectlOk(kubeconfig, ['-n', W, 'get', 'vvpdeployments', 'test-cr', '-o', 'json'])) as {
+          metadata: { generation: number };
+          status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+        };
+        return out.status?.observedGeneration === out.metadata.generation &&
+          out.status.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')
+          ? out
+          : undefined;
+      },
+      90_000,
+      'test-cr synced',
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; logs:\n${functionLogTails()}`);
     });
     expect(cr.status?.conditions).toBeDefined();
     const deployment = await api('/api/v1/namespaces/default/deployments/test-cr');
     expect(deployment.status).toBe(200);
     expect(deployment.body.metadata).toMatchObject({ name: 'test-cr', displayName: 'abc' });
-    expect(deployment.body.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: 'test-target', maxJobCreationAttempts: 99, maxSavepointCreationAttempts: 999 });
+    expect(deployment.body.spec).toMatchObject({
+      state: 'CANCELLED',
+      deploymentTargetName: 'test-target',
+      maxJobCreationAttempts: 99,
+      maxSavepointCreationAttempts: 999,
+    });
   }, 200_000);
 
   // The adapters start one by one, the adapter of the adapter pods after the FlinkDeployment
@@ -392,13 +506,16 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
     // (level-triggered, it reads the deployment) and carry the change this test withholds.
     await settled();
 
-    const stream = sources.find((s) => s.metadata.name === streamName({ resource: FLINK_DEPLOYMENTS, scope: 'platform', mode: 'resource' }))!;
+    const stream = sources.find(
+      (s) => s.metadata.name === streamName({ resource: FLINK_DEPLOYMENTS, scope: 'platform', mode: 'resource' }),
+    )!;
     const stopped = await stopAdapter(stream);
     await patchState('vvp-namespace-2', 'Missed', 'CANCELLED');
     // No event carries the change while the adapter is down, and its pod going away starts no resync.
     await new Promise((r) => setTimeout(r, 3000));
     expect(await stateOf('vvp-namespace-2', 'Missed')).toBe('RUNNING');
-    const resyncFor = (p: V1Pod) => new RegExp(`"object":"v1/Pod/${P}/${p.metadata!.name!}".*"source":"${stream.metadata.name}".*"msg":"resync: event source restarted"`);
+    const resyncFor = (p: V1Pod) =>
+      new RegExp(`"object":"v1/Pod/${P}/${p.metadata!.name!}".*"source":"${stream.metadata.name}".*"msg":"resync: event source restarted"`);
     const functionLogs = () => FUNCTION_NAMES.map((n) => readFileSync(daemons.get(`function-${n}`)!.logFile, 'utf8')).join('\n');
     expect(functionLogs()).not.toMatch(resyncFor(stopped));
 
@@ -407,7 +524,11 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
     const pod = await startAdapter(stream);
     await reaches('vvp-namespace-2', 'Missed', 'CANCELLED', 60_000);
     // The resync logs when it has stepped every object, after the deployment's status is written.
-    await eventually(async () => resyncFor(pod).test(readFileSync(daemons.get('function-deploymentStep')!.logFile, 'utf8')), 30_000, "deploymentStep's resync for the new adapter pod logged");
+    await eventually(
+      async () => resyncFor(pod).test(readFileSync(daemons.get('function-deploymentStep')!.logFile, 'utf8')),
+      30_000,
+      "deploymentStep's resync for the new adapter pod logged",
+    );
     expect(functionLogs()).not.toMatch(resyncFor(stopped));
   }, 200_000);
 
@@ -415,23 +536,36 @@ describe('Sluice on real Knative eventing (ApiServerSource adapters, broker ingr
     if (unavailable) return ctx.skip();
     await settled();
     const byTrigger = new Set(channel.deliveries.map((d) => d.trigger));
-    log(`${channel.deliveries.length} deliveries to the filter over ${byTrigger.size} triggers; ${deadLetters.received.length} dead letters`);
+    log(
+      `${channel.deliveries.length} deliveries to the filter over ${byTrigger.size} triggers; ${deadLetters.received.length} dead letters`,
+    );
     expect(channel.deliveries.length).toBeGreaterThan(0);
     // A 2xx answer has an empty body (anything else the filter would have turned into a 502).
-    expect(channel.deliveries.filter((d) => d.status < 300 && d.body !== ''), '2xx answers with a body').toEqual([]);
+    expect(
+      channel.deliveries.filter((d) => d.status < 300 && d.body !== ''),
+      '2xx answers with a body',
+    ).toEqual([]);
     // Two events for one object at once: the second finds the first's lock and answers 503
     // ("retry later"), which the Broker retries. Nothing else fails, and every delivery ends
     // with a 2xx.
     const retried = channel.deliveries.filter((d) => d.status >= 300);
     log(`${retried.length} deliveries answered 503 for a held lock and retried`);
-    for (const d of retried) expect(Buffer.from((JSON.parse(d.body) as { errresponsebody: string }).errresponsebody, 'base64').toString()).toMatch(/"outcome":"unavailable","reason":"another instance holds the lock/);
+    for (const d of retried)
+      expect(Buffer.from((JSON.parse(d.body) as { errresponsebody: string }).errresponsebody, 'base64').toString()).toMatch(
+        /"outcome":"unavailable","reason":"another instance holds the lock/,
+      );
     const last = new Map<string, Delivery>();
     for (const d of channel.deliveries) last.set(`${d.trigger}|${d.id}`, d);
-    expect([...last.values()].filter((d) => d.status < 200 || d.status >= 300), 'deliveries that did not end with a 2xx').toEqual([]);
+    expect(
+      [...last.values()].filter((d) => d.status < 200 || d.status >= 300),
+      'deliveries that did not end with a 2xx',
+    ).toEqual([]);
     expect(channel.replies).toEqual([]);
     expect(deadLetters.received).toEqual([]);
     // The events came from the adapters: every function was reached through its Triggers.
-    const logs = FUNCTION_NAMES.filter((n) => n !== 'api').map((n) => [n, readFileSync(daemons.get(`function-${n}`)!.logFile, 'utf8')] as const);
+    const logs = FUNCTION_NAMES.filter((n) => n !== 'api').map(
+      (n) => [n, readFileSync(daemons.get(`function-${n}`)!.logFile, 'utf8')] as const,
+    );
     for (const [name, text] of logs) expect(text, `${name} handled an event`).toMatch(/"outcome":"handled"/);
   });
 });

@@ -90,7 +90,9 @@ describe('structural-schema checker', () => {
         a: { type: 'object', anyOf: [{ properties: { x: { enum: ['X'] } }, required: ['x'] }], properties: { x: { type: 'string' } } },
       },
     });
-    expect(() => toStructural({ type: 'object', properties: { u: { anyOf: [{ type: 'string' }, { type: 'object' }], type: ['string', 'object'] } } })).toThrow(/several types/);
+    expect(() =>
+      toStructural({ type: 'object', properties: { u: { anyOf: [{ type: 'string' }, { type: 'object' }], type: ['string', 'object'] } } }),
+    ).toThrow(/several types/);
     expect(() => toStructural({ type: 'string', pattern: '^(?=a)' })).toThrow(/lookaround/);
   });
 });
@@ -109,7 +111,18 @@ describe('generated CRDs', () => {
     for (const crd of crds) expect(structuralProblems(schemaOf(crd)), crd.metadata.name).toEqual([]);
     // No keyword that a structural schema forbids or the API server would silently drop.
     const text = JSON.stringify(crds);
-    for (const k of ['"$schema"', '"$ref"', '"$defs"', '"definitions"', '"const"', '"propertyNames"', '"additionalProperties":false', '"additionalProperties":true', '"allOf"', '"oneOf"']) {
+    for (const k of [
+      '"$schema"',
+      '"$ref"',
+      '"$defs"',
+      '"definitions"',
+      '"const"',
+      '"propertyNames"',
+      '"additionalProperties":false',
+      '"additionalProperties":true',
+      '"allOf"',
+      '"oneOf"',
+    ]) {
       expect(text, k).not.toContain(k);
     }
   });
@@ -125,7 +138,10 @@ describe('generated CRDs', () => {
       expect(v.subresources).toEqual({ status: {} });
       expect(v.additionalPrinterColumns?.at(-1)).toEqual({ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' });
       const status = (schemaOf(crd).properties as Schema).status as Schema;
-      expect((status.properties as Schema).sluice, crd.metadata.name).toEqual({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+      expect((status.properties as Schema).sluice, crd.metadata.name).toEqual({
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      });
     }
     const fd = schemaOf(byKind('FlinkDeployment'));
     const spec = (fd.properties as Schema).spec as Schema;
@@ -149,7 +165,7 @@ describe('generated CRDs', () => {
     expect(docs).toEqual(JSON.parse(JSON.stringify(allCrds())));
   });
 
-  it('survive the Kubernetes client\'s serializer unchanged (x-kubernetes-*, enum are not dropped)', () => {
+  it("survive the Kubernetes client's serializer unchanged (x-kubernetes-*, enum are not dropped)", () => {
     for (const crd of allCrds()) expect(toWire(toClientModel(crd)), crd.metadata.name).toEqual(JSON.parse(JSON.stringify(crd)));
   });
 });
@@ -157,16 +173,39 @@ describe('generated CRDs', () => {
 describe('the internal CRDs keep and accept what Sluice writes', () => {
   const now = '2024-01-31T12:00:00.000Z';
   const topSpeedWindowingSpec = () => (parse(topSpeedWindowingYaml(randomUUID())) as { spec: Schema }).spec;
-  const envelope = (kind: string, body: Schema) => ({ apiVersion: 'sluice.dev/v1alpha1', kind, metadata: { name: 'x', namespace: 'sluice-system' }, ...body });
+  const envelope = (kind: string, body: Schema) => ({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind,
+    metadata: { name: 'x', namespace: 'sluice-system' },
+    ...body,
+  });
 
   const samples: [string, Schema][] = [
-    ['VNamespace', { spec: { roleBindings: [{ role: 'owner', members: ['system:authenticated'] }] }, status: { lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE' } }],
+    [
+      'VNamespace',
+      {
+        spec: { roleBindings: [{ role: 'owner', members: ['system:authenticated'] }] },
+        status: { lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE' },
+      },
+    ],
     [
       'DeploymentTarget',
       {
         spec: {
-          metadata: { id: randomUUID(), name: 'vvp-jobs-team-1', namespace: 'vvp-namespace-1', createdAt: now, modifiedAt: now, labels: {} },
-          spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: example('deployment-target-with-patch-set.yaml').spec && (example('deployment-target-with-patch-set.yaml').spec as Schema).deploymentPatchSet },
+          metadata: {
+            id: randomUUID(),
+            name: 'vvp-jobs-team-1',
+            namespace: 'vvp-namespace-1',
+            createdAt: now,
+            modifiedAt: now,
+            labels: {},
+          },
+          spec: {
+            kubernetes: { namespace: 'vvp-jobs-team-1' },
+            deploymentPatchSet:
+              example('deployment-target-with-patch-set.yaml').spec &&
+              (example('deployment-target-with-patch-set.yaml').spec as Schema).deploymentPatchSet,
+          },
         },
         status: {
           state: 'READY',
@@ -179,16 +218,28 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
       'FlinkDeployment',
       {
         spec: {
-          metadata: { id: randomUUID(), name: 'TopSpeedWindowing', namespace: 'vvp-namespace-1', displayName: 'Top speed', createdAt: now, modifiedAt: now, labels: { a: 'b' }, annotations: {} },
+          metadata: {
+            id: randomUUID(),
+            name: 'TopSpeedWindowing',
+            namespace: 'vvp-namespace-1',
+            displayName: 'Top speed',
+            createdAt: now,
+            modifiedAt: now,
+            labels: { a: 'b' },
+            annotations: {},
+          },
           spec: {
             ...topSpeedWindowingSpec(),
             template: {
               metadata: { annotations: { x: 'y' } },
               spec: {
-                ...(topSpeedWindowingSpec().template as Schema).spec as Schema,
+                ...((topSpeedWindowingSpec().template as Schema).spec as Schema),
                 flinkConfiguration: { 'state.checkpoints.dir': 's3://my-bucket/checkpoints' },
                 kubernetes: {
-                  pods: { affinity: { podAntiAffinity: { x: [1, { y: true }] } }, envVars: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
+                  pods: {
+                    affinity: { podAntiAffinity: { x: [1, { y: true }] } },
+                    envVars: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+                  },
                   taskManagerPodTemplate: { spec: { initContainers: [{ name: 'i', image: 'busybox' }] } },
                 },
                 logging: { log4jLoggers: { '': 'INFO' }, loggingProfile: 'default' },
@@ -199,7 +250,11 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
         status: {
           state: 'RUNNING',
           running: { jobId: randomUUID(), transitionTime: now, conditions: [{ type: 'Ready', status: 'True', lastUpdateTime: now }] },
-          sluice: { effective: { generation: 3, spec: topSpeedWindowingSpec(), targetNamespace: 'vvp-jobs-team-1' }, job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' }, jobSeq: 2 },
+          sluice: {
+            effective: { generation: 3, spec: topSpeedWindowingSpec(), targetNamespace: 'vvp-jobs-team-1' },
+            job: { id: randomUUID(), seq: 2, attempt: 1, specHash: 'abc' },
+            jobSeq: 2,
+          },
         },
       },
     ],
@@ -229,7 +284,12 @@ describe('the internal CRDs keep and accept what Sluice writes', () => {
       {
         spec: {
           metadata: { id: randomUUID(), namespace: 'vvp-namespace-1', createdAt: now, modifiedAt: now, annotations: {} },
-          spec: { savepointLocation: 's3://bucket/path/to/savepoint-abc123', deploymentId: randomUUID(), jobId: randomUUID(), savepointOrigin: 'SUSPEND' },
+          spec: {
+            savepointLocation: 's3://bucket/path/to/savepoint-abc123',
+            deploymentId: randomUUID(),
+            jobId: randomUUID(),
+            savepointOrigin: 'SUSPEND',
+          },
         },
         status: { state: 'COMPLETED' },
       },
@@ -274,7 +334,11 @@ describe("VvpDeployment CRD (the operator's)", () => {
   });
 
   it("accepts VVP's example CRs", () => {
-    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
+    for (const file of [
+      'operator/vvp-deployment.yaml',
+      'operator/vvp-deployment-initial-savepoint.yaml',
+      'operator/vvp-deployment-team-namespace.yaml',
+    ]) {
       expect(ok(example(file)), file).toBe('');
     }
   });
@@ -300,12 +364,20 @@ describe("VvpDeployment CRD (the operator's)", () => {
       status: {
         ...(fixture('vvp-deployment-status.yaml').status as Schema),
         deploymentStatus: { state: 'RUNNING', running: { jobId: randomUUID(), transitionTime: '2023-07-14T09:46:30.185884Z' } },
-        customResourceStatus: { customResourceState: 'SYNCING', deploymentId: 'cf2047ed-cb55-4e41-bb53-9ef91959214e', observedSpecState: 'CANCELLED', statusState: 'CANCELLED', vvpNamespace: 'default' },
+        customResourceStatus: {
+          customResourceState: 'SYNCING',
+          deploymentId: 'cf2047ed-cb55-4e41-bb53-9ef91959214e',
+          observedSpecState: 'CANCELLED',
+          statusState: 'CANCELLED',
+          vvpNamespace: 'default',
+        },
       },
     };
     expect(ok(cr)).toBe('');
     expect(prune(cr, vvpDeploymentSchema())).toEqual(cr);
-    expect(ok({ ...cr, status: { ...cr.status, customResourceStatus: { customResourceState: 'WAITING' } } })).toContain('/status/customResourceStatus/customResourceState');
+    expect(ok({ ...cr, status: { ...cr.status, customResourceStatus: { customResourceState: 'WAITING' } } })).toContain(
+      '/status/customResourceStatus/customResourceState',
+    );
   });
 
   it('keeps free-form Kubernetes objects and every declared field from pruning', () => {
@@ -343,14 +415,24 @@ describe("VvpDeployment CRD (the operator's)", () => {
     expect(ok(withArtifact({ kind: 'PYTHON', jarUri: 'x' }))).not.toBe('');
   });
 
-  it('keeps VVP\'s required fields, enums and int32 ranges', () => {
+  it("keeps VVP's required fields, enums and int32 ranges", () => {
     const cr = testCr();
     const spec = (cr.spec.deployment as Schema).spec as Schema;
     expect(ok({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } })).toContain('/spec/syncingMode');
-    expect(ok({ ...cr, spec: { ...cr.spec, deployment: { ...(cr.spec.deployment as Schema), spec: { ...spec, maxJobCreationAttempts: 2 ** 31 } } } })).toContain('maxJobCreationAttempts');
+    expect(
+      ok({
+        ...cr,
+        spec: { ...cr.spec, deployment: { ...(cr.spec.deployment as Schema), spec: { ...spec, maxJobCreationAttempts: 2 ** 31 } } },
+      }),
+    ).toContain('maxJobCreationAttempts');
     const { deploymentTargetName: _t, ...noTarget } = spec;
     expect(ok({ ...cr, spec: { ...cr.spec, deployment: { ...(cr.spec.deployment as Schema), spec: noTarget } } })).not.toBe('');
-    expect(ok({ ...cr, spec: { ...cr.spec, deployment: { ...(cr.spec.deployment as Schema), spec: { ...noTarget, sessionClusterName: 'sc' } } } })).toBe('');
+    expect(
+      ok({
+        ...cr,
+        spec: { ...cr.spec, deployment: { ...(cr.spec.deployment as Schema), spec: { ...noTarget, sessionClusterName: 'sc' } } },
+      }),
+    ).toBe('');
     expect(ok({ ...cr, kind: 'Other' })).toContain('/kind');
     const { spec: _s, ...noSpec } = cr;
     expect(ok(noSpec)).toContain('"missingProperty":"spec"');

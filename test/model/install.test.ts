@@ -39,7 +39,8 @@ function fakeApi(opts: { establishAfterReads?: number; rejectNames?: string[] } 
       calls.push(`replace ${name}@${body.metadata?.resourceVersion}`);
       const e = store.get(name);
       if (!e) throw notFound();
-      if (body.metadata?.resourceVersion !== e.body.metadata?.resourceVersion) throw new ApiException(409, 'conflict', { reason: 'Conflict' }, {});
+      if (body.metadata?.resourceVersion !== e.body.metadata?.resourceVersion)
+        throw new ApiException(409, 'conflict', { reason: 'Conflict' }, {});
       e.body = { ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
       return body;
     },
@@ -79,7 +80,9 @@ describe('ensureCrds', () => {
         raced = true;
         await expect(read(p)).rejects.toMatchObject({ code: 404 });
         // Someone else creates it between our read and our create.
-        await (kube.extensions as unknown as { createCustomResourceDefinition: (p: unknown) => Promise<unknown> }).createCustomResourceDefinition({
+        await (
+          kube.extensions as unknown as { createCustomResourceDefinition: (p: unknown) => Promise<unknown> }
+        ).createCustomResourceDefinition({
           body: { metadata: { name: crd!.metadata.name }, spec: {} },
         });
         throw new ApiException(404, 'not found', {}, {});
@@ -92,7 +95,11 @@ describe('ensureCrds', () => {
 
   it('fails clearly when names are not accepted or it takes too long', async () => {
     const [crd] = allCrds();
-    await expect(ensureCrds(fakeApi({ rejectNames: [crd!.metadata.name] }).kube, { crds: [crd!], pollMs: 1 })).rejects.toThrow(/names not accepted: short name taken/);
-    await expect(ensureCrds(fakeApi({ establishAfterReads: 1e9 }).kube, { crds: [crd!], pollMs: 1, timeoutMs: 20 })).rejects.toThrow(/not Established in time/);
+    await expect(ensureCrds(fakeApi({ rejectNames: [crd!.metadata.name] }).kube, { crds: [crd!], pollMs: 1 })).rejects.toThrow(
+      /names not accepted: short name taken/,
+    );
+    await expect(ensureCrds(fakeApi({ establishAfterReads: 1e9 }).kube, { crds: [crd!], pollMs: 1, timeoutMs: 20 })).rejects.toThrow(
+      /not Established in time/,
+    );
   });
 });

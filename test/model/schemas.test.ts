@@ -42,7 +42,7 @@ function edited(edit: (d: Doc) => void): unknown {
   return d;
 }
 
-describe('VVP\'s examples validate', () => {
+describe("VVP's examples validate", () => {
   it('top-speed-windowing.yaml (placeholder substituted)', () => {
     const id = randomUUID();
     const r = check(DeploymentInput, topSpeedWindowingDeployment(id));
@@ -75,8 +75,14 @@ describe('VVP\'s examples validate', () => {
   });
 
   it("003's CR deployment specs, alone and with initFields applied", () => {
-    for (const file of ['operator/vvp-deployment.yaml', 'operator/vvp-deployment-initial-savepoint.yaml', 'operator/vvp-deployment-team-namespace.yaml']) {
-      const cr = example(file) as { spec: { deployment: { spec: Record<string, unknown> }; initFields?: { spec?: Record<string, unknown> } } };
+    for (const file of [
+      'operator/vvp-deployment.yaml',
+      'operator/vvp-deployment-initial-savepoint.yaml',
+      'operator/vvp-deployment-team-namespace.yaml',
+    ]) {
+      const cr = example(file) as {
+        spec: { deployment: { spec: Record<string, unknown> }; initFields?: { spec?: Record<string, unknown> } };
+      };
       const r = check(DeploymentSpec, { ...cr.spec.deployment.spec, ...(cr.spec.initFields?.spec ?? {}) }, 'spec');
       expect(r.ok ? '' : r.message, file).toBe('');
     }
@@ -85,16 +91,24 @@ describe('VVP\'s examples validate', () => {
 
 describe('Deployment', () => {
   it('refuses STATEFUL with restoreStrategy NONE, naming both fields', () => {
-    const msg = refusal(DeploymentInput, edited((d) => {
-      d.spec.upgradeStrategy = { kind: 'STATEFUL' };
-      d.spec.restoreStrategy = { kind: 'NONE' };
-    }));
+    const msg = refusal(
+      DeploymentInput,
+      edited((d) => {
+        d.spec.upgradeStrategy = { kind: 'STATEFUL' };
+        d.spec.restoreStrategy = { kind: 'NONE' };
+      }),
+    );
     expect(msg).toMatch(/^spec\.restoreStrategy\.kind: /);
     expect(msg).toContain('upgradeStrategy.kind STATEFUL');
   });
 
   it('accepts STATEFUL with LATEST_SAVEPOINT or LATEST_STATE, and STATELESS with NONE', () => {
-    for (const [u, r] of [['STATEFUL', 'LATEST_SAVEPOINT'], ['STATEFUL', 'LATEST_STATE'], ['STATELESS', 'NONE'], ['NONE', 'NONE']]) {
+    for (const [u, r] of [
+      ['STATEFUL', 'LATEST_SAVEPOINT'],
+      ['STATEFUL', 'LATEST_STATE'],
+      ['STATELESS', 'NONE'],
+      ['NONE', 'NONE'],
+    ]) {
       const d = edited((x) => {
         x.spec.upgradeStrategy = { kind: u };
         x.spec.restoreStrategy = { kind: r, allowNonRestoredState: true };
@@ -106,22 +120,51 @@ describe('Deployment', () => {
   });
 
   it('names the field of a wrong type', () => {
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.parallelism = 1.5)))).toBe(
-      'spec.template.spec.parallelism: expected an integer, got 1.5',
-    );
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.parallelism = 'two')))).toBe(
-      'spec.template.spec.parallelism: expected an integer, got "two"',
-    );
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.parallelism = 2 ** 31)))).toBe(
-      'spec.template.spec.parallelism: must be <= 2147483647',
-    );
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.parallelism = 0)))).toBe('spec.template.spec.parallelism: must be >= 1');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.parallelism = 1.5)),
+      ),
+    ).toBe('spec.template.spec.parallelism: expected an integer, got 1.5');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.parallelism = 'two')),
+      ),
+    ).toBe('spec.template.spec.parallelism: expected an integer, got "two"');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.parallelism = 2 ** 31)),
+      ),
+    ).toBe('spec.template.spec.parallelism: must be <= 2147483647');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.parallelism = 0)),
+      ),
+    ).toBe('spec.template.spec.parallelism: must be >= 1');
   });
 
   it('names unknown fields, with their full path', () => {
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.paralelism = 2)))).toBe('spec.template.spec.paralelism: unknown field');
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.extra = 1)))).toBe('spec.extra: unknown field');
-    expect(refusal(DeploymentInput, edited((d) => (d.metadata.owner = 'me')))).toBe('metadata.owner: unknown field');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.paralelism = 2)),
+      ),
+    ).toBe('spec.template.spec.paralelism: unknown field');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.extra = 1)),
+      ),
+    ).toBe('spec.extra: unknown field');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.metadata.owner = 'me')),
+      ),
+    ).toBe('metadata.owner: unknown field');
   });
 
   it('passes free-form Kubernetes objects through', () => {
@@ -135,32 +178,53 @@ describe('Deployment', () => {
           volumeMounts: [{ name: 'v', volume: { name: 'v', emptyDir: {} }, volumeMount: { name: 'v', mountPath: '/data' } }],
           imagePullSecrets: [{ name: 'regcred' }],
         },
-        jobManagerPodTemplate: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'flink-main-container' }] }, apiVersion: 'v1' },
+        jobManagerPodTemplate: {
+          metadata: { labels: { a: 'b' } },
+          spec: { containers: [{ name: 'flink-main-container' }] },
+          apiVersion: 'v1',
+        },
       };
     });
     const r = check(DeploymentInput, d);
-    expect(r.ok ? r.value.spec.template.spec.kubernetes : r.message).toEqual((d as { spec: { template: { spec: { kubernetes: unknown } } } }).spec.template.spec.kubernetes);
-    // ...but the structured parts around them stay strict.
-    expect(refusal(DeploymentInput, edited((x) => (x.spec.template.spec.kubernetes = { pods: { envVars: [{ name: 'A', vlaue: 'x' }] } })))).toBe(
-      'spec.template.spec.kubernetes.pods.envVars[0].vlaue: unknown field',
+    expect(r.ok ? r.value.spec.template.spec.kubernetes : r.message).toEqual(
+      (d as { spec: { template: { spec: { kubernetes: unknown } } } }).spec.template.spec.kubernetes,
     );
+    // ...but the structured parts around them stay strict.
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((x) => (x.spec.template.spec.kubernetes = { pods: { envVars: [{ name: 'A', vlaue: 'x' }] } })),
+      ),
+    ).toBe('spec.template.spec.kubernetes.pods.envVars[0].vlaue: unknown field');
   });
 
-  it('accepts the CR schema\'s lowercase sqlscript kind and stores SQLSCRIPT', () => {
+  it("accepts the CR schema's lowercase sqlscript kind and stores SQLSCRIPT", () => {
     for (const kind of ['sqlscript', 'SQLSCRIPT']) {
-      const r = check(DeploymentSpec, { state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact: { kind, sqlScript: 'SELECT 1' } } } });
+      const r = check(DeploymentSpec, {
+        state: 'RUNNING',
+        deploymentTargetName: 't',
+        template: { spec: { artifact: { kind, sqlScript: 'SELECT 1' } } },
+      });
       expect(r.ok && r.value.template.spec.artifact.kind).toBe('SQLSCRIPT');
     }
-    expect(refusal(DeploymentSpec, { state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact: { kind: 'Jar', jarUri: 'x' } } } }, 'spec')).toBe(
-      'spec.template.spec.artifact.kind: expected one of JAR, PYTHON, SQLSCRIPT, got "Jar"',
-    );
+    expect(
+      refusal(
+        DeploymentSpec,
+        { state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact: { kind: 'Jar', jarUri: 'x' } } } },
+        'spec',
+      ),
+    ).toBe('spec.template.spec.artifact.kind: expected one of JAR, PYTHON, SQLSCRIPT, got "Jar"');
   });
 
   it('requires what each artifact kind needs', () => {
     const spec = (artifact: unknown) => ({ state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact } } });
     expect(refusal(DeploymentSpec, spec({ kind: 'JAR' }), 'spec')).toBe('spec.template.spec.artifact.jarUri: required when kind is JAR');
-    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON' }), 'spec')).toBe('spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON');
-    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 'https://example.com/x.py', entryModule: 'main' })).ok).toBe(true);
+    expect(refusal(DeploymentSpec, spec({ kind: 'PYTHON' }), 'spec')).toBe(
+      'spec.template.spec.artifact.pythonArtifactUri: required when kind is PYTHON',
+    );
+    expect(check(DeploymentSpec, spec({ kind: 'PYTHON', pythonArtifactUri: 'https://example.com/x.py', entryModule: 'main' })).ok).toBe(
+      true,
+    );
   });
 
   it('refuses artifact URIs Sluice cannot fetch, and Flink settings Flink would not read as given', () => {
@@ -173,11 +237,27 @@ describe('Deployment', () => {
     expect(refusal(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 's3://bucket/job.jar' } }), 'spec')).toMatch(
       /^spec\.template\.spec: artifact\.jarUri: 's3:\/\/bucket\/job\.jar' cannot be fetched: Sluice fetches http\(s\):\/\/ URLs and file:\/\/\/ paths/,
     );
-    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'a.b': 'one\ntwo' } }), 'spec')).toMatch(/flinkConfiguration\.a\.b: the value must be one line/);
-    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'jobmanager.rpc.address': 'x' } }), 'spec')).toMatch(/jobmanager\.rpc\.address: set by Sluice/);
-    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'high-availability': 'vvp-kubernetes' } }), 'spec')).toMatch(/needs high-availability\.storageDir/);
-    expect(refusal(DeploymentSpec, spec({}, 'LATEST_STATE'), 'spec')).toMatch(/restoreStrategy LATEST_STATE runs the job with Flink's Kubernetes HA/);
-    expect(check(DeploymentSpec, spec({ artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20.3' }, flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'high-availability': 'vvp-kubernetes' } })).ok).toBe(true);
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'a.b': 'one\ntwo' } }), 'spec')).toMatch(
+      /flinkConfiguration\.a\.b: the value must be one line/,
+    );
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'jobmanager.rpc.address': 'x' } }), 'spec')).toMatch(
+      /jobmanager\.rpc\.address: set by Sluice/,
+    );
+    expect(refusal(DeploymentSpec, spec({ flinkConfiguration: { 'high-availability': 'vvp-kubernetes' } }), 'spec')).toMatch(
+      /needs high-availability\.storageDir/,
+    );
+    expect(refusal(DeploymentSpec, spec({}, 'LATEST_STATE'), 'spec')).toMatch(
+      /restoreStrategy LATEST_STATE runs the job with Flink's Kubernetes HA/,
+    );
+    expect(
+      check(
+        DeploymentSpec,
+        spec({
+          artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: '1.20.3' },
+          flinkConfiguration: { 'state.checkpoints.dir': 's3://b/c', 'high-availability': 'vvp-kubernetes' },
+        }),
+      ).ok,
+    ).toBe(true);
   });
 
   it('checks resources: cpu >= 0.1 as a number, memory as a size', () => {
@@ -186,48 +266,117 @@ describe('Deployment', () => {
     expect(check(DeploymentInput, res({ cpu: 0.1, memory: '1024m' })).ok).toBe(true);
     expect(check(DeploymentInput, res({ cpu: 1, memory: '1.5g' })).ok).toBe(true);
     expect(refusal(DeploymentInput, res({ cpu: 0.05, memory: '1G' }))).toBe('spec.template.spec.resources.taskmanager.cpu: must be >= 0.1');
-    expect(refusal(DeploymentInput, res({ cpu: '1', memory: '1G' }))).toBe('spec.template.spec.resources.taskmanager.cpu: expected a number, got "1"');
+    expect(refusal(DeploymentInput, res({ cpu: '1', memory: '1G' }))).toBe(
+      'spec.template.spec.resources.taskmanager.cpu: expected a number, got "1"',
+    );
     expect(refusal(DeploymentInput, res({ cpu: 1, memory: '1 gigabyte' }))).toBe(
       'spec.template.spec.resources.taskmanager.memory: must be a size such as 1G, 1024m or 2Gi',
     );
     expect(refusal(DeploymentInput, res({ cpu: 1 }))).toBe('spec.template.spec.resources.taskmanager.memory: required');
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.template.spec.resources = { gpu: { cpu: 1, memory: '1G' } })))).toBe(
-      'spec.template.spec.resources.gpu: unknown field',
-    );
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.template.spec.resources = { gpu: { cpu: 1, memory: '1G' } })),
+      ),
+    ).toBe('spec.template.spec.resources.gpu: unknown field');
   });
 
   it('turns YAML numbers and booleans in flinkConfiguration into strings, and nothing else', () => {
-    const d = edited((x) => (x.spec.template.spec.flinkConfiguration = { 'taskmanager.numberOfTaskSlots': 2, 'pipeline.object-reuse': true, 'state.backend': 'rocksdb' }));
-    const r = check(DeploymentInput, d);
-    expect(r.ok && r.value.spec.template.spec.flinkConfiguration).toEqual({ 'taskmanager.numberOfTaskSlots': '2', 'pipeline.object-reuse': 'true', 'state.backend': 'rocksdb' });
-    expect(refusal(DeploymentInput, edited((x) => (x.spec.template.spec.flinkConfiguration = { 'a.b': { nested: 1 } })))).toBe(
-      'spec.template.spec.flinkConfiguration["a.b"]: expected a string, got an object',
+    const d = edited(
+      (x) =>
+        (x.spec.template.spec.flinkConfiguration = {
+          'taskmanager.numberOfTaskSlots': 2,
+          'pipeline.object-reuse': true,
+          'state.backend': 'rocksdb',
+        }),
     );
-    expect(refusal(DeploymentInput, edited((x) => (x.metadata.labels = { team: 1 })))).toBe('metadata.labels.team: expected a string, got 1');
+    const r = check(DeploymentInput, d);
+    expect(r.ok && r.value.spec.template.spec.flinkConfiguration).toEqual({
+      'taskmanager.numberOfTaskSlots': '2',
+      'pipeline.object-reuse': 'true',
+      'state.backend': 'rocksdb',
+    });
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((x) => (x.spec.template.spec.flinkConfiguration = { 'a.b': { nested: 1 } })),
+      ),
+    ).toBe('spec.template.spec.flinkConfiguration["a.b"]: expected a string, got an object');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((x) => (x.metadata.labels = { team: 1 })),
+      ),
+    ).toBe('metadata.labels.team: expected a string, got 1');
   });
 
   it('needs a deployment target (or a session cluster), not both', () => {
-    expect(refusal(DeploymentInput, edited((d) => delete d.spec.deploymentTargetId))).toMatch(/^spec: names no deployment target/);
-    expect(check(DeploymentInput, edited((d) => (d.spec.deploymentTargetName = 'vvp-jobs-team-1'))).ok).toBe(true);
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.sessionClusterName = 'sc')))).toMatch(/^spec\.sessionClusterName: cannot be combined/);
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.deploymentTargetId = 'not-a-uuid')))).toBe('spec.deploymentTargetId: must be a UUID');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => delete d.spec.deploymentTargetId),
+      ),
+    ).toMatch(/^spec: names no deployment target/);
+    expect(
+      check(
+        DeploymentInput,
+        edited((d) => (d.spec.deploymentTargetName = 'vvp-jobs-team-1')),
+      ).ok,
+    ).toBe(true);
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.sessionClusterName = 'sc')),
+      ),
+    ).toMatch(/^spec\.sessionClusterName: cannot be combined/);
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.deploymentTargetId = 'not-a-uuid')),
+      ),
+    ).toBe('spec.deploymentTargetId: must be a UUID');
   });
 
   it('checks state, kind and apiVersion', () => {
-    expect(refusal(DeploymentInput, edited((d) => (d.spec.state = 'STARTED')))).toBe('spec.state: expected one of RUNNING, SUSPENDED, CANCELLED, got "STARTED"');
-    expect(refusal(DeploymentInput, { ...(topSpeedWindowingDeployment() as object), kind: 'DeploymentTarget' })).toBe('kind: must be Deployment');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.spec.state = 'STARTED')),
+      ),
+    ).toBe('spec.state: expected one of RUNNING, SUSPENDED, CANCELLED, got "STARTED"');
+    expect(refusal(DeploymentInput, { ...(topSpeedWindowingDeployment() as object), kind: 'DeploymentTarget' })).toBe(
+      'kind: must be Deployment',
+    );
     expect(refusal(DeploymentInput, { ...(topSpeedWindowingDeployment() as object), apiVersion: 'v2' })).toBe('apiVersion: must be v1');
-    expect(refusal(DeploymentInput, edited((d) => delete d.spec.template))).toBe('spec.template: required');
-    expect(refusal(DeploymentInput, edited((d) => (d.metadata.namespace = 'Team 1')))).toMatch(/^metadata\.namespace: not a valid namespace name/);
-    expect(refusal(DeploymentInput, edited((d) => (d.metadata.name = 'a/b')))).toBe('metadata.name: must not contain "/" or control characters');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => delete d.spec.template),
+      ),
+    ).toBe('spec.template: required');
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.metadata.namespace = 'Team 1')),
+      ),
+    ).toMatch(/^metadata\.namespace: not a valid namespace name/);
+    expect(
+      refusal(
+        DeploymentInput,
+        edited((d) => (d.metadata.name = 'a/b')),
+      ),
+    ).toBe('metadata.name: must not contain "/" or control characters');
     expect(refusal(DeploymentInput, 'just text')).toBe('expected an object, got "just text"');
   });
 
   it('reports several problems in one message', () => {
-    const msg = refusal(DeploymentInput, edited((d) => {
-      d.spec.state = 'GO';
-      d.spec.maxJobCreationAttempts = -1;
-    }));
+    const msg = refusal(
+      DeploymentInput,
+      edited((d) => {
+        d.spec.state = 'GO';
+        d.spec.maxJobCreationAttempts = -1;
+      }),
+    );
     expect(msg).toContain('spec.state: expected one of');
     expect(msg).toContain('spec.maxJobCreationAttempts: must be >= 1');
     expect(msg.split('; ')).toHaveLength(2);
@@ -235,16 +384,31 @@ describe('Deployment', () => {
 
   it('accepts a GET → PUT round trip (server fields in metadata, a status)', () => {
     const d = topSpeedWindowingDeployment() as { metadata: Record<string, unknown> };
-    d.metadata = { ...d.metadata, id: randomUUID(), resourceVersion: 3, createdAt: '2023-07-14T09:40:41.583995Z', modifiedAt: '2023-07-14T09:46:30.185884Z', labels: {}, annotations: {} };
+    d.metadata = {
+      ...d.metadata,
+      id: randomUUID(),
+      resourceVersion: 3,
+      createdAt: '2023-07-14T09:40:41.583995Z',
+      modifiedAt: '2023-07-14T09:46:30.185884Z',
+      labels: {},
+      annotations: {},
+    };
     expect(check(DeploymentInput, { ...d, status: { state: 'RUNNING' } }).ok).toBe(true);
   });
 });
 
 describe('formatZodError', () => {
   it('prefixes paths and quotes keys that are not identifiers', () => {
-    const r = DeploymentSpec.safeParse({ state: 'RUNNING', deploymentTargetName: 't', template: { spec: { artifact: { kind: 'JAR', jarUri: 'x' }, flinkConfiguration: { 'a.b': [] } } } });
+    const r = DeploymentSpec.safeParse({
+      state: 'RUNNING',
+      deploymentTargetName: 't',
+      template: { spec: { artifact: { kind: 'JAR', jarUri: 'x' }, flinkConfiguration: { 'a.b': [] } } },
+    });
     expect(r.success).toBe(false);
-    if (!r.success) expect(formatZodError(r.error, 'deployment.spec')).toBe('deployment.spec.template.spec.flinkConfiguration["a.b"]: expected a string, got a list');
+    if (!r.success)
+      expect(formatZodError(r.error, 'deployment.spec')).toBe(
+        'deployment.spec.template.spec.flinkConfiguration["a.b"]: expected a string, got a list',
+      );
   });
 });
 
@@ -252,28 +416,47 @@ describe('DeploymentTarget', () => {
   const target = (spec: unknown) => ({ kind: 'DeploymentTarget', metadata: { name: 't' }, spec });
 
   it('checks the patch set operations', () => {
-    expect(check(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'remove', path: '/spec/template/spec/logging' }] })).ok).toBe(true);
+    expect(check(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'remove', path: '/spec/template/spec/logging' }] })).ok).toBe(
+      true,
+    );
     expect(check(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'test', path: '/spec/state', value: null }] })).ok).toBe(true);
     expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'upsert', path: '/spec' }] }))).toBe(
       'spec.deploymentPatchSet[0].op: expected one of add, remove, replace, move, copy, test, got "upsert"',
     );
-    expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'add', path: '/spec/x' }] }))).toBe('spec.deploymentPatchSet[0].value: required for op add');
-    expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'copy', path: '/spec/x' }] }))).toBe('spec.deploymentPatchSet[0].from: required for op copy');
+    expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'add', path: '/spec/x' }] }))).toBe(
+      'spec.deploymentPatchSet[0].value: required for op add',
+    );
+    expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'copy', path: '/spec/x' }] }))).toBe(
+      'spec.deploymentPatchSet[0].from: required for op copy',
+    );
     expect(refusal(DeploymentTargetInput, target({ deploymentPatchSet: [{ op: 'add', path: 'spec/x', value: 1 }] }))).toBe(
       'spec.deploymentPatchSet[0].path: must be a JSON pointer such as /spec/template/spec/parallelism',
     );
   });
 
   it('needs a DNS label as Kubernetes namespace', () => {
-    expect(refusal(DeploymentTargetInput, target({ kubernetes: { namespace: 'Staging' } }))).toMatch(/^spec\.kubernetes\.namespace: must be a DNS label/);
-    expect(refusal(DeploymentTargetInput, target({ kubernetes: { namespace: 'a', name: 'b' } }))).toBe('spec.kubernetes.name: unknown field');
+    expect(refusal(DeploymentTargetInput, target({ kubernetes: { namespace: 'Staging' } }))).toMatch(
+      /^spec\.kubernetes\.namespace: must be a DNS label/,
+    );
+    expect(refusal(DeploymentTargetInput, target({ kubernetes: { namespace: 'a', name: 'b' } }))).toBe(
+      'spec.kubernetes.name: unknown field',
+    );
   });
 });
 
 describe('Namespace and ApiToken', () => {
   it('validate VVP shapes', () => {
-    expect(check(NamespaceInput, { name: 'namespaces/my-namespace', roleBindings: [{ role: 'owner', members: ['system:authenticated'] }] }).ok).toBe(true);
-    expect(check(Namespace, { name: 'namespaces/default', roleBindings: [{ role: 'viewer', members: ['user:ann', 'group:ops'] }], lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE', createTime: '2019-09-27T17:01:55.452Z' }).ok).toBe(true);
+    expect(
+      check(NamespaceInput, { name: 'namespaces/my-namespace', roleBindings: [{ role: 'owner', members: ['system:authenticated'] }] }).ok,
+    ).toBe(true);
+    expect(
+      check(Namespace, {
+        name: 'namespaces/default',
+        roleBindings: [{ role: 'viewer', members: ['user:ann', 'group:ops'] }],
+        lifecyclePhase: 'LIFECYCLE_PHASE_ACTIVE',
+        createTime: '2019-09-27T17:01:55.452Z',
+      }).ok,
+    ).toBe(true);
     expect(refusal(NamespaceInput, { name: 'my-namespace' })).toMatch(/^name: must be "namespaces\/<name>"/);
     expect(refusal(NamespaceInput, { name: 'namespaces/a', roleBindings: [{ role: 'root', members: [] }] })).toBe(
       'roleBindings[0].role: expected one of viewer, editor, owner, admin, got "root"',
@@ -282,9 +465,15 @@ describe('Namespace and ApiToken', () => {
       'roleBindings[0].members[0]: must be "user:<name>", "group:<name>" or "system:authenticated"',
     );
     expect(check(ApiTokenInput, { name: 'namespaces/default/apitokens/ci', role: 'editor' }).ok).toBe(true);
-    expect(refusal(ApiTokenInput, { name: 'namespaces/default/apitokens/ci', role: 'editor', secret: 'mine' })).toBe('secret: unknown field');
-    expect(refusal(ApiTokenInput, { name: 'apitokens/ci', role: 'editor' })).toMatch(/^name: must be "namespaces\/<namespace>\/apitokens\/<name>"/);
-    expect(check(ApiToken, { name: 'namespaces/default/apitokens/ci', role: 'owner', secret: 's', createTime: '2024-01-01T00:00:00Z' }).ok).toBe(true);
+    expect(refusal(ApiTokenInput, { name: 'namespaces/default/apitokens/ci', role: 'editor', secret: 'mine' })).toBe(
+      'secret: unknown field',
+    );
+    expect(refusal(ApiTokenInput, { name: 'apitokens/ci', role: 'editor' })).toMatch(
+      /^name: must be "namespaces\/<namespace>\/apitokens\/<name>"/,
+    );
+    expect(
+      check(ApiToken, { name: 'namespaces/default/apitokens/ci', role: 'owner', secret: 's', createTime: '2024-01-01T00:00:00Z' }).ok,
+    ).toBe(true);
   });
 });
 
@@ -296,23 +485,55 @@ describe('Job and Savepoint', () => {
     const job = {
       kind: 'Job',
       apiVersion: 'v1',
-      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, annotations: {}, deploymentId: randomUUID(), deploymentName: 'TopSpeedWindowing', terminatedAt: now },
-      spec: { ...template.spec, savepointLocation: 's3://b/sp-1', allowNonRestoredState: false, deploymentTarget: { kubernetes: { namespace: 'vvp-jobs-team-1' } } },
-      status: { state: 'FAILED', started: { startedAt: now, flinkJobId: '0123456789abcdef0123456789abcdef' }, failure: { reason: 'Error', message: 'boom', failedAt: now } },
+      metadata: {
+        id: randomUUID(),
+        namespace: 'team',
+        createdAt: now,
+        modifiedAt: now,
+        resourceVersion: 1,
+        annotations: {},
+        deploymentId: randomUUID(),
+        deploymentName: 'TopSpeedWindowing',
+        terminatedAt: now,
+      },
+      spec: {
+        ...template.spec,
+        savepointLocation: 's3://b/sp-1',
+        allowNonRestoredState: false,
+        deploymentTarget: { kubernetes: { namespace: 'vvp-jobs-team-1' } },
+      },
+      status: {
+        state: 'FAILED',
+        started: { startedAt: now, flinkJobId: '0123456789abcdef0123456789abcdef' },
+        failure: { reason: 'Error', message: 'boom', failedAt: now },
+      },
     };
     expect(check(Job, job).ok).toBe(true);
-    expect(refusal(Job, { ...job, status: { state: 'RUNNING' } })).toBe('status.state: expected one of STARTING, STARTED, TERMINATING, TERMINATED, FAILED, FINISHED, got "RUNNING"');
+    expect(refusal(Job, { ...job, status: { state: 'RUNNING' } })).toBe(
+      'status.state: expected one of STARTING, STARTED, TERMINATING, TERMINATED, FAILED, FINISHED, got "RUNNING"',
+    );
     expect(refusal(Job, { ...job, spec: { ...job.spec, targetNamespace: 'x' } })).toBe('spec.targetNamespace: unknown field');
 
     const sp = {
       kind: 'Savepoint',
       apiVersion: 'v1',
-      metadata: { id: randomUUID(), namespace: 'team', createdAt: now, modifiedAt: now, resourceVersion: 1, annotations: {}, deploymentId: randomUUID(), origin: 'USER_REQUEST' },
+      metadata: {
+        id: randomUUID(),
+        namespace: 'team',
+        createdAt: now,
+        modifiedAt: now,
+        resourceVersion: 1,
+        annotations: {},
+        deploymentId: randomUUID(),
+        origin: 'USER_REQUEST',
+      },
       spec: { savepointLocation: 's3://bucket/path/to/savepoint-abc123' },
       status: { state: 'COMPLETED' },
     };
     expect(check(Savepoint, sp).ok).toBe(true);
-    expect(refusal(Savepoint, { ...sp, metadata: { ...sp.metadata, origin: 'MANUAL' } })).toMatch(/^metadata\.origin: expected one of USER_REQUEST/);
+    expect(refusal(Savepoint, { ...sp, metadata: { ...sp.metadata, origin: 'MANUAL' } })).toMatch(
+      /^metadata\.origin: expected one of USER_REQUEST/,
+    );
     expect(check(SavepointInput, { spec: { savepointLocation: 's3://bucket/sp' } }).ok).toBe(true);
     expect(refusal(SavepointInput, { spec: { savepointLocation: '  ' } })).toBe('spec.savepointLocation: must not be empty');
   });

@@ -18,14 +18,20 @@ describe('the VvpDeployment operator with authentication on', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ops-auth-'));
 
   const mint = async (namespace: string, role: string) =>
-    (await rest<{ apiToken: { secret: string } }>(sluice, `/apitokens/v1/namespaces/${namespace}/apitokens`, { method: 'POST', body: JSON.stringify({ name: `namespaces/${namespace}/apitokens/${role}`, role }) })).apiToken.secret;
+    (
+      await rest<{ apiToken: { secret: string } }>(sluice, `/apitokens/v1/namespaces/${namespace}/apitokens`, {
+        method: 'POST',
+        body: JSON.stringify({ name: `namespaces/${namespace}/apitokens/${role}`, role }),
+      })
+    ).apiToken.secret;
 
   beforeAll(async () => {
     ns = await createTestNamespace('ops-auth');
     sluice = await startSluice({ watchedNamespaces: [ns], operatorIdentity: 'ops-auth', auth: true });
     // Every line the functions log, without the logger's redaction: tokens must not be in them at all.
     sluice.ctx.log = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => ((logs += String(chunk)), done()) }));
-    for (const name of [vns, 'other-team']) await rest(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${name}` }) });
+    for (const name of [vns, 'other-team'])
+      await rest(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${name}` }) });
     await createTarget(sluice, vns, 'team-target', ns);
     tokens.editor = await mint(vns, 'editor');
     tokens.viewer = await mint(vns, 'viewer');
@@ -38,7 +44,8 @@ describe('the VvpDeployment operator with authentication on', () => {
   });
 
   const absent = async (name: string) => expect((await sluice.api(`/api/v1/namespaces/${vns}/deployments/${name}`)).status).toBe(404);
-  const leftAlone = (name: string, reason: string) => waitCr(sluice, ns, name, (c) => condition(c)?.reason === reason && c, `${name}: ${reason}`);
+  const leftAlone = (name: string, reason: string) =>
+    waitCr(sluice, ns, name, (c) => condition(c)?.reason === reason && c, `${name}: ${reason}`);
 
   it('leaves a CR without an API token alone, saying why', async () => {
     await applyCr(ns, crFor('no-token', vns, 'team-target'));
@@ -58,7 +65,9 @@ describe('the VvpDeployment operator with authentication on', () => {
 
   it('refuses a viewer token, and a token of another namespace (which sees nothing)', async () => {
     await applyCr(ns, crFor('viewer-token', vns, 'team-target', { annotations: { apikey: tokens.viewer! } }));
-    expect(condition(await leftAlone('viewer-token', 'Forbidden'))!.message).toMatch(/role viewer in namespace ops-team may not write deployments/);
+    expect(condition(await leftAlone('viewer-token', 'Forbidden'))!.message).toMatch(
+      /role viewer in namespace ops-team may not write deployments/,
+    );
     await applyCr(ns, crFor('foreign-token', vns, 'team-target', { annotations: { apikey: tokens.otherOwner! } }));
     expect(condition(await leftAlone('foreign-token', 'NamespaceNotFound'))!.message).toBe('namespace ops-team not found');
     await absent('viewer-token');
@@ -68,9 +77,21 @@ describe('the VvpDeployment operator with authentication on', () => {
   it('reconciles with an editor token from the apikey annotation', async () => {
     await applyCr(ns, crFor('editor-token', vns, 'team-target', { annotations: { apikey: tokens.editor! } }));
     await synced(sluice, ns, 'editor-token');
-    const cr = await waitCr(sluice, ns, 'editor-token', (c) => c.status?.customResourceStatus?.statusState === 'CANCELLED' && c, 'status mirrored');
-    expect(cr.status!.customResourceStatus).toMatchObject({ vvpNamespace: vns, customResourceState: 'SYNCING', observedSpecState: 'CANCELLED' });
-    expect((await getDeployment(sluice, vns, 'editor-token', tokens.editor)).metadata.id).toBe(cr.status!.customResourceStatus!.deploymentId);
+    const cr = await waitCr(
+      sluice,
+      ns,
+      'editor-token',
+      (c) => c.status?.customResourceStatus?.statusState === 'CANCELLED' && c,
+      'status mirrored',
+    );
+    expect(cr.status!.customResourceStatus).toMatchObject({
+      vvpNamespace: vns,
+      customResourceState: 'SYNCING',
+      observedSpecState: 'CANCELLED',
+    });
+    expect((await getDeployment(sluice, vns, 'editor-token', tokens.editor)).metadata.id).toBe(
+      cr.status!.customResourceStatus!.deploymentId,
+    );
   });
 
   it('reconciles with the token in a Secret made by `kubectl create secret generic --from-file=apikey`', async () => {
@@ -80,7 +101,9 @@ describe('the VvpDeployment operator with authentication on', () => {
     await applyCr(ns, crFor('secret-token', vns, 'team-target', { annotations: { apikeySecretName: 'example-secret-name' } }));
     await synced(sluice, ns, 'secret-token');
     await applyCr(ns, crFor('missing-secret', vns, 'team-target', { annotations: { apikeySecretName: 'nope' } }));
-    expect(condition(await leftAlone('missing-secret', 'Unauthenticated'))!.message).toBe(`Secret nope (annotation apikeySecretName) not found in namespace ${ns}`);
+    expect(condition(await leftAlone('missing-secret', 'Unauthenticated'))!.message).toBe(
+      `Secret nope (annotation apikeySecretName) not found in namespace ${ns}`,
+    );
   });
 
   it('reconciles a CR that was left alone once it gets a token (its spec unchanged)', async () => {
@@ -95,7 +118,16 @@ describe('the VvpDeployment operator with authentication on', () => {
 
   it('never writes a token into a status or a log line', async () => {
     const all = await rest<{ items: { status?: unknown }[] }>(sluice, '/api/v1/namespaces/ops-team/deployments');
-    const statuses = JSON.stringify((await sluice.kube.custom.listNamespacedCustomObject({ group: 'ververica.platform', version: 'v1', namespace: ns, plural: 'vvpdeployments' }) as { items: { status?: unknown }[] }).items.map((i) => i.status));
+    const statuses = JSON.stringify(
+      (
+        (await sluice.kube.custom.listNamespacedCustomObject({
+          group: 'ververica.platform',
+          version: 'v1',
+          namespace: ns,
+          plural: 'vvpdeployments',
+        })) as { items: { status?: unknown }[] }
+      ).items.map((i) => i.status),
+    );
     for (const token of [...Object.values(tokens), 'sluice_not-a-real-token-123456']) {
       expect(statuses).not.toContain(token);
       expect(JSON.stringify(all)).not.toContain(token);

@@ -22,7 +22,15 @@ function startProcess(env: Record<string, string>): Promise<{ code: number | nul
   return new Promise((resolve, reject) => {
     const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['bin/sluice.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: bed.kubeconfig, REDIS_URL: bed.redisUrl, PORT: '0', LOG_LEVEL: 'silent', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        KUBECONFIG: bed.kubeconfig,
+        REDIS_URL: bed.redisUrl,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -87,7 +95,7 @@ describe('operator identity: claiming watched namespaces', () => {
     expect(holderOf(await kube.core.readNamespacedConfigMap({ namespace: ns, name: LEADER_CONFIGMAP }))).toBe('vvp-1');
   });
 
-  it('npm start refuses to start with another identity, and starts with the holder\'s', async () => {
+  it("npm start refuses to start with another identity, and starts with the holder's", async () => {
     const common = { SLUICE_WATCHED_NAMESPACES: ns, SLUICE_HOME: home, SLUICE_AUTH: 'off' };
     platformNamespaces.push('ops-claim-p1', 'ops-claim-p2');
     const refused = await startProcess({ ...common, SLUICE_OPERATOR_IDENTITY: 'vvp-2', SLUICE_PLATFORM_NAMESPACE: 'ops-claim-p1' });

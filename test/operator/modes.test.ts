@@ -65,11 +65,21 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(first.spec.deployment.userMetadata?.labels).toEqual({ origin: 'rest' });
 
     // Removing fields from the CR now removes them from the Deployment.
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'put-dep', '--type', 'json', '-p', JSON.stringify([
-      { op: 'remove', path: '/spec/deployment/spec/template/spec/parallelism' },
-      { op: 'remove', path: '/spec/deployment/spec/maxJobCreationAttempts' },
-      { op: 'remove', path: '/spec/deployment/userMetadata/labels' },
-    ])]);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'put-dep',
+      '--type',
+      'json',
+      '-p',
+      JSON.stringify([
+        { op: 'remove', path: '/spec/deployment/spec/template/spec/parallelism' },
+        { op: 'remove', path: '/spec/deployment/spec/maxJobCreationAttempts' },
+        { op: 'remove', path: '/spec/deployment/userMetadata/labels' },
+      ]),
+    ]);
     await synced(sluice, ns, 'put-dep');
     const d = await getDeployment(sluice, vns, 'put-dep');
     // Unset again: the API shows VVP's defaults for them.
@@ -83,8 +93,27 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     await restDeployment('patch-dep');
     await applyCr(ns, crFor('patch-dep', vns, 'test-target', { spec: { maxJobCreationAttempts: 9 } }));
     await synced(sluice, ns, 'patch-dep');
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'patch-dep', '--type', 'json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/deployment/spec/template/spec/parallelism' }])]);
-    const cr = await waitCr(sluice, ns, 'patch-dep', (c) => ((c.spec.deployment.spec as Spec).template.spec.parallelism === 2 && c.status?.observedGeneration === c.metadata.generation ? c : undefined), 'parallelism synced back');
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'patch-dep',
+      '--type',
+      'json',
+      '-p',
+      JSON.stringify([{ op: 'remove', path: '/spec/deployment/spec/template/spec/parallelism' }]),
+    ]);
+    const cr = await waitCr(
+      sluice,
+      ns,
+      'patch-dep',
+      (c) =>
+        (c.spec.deployment.spec as Spec).template.spec.parallelism === 2 && c.status?.observedGeneration === c.metadata.generation
+          ? c
+          : undefined,
+      'parallelism synced back',
+    );
     expect(cr.spec.deployment.spec).toMatchObject({ maxJobCreationAttempts: 9 });
     const d = await getDeployment(sluice, vns, 'patch-dep');
     expect(d.spec.template.spec.parallelism).toBe(2);
@@ -94,7 +123,17 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
   it('does not regress the Deployment on reordered or duplicated CR events, and does not loop on its own status writes', async () => {
     await applyCr(ns, crFor('order-dep', vns, 'test-target', { spec: { maxJobCreationAttempts: 1 } }));
     const old = await synced(sluice, ns, 'order-dep');
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'order-dep', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 7 } } } })]);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'order-dep',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 7 } } } }),
+    ]);
     const now = await synced(sluice, ns, 'order-dep');
     expect(now.metadata.generation).toBeGreaterThan(old.metadata.generation!);
     await settle(sluice);
@@ -123,21 +162,47 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
   });
 
   it('ignores CRs outside the watched namespaces, in the handler too', async () => {
-    const cr = { ...crFor('elsewhere', vns, 'test-target'), metadata: { name: 'elsewhere', namespace: 'not-watched', uid: randomUUID(), resourceVersion: '1' } };
+    const cr = {
+      ...crFor('elsewhere', vns, 'test-target'),
+      metadata: { name: 'elsewhere', namespace: 'not-watched', uid: randomUUID(), resourceVersion: '1' },
+    };
     const ref = { apiVersion: 'ververica.platform/v1', kind: 'VvpDeployment', namespace: 'not-watched', name: 'elsewhere' };
     const event = { mode: 'resource' as const, verb: 'add' as const, id: randomUUID(), source: 'test', ref, object: cr as never };
-    expect(await dispatch(onCrChanged, event, sluice.ctx)).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^not ours/) });
+    expect(await dispatch(onCrChanged, event, sluice.ctx)).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringMatching(/^not ours/),
+    });
     expect(await onCrChanged.handle(event, sluice.ctx)).toEqual({ result: 'skipped', reason: 'namespace not-watched is not watched' });
     // A Deployment whose annotation names a CR in a namespace that is not watched: the same.
-    const fd = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'default.x-12345678', namespace: sluice.ctx.settings.platformNamespace, annotations: { 'sluice.dev/managed-by-cr': 'not-watched/elsewhere' } } };
-    const fdEvent = { mode: 'resource' as const, verb: 'update' as const, id: randomUUID(), source: 'test', ref: { apiVersion: fd.apiVersion, kind: fd.kind, namespace: fd.metadata.namespace, name: fd.metadata.name }, object: fd as never };
+    const fd = {
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'FlinkDeployment',
+      metadata: {
+        name: 'default.x-12345678',
+        namespace: sluice.ctx.settings.platformNamespace,
+        annotations: { 'sluice.dev/managed-by-cr': 'not-watched/elsewhere' },
+      },
+    };
+    const fdEvent = {
+      mode: 'resource' as const,
+      verb: 'update' as const,
+      id: randomUUID(),
+      source: 'test',
+      ref: { apiVersion: fd.apiVersion, kind: fd.kind, namespace: fd.metadata.namespace, name: fd.metadata.name },
+      object: fd as never,
+    };
     expect(await onCrChanged.handle(fdEvent, sluice.ctx)).toEqual({ result: 'skipped', reason: 'namespace not-watched is not watched' });
   });
 
-  it('reports a Platform refusal as a condition naming the CR\'s field, and syncs once the cause is gone', async () => {
+  it("reports a Platform refusal as a condition naming the CR's field, and syncs once the cause is gone", async () => {
     await applyCr(ns, crFor('late-target', vns, 'later-target'));
     const refused = await waitCr(sluice, ns, 'late-target', (c) => condition(c)?.reason === 'Refused' && c, 'Refused condition');
-    expect(condition(refused)).toMatchObject({ status: 'False', message: expect.stringMatching(/^spec\.deployment\.spec\.deploymentTargetName: deployment target later-target not found in namespace default/) });
+    expect(condition(refused)).toMatchObject({
+      status: 'False',
+      message: expect.stringMatching(
+        /^spec\.deployment\.spec\.deploymentTargetName: deployment target later-target not found in namespace default/,
+      ),
+    });
     expect((await sluice.api(`/api/v1/namespaces/${vns}/deployments/late-target`)).status).toBe(404);
     expect(refused.status!.observedGeneration).toBeUndefined();
 
@@ -148,8 +213,13 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(ok.status!.customResourceStatus!.deploymentId).toBe((await getDeployment(sluice, vns, 'late-target')).metadata.id);
   });
 
-  it('validates what the CRD schema cannot say, with the model\'s schemas, and reports the field', async () => {
-    await applyCr(ns, crFor('invalid-dep', vns, 'test-target', { spec: { maxJobCreationAttempts: 0, upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'NONE' } } }));
+  it("validates what the CRD schema cannot say, with the model's schemas, and reports the field", async () => {
+    await applyCr(
+      ns,
+      crFor('invalid-dep', vns, 'test-target', {
+        spec: { maxJobCreationAttempts: 0, upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'NONE' } },
+      }),
+    );
     const cr = await waitCr(sluice, ns, 'invalid-dep', (c) => condition(c)?.reason === 'InvalidSpec' && c, 'InvalidSpec condition');
     expect(condition(cr)!.message).toContain('spec.deployment.spec.maxJobCreationAttempts: must be >= 1');
     expect(condition(cr)!.message).toContain('spec.deployment.spec.restoreStrategy.kind');
@@ -159,11 +229,28 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
   it('refuses the platform-controlled annotations, naming them, and syncs nothing', async () => {
     await applyCr(ns, crFor('reserved-dep', vns, 'test-target'));
     await synced(sluice, ns, 'reserved-dep');
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'reserved-dep', '--type', 'merge', '-p', JSON.stringify({
-      spec: { deployment: { userMetadata: { annotations: { 'com.dataartisans.appmanager.controller.deployment.spec.version': '4', ok: 'yes' } }, spec: { maxJobCreationAttempts: 8 } } },
-    })]);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'reserved-dep',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          deployment: {
+            userMetadata: { annotations: { 'com.dataartisans.appmanager.controller.deployment.spec.version': '4', ok: 'yes' } },
+            spec: { maxJobCreationAttempts: 8 },
+          },
+        },
+      }),
+    ]);
     const cr = await waitCr(sluice, ns, 'reserved-dep', (c) => condition(c)?.reason === 'ReservedAnnotations' && c, 'ReservedAnnotations');
-    expect(condition(cr)!.message).toContain('spec.deployment.userMetadata.annotations["com.dataartisans.appmanager.controller.deployment.spec.version"]');
+    expect(condition(cr)!.message).toContain(
+      'spec.deployment.userMetadata.annotations["com.dataartisans.appmanager.controller.deployment.spec.version"]',
+    );
     const d = await getDeployment(sluice, vns, 'reserved-dep');
     expect(d.metadata.annotations).toEqual({});
     expect(d.spec.maxJobCreationAttempts).toBe(4); // VVP's default: the CR's 8 was not synced
@@ -171,17 +258,64 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(cr.status!.customResourceStatus!.deploymentId).toBe(d.metadata.id);
   });
 
-  it('lets the API server refuse CRs that break the operator\'s CR schema (kubectl apply fails)', async () => {
+  it("lets the API server refuse CRs that break the operator's CR schema (kubectl apply fails)", async () => {
     const bad: [string, (cr: ReturnType<typeof crFor>) => unknown, RegExp][] = [
       ['syncingMode', (cr) => ({ ...cr, spec: { ...cr.spec, syncingMode: 'POST' } }), /spec\.syncingMode/],
-      ['state', (cr) => { (cr.spec.deployment.spec as Record<string, unknown>).state = 'STARTED'; return cr; }, /spec\.deployment\.spec\.state/],
-      ['artifact kind', (cr) => { (cr.spec.deployment.spec.template.spec.artifact as Record<string, unknown>).kind = 'ZIP'; return cr; }, /artifact/],
-      ['jarUri missing', (cr) => { delete (cr.spec.deployment.spec.template.spec.artifact as Record<string, unknown>).jarUri; return cr; }, /artifact/],
-      ['int32', (cr) => { cr.spec.deployment.spec.template.spec.parallelism = 2 ** 31; (cr.spec.deployment.spec as Record<string, unknown>).maxJobCreationAttempts = -(2 ** 31) - 1; return cr; }, /maxJobCreationAttempts.*parallelism|parallelism.*maxJobCreationAttempts/s],
-      ['cpu', (cr) => { cr.spec.deployment.spec.template.spec.resources = { taskmanager: { cpu: 0.01, memory: '1G' } }; return cr; }, /cpu/],
-      ['no target', (cr) => { delete (cr.spec.deployment.spec as Record<string, unknown>).deploymentTargetName; return cr; }, /deploymentTargetName|sessionClusterName/],
+      [
+        'state',
+        (cr) => {
+          (cr.spec.deployment.spec as Record<string, unknown>).state = 'STARTED';
+          return cr;
+        },
+        /spec\.deployment\.spec\.state/,
+      ],
+      [
+        'artifact kind',
+        (cr) => {
+          (cr.spec.deployment.spec.template.spec.artifact as Record<string, unknown>).kind = 'ZIP';
+          return cr;
+        },
+        /artifact/,
+      ],
+      [
+        'jarUri missing',
+        (cr) => {
+          delete (cr.spec.deployment.spec.template.spec.artifact as Record<string, unknown>).jarUri;
+          return cr;
+        },
+        /artifact/,
+      ],
+      [
+        'int32',
+        (cr) => {
+          cr.spec.deployment.spec.template.spec.parallelism = 2 ** 31;
+          (cr.spec.deployment.spec as Record<string, unknown>).maxJobCreationAttempts = -(2 ** 31) - 1;
+          return cr;
+        },
+        /maxJobCreationAttempts.*parallelism|parallelism.*maxJobCreationAttempts/s,
+      ],
+      [
+        'cpu',
+        (cr) => {
+          cr.spec.deployment.spec.template.spec.resources = { taskmanager: { cpu: 0.01, memory: '1G' } };
+          return cr;
+        },
+        /cpu/,
+      ],
+      [
+        'no target',
+        (cr) => {
+          delete (cr.spec.deployment.spec as Record<string, unknown>).deploymentTargetName;
+          return cr;
+        },
+        /deploymentTargetName|sessionClusterName/,
+      ],
       ['no deployment', (cr) => ({ ...cr, spec: { syncingMode: 'PATCH' } }), /spec\.deployment/],
-      ['savepoint location', (cr) => ({ ...cr, spec: { ...cr.spec, initialSavepointSpec: { flinkSavepointId: 'x' } } }), /savepointLocation/],
+      [
+        'savepoint location',
+        (cr) => ({ ...cr, spec: { ...cr.spec, initialSavepointSpec: { flinkSavepointId: 'x' } } }),
+        /savepointLocation/,
+      ],
     ];
     for (const [what, mutate, message] of bad) {
       const cr = mutate(crFor(`schema-${what.replace(/\s+/g, '-')}`, vns, 'test-target'));
@@ -197,46 +331,97 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect(listed.stdout).not.toContain('schema-');
   });
 
-  it('creates the initial savepoint of VVP\'s example, only when its conditions hold', async () => {
+  it("creates the initial savepoint of VVP's example, only when its conditions hold", async () => {
     await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment-initial-savepoint.yaml')]);
     await synced(sluice, ns, 'test-cr');
     const d = await getDeployment(sluice, vns, 'test-cr');
-    const savepoints = new CrClient<{ metadata: { name: string }; spec: { spec: Record<string, unknown> }; status?: { state?: string } }>(sluice.kube, SAVEPOINTS, sluice.ctx.settings.platformNamespace);
+    const savepoints = new CrClient<{ metadata: { name: string }; spec: { spec: Record<string, unknown> }; status?: { state?: string } }>(
+      sluice.kube,
+      SAVEPOINTS,
+      sluice.ctx.settings.platformNamespace,
+    );
     const [sp, ...more] = await savepoints.list(`sluice.dev/deployment-id=${d.metadata.id}`);
     expect(more).toEqual([]);
-    expect(sp!.spec.spec).toMatchObject({ savepointLocation: 's3://bucket/path/to/savepoint-abc123', deploymentId: d.metadata.id, savepointOrigin: 'COPIED' });
+    expect(sp!.spec.spec).toMatchObject({
+      savepointLocation: 's3://bucket/path/to/savepoint-abc123',
+      deploymentId: d.metadata.id,
+      savepointOrigin: 'COPIED',
+    });
     expect(sp!.status?.state).toBe('COMPLETED');
-    const fd = (await sluice.ctx.kube.custom.listNamespacedCustomObject({ group: 'sluice.dev', version: 'v1alpha1', namespace: sluice.ctx.settings.platformNamespace, plural: 'flinkdeployments' })) as { items: { spec: { metadata: { id: string } }; metadata: { annotations?: Record<string, string> } }[] };
+    const fd = (await sluice.ctx.kube.custom.listNamespacedCustomObject({
+      group: 'sluice.dev',
+      version: 'v1alpha1',
+      namespace: sluice.ctx.settings.platformNamespace,
+      plural: 'flinkdeployments',
+    })) as { items: { spec: { metadata: { id: string } }; metadata: { annotations?: Record<string, string> } }[] };
     const stored = fd.items.find((i) => i.spec.metadata.id === d.metadata.id)!;
     expect(stored.metadata.annotations).toEqual({ 'sluice.dev/managed-by-cr': `${ns}/test-cr` });
 
     // Not when the Deployment is created RUNNING, or restores with NONE.
-    for (const [name, spec] of [['sp-running', { state: 'RUNNING' }], ['sp-none', { restoreStrategy: { kind: 'NONE' } }]] as const) {
+    for (const [name, spec] of [
+      ['sp-running', { state: 'RUNNING' }],
+      ['sp-none', { restoreStrategy: { kind: 'NONE' } }],
+    ] as const) {
       await applyCr(ns, crFor(name, vns, 'test-target', { spec, extra: { initialSavepointSpec: { savepointLocation: 's3://b/sp' } } }));
       await synced(sluice, ns, name);
       const other = await getDeployment(sluice, vns, name);
       expect(await savepoints.list(`sluice.dev/deployment-id=${other.metadata.id}`), name).toEqual([]);
     }
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'sp-running', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } })]);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'sp-running',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } }),
+    ]);
   });
 
-  it('marks the Deployment FAILED (no job) when its target\'s patch set fails for a change from a CR', async () => {
-    await createTarget(sluice, vns, 'strict-target', ns, { deploymentPatchSet: [{ op: 'replace', path: '/spec/template/spec/parallelism', value: 4 }] });
+  it("marks the Deployment FAILED (no job) when its target's patch set fails for a change from a CR", async () => {
+    await createTarget(sluice, vns, 'strict-target', ns, {
+      deploymentPatchSet: [{ op: 'replace', path: '/spec/template/spec/parallelism', value: 4 }],
+    });
     await applyCr(ns, crFor('failing-dep', vns, 'strict-target', { spec: { state: 'RUNNING' } }));
     const cr = await waitCr(sluice, ns, 'failing-dep', (c) => condition(c, 'DeploymentFailed') && c, 'DeploymentFailed condition');
-    expect(condition(cr, 'DeploymentFailed')).toMatchObject({ status: 'True', reason: 'DeploymentPatchSetFailed', message: expect.stringContaining('deploymentPatchSet operation 0 (replace /spec/template/spec/parallelism) failed') });
+    expect(condition(cr, 'DeploymentFailed')).toMatchObject({
+      status: 'True',
+      reason: 'DeploymentPatchSetFailed',
+      message: expect.stringContaining('deploymentPatchSet operation 0 (replace /spec/template/spec/parallelism) failed'),
+    });
     expect(cr.status!.deploymentStatus!.state).toBe('FAILED');
     expect(condition(cr)).toMatchObject({ status: 'True' });
-    const jobs = await rest<{ items: unknown[] }>(sluice, `/api/v1/namespaces/${vns}/jobs?deploymentId=${cr.status!.customResourceStatus!.deploymentId}`);
+    const jobs = await rest<{ items: unknown[] }>(
+      sluice,
+      `/api/v1/namespaces/${vns}/jobs?deploymentId=${cr.status!.customResourceStatus!.deploymentId}`,
+    );
     expect(jobs.items).toEqual([]);
   });
 
-  it('turns syncing off with the CR\'s own annotation', async () => {
+  it("turns syncing off with the CR's own annotation", async () => {
     await applyCr(ns, crFor('own-switch', vns, 'test-target', { spec: { maxJobCreationAttempts: 2 } }));
     await synced(sluice, ns, 'own-switch');
     await kubectlOk(['-n', ns, 'annotate', 'vvpdeployment', 'own-switch', 'sluice.dev/cr-syncing=false']);
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'own-switch', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 6 } } } })]);
-    const idle = await waitCr(sluice, ns, 'own-switch', (c) => c.status?.customResourceStatus?.customResourceState === 'IDLING' && c, 'IDLING');
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'own-switch',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 6 } } } }),
+    ]);
+    const idle = await waitCr(
+      sluice,
+      ns,
+      'own-switch',
+      (c) => c.status?.customResourceStatus?.customResourceState === 'IDLING' && c,
+      'IDLING',
+    );
     expect(condition(idle)).toMatchObject({ reason: 'SyncingOff' });
     await settle(sluice);
     expect((await getDeployment(sluice, vns, 'own-switch')).spec.maxJobCreationAttempts).toBe(2);
@@ -262,11 +447,29 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     const cr = await synced(sluice, ns, 'deleted-cr');
     await kubectlOk(['-n', ns, 'delete', 'vvpdeployment', 'deleted-cr']);
     const platformNs = sluice.ctx.settings.platformNamespace;
-    const name = (await sluice.ctx.kube.custom.listNamespacedCustomObject({ group: 'sluice.dev', version: 'v1alpha1', namespace: platformNs, plural: 'flinkdeployments', labelSelector: `sluice.dev/id=${cr.status!.customResourceStatus!.deploymentId}` }) as { items: { metadata: { name: string } }[] }).items[0]!.metadata.name;
-    const fd = await eventually(async () => {
-      const o = (await sluice.ctx.kube.custom.getNamespacedCustomObject({ group: 'sluice.dev', version: 'v1alpha1', namespace: platformNs, plural: 'flinkdeployments', name })) as { metadata: { annotations?: Record<string, string> } };
-      return o.metadata.annotations?.['sluice.dev/managed-by-cr'] === undefined ? o : undefined;
-    }, 20_000, 'managed-by annotation removed');
+    const name = (
+      (await sluice.ctx.kube.custom.listNamespacedCustomObject({
+        group: 'sluice.dev',
+        version: 'v1alpha1',
+        namespace: platformNs,
+        plural: 'flinkdeployments',
+        labelSelector: `sluice.dev/id=${cr.status!.customResourceStatus!.deploymentId}`,
+      })) as { items: { metadata: { name: string } }[] }
+    ).items[0]!.metadata.name;
+    const fd = await eventually(
+      async () => {
+        const o = (await sluice.ctx.kube.custom.getNamespacedCustomObject({
+          group: 'sluice.dev',
+          version: 'v1alpha1',
+          namespace: platformNs,
+          plural: 'flinkdeployments',
+          name,
+        })) as { metadata: { annotations?: Record<string, string> } };
+        return o.metadata.annotations?.['sluice.dev/managed-by-cr'] === undefined ? o : undefined;
+      },
+      20_000,
+      'managed-by annotation removed',
+    );
     expect(fd).toBeDefined();
     expect((await getDeployment(sluice, vns, 'deleted-cr')).metadata.id).toBe(cr.status!.customResourceStatus!.deploymentId);
   });

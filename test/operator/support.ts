@@ -9,7 +9,6 @@ import { VVP_DEPLOYMENTS } from '../../shared/resources.js';
 import { eventually as bedEventually, kubeConfig, testBed } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 
-
 let kubectlPath: Promise<string> | undefined;
 const kubectlBinary = () => (kubectlPath ??= ensureKubeBinaries(() => {}).then((dir) => join(dir, 'kubectl')));
 
@@ -44,20 +43,35 @@ export async function ensureNamespace(name: string): Promise<string> {
   await core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/test': 'operator' } } } }).catch((err: unknown) => {
     if ((err as { code?: number }).code !== 409) throw err;
   });
-  await bedEventually(async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })), 30_000, `default service account in ${name}`);
+  await bedEventually(
+    async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })),
+    30_000,
+    `default service account in ${name}`,
+  );
   return name;
 }
 
 export const crsIn = (sluice: RunningSluice, namespace: string) => new CrClient<VvpDeploymentCr>(sluice.kube, VVP_DEPLOYMENTS, namespace);
 
 /** Polls the CR until `probe` returns something (not undefined/false). */
-export async function waitCr<T>(sluice: RunningSluice, namespace: string, name: string, probe: (cr: VvpDeploymentCr) => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitCr<T>(
+  sluice: RunningSluice,
+  namespace: string,
+  name: string,
+  probe: (cr: VvpDeploymentCr) => T | undefined | false,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   let last: VvpDeploymentCr | undefined;
   try {
-    return await bedEventually(async () => {
-      last = await crsIn(sluice, namespace).get(name);
-      return last ? probe(last) : undefined;
-    }, timeoutMs, what);
+    return await bedEventually(
+      async () => {
+        last = await crsIn(sluice, namespace).get(name);
+        return last ? probe(last) : undefined;
+      },
+      timeoutMs,
+      what,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last CR status: ${JSON.stringify(last?.status)}`, { cause: err });
   }
@@ -67,10 +81,21 @@ export const condition = (cr: VvpDeploymentCr, type = 'Synced') => cr.status?.co
 
 /** The CR once its current generation is synced (Synced=True for it). */
 export const synced = (sluice: RunningSluice, namespace: string, name: string, timeoutMs?: number) =>
-  waitCr(sluice, namespace, name, (cr) => (cr.status?.observedGeneration === cr.metadata.generation && condition(cr)?.status === 'True' ? cr : undefined), `${name} synced`, timeoutMs);
+  waitCr(
+    sluice,
+    namespace,
+    name,
+    (cr) => (cr.status?.observedGeneration === cr.metadata.generation && condition(cr)?.status === 'True' ? cr : undefined),
+    `${name} synced`,
+    timeoutMs,
+  );
 
 /** A REST call that must succeed; returns its JSON. */
-export async function rest<T = Record<string, unknown>>(sluice: RunningSluice, path: string, init: Parameters<RunningSluice['api']>[1] = {}): Promise<T> {
+export async function rest<T = Record<string, unknown>>(
+  sluice: RunningSluice,
+  path: string,
+  init: Parameters<RunningSluice['api']>[1] = {},
+): Promise<T> {
   const res = await sluice.api(path, init);
   const text = await res.text();
   expect(res.status, `${init.method ?? 'GET'} ${path}: ${text}`).toBeLessThan(300);
@@ -78,7 +103,15 @@ export async function rest<T = Record<string, unknown>>(sluice: RunningSluice, p
 }
 
 export interface VvpDeployment {
-  metadata: { id: string; name: string; namespace: string; displayName?: string; labels: Record<string, string>; annotations: Record<string, string>; resourceVersion: number };
+  metadata: {
+    id: string;
+    name: string;
+    namespace: string;
+    displayName?: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    resourceVersion: number;
+  };
   spec: Record<string, unknown> & { state: string; template: { spec: Record<string, unknown> } };
   status: { state?: string; failure?: { reason: string; message: string } };
 }
@@ -87,7 +120,14 @@ export const getDeployment = (sluice: RunningSluice, vns: string, name: string, 
   rest<VvpDeployment>(sluice, `/api/v1/namespaces/${vns}/deployments/${encodeURIComponent(name)}`, token ? { token } : {});
 
 /** Creates a Deployment Target through the REST API, pointing at a Kubernetes namespace. */
-export const createTarget = (sluice: RunningSluice, vns: string, name: string, namespace: string, extra: Record<string, unknown> = {}, token?: string) =>
+export const createTarget = (
+  sluice: RunningSluice,
+  vns: string,
+  name: string,
+  namespace: string,
+  extra: Record<string, unknown> = {},
+  token?: string,
+) =>
   rest(sluice, `/api/v1/namespaces/${vns}/deployment-targets`, {
     method: 'POST',
     body: JSON.stringify({ metadata: { name }, spec: { kubernetes: { namespace }, ...extra } }),
@@ -98,7 +138,17 @@ export const createTarget = (sluice: RunningSluice, vns: string, name: string, n
 export const applyCr = (namespace: string, cr: unknown) => kubectl(['-n', namespace, 'apply', '-f', '-'], JSON.stringify(cr));
 
 /** A minimal CR for a Deployment `name` in `vns` on `target`. */
-export function crFor(name: string, vns: string, target: string, overrides: { syncingMode?: 'PATCH' | 'PUT'; spec?: Record<string, unknown>; annotations?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
+export function crFor(
+  name: string,
+  vns: string,
+  target: string,
+  overrides: {
+    syncingMode?: 'PATCH' | 'PUT';
+    spec?: Record<string, unknown>;
+    annotations?: Record<string, string>;
+    extra?: Record<string, unknown>;
+  } = {},
+) {
   return {
     apiVersion: 'ververica.platform/v1',
     kind: 'VvpDeployment',
@@ -110,7 +160,12 @@ export function crFor(name: string, vns: string, target: string, overrides: { sy
         spec: {
           state: 'CANCELLED',
           deploymentTargetName: target,
-          template: { spec: { artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' } } as Record<string, unknown> },
+          template: {
+            spec: { artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' } } as Record<
+              string,
+              unknown
+            >,
+          },
           ...overrides.spec,
         },
       },

@@ -8,7 +8,7 @@ import { examplePath } from '../support/files.js';
  * The operator's examples, applied unchanged with kubectl into a watched namespace, against
  * single-process Sluice without authentication (the examples carry no API token).
  */
-describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
+describe("the VvpDeployment operator, with VVP's own example CRs", () => {
   let sluice: RunningSluice;
   let ns = '';
   const jobsNs = 'vvp-jobs-some-user';
@@ -28,10 +28,21 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
 
   it('creates the Deployment from test-cr.yaml (initFields applied) and writes its status back', async () => {
     await kubectlOk(['-n', ns, 'apply', '-f', examplePath('operator/vvp-deployment.yaml')]);
-    const cr = await waitCr(sluice, ns, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined), 'CR status CANCELLED');
+    const cr = await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined),
+      'CR status CANCELLED',
+    );
     const d = await getDeployment(sluice, 'default', 'test-cr');
     expect(d.metadata).toMatchObject({ name: 'test-cr', namespace: 'default', displayName: 'abc' });
-    expect(d.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: 'test-target', maxJobCreationAttempts: 99, maxSavepointCreationAttempts: 999 });
+    expect(d.spec).toMatchObject({
+      state: 'CANCELLED',
+      deploymentTargetName: 'test-target',
+      maxJobCreationAttempts: 99,
+      maxSavepointCreationAttempts: 999,
+    });
     // The CR's template, with VVP's defaults for what it leaves out.
     expect(d.spec.template.spec).toEqual({
       artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar' },
@@ -80,13 +91,36 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
     expect((await getDeployment(sluice, 'default', 'test-cr')).metadata.resourceVersion).toBe(dBefore.metadata.resourceVersion);
   });
 
-  it('PATCH mode: the CR\'s fields overwrite, fields it lacks stay; initFields apply only once', async () => {
+  it("PATCH mode: the CR's fields overwrite, fields it lacks stay; initFields apply only once", async () => {
     // A change made in the platform, of a field the CR does not have.
-    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', { method: 'PATCH', body: JSON.stringify({ spec: { template: { spec: { parallelism: 3 } } } }) });
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({
-      spec: { deployment: { spec: { maxJobCreationAttempts: 5 } }, initFields: { userMetadata: { displayName: 'not applied' }, spec: { maxSavepointCreationAttempts: 1 } } },
-    })]);
-    const cr = await waitCr(sluice, ns, 'test-cr', (c) => (c.spec.deployment.spec?.maxJobCreationAttempts === 5 && c.status?.observedGeneration === c.metadata.generation ? c : undefined), 'CR synced');
+    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { template: { spec: { parallelism: 3 } } } }),
+    });
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'test-cr',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          deployment: { spec: { maxJobCreationAttempts: 5 } },
+          initFields: { userMetadata: { displayName: 'not applied' }, spec: { maxSavepointCreationAttempts: 1 } },
+        },
+      }),
+    ]);
+    const cr = await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) =>
+        c.spec.deployment.spec?.maxJobCreationAttempts === 5 && c.status?.observedGeneration === c.metadata.generation ? c : undefined,
+      'CR synced',
+    );
     const d = await getDeployment(sluice, 'default', 'test-cr');
     expect(d.spec.maxJobCreationAttempts).toBe(5);
     expect(d.spec.template.spec.parallelism).toBe(3);
@@ -97,10 +131,35 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
   });
 
   it('erases invalid userMetadata keys after reconciliation', async () => {
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({
-      spec: { deployment: { userMetadata: { id: 'cf2047ed-cb55-4e41-bb53-9ef91959214e', resourceVersion: 20, createdAt: '2023-07-14T09:40:41.583995Z', labels: { team: 'a' } } } },
-    })]);
-    const cr = await waitCr(sluice, ns, 'test-cr', (c) => (c.spec.deployment.userMetadata?.labels?.team === 'a' && !('id' in c.spec.deployment.userMetadata) ? c : undefined), 'invalid keys erased');
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'test-cr',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          deployment: {
+            userMetadata: {
+              id: 'cf2047ed-cb55-4e41-bb53-9ef91959214e',
+              resourceVersion: 20,
+              createdAt: '2023-07-14T09:40:41.583995Z',
+              labels: { team: 'a' },
+            },
+          },
+        },
+      }),
+    ]);
+    const cr = await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) => (c.spec.deployment.userMetadata?.labels?.team === 'a' && !('id' in c.spec.deployment.userMetadata) ? c : undefined),
+      'invalid keys erased',
+    );
     expect(Object.keys(cr.spec.deployment.userMetadata!).sort()).toEqual(['displayName', 'labels', 'name', 'namespace']);
     const d = await getDeployment(sluice, 'default', 'test-cr');
     expect(d.metadata.labels).toEqual({ team: 'a' });
@@ -108,23 +167,75 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
   });
 
   it('carries a status change from the pods back to the CR', async () => {
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { state: 'RUNNING' } } } })]);
-    const running = await waitCr(sluice, ns, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === 'RUNNING' ? c : undefined), 'CR statusState RUNNING', 60_000);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'test-cr',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { state: 'RUNNING' } } } }),
+    ]);
+    const running = await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) => (c.status?.customResourceStatus?.statusState === 'RUNNING' ? c : undefined),
+      'CR statusState RUNNING',
+      60_000,
+    );
     expect(running.status!.customResourceStatus!.observedSpecState).toBe('RUNNING');
     expect(running.status!.deploymentStatus!.running?.jobId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(running.status!.deploymentSystemMetadata!.annotations['com.dataartisans.appmanager.controller.deployment.transitioning']).toBe('false');
-    const pods = await sluice.kube.core.listNamespacedPod({ namespace: ns, labelSelector: `jobId=${running.status!.deploymentStatus!.running!.jobId}` });
+    expect(running.status!.deploymentSystemMetadata!.annotations['com.dataartisans.appmanager.controller.deployment.transitioning']).toBe(
+      'false',
+    );
+    const pods = await sluice.kube.core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: `jobId=${running.status!.deploymentStatus!.running!.jobId}`,
+    });
     expect(pods.items.length).toBeGreaterThanOrEqual(2);
     expect(pods.items.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true);
 
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } })]);
-    await waitCr(sluice, ns, 'test-cr', (c) => c.status?.customResourceStatus?.statusState === 'CANCELLED', 'CR statusState CANCELLED', 60_000);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'test-cr',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { state: 'CANCELLED' } } } }),
+    ]);
+    await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) => c.status?.customResourceStatus?.statusState === 'CANCELLED',
+      'CR statusState CANCELLED',
+      60_000,
+    );
   });
 
   it('stops syncing the spec when CR syncing is turned off for the Deployment, but keeps mirroring status', async () => {
-    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', { method: 'PATCH', body: JSON.stringify({ metadata: { annotations: { 'sluice.dev/cr-syncing': 'false' } } }) });
+    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', {
+      method: 'PATCH',
+      body: JSON.stringify({ metadata: { annotations: { 'sluice.dev/cr-syncing': 'false' } } }),
+    });
     await waitCr(sluice, ns, 'test-cr', (c) => c.status?.customResourceStatus?.customResourceState === 'IDLING', 'IDLING');
-    await kubectlOk(['-n', ns, 'patch', 'vvpdeployment', 'test-cr', '--type', 'merge', '-p', JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 42 } } } })]);
+    await kubectlOk([
+      '-n',
+      ns,
+      'patch',
+      'vvpdeployment',
+      'test-cr',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { deployment: { spec: { maxJobCreationAttempts: 42 } } } }),
+    ]);
     await settle(sluice);
     expect((await getDeployment(sluice, 'default', 'test-cr')).spec.maxJobCreationAttempts).toBe(5);
     const idle = (await crsIn(sluice, ns).get('test-cr'))!;
@@ -132,11 +243,26 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
     expect(idle.status!.observedGeneration).toBeLessThan(idle.metadata.generation!);
 
     // Changed in the platform meanwhile: the status still reaches the CR.
-    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', { method: 'PATCH', body: JSON.stringify({ spec: { state: 'SUSPENDED' } }) });
-    await waitCr(sluice, ns, 'test-cr', (c) => (c.status?.customResourceStatus?.observedSpecState === 'SUSPENDED' && c.status.customResourceStatus.statusState === 'SUSPENDED' ? c : undefined), 'status mirrored while IDLING');
+    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { state: 'SUSPENDED' } }),
+    });
+    await waitCr(
+      sluice,
+      ns,
+      'test-cr',
+      (c) =>
+        c.status?.customResourceStatus?.observedSpecState === 'SUSPENDED' && c.status.customResourceStatus.statusState === 'SUSPENDED'
+          ? c
+          : undefined,
+      'status mirrored while IDLING',
+    );
 
     // Syncing on again: the CR's spec wins.
-    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', { method: 'PATCH', body: JSON.stringify({ metadata: { annotations: { 'sluice.dev/cr-syncing': 'true' } } }) });
+    await rest(sluice, '/api/v1/namespaces/default/deployments/test-cr', {
+      method: 'PATCH',
+      body: JSON.stringify({ metadata: { annotations: { 'sluice.dev/cr-syncing': 'true' } } }),
+    });
     const back = await synced(sluice, ns, 'test-cr');
     expect(back.status!.customResourceStatus!.customResourceState).toBe('SYNCING');
     const d = await getDeployment(sluice, 'default', 'test-cr');
@@ -147,10 +273,20 @@ describe('the VvpDeployment operator, with VVP\'s own example CRs', () => {
     await rest(sluice, '/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: 'namespaces/vvp-some-user' }) });
     await createTarget(sluice, 'vvp-some-user', jobsNs, jobsNs);
     await kubectlOk(['-n', jobsNs, 'apply', '-f', examplePath('operator/vvp-deployment-team-namespace.yaml')]);
-    const cr = await waitCr(sluice, jobsNs, 'test-cr', (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined), 'CR status CANCELLED');
+    const cr = await waitCr(
+      sluice,
+      jobsNs,
+      'test-cr',
+      (c) => (c.status?.customResourceStatus?.statusState === 'CANCELLED' ? c : undefined),
+      'CR status CANCELLED',
+    );
     const d = await getDeployment(sluice, 'vvp-some-user', 'test-cr');
     expect(d.spec).toMatchObject({ state: 'CANCELLED', deploymentTargetName: jobsNs });
-    expect(cr.status!.customResourceStatus).toMatchObject({ vvpNamespace: 'vvp-some-user', deploymentId: d.metadata.id, customResourceState: 'SYNCING' });
+    expect(cr.status!.customResourceStatus).toMatchObject({
+      vvpNamespace: 'vvp-some-user',
+      deploymentId: d.metadata.id,
+      customResourceState: 'SYNCING',
+    });
     // The same CR name in the other watched namespace is another Deployment (in another vNamespace).
     expect((await getDeployment(sluice, 'default', 'test-cr')).metadata.id).not.toBe(d.metadata.id);
   });

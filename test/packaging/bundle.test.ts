@@ -89,7 +89,11 @@ describe('the bundle', () => {
 
   it('exits 2 listing the function names when SLUICE_FUNCTION is unknown or missing', () => {
     for (const fn of ['noSuchFunction', '']) {
-      const r = spawnSync(process.execPath, [join(outdir, 'function.cjs')], { env: env({ SLUICE_FUNCTION: fn }), encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, [join(outdir, 'function.cjs')], {
+        env: env({ SLUICE_FUNCTION: fn }),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toContain(`SLUICE_FUNCTION must name one of: ${FUNCTION_NAMES.join(', ')}`);
     }
@@ -111,7 +115,11 @@ describe('the bundle', () => {
       const ping = HTTP.binary(new CloudEvent({ type: 'dev.knative.sources.ping', source: '/test', data: {} }));
       const res = await fetch(base, { method: 'POST', headers: ping.headers as Record<string, string>, body: ping.body as string });
       expect(res.status, output()).toBe(200);
-      expect({ outcome: res.headers.get('sluice-outcome'), reason: res.headers.get('sluice-reason'), body: await res.text() }).toEqual({ outcome: 'handled', reason: 'resync: 0 objects', body: '' });
+      expect({ outcome: res.headers.get('sluice-outcome'), reason: res.headers.get('sluice-reason'), body: await res.text() }).toEqual({
+        outcome: 'handled',
+        reason: 'resync: 0 objects',
+        body: '',
+      });
     } finally {
       await stop(child);
     }
@@ -122,14 +130,20 @@ describe('the bundle', () => {
     const base = `http://127.0.0.1:${port}`;
     const report = join(outdir, 'modules.json');
     const probe = join(outdir, 'probe.cjs');
-    writeFileSync(probe, `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));`);
+    writeFileSync(
+      probe,
+      `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));`,
+    );
     const { child, output } = await spawnUntilHealthy(process.execPath, ['--require', probe, join(outdir, 'function.cjs')], {
       env: env({ SLUICE_FUNCTION: 'applyPatchSet', PORT: String(port) }),
       url: `${base}/healthz`,
     });
     try {
       const ping = HTTP.binary(new CloudEvent({ type: 'dev.knative.sources.ping', source: '/test', data: {} }));
-      expect((await fetch(base, { method: 'POST', headers: ping.headers as Record<string, string>, body: ping.body as string })).status, output()).toBe(200);
+      expect(
+        (await fetch(base, { method: 'POST', headers: ping.headers as Record<string, string>, body: ping.body as string })).status,
+        output(),
+      ).toBe(200);
       child.kill('SIGUSR2');
       const modules = await eventually(async () => existsSync(report) && (JSON.parse(readFileSync(report, 'utf8')) as string[]), 10_000);
       expect(modules).toContain('NativeModule http');
@@ -197,7 +211,8 @@ describe('the bundled event relay (OpenFaaS)', () => {
       const fns = Object.keys(eventFunctions);
       // Every function pinged, the first attempt refused (503) and retried with the same event id.
       // (Only pings count: pods of other test files running meanwhile reach onJobPodStatus too.)
-      const pings = (fn: string) => gateway.received.filter((r) => r.path === `/function/${pathName(fn)}` && r.headers['ce-type'] === 'dev.knative.sources.ping');
+      const pings = (fn: string) =>
+        gateway.received.filter((r) => r.path === `/function/${pathName(fn)}` && r.headers['ce-type'] === 'dev.knative.sources.ping');
       await eventually(async () => fns.every((fn) => pings(fn).length >= 2), 20_000, 'two ping deliveries per function');
       for (const fn of fns) {
         const calls = pings(fn);
@@ -210,22 +225,36 @@ describe('the bundled event relay (OpenFaaS)', () => {
       const name = 'job-1-taskmanager-0';
       await kube.core.createNamespacedPod({
         namespace: ns,
-        body: { metadata: { name, labels: { app: 'flink-job', system: 'ververica-platform', jobId: '1' } }, spec: { containers: [{ name: 'tm', image: 'flink' }] } },
+        body: {
+          metadata: { name, labels: { app: 'flink-job', system: 'ververica-platform', jobId: '1' } },
+          spec: { containers: [{ name: 'tm', image: 'flink' }] },
+        },
       });
       const delivery = await eventually(
         // Ours: Flink pods of other test files running meanwhile are relayed too.
         async () =>
           gateway.received.find(
-            (r) => r.path === '/function/sluice-on-job-pod-status' && r.headers['ce-type'] === 'dev.knative.apiserver.resource.add' && r.headers['ce-name'] === name,
+            (r) =>
+              r.path === '/function/sluice-on-job-pod-status' &&
+              r.headers['ce-type'] === 'dev.knative.apiserver.resource.add' &&
+              r.headers['ce-name'] === name,
           ),
         20_000,
         'the pod add event at the gateway',
       );
-      expect(delivery.headers).toMatchObject({ 'ce-kind': 'Pod', 'ce-apiversion': 'v1', 'ce-name': name, 'ce-namespace': ns, 'ce-subject': `/apis/v1/namespaces/${ns}/pods/${name}` });
+      expect(delivery.headers).toMatchObject({
+        'ce-kind': 'Pod',
+        'ce-apiversion': 'v1',
+        'ce-name': name,
+        'ce-namespace': ns,
+        'ce-subject': `/apis/v1/namespaces/${ns}/pods/${name}`,
+      });
       const event = decodeHttpEvent(delivery.headers as Record<string, string>, delivery.body);
       expect(event).toMatchObject({ mode: 'resource', verb: 'add', ref: { kind: 'Pod', namespace: ns, name } });
       // Only the function that subscribes to pods hears of them.
-      expect(gateway.received.filter((r) => r.headers['ce-kind'] === 'Pod').every((r) => r.path === '/function/sluice-on-job-pod-status')).toBe(true);
+      expect(
+        gateway.received.filter((r) => r.headers['ce-kind'] === 'Pod').every((r) => r.path === '/function/sluice-on-job-pod-status'),
+      ).toBe(true);
     } catch (err) {
       throw new Error(`${(err as Error).message}\nrelay output:\n${output()}`, { cause: err });
     } finally {

@@ -60,7 +60,9 @@ beforeAll(async () => {
   const relayRbac = objectsIn(files.get('openfaas/event-relay.yaml')!).filter((o) => RBAC_KINDS.has(o.kind));
   // The `-targets` ClusterRoles have fixed names and the same rules for every platform
   // namespace: another test file's install (test/knative/) may be using them, so they stay.
-  clusterScoped = [...rbac, ...relayRbac].filter((o) => !o.metadata.namespace && !(o.kind === 'ClusterRole' && o.metadata.name.endsWith('-targets')));
+  clusterScoped = [...rbac, ...relayRbac].filter(
+    (o) => !o.metadata.namespace && !(o.kind === 'ClusterRole' && o.metadata.name.endsWith('-targets')),
+  );
   await kubectlOk(kubeconfig, ['apply', '-f', '-'], toYaml([...rbac, ...relayRbac]));
 }, 180_000);
 
@@ -72,8 +74,7 @@ afterAll(async () => {
 });
 
 describe('kubectl apply --dry-run=server', () => {
-  const manifestFiles = () =>
-    [...files.keys()].filter((p) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml')).sort();
+  const manifestFiles = () => [...files.keys()].filter((p) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml')).sort();
 
   it('accepts every generated manifest, and the server keeps every field', async () => {
     const problems: string[] = [];
@@ -87,7 +88,10 @@ describe('kubectl apply --dry-run=server', () => {
       const items: KubeObject[] = out.kind === 'List' ? (out.items ?? []) : [out as KubeObject];
       for (const expected of objectsIn(files.get(path)!)) {
         const actual = items.find(
-          (i) => i.kind === expected.kind && i.metadata.name === expected.metadata.name && (i.metadata.namespace ?? '') === (expected.metadata.namespace ?? ''),
+          (i) =>
+            i.kind === expected.kind &&
+            i.metadata.name === expected.metadata.name &&
+            (i.metadata.namespace ?? '') === (expected.metadata.namespace ?? ''),
         );
         if (!actual) problems.push(`${path}: ${expected.kind}/${expected.metadata.name} not in the server's answer`);
         else problems.push(...missingFields(expected, actual).map((m) => `${path}: ${expected.kind}/${expected.metadata.name}${m}`));
@@ -144,8 +148,18 @@ async function expectChecks(checks: Check[]) {
   expect(wrong).toEqual([]);
 }
 
-const yes = (who: string, verb: string, resource: string, where: Where, subresource?: string): Check => ({ who, verb, resource, where, allowed: true, ...(subresource ? { subresource } : {}) });
-const no = (who: string, verb: string, resource: string, where: Where, subresource?: string): Check => ({ ...yes(who, verb, resource, where, subresource), allowed: false });
+const yes = (who: string, verb: string, resource: string, where: Where, subresource?: string): Check => ({
+  who,
+  verb,
+  resource,
+  where,
+  allowed: true,
+  ...(subresource ? { subresource } : {}),
+});
+const no = (who: string, verb: string, resource: string, where: Where, subresource?: string): Check => ({
+  ...yes(who, verb, resource, where, subresource),
+  allowed: false,
+});
 const inNs = (ns: string): Where => ({ ns });
 const ALL: Where = { all: true };
 const CLUSTER: Where = { cluster: true };
@@ -159,7 +173,7 @@ describe('function service accounts (kubectl auth can-i)', () => {
   const odtc = sa('onDeploymentTargetCreate');
   const as = ['--as', `system:serviceaccount:${P}:${odtc}`];
 
-  it('onDeploymentTargetCreate creates a target namespace and binds the functions\' target roles there, and nothing more', async () => {
+  it("onDeploymentTargetCreate creates a target namespace and binds the functions' target roles there, and nothing more", async () => {
     // What its handler does, done as its service account.
     await kubectlOk(kubeconfig, ['create', 'namespace', T, ...as]);
     const withTargets = units.filter((u) => u.kind === 'events' && u.permissions.some((p) => p.scope === 'targets'));
@@ -364,7 +378,10 @@ describe('event source service accounts (kubectl auth can-i)', () => {
       for (const verb of ['get', 'list', 'watch']) checks.push({ ...yes(EVENT_RELAY, verb, res, where), saNamespace: F });
       checks.push({ ...no(EVENT_RELAY, 'update', res, where), saNamespace: F });
     }
-    checks.push({ ...no(EVENT_RELAY, 'get', 'secrets', inNs(F)), saNamespace: F }, { ...no(EVENT_RELAY, 'create', 'pods', inNs(F)), saNamespace: F });
+    checks.push(
+      { ...no(EVENT_RELAY, 'get', 'secrets', inNs(F)), saNamespace: F },
+      { ...no(EVENT_RELAY, 'create', 'pods', inNs(F)), saNamespace: F },
+    );
     await expectChecks(checks);
   });
 });

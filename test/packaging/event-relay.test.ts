@@ -9,14 +9,27 @@ const roundTrip = (event: SluiceEvent) => {
   return { message, decoded: decodeHttpEvent(message.headers as Record<string, string>, message.body as string) };
 };
 
-describe('the event relay\'s CloudEvents', () => {
+describe("the event relay's CloudEvents", () => {
   it('names each function as its OpenFaaS function', () => {
-    expect(functionUrl('http://gateway.openfaas:8080/', 'onJobPodStatus')).toBe('http://gateway.openfaas:8080/function/sluice-on-job-pod-status');
+    expect(functionUrl('http://gateway.openfaas:8080/', 'onJobPodStatus')).toBe(
+      'http://gateway.openfaas:8080/function/sluice-on-job-pod-status',
+    );
   });
 
   it('re-encodes a resource event as ApiServerSource sends it, keeping its id', () => {
-    const object = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'd', namespace: 'sluice-system', uid: 'u', resourceVersion: '7' } };
-    const event: SluiceEvent = { id: 'e-1', source: 'https://api', mode: 'resource', verb: 'update', ref: { apiVersion: object.apiVersion, kind: object.kind, name: 'd', namespace: 'sluice-system' }, object };
+    const object = {
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'FlinkDeployment',
+      metadata: { name: 'd', namespace: 'sluice-system', uid: 'u', resourceVersion: '7' },
+    };
+    const event: SluiceEvent = {
+      id: 'e-1',
+      source: 'https://api',
+      mode: 'resource',
+      verb: 'update',
+      ref: { apiVersion: object.apiVersion, kind: object.kind, name: 'd', namespace: 'sluice-system' },
+      object,
+    };
     const { message, decoded } = roundTrip(event);
     expect(message.headers).toMatchObject({
       'ce-id': 'e-1',
@@ -32,8 +45,17 @@ describe('the event relay\'s CloudEvents', () => {
   });
 
   it('re-encodes a reference event and a ping', () => {
-    const ref: SluiceEvent = { id: 'e-2', source: 'https://api', mode: 'reference', verb: 'delete', ref: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'team' } };
-    expect(roundTrip(ref).message.headers).toMatchObject({ 'ce-type': 'dev.knative.apiserver.ref.delete', 'ce-subject': '/apis/v1/namespaces/team/pods/p' });
+    const ref: SluiceEvent = {
+      id: 'e-2',
+      source: 'https://api',
+      mode: 'reference',
+      verb: 'delete',
+      ref: { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'team' },
+    };
+    expect(roundTrip(ref).message.headers).toMatchObject({
+      'ce-type': 'dev.knative.apiserver.ref.delete',
+      'ce-subject': '/apis/v1/namespaces/team/pods/p',
+    });
     expect(roundTrip(ref).decoded).toEqual(ref);
     const ping: SluiceEvent = { id: 'e-3', source: '/sluice/event-relay', mode: 'ping', data: { reason: 'periodic resync' } };
     expect(roundTrip(ping).decoded).toEqual(ping);
@@ -44,14 +66,25 @@ describe('the event relay\'s CloudEvents', () => {
     const answering = (status: number, body: string | null, headers: Record<string, string> = {}) =>
       (async () => new Response(body, { status, headers })) as unknown as typeof fetch;
     // A function's 2xx reply: an empty body, the outcome in headers.
-    const duplicate = await postEvent('http://gw/function/x', ce, 'x', { fetch: answering(200, null, { 'sluice-outcome': 'skipped', 'sluice-reason': 'duplicate: already handled' }) });
+    const duplicate = await postEvent('http://gw/function/x', ce, 'x', {
+      fetch: answering(200, null, { 'sluice-outcome': 'skipped', 'sluice-reason': 'duplicate: already handled' }),
+    });
     expect(duplicate).toEqual({ status: 200, function: 'x', eventId: 'e-4', outcome: 'skipped', reason: 'duplicate: already handled' });
     // A function's failure: the reason in the body too.
     const unavailable = await postEvent('http://gw/function/x', ce, 'x', {
-      fetch: answering(503, JSON.stringify({ function: 'x', eventId: 'e-4', outcome: 'unavailable', reason: 'redis down' }), { 'sluice-outcome': 'unavailable', 'sluice-reason': 'redis down' }),
+      fetch: answering(503, JSON.stringify({ function: 'x', eventId: 'e-4', outcome: 'unavailable', reason: 'redis down' }), {
+        'sluice-outcome': 'unavailable',
+        'sluice-reason': 'redis down',
+      }),
     });
     expect(unavailable).toEqual({ status: 503, function: 'x', eventId: 'e-4', outcome: 'unavailable', reason: 'redis down' });
     const gatewayError = await postEvent('http://gw/function/x', ce, 'x', { fetch: answering(502, 'upstream unavailable') });
-    expect(gatewayError).toMatchObject({ status: 502, function: 'x', eventId: 'e-4', outcome: 'error', reason: 'HTTP 502: upstream unavailable' });
+    expect(gatewayError).toMatchObject({
+      status: 502,
+      function: 'x',
+      eventId: 'e-4',
+      outcome: 'error',
+      reason: 'HTTP 502: upstream unavailable',
+    });
   });
 });

@@ -93,13 +93,23 @@ describe('Knative manifests', () => {
       if (stream.sub.labelSelector) expect(s.resources[0].selector).toEqual(labelSelectorObject(stream.sub.labelSelector));
       // Its own service account, allowed get/list/watch on its resource only.
       expect(s.serviceAccountName).toBe(stream.name);
-      const roles = knative.filter((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.metadata.labels?.['sluice.dev/stream'] === stream.name);
+      const roles = knative.filter(
+        (o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && o.metadata.labels?.['sluice.dev/stream'] === stream.name,
+      );
       expect(roles).toHaveLength(1);
       expect((roles[0] as unknown as { rules: unknown[] }).rules).toEqual([
-        { apiGroups: [stream.sub.resource.apiVersion.includes('/') ? stream.sub.resource.apiVersion.split('/')[0] : ''], resources: [stream.sub.resource.plural], verbs: ['get', 'list', 'watch'] },
+        {
+          apiGroups: [stream.sub.resource.apiVersion.includes('/') ? stream.sub.resource.apiVersion.split('/')[0] : ''],
+          resources: [stream.sub.resource.plural],
+          verbs: ['get', 'list', 'watch'],
+        },
       ]);
       // Each source's YAML says why it is in its mode.
-      expect(files.get('knative/sources.yaml')).toMatch(new RegExp(`# ${stream.sub.mode === 'resource' ? 'Resource' : 'Reference'} mode \\(declared by ${stream.subscribers[0]!.unit.name}`));
+      expect(files.get('knative/sources.yaml')).toMatch(
+        new RegExp(
+          `# ${stream.sub.mode === 'resource' ? 'Resource' : 'Reference'} mode \\(declared by ${stream.subscribers[0]!.unit.name}`,
+        ),
+      );
     }
   });
 
@@ -115,7 +125,9 @@ describe('Knative manifests', () => {
     for (const unit of units) {
       for (const sub of unit.subscriptions) {
         const stream = streams.find((s) => s.subscribers.some((x) => x.sub === sub))!;
-        const mine = triggers.filter((t) => spec(t).subscriber.ref.name === unitName(unit) && spec(t).filter.attributes[STREAM_EXTENSION] === stream.name);
+        const mine = triggers.filter(
+          (t) => spec(t).subscriber.ref.name === unitName(unit) && spec(t).filter.attributes[STREAM_EXTENSION] === stream.name,
+        );
         expect(mine, `${unit.name} ${sub.resource.kind}`).toHaveLength(1);
         const t = spec(mine[0]);
         expect(t.broker).toBe(BROKER);
@@ -134,7 +146,12 @@ describe('Knative manifests', () => {
     expect(spec(ping).schedule).toBe('*/5 * * * *');
     expect(spec(ping).sink.ref).toMatchObject({ kind: 'Broker', name: BROKER });
     for (const unit of units.filter((u) => u.kind === 'events')) {
-      const t = knative.find((o) => o.kind === 'Trigger' && spec(o).subscriber.ref.name === unitName(unit) && spec(o).filters[0].exact.type === 'dev.knative.sources.ping');
+      const t = knative.find(
+        (o) =>
+          o.kind === 'Trigger' &&
+          spec(o).subscriber.ref.name === unitName(unit) &&
+          spec(o).filters[0].exact.type === 'dev.knative.sources.ping',
+      );
       expect(spec(t).filters[0].exact.source, unit.name).toBe(pingSourceAttribute(ns));
     }
   });
@@ -142,14 +159,19 @@ describe('Knative manifests', () => {
   it('has a Broker that retries with exponential backoff, then dead-letters to the api', () => {
     const delivery = spec(find(knative, 'Broker', BROKER, ns)).delivery;
     expect(delivery).toMatchObject({ retry: 5, backoffPolicy: 'exponential' });
-    expect(delivery.deadLetterSink).toEqual({ ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'sluice-api' }, uri: DEAD_LETTER_PATH });
+    expect(delivery.deadLetterSink).toEqual({
+      ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'sluice-api' },
+      uri: DEAD_LETTER_PATH,
+    });
   });
 
   it('grants each function exactly its declared rules, scoped as declared', () => {
     for (const unit of units) {
       const sa = unitName(unit);
       const bound = knative.filter(
-        (o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === sa),
+        (o) =>
+          (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+          (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === sa),
       );
       for (const scope of ['platform', 'cluster', 'targets'] as const) {
         const declared = unit.permissions.filter((p) => p.scope === scope);
@@ -164,9 +186,18 @@ describe('Knative manifests', () => {
         const bindings = bound.filter((b) => b.kind === kind && (scope === 'cluster' || b.metadata.namespace === ns));
         expect(bindings.length, `${unit.name} ${scope}`).toBe(declared.length ? 1 : 0);
         if (!declared.length) continue;
-        const role = find(knative, scope === 'platform' ? 'Role' : 'ClusterRole', (bindings[0] as unknown as { roleRef: { name: string } }).roleRef.name)!;
+        const role = find(
+          knative,
+          scope === 'platform' ? 'Role' : 'ClusterRole',
+          (bindings[0] as unknown as { roleRef: { name: string } }).roleRef.name,
+        )!;
         expect((role as unknown as { rules: unknown[] }).rules).toEqual(
-          declared.map(({ apiGroups, resources, verbs, resourceNames }) => ({ apiGroups, resources, ...(resourceNames ? { resourceNames } : {}), verbs })),
+          declared.map(({ apiGroups, resources, verbs, resourceNames }) => ({
+            apiGroups,
+            resources,
+            ...(resourceNames ? { resourceNames } : {}),
+            verbs,
+          })),
         );
       }
     }
@@ -185,7 +216,9 @@ describe('Knative manifests', () => {
 
   it('installs everything through kustomization.yaml', () => {
     const k = parse(files.get('knative/kustomization.yaml')!) as { resources: string[] };
-    const yamlFiles = [...files.keys()].filter((p) => p.startsWith('knative/') && !p.endsWith('kustomization.yaml')).map((p) => p.slice('knative/'.length));
+    const yamlFiles = [...files.keys()]
+      .filter((p) => p.startsWith('knative/') && !p.endsWith('kustomization.yaml'))
+      .map((p) => p.slice('knative/'.length));
     expect([...k.resources].sort()).toEqual(yamlFiles.sort());
     expect(find(knative, 'Namespace', ns)).toBeDefined();
     expect(knative.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).toEqual(
@@ -226,7 +259,11 @@ describe('the stream extension', () => {
         'ce-apiversion': 'sluice.dev/v1alpha1',
         [`ce-${STREAM_EXTENSION}`]: 'sluice-src-flinkdeployments-platform',
       },
-      body: JSON.stringify({ apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'd', namespace: 'sluice-system' } }),
+      body: JSON.stringify({
+        apiVersion: 'sluice.dev/v1alpha1',
+        kind: 'FlinkDeployment',
+        metadata: { name: 'd', namespace: 'sluice-system' },
+      }),
     };
     expect(HTTP.isEvent(message)).toBe(true);
     expect(decodeHttpEvent(message.headers, message.body)).toMatchObject({ mode: 'resource', verb: 'update', ref: { name: 'd' } });
@@ -242,13 +279,18 @@ describe('OpenFaaS stack', () => {
     for (const unit of units) {
       const f = stack.functions[unitName(unit)]!;
       expect(f.image).toBe(knativeImage);
-      expect(f.environment).toMatchObject({ SLUICE_FUNCTION: unit.name, mode: 'http', upstream_url: 'http://127.0.0.1:3000', PORT: '3000' });
+      expect(f.environment).toMatchObject({
+        SLUICE_FUNCTION: unit.name,
+        mode: 'http',
+        upstream_url: 'http://127.0.0.1:3000',
+        PORT: '3000',
+      });
       expect(f.labels['com.openfaas.scale.zero']).toBe('true');
       expect(f.annotations['com.openfaas.serviceaccount']).toBe(unitName(unit));
     }
   });
 
-  it('has the event relay Deployment and the functions\' service accounts', () => {
+  it("has the event relay Deployment and the functions' service accounts", () => {
     const objs = objectsIn(files.get('openfaas/event-relay.yaml')!);
     const relay = objs.find((o) => o.kind === 'Deployment')!;
     const container = spec(relay).template.spec.containers[0];

@@ -38,7 +38,9 @@ describe('the repository is self-contained', () => {
 
   it('finds the paths it looks for (the check can fail)', () => {
     expect(escapingPaths('README.md', 'see ../notes/PLAN.md')).toEqual(['../notes/PLAN']);
-    expect(escapingPaths('test/api/x.test.ts', "new URL('../../../notes/examples/', import.meta.url)")).toEqual(['../../../notes/examples']);
+    expect(escapingPaths('test/api/x.test.ts', "new URL('../../../notes/examples/', import.meta.url)")).toEqual([
+      '../../../notes/examples',
+    ]);
     // From docs/, this is the repository's own shared/ code folder, which has no such entry
     // (put together here, so that this file does not itself name the folder beside a checkout).
     const intoShared = ['..', 'shared', 'knative-crds'].join('/');

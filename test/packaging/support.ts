@@ -76,7 +76,9 @@ export async function pool<T, R>(items: readonly T[], n: number, fn: (item: T) =
 /** Whether `actual` contains everything `expected` has (objects by key, arrays element-wise). */
 export function missingFields(expected: unknown, actual: unknown, path = ''): string[] {
   if (expected === null || typeof expected !== 'object') {
-    return expected === actual || String(expected) === String(actual) ? [] : [`${path || '.'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+    return expected === actual || String(expected) === String(actual)
+      ? []
+      : [`${path || '.'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${path}: expected a list, got ${JSON.stringify(actual)}`];
@@ -84,7 +86,9 @@ export function missingFields(expected: unknown, actual: unknown, path = ''): st
   }
   if (actual === null || typeof actual !== 'object') return [`${path}: missing (expected an object)`];
   return Object.entries(expected).flatMap(([k, v]) =>
-    k in (actual as object) ? missingFields(v, (actual as Record<string, unknown>)[k], `${path}.${k}`) : [`${path}.${k}: dropped by the server`],
+    k in (actual as object)
+      ? missingFields(v, (actual as Record<string, unknown>)[k], `${path}.${k}`)
+      : [`${path}.${k}: dropped by the server`],
   );
 }
 

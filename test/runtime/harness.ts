@@ -42,13 +42,22 @@ export async function serveFunction(fn: SluiceFunction, ctx: FunctionContext): P
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-export function podEvent(name: string, resourceVersion: string, verb: 'add' | 'update' | 'delete' = 'update', uid = `uid-${name}`): CloudEvent<unknown> {
+export function podEvent(
+  name: string,
+  resourceVersion: string,
+  verb: 'add' | 'update' | 'delete' = 'update',
+  uid = `uid-${name}`,
+): CloudEvent<unknown> {
   return apiServerEvent({
     verb,
     mode: 'resource',
     source: 'https://127.0.0.1:6443',
     resource: 'pods',
-    object: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'team', uid, resourceVersion, labels: { system: 'ververica-platform' } } },
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'team', uid, resourceVersion, labels: { system: 'ververica-platform' } },
+    },
   });
 }
 

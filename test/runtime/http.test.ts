@@ -46,8 +46,16 @@ describe('a function over real HTTP, with real Redis', () => {
 
   it('answers 2xx "not ours" for events it does not subscribe to', async () => {
     const other = podEvent('other', '1');
-    const foreign = new CloudEvent({ ...other, data: { ...(other.data as object), metadata: { name: 'other', namespace: 'x', labels: { system: 'else' } } } });
-    expect(await post(server.url, foreign)).toMatchObject({ status: 200, outcome: 'skipped', reason: expect.stringMatching(/^not ours/), body: '' });
+    const foreign = new CloudEvent({
+      ...other,
+      data: { ...(other.data as object), metadata: { name: 'other', namespace: 'x', labels: { system: 'else' } } },
+    });
+    expect(await post(server.url, foreign)).toMatchObject({
+      status: 200,
+      outcome: 'skipped',
+      reason: expect.stringMatching(/^not ours/),
+      body: '',
+    });
     const unknown = new CloudEvent({ type: 'com.example.unknown', source: 'x', data: {} });
     expect(await post(server.url, unknown)).toMatchObject({ status: 200, outcome: 'skipped', body: '' });
   });
@@ -55,7 +63,17 @@ describe('a function over real HTTP, with real Redis', () => {
   it.each([
     ['not a CloudEvent', { 'content-type': 'application/json' }, '{"hello":1}'],
     ['broken JSON', { 'content-type': 'application/cloudevents+json' }, '{"specversion":"1.0",'],
-    ['a resource event without an object', { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 'dev.knative.apiserver.resource.update' }, '"just a string"'],
+    [
+      'a resource event without an object',
+      {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': 's',
+        'ce-type': 'dev.knative.apiserver.resource.update',
+      },
+      '"just a string"',
+    ],
   ])('answers 400 with a message for %s, and acts on nothing', async (_what, headers, body) => {
     const before = acted.length;
     const res = await fetch(server.url, { method: 'POST', headers, body });
@@ -69,12 +87,31 @@ describe('a function over real HTTP, with real Redis', () => {
   });
 
   it('answers a PingSource ping, delivered through the Broker like any event, with an empty 2xx', async () => {
-    const ping = new CloudEvent({ type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/sluice-system/pingsources/resync', data: {} });
-    expect(await post(server.url, ping)).toMatchObject({ status: 200, outcome: 'handled', reason: expect.stringMatching(/^resync: \d+ objects/), body: '' });
+    const ping = new CloudEvent({
+      type: 'dev.knative.sources.ping',
+      source: '/apis/v1/namespaces/sluice-system/pingsources/resync',
+      data: {},
+    });
+    expect(await post(server.url, ping)).toMatchObject({
+      status: 200,
+      outcome: 'handled',
+      reason: expect.stringMatching(/^resync: \d+ objects/),
+      body: '',
+    });
   });
 
   it('answers 413 for an oversized body', async () => {
-    const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 'dev.knative.apiserver.resource.update' }, body: 'x'.repeat(4 * 1024 * 1024) });
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': 's',
+        'ce-type': 'dev.knative.apiserver.resource.update',
+      },
+      body: 'x'.repeat(4 * 1024 * 1024),
+    });
     expect(res.status).toBe(413);
   });
 

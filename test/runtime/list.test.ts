@@ -14,7 +14,12 @@ const CONFIG_MAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural:
 const NS = 'list-pages';
 const COUNT = 7;
 
-async function everyName(kube: Kube, resource: ResourceType, namespace: string | undefined, labelSelector: string): Promise<{ names: string[]; pages: number }> {
+async function everyName(
+  kube: Kube,
+  resource: ResourceType,
+  namespace: string | undefined,
+  labelSelector: string,
+): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
   let pages = 0;
   let continueToken: string | undefined;
@@ -40,26 +45,55 @@ describe('listPage', () => {
           group: GROUP,
           scope: 'Namespaced',
           names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
+            },
+          ],
         },
       },
     });
     await kube.core.createNamespace({ body: { metadata: { name: NS } } });
     const labels = { page: 'test' };
-    await eventually(async () => {
-      try {
-        await kube.custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: NS, plural: 'widgets', body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name: 'w-0', labels } } });
-        return true;
-      } catch {
-        return false; // the CRD is not served yet
-      }
-    }, 30_000, 'the Widget CRD to be served');
+    await eventually(
+      async () => {
+        try {
+          await kube.custom.createNamespacedCustomObject({
+            group: GROUP,
+            version: 'v1',
+            namespace: NS,
+            plural: 'widgets',
+            body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name: 'w-0', labels } },
+          });
+          return true;
+        } catch {
+          return false; // the CRD is not served yet
+        }
+      },
+      30_000,
+      'the Widget CRD to be served',
+    );
     for (const name of expected.slice(1)) {
-      await kube.custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: NS, plural: 'widgets', body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name, labels } } });
+      await kube.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1',
+        namespace: NS,
+        plural: 'widgets',
+        body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name, labels } },
+      });
       await kube.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels } } });
     }
     await kube.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'w-0', labels } } });
-    await kube.custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: NS, plural: 'widgets', body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name: 'unlabelled' } } });
+    await kube.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1',
+      namespace: NS,
+      plural: 'widgets',
+      body: { apiVersion: WIDGETS.apiVersion, kind: 'Widget', metadata: { name: 'unlabelled' } },
+    });
   }, 60_000);
   afterAll(async () => {
     await kube.core.deleteNamespace({ name: NS }).catch(() => undefined);

@@ -17,7 +17,13 @@ const CONFIG_MAPS: ResourceType = { apiVersion: 'v1', kind: 'ConfigMap', plural:
 
 /** A function that wants every ConfigMap change: what the event source watches for. */
 const configMapFunction = (name: string) =>
-  defineFunction({ name, description: 'test', subscriptions: [when(CONFIG_MAPS).isAnyChange()], permissions: [], handle: async () => ({ result: 'handled' }) });
+  defineFunction({
+    name,
+    description: 'test',
+    subscriptions: [when(CONFIG_MAPS).isAnyChange()],
+    permissions: [],
+    handle: async () => ({ result: 'handled' }),
+  });
 
 describe('the in-process event source', () => {
   let dir: string;
@@ -34,7 +40,11 @@ describe('the in-process event source', () => {
     await kube.core.createNamespace({ body: { metadata: { name: 'sluice-system' } } });
     await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'existing' } } });
     // kube-controller-manager adds this one to every new namespace: before the source starts, not during the test.
-    await eventually(async () => !!(await kube.core.readNamespacedConfigMap({ namespace: 'sluice-system', name: 'kube-root-ca.crt' })), 30_000, 'kube-root-ca.crt published');
+    await eventually(
+      async () => !!(await kube.core.readNamespacedConfigMap({ namespace: 'sluice-system', name: 'kube-root-ca.crt' })),
+      30_000,
+      'kube-root-ca.crt published',
+    );
     source = new InProcessEventSource(kube, settingsSchema.parse({}), createLogger('silent'), (event) => seen.push(event));
     await source.start([configMapFunction('watchConfigMaps')]);
   });
@@ -44,11 +54,16 @@ describe('the in-process event source', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const names = (verb: string) => seen.filter((e) => e.mode === 'resource' && e.verb === verb).map((e) => (e.mode === 'resource' ? e.ref.name : ''));
+  const names = (verb: string) =>
+    seen.filter((e) => e.mode === 'resource' && e.verb === verb).map((e) => (e.mode === 'resource' ? e.ref.name : ''));
 
   it('emits ApiServerSource events for changes, and nothing for objects that existed before it started', async () => {
     await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'a' } } });
-    await kube.core.replaceNamespacedConfigMap({ namespace: 'sluice-system', name: 'a', body: { metadata: { name: 'a' }, data: { k: 'v' } } });
+    await kube.core.replaceNamespacedConfigMap({
+      namespace: 'sluice-system',
+      name: 'a',
+      body: { metadata: { name: 'a' }, data: { k: 'v' } },
+    });
     await kube.core.deleteNamespacedConfigMap({ namespace: 'sluice-system', name: 'a' });
     await eventually(async () => names('delete').includes('a'), 10_000, 'delete event');
     expect(names('add')).toEqual(['a']);
@@ -61,10 +76,14 @@ describe('the in-process event source', () => {
   it('resumes after the API server restarts, missing no change', async () => {
     await cluster.restartApiServer();
     for (const name of ['b', 'c', 'd']) {
-      await eventually(async () => {
-        await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name } } });
-        return true;
-      }, 20_000, `create ${name}`);
+      await eventually(
+        async () => {
+          await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name } } });
+          return true;
+        },
+        20_000,
+        `create ${name}`,
+      );
     }
     await eventually(async () => ['b', 'c', 'd'].every((n) => names('add').includes(n)), 30_000, 'adds after restart');
     // Each change once: no duplicates from the re-established watch.
@@ -93,7 +112,11 @@ describe('the in-process event source', () => {
     // before the last CRD is in its lister): steps skipped their events as "no longer exists"
     // and those Deployments never started (test/faults/apiserver-restart.test.ts). The same
     // answer, every time: a resource whose CRD is not installed.
-    const widgets = new CrClient<{ metadata: { name: string } }>(kube, { apiVersion: 'test.sluice.dev/v1', kind: 'Widget', plural: 'widgets', namespaced: true }, 'sluice-system');
+    const widgets = new CrClient<{ metadata: { name: string } }>(
+      kube,
+      { apiVersion: 'test.sluice.dev/v1', kind: 'Widget', plural: 'widgets', namespaced: true },
+      'sluice-system',
+    );
     const notServed = await widgets.get('w').then(
       (found) => ({ found }),
       (err: unknown) => err,
@@ -103,7 +126,9 @@ describe('the in-process event source', () => {
     expect(isUnavailable(notServed), 'retried later').toBe(true);
 
     // An object that does not exist, of a resource that is served, is still just not found.
-    const missing = await kube.core.readNamespacedConfigMap({ namespace: 'sluice-system', name: 'never-made' }).catch((err: unknown) => err);
+    const missing = await kube.core
+      .readNamespacedConfigMap({ namespace: 'sluice-system', name: 'never-made' })
+      .catch((err: unknown) => err);
     expect(isNotFound(missing)).toBe(true);
     expect(isUnavailable(missing)).toBe(false);
   });

@@ -17,7 +17,10 @@ describe('savepoints API and restore strategies', () => {
     api = client(sluice, 'team-a');
     other = client(sluice, 'team-b');
     for (const role of ['viewer', 'editor']) {
-      const res = await sluice.api('/apitokens/v1/namespaces/team-a/apitokens', { method: 'POST', body: JSON.stringify({ name: `namespaces/team-a/apitokens/${role}`, role }) });
+      const res = await sluice.api('/apitokens/v1/namespaces/team-a/apitokens', {
+        method: 'POST',
+        body: JSON.stringify({ name: `namespaces/team-a/apitokens/${role}`, role }),
+      });
       expect(res.status, await res.clone().text()).toBe(201);
       tokens[role] = ((await res.json()) as { apiToken: { secret: string } }).apiToken.secret;
     }
@@ -49,7 +52,11 @@ describe('savepoints API and restore strategies', () => {
       yaml: 'kind: Savepoint\napiVersion: v1\nmetadata:\n  origin: USER_REQUEST\nspec:\n  savepointLocation: hdfs:///sp/1\n  flinkSavepointId: abc\n',
     });
     expect(yaml.status, await yaml.clone().text()).toBe(201);
-    expect(await yaml.json()).toMatchObject({ metadata: { origin: 'USER_REQUEST' }, spec: { savepointLocation: 'hdfs:///sp/1', flinkSavepointId: 'abc' }, status: { state: 'COMPLETED' } });
+    expect(await yaml.json()).toMatchObject({
+      metadata: { origin: 'USER_REQUEST' },
+      spec: { savepointLocation: 'hdfs:///sp/1', flinkSavepointId: 'abc' },
+      status: { state: 'COMPLETED' },
+    });
   });
 
   it('refuses bad input with a 4xx naming the field, and changes nothing', async () => {
@@ -62,8 +69,16 @@ describe('savepoints API and restore strategies', () => {
       [{ spec: { savepointLocation: 's3://x', savepointOrigin: 'COPIED' } }, 400, /spec\.savepointOrigin: unknown field/],
       [{ spec: { savepointLocation: 's3://x', bogus: 1 } }, 400, /bogus/],
       [{ metadata: { namespace: 'team-b' }, spec: { savepointLocation: 's3://x' } }, 400, /metadata\.namespace 'team-b' does not match/],
-      [{ metadata: { deploymentId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } }, 422, /metadata\.deploymentId: deployment .* not found in namespace team-a/],
-      [{ metadata: { jobId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } }, 422, /metadata\.jobId: job .* not found/],
+      [
+        { metadata: { deploymentId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } },
+        422,
+        /metadata\.deploymentId: deployment .* not found in namespace team-a/,
+      ],
+      [
+        { metadata: { jobId: '5f0c1b2a-0000-4000-8000-000000000000' }, spec: { savepointLocation: 's3://x' } },
+        422,
+        /metadata\.jobId: job .* not found/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const res = await api.importSavepoint(body);
@@ -100,7 +115,10 @@ describe('savepoints API and restore strategies', () => {
     await api.state('restorer', 'CANCELLED');
     const copied = await imported({ metadata: { deploymentId: d.metadata.id }, spec: { savepointLocation: 's3://elsewhere/copied' } });
     await new Promise((r) => setTimeout(r, 20));
-    const checkpoint = await imported({ metadata: { deploymentId: d.metadata.id, origin: 'RETAINED_CHECKPOINT' }, spec: { savepointLocation: 's3://elsewhere/chk-42' } });
+    const checkpoint = await imported({
+      metadata: { deploymentId: d.metadata.id, origin: 'RETAINED_CHECKPOINT' },
+      spec: { savepointLocation: 's3://elsewhere/chk-42' },
+    });
     expect((await api.savepoints(d.metadata.id)).map((s) => s.metadata.id)).toEqual([copied.metadata.id, checkpoint.metadata.id]);
 
     const startWith = async (restore: { kind: string }) => {

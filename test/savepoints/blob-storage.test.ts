@@ -27,9 +27,14 @@ describe('universal blob storage', () => {
       'high-availability.storageDir': `${root}/ha`,
     });
     // The Deployment itself is as the user wrote it.
-    expect((await api.get('plain')) as unknown as { spec: { template: { spec: { flinkConfiguration?: object } } } }).toMatchObject({ spec: { template: { spec: { flinkConfiguration: {} } } } });
+    expect((await api.get('plain')) as unknown as { spec: { template: { spec: { flinkConfiguration?: object } } } }).toMatchObject({
+      spec: { template: { spec: { flinkConfiguration: {} } } },
+    });
 
-    const onRequest = await sluice.api(`/api/v1/namespaces/${vns}/savepoints`, { method: 'POST', body: JSON.stringify({ metadata: { deploymentId: created.metadata.id } }) });
+    const onRequest = await sluice.api(`/api/v1/namespaces/${vns}/savepoints`, {
+      method: 'POST',
+      body: JSON.stringify({ metadata: { deploymentId: created.metadata.id } }),
+    });
     expect(onRequest.status, await onRequest.clone().text()).toBe(201);
 
     await api.patch('plain', { spec: { state: 'SUSPENDED' } });
@@ -45,6 +50,8 @@ describe('universal blob storage', () => {
     const running = await api.state('own', 'RUNNING');
     const job = (await api.job(running.status.running!.jobId!)) as unknown as { spec: { flinkConfiguration: Record<string, string> } };
     expect(job.spec.flinkConfiguration['state.savepoints.dir']).toBe('s3://mine/savepoints');
-    expect(job.spec.flinkConfiguration['state.checkpoints.dir']).toMatch(/^s3:\/\/platform-bucket\/sluice\/namespaces\/blob-a\/deployments\/[0-9a-f-]{36}\/checkpoints$/);
+    expect(job.spec.flinkConfiguration['state.checkpoints.dir']).toMatch(
+      /^s3:\/\/platform-bucket\/sluice\/namespaces\/blob-a\/deployments\/[0-9a-f-]{36}\/checkpoints$/,
+    );
   });
 });

@@ -34,10 +34,14 @@ describe('savepoints exactly once', () => {
   /** A RUNNING deployment, then SUSPENDED requested and its patch set applied: the next deploymentStep event takes the savepoint. */
   const readyToSuspend = async (name: string, o: Parameters<typeof api.create>[1] = {}) => {
     const created = await api.create(name, o);
-    const running = await drive(sluice, async () => {
-      const d = await api.get(name);
-      return d.status?.state === 'RUNNING' ? d : undefined;
-    }, `${name} RUNNING`);
+    const running = await drive(
+      sluice,
+      async () => {
+        const d = await api.get(name);
+        return d.status?.state === 'RUNNING' ? d : undefined;
+      },
+      `${name} RUNNING`,
+    );
     await api.patch(name, { spec: { state: 'SUSPENDED' } });
     await resync(await eventFunctions.applyPatchSet!(), sluice.ctx);
     const cr = (await crs(sluice).deployments.get(objectName('team-a', name)))!;
@@ -50,10 +54,20 @@ describe('savepoints exactly once', () => {
 
   it('one savepoint when the same CloudEvent is posted twice (and again) to /functions/deploymentStep', async () => {
     const { id, jobId, cr } = await readyToSuspend('duplicated', { flinkVersion: '1.9' });
-    const event = apiServerEvent({ verb: 'update', object: cr as unknown as KubeObject, mode: 'resource', source: 'https://kube.test', resource: 'flinkdeployments' });
+    const event = apiServerEvent({
+      verb: 'update',
+      object: cr as unknown as KubeObject,
+      mode: 'resource',
+      source: 'https://kube.test',
+      resource: 'flinkdeployments',
+    });
     const message = HTTP.binary(event);
     const post = () =>
-      fetch(`${sluice.url}/functions/deploymentStep`, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string });
+      fetch(`${sluice.url}/functions/deploymentStep`, {
+        method: 'POST',
+        headers: message.headers as Record<string, string>,
+        body: message.body as string,
+      });
     const replies = await Promise.all([post(), post()]);
     for (const r of replies) expect([200, 503], await r.clone().text()).toContain(r.status);
     const again = await post();
@@ -67,7 +81,19 @@ describe('savepoints exactly once', () => {
 
   it('one savepoint when two instances handle the same event at once (no lock between them)', async () => {
     const { id, jobId, cr } = await readyToSuspend('raced', { jobManager: { 'sim.sluice.dev/savepoint-delay-ms': '800' } });
-    const event = { mode: 'resource' as const, verb: 'update' as const, id: 'e-1', source: 'test', ref: { apiVersion: FLINK_DEPLOYMENTS.apiVersion, kind: FLINK_DEPLOYMENTS.kind, name: cr.metadata.name, namespace: cr.metadata.namespace }, object: cr as unknown as KubeObject };
+    const event = {
+      mode: 'resource' as const,
+      verb: 'update' as const,
+      id: 'e-1',
+      source: 'test',
+      ref: {
+        apiVersion: FLINK_DEPLOYMENTS.apiVersion,
+        kind: FLINK_DEPLOYMENTS.kind,
+        name: cr.metadata.name,
+        namespace: cr.metadata.namespace,
+      },
+      object: cr as unknown as KubeObject,
+    };
     const outcomes = await Promise.allSettled([deploymentStep.handle(event, sluice.ctx), deploymentStep.handle(event, sluice.ctx)]);
     for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as Error).name).toBe('Unavailable');
     await suspended('raced');
@@ -76,7 +102,10 @@ describe('savepoints exactly once', () => {
   });
 
   it('resumes a savepoint whose step died after triggering it, before recording it on the Savepoint', async () => {
-    const { id, jobId, cr } = await readyToSuspend('interrupted', { flinkVersion: '1.9', jobManager: { 'sim.sluice.dev/savepoint-delay-ms': '500' } });
+    const { id, jobId, cr } = await readyToSuspend('interrupted', {
+      flinkVersion: '1.9',
+      jobManager: { 'sim.sluice.dev/savepoint-delay-ms': '500' },
+    });
     const { savepoints, jobs } = crs(sluice);
     // What the dead step did: recorded the savepoint and marked the job...
     const job = (await jobs.get(`team-a.${jobId}`))!;
@@ -87,14 +116,22 @@ describe('savepoints exactly once', () => {
     const purpose = planned.metadata.annotations![PURPOSE_ANNOTATION]!;
     // The dead step held its claim on the attempt from before its writes (as it held the
     // deployment's lock): a live step meanwhile waits instead of triggering on its own.
-    await sluice.ctx.store.claim(triggerKey(jobId, purpose, 1), 3_600_000, JSON.stringify({ state: 'pending', at: new Date().toISOString() }));
+    await sluice.ctx.store.claim(
+      triggerKey(jobId, purpose, 1),
+      3_600_000,
+      JSON.stringify({ state: 'pending', at: new Date().toISOString() }),
+    );
     const stored = await savepoints.create(planned);
     await savepoints.replaceStatus({ ...stored, status: { state: 'STARTED', sluice: { attempt: 1 } } });
     await jobs.replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATING' } });
     // ...triggered stop-with-savepoint and kept Flink's answer only in the coordination store.
     const endpoint = await podIpResolver(sluice.kube.core)({ namespace, jobId });
     const triggerId = await new FlinkRestClient(endpoint).stopWithSavepoint(flinkJobId(jobId), DIR);
-    await sluice.ctx.store.remember(triggerKey(jobId, purpose, 1), 3_600_000, JSON.stringify({ state: 'triggered', at: new Date().toISOString(), id: triggerId }));
+    await sluice.ctx.store.remember(
+      triggerKey(jobId, purpose, 1),
+      3_600_000,
+      JSON.stringify({ state: 'triggered', at: new Date().toISOString(), id: triggerId }),
+    );
 
     // The next event (here: a resync) picks it up where it was: no second trigger.
     await suspended('interrupted');

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FlinkStandIn, type SavepointBehaviour, startFlinkStandIn } from '../../shared/local/flink-standin.js';
-import { FlinkRestClient, FlinkRestError, FlinkUnreachable, describeFailureCause, serviceDnsResolver } from '../../shared/vvp/flink-rest.js';
+import {
+  FlinkRestClient,
+  FlinkRestError,
+  FlinkUnreachable,
+  describeFailureCause,
+  serviceDnsResolver,
+} from '../../shared/vvp/flink-rest.js';
 import { eventually } from './support.js';
 
 /** The Flink REST client against the stand-in the pod simulator runs for JobManager pods. */
@@ -12,7 +18,14 @@ describe('Flink REST client and stand-in', () => {
   });
 
   const start = async (behaviour: SavepointBehaviour = 'ok', onStopped?: (location: string) => void) => {
-    const s = await startFlinkStandIn({ host: '127.0.0.1', port: 0, jobId: JOB, behaviour: () => behaviour, delayMs: () => 50, ...(onStopped ? { onStopped } : {}) });
+    const s = await startFlinkStandIn({
+      host: '127.0.0.1',
+      port: 0,
+      jobId: JOB,
+      behaviour: () => behaviour,
+      delayMs: () => 50,
+      ...(onStopped ? { onStopped } : {}),
+    });
     standIns.push(s);
     return { standIn: s, flink: new FlinkRestClient(s.url, { timeoutMs: 1000, retries: 1, retryDelayMs: 10 }) };
   };
@@ -23,10 +36,14 @@ describe('Flink REST client and stand-in', () => {
     expect(await flink.jobState(JOB)).toBe('RUNNING');
     const trigger = await flink.stopWithSavepoint(JOB, 's3://b/sp/');
     expect(await flink.savepointStatus(JOB, trigger)).toEqual({ state: 'IN_PROGRESS' });
-    const done = await eventually(async () => {
-      const s = await flink.savepointStatus(JOB, trigger);
-      return s.state === 'COMPLETED' ? s : undefined;
-    }, 'savepoint completed', 5000);
+    const done = await eventually(
+      async () => {
+        const s = await flink.savepointStatus(JOB, trigger);
+        return s.state === 'COMPLETED' ? s : undefined;
+      },
+      'savepoint completed',
+      5000,
+    );
     expect(done.location).toMatch(/^s3:\/\/b\/sp\/savepoint-a1b2c3-[0-9a-f]{12}$/);
     expect(stoppedAt).toBe(done.location);
     expect(await flink.jobState(JOB)).toBe('FINISHED');
@@ -46,10 +63,14 @@ describe('Flink REST client and stand-in', () => {
   it('reports a failed savepoint with the first line of its cause; the job keeps running', async () => {
     const { flink } = await start('fail');
     const trigger = await flink.stopWithSavepoint(JOB, 's3://b');
-    const failed = await eventually(async () => {
-      const s = await flink.savepointStatus(JOB, trigger);
-      return s.state === 'FAILED' ? s : undefined;
-    }, 'savepoint failed', 5000);
+    const failed = await eventually(
+      async () => {
+        const s = await flink.savepointStatus(JOB, trigger);
+        return s.state === 'FAILED' ? s : undefined;
+      },
+      'savepoint failed',
+      5000,
+    );
     expect(failed.message).toMatch(/^java\.util\.concurrent\.CompletionException: .*Checkpoint Coordinator is suspending/);
     expect(await flink.jobState(JOB)).toBe('RUNNING');
   });
@@ -57,10 +78,14 @@ describe('Flink REST client and stand-in', () => {
   it('fails a savepoint without a directory, as Flink does', async () => {
     const { flink } = await start();
     const trigger = await flink.stopWithSavepoint(JOB, '');
-    const s = await eventually(async () => {
-      const r = await flink.savepointStatus(JOB, trigger);
-      return r.state === 'FAILED' ? r : undefined;
-    }, 'failure', 5000);
+    const s = await eventually(
+      async () => {
+        const r = await flink.savepointStatus(JOB, trigger);
+        return r.state === 'FAILED' ? r : undefined;
+      },
+      'failure',
+      5000,
+    );
     expect(s.state === 'FAILED' && s.message).toMatch(/No savepoint directory configured/);
   });
 
@@ -86,7 +111,9 @@ describe('Flink REST client and stand-in', () => {
 
   it('resolves the Service DNS name when asked to', async () => {
     expect(await serviceDnsResolver()({ namespace: 'team-1', jobId: 'abc' })).toBe('http://job-abc-jobmanager.team-1.svc:8081');
-    expect(await serviceDnsResolver('cluster.local')({ namespace: 'team-1', jobId: 'abc' })).toBe('http://job-abc-jobmanager.team-1.svc.cluster.local:8081');
+    expect(await serviceDnsResolver('cluster.local')({ namespace: 'team-1', jobId: 'abc' })).toBe(
+      'http://job-abc-jobmanager.team-1.svc.cluster.local:8081',
+    );
     expect(describeFailureCause({ class: 'x.Y', 'stack-trace': '\nx.Y: boom\n\tat z' })).toBe('x.Y: boom');
     expect(describeFailureCause(undefined)).toBe('unknown failure');
   });

@@ -48,7 +48,10 @@ describe('savepoints in the deployment lifecycle', () => {
     expect(resumed).not.toBe(jobId);
     expect((await api.job(resumed)).spec).toMatchObject({ savepointLocation: sp!.spec.savepointLocation, allowNonRestoredState: false });
     const args = await jobManagerArgs(sluice, namespace, resumed);
-    expect(args.slice(args.indexOf('--fromSavepoint'), args.indexOf('--fromSavepoint') + 2)).toEqual(['--fromSavepoint', sp!.spec.savepointLocation]);
+    expect(args.slice(args.indexOf('--fromSavepoint'), args.indexOf('--fromSavepoint') + 2)).toEqual([
+      '--fromSavepoint',
+      sp!.spec.savepointLocation,
+    ]);
     expect(args).not.toContain('--allowNonRestoredState');
   });
 
@@ -74,10 +77,16 @@ describe('savepoints in the deployment lifecycle', () => {
     await api.patch('failing', { spec: { state: 'SUSPENDED' } });
     const failed = await api.state('failing', 'FAILED');
     expect(failed.status.failure?.reason).toBe('SavepointFailed');
-    expect(failed.status.failure?.message).toMatch(/failed after 2 attempt\(s\).*Checkpoint Coordinator is suspending.*the job keeps running/);
+    expect(failed.status.failure?.message).toMatch(
+      /failed after 2 attempt\(s\).*Checkpoint Coordinator is suspending.*the job keeps running/,
+    );
     expect(failed.status.running?.jobId).toBe(jobId);
     const [sp] = await api.savepoints(created.metadata.id);
-    expect(sp).toMatchObject({ metadata: { origin: 'SUSPEND' }, spec: { savepointLocation: DIR }, status: { state: 'FAILED', failure: { reason: 'SavepointFailed' } } });
+    expect(sp).toMatchObject({
+      metadata: { origin: 'SUSPEND' },
+      spec: { savepointLocation: DIR },
+      status: { state: 'FAILED', failure: { reason: 'SavepointFailed' } },
+    });
     // No data loss: the job's pods are all still there and running; the Job is STARTED again.
     const pods = await jobPods(sluice, namespace, jobId);
     expect(pods).toHaveLength(2);
@@ -115,7 +124,10 @@ describe('savepoints in the deployment lifecycle', () => {
     const jobId = await running('no-dir');
     await api.patch('no-dir', { spec: { state: 'SUSPENDED' } });
     const failed = await api.state('no-dir', 'FAILED');
-    expect(failed.status.failure).toMatchObject({ reason: 'SavepointDirectoryMissing', message: expect.stringContaining('state.savepoints.dir') });
+    expect(failed.status.failure).toMatchObject({
+      reason: 'SavepointDirectoryMissing',
+      message: expect.stringContaining('state.savepoints.dir'),
+    });
     expect(await jobPods(sluice, namespace, jobId)).toHaveLength(2);
     // Setting the directory is a change: the suspend now succeeds.
     await api.patch('no-dir', { spec: { template: { spec: { flinkConfiguration: { 'state.savepoints.dir': DIR } } } } });

@@ -49,11 +49,18 @@ describe('savepoints on request', () => {
     expect(vvpProblems('Job', job)).toEqual([]);
     expect(job).toMatchObject({
       metadata: { id: jobId, deploymentId: d.metadata.id, deploymentName: 'asked' },
-      spec: { parallelism: 1, artifact: { kind: 'JAR' }, flinkConfiguration: { 'state.savepoints.dir': DIR }, deploymentTarget: { kubernetes: { namespace } } },
+      spec: {
+        parallelism: 1,
+        artifact: { kind: 'JAR' },
+        flinkConfiguration: { 'state.savepoints.dir': DIR },
+        deploymentTarget: { kubernetes: { namespace } },
+      },
       status: { state: 'STARTED', started: { flinkJobId: jobId.replace(/-/g, '') } },
     });
     expect(job.metadata.terminatedAt).toBeUndefined();
-    expect(vvpProblems('ResourceListOfJob', (await (await sluice.api(`${base}/jobs?deploymentId=${d.metadata.id}`)).json()) as Body)).toEqual([]);
+    expect(
+      vvpProblems('ResourceListOfJob', (await (await sluice.api(`${base}/jobs?deploymentId=${d.metadata.id}`)).json()) as Body),
+    ).toEqual([]);
     const triggers = await savepointTriggers(sluice, namespace, jobId);
     expect(triggers.map((e) => e.message).join('\n')).toMatch(/savepoint/);
 
@@ -65,11 +72,18 @@ describe('savepoints on request', () => {
     expect(other.items).toEqual([]);
 
     // Asking twice while it runs: two savepoints, each taken once.
-    const [a, b] = await Promise.all([post({ metadata: { deploymentId: d.metadata.id } }), post({ metadata: { deploymentId: d.metadata.id } })]);
+    const [a, b] = await Promise.all([
+      post({ metadata: { deploymentId: d.metadata.id } }),
+      post({ metadata: { deploymentId: d.metadata.id } }),
+    ]);
     expect([a.status, b.status]).toEqual([201, 201]);
     const ids = [((await a.json()) as Body).metadata.id, ((await b.json()) as Body).metadata.id];
     for (const id of ids) {
-      await eventually(async () => (((await (await sluice.api(`${base}/savepoints/${id}`)).json()) as Body).status.state === 'COMPLETED' ? true : undefined), `savepoint ${id}`);
+      await eventually(
+        async () =>
+          ((await (await sluice.api(`${base}/savepoints/${id}`)).json()) as Body).status.state === 'COMPLETED' ? true : undefined,
+        `savepoint ${id}`,
+      );
     }
     expect((await api.get('asked')).status.running!.jobId).toBe(jobId);
 
@@ -93,7 +107,11 @@ describe('savepoints on request', () => {
       [{ metadata: { deploymentId: '5f0c1b2a-0000-4000-8000-000000000000' } }, 422, /deployment .* not found in namespace on-request/],
       [{ metadata: { deploymentId: idle.metadata.id } }, 409, /deployment idle has no running job/],
       [{ metadata: { deploymentId: idle.metadata.id, origin: 'SUSPEND' } }, 400, /metadata\.origin/],
-      [{ metadata: { deploymentId: idle.metadata.id }, spec: { deploymentId: idle.metadata.id } }, 400, /spec\.deploymentId: unknown field/],
+      [
+        { metadata: { deploymentId: idle.metadata.id }, spec: { deploymentId: idle.metadata.id } },
+        400,
+        /spec\.deploymentId: unknown field/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const res = await post(body);

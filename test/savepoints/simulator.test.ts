@@ -18,13 +18,20 @@ describe('pod simulator: Flink REST stand-ins for JobManager pods', () => {
   const pod = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) =>
     core().createNamespacedPod({
       namespace: ns,
-      body: { metadata: { name, labels, annotations }, spec: { restartPolicy: 'Never', containers: [{ name: 'flink', image: 'flink:1.17' }] } },
+      body: {
+        metadata: { name, labels, annotations },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'flink', image: 'flink:1.17' }] },
+      },
     });
   const phase = (name: string, want: string) =>
-    eventually(async () => {
-      const p = await core().readNamespacedPod({ name, namespace: ns });
-      return p.status?.phase === want ? (p as V1Pod) : undefined;
-    }, `${name} ${want}`, 15_000);
+    eventually(
+      async () => {
+        const p = await core().readNamespacedPod({ name, namespace: ns });
+        return p.status?.phase === want ? (p as V1Pod) : undefined;
+      },
+      `${name} ${want}`,
+      15_000,
+    );
 
   it('gives a JobManager a loopback IP where its job answers; stop-with-savepoint makes the pod Succeeded', async () => {
     const jobId = '0c3a2b1e-1111-4222-8333-944455556666';
@@ -39,33 +46,48 @@ describe('pod simulator: Flink REST stand-ins for JobManager pods', () => {
     const flink = new FlinkRestClient(url);
     expect(await flink.jobState(flinkJobId(jobId))).toBe('RUNNING');
     const trigger = await flink.stopWithSavepoint(flinkJobId(jobId), 'file:///sp');
-    const done = await eventually(async () => {
-      const s = await flink.savepointStatus(flinkJobId(jobId), trigger);
-      return s.state === 'COMPLETED' ? s : undefined;
-    }, 'savepoint', 10_000);
+    const done = await eventually(
+      async () => {
+        const s = await flink.savepointStatus(flinkJobId(jobId), trigger);
+        return s.state === 'COMPLETED' ? s : undefined;
+      },
+      'savepoint',
+      10_000,
+    );
     expect(done.state === 'COMPLETED' && done.location).toMatch(/^file:\/\/\/sp\/savepoint-/);
     const finished = await phase('jm', 'Succeeded');
     expect(finished.status?.podIP).toBe(jm.status?.podIP);
     expect((await core().readNamespacedPod({ name: 'tm', namespace: ns })).status?.phase).toBe('Running');
-    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: `reason=${SAVEPOINT_TRIGGERED_REASON},involvedObject.name=jm` });
+    const events = await core().listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `reason=${SAVEPOINT_TRIGGERED_REASON},involvedObject.name=jm`,
+    });
     expect(events.items.map((e) => e.message)).toEqual([`stop-with-savepoint ${trigger} to file:///sp`]);
 
     // Gone with its pod.
     await core().deleteNamespacedPod({ name: 'jm', namespace: ns });
-    await eventually(async () => {
-      try {
-        await flink.jobState(flinkJobId(jobId));
-        return undefined;
-      } catch (err) {
-        return err instanceof FlinkUnreachable ? true : undefined;
-      }
-    }, 'stand-in stopped', 10_000);
+    await eventually(
+      async () => {
+        try {
+          await flink.jobState(flinkJobId(jobId));
+          return undefined;
+        } catch (err) {
+          return err instanceof FlinkUnreachable ? true : undefined;
+        }
+      },
+      'stand-in stopped',
+      10_000,
+    );
   });
 
   it('fails or stalls savepoints as annotated; the job keeps running', async () => {
     const jobs = { fail: '0c3a2b1e-1111-4222-8333-000000000001', stall: '0c3a2b1e-1111-4222-8333-000000000002' };
     for (const [behaviour, jobId] of Object.entries(jobs)) {
-      await pod(`jm-${behaviour}`, { component: 'jobmanager', jobId }, { [SAVEPOINT_ANNOTATION]: behaviour, 'sim.sluice.dev/savepoint-delay-ms': '50' });
+      await pod(
+        `jm-${behaviour}`,
+        { component: 'jobmanager', jobId },
+        { [SAVEPOINT_ANNOTATION]: behaviour, 'sim.sluice.dev/savepoint-delay-ms': '50' },
+      );
     }
     for (const [behaviour, jobId] of Object.entries(jobs)) {
       const ip = (await phase(`jm-${behaviour}`, 'Running')).status!.podIP!;
@@ -80,7 +102,11 @@ describe('pod simulator: Flink REST stand-ins for JobManager pods', () => {
   });
 
   it('gives a JobManager that fails before it ran an ordinary IP', async () => {
-    await pod('jm-failed', { component: 'jobmanager', jobId: '0c3a2b1e-1111-4222-8333-000000000003' }, { 'sim.sluice.dev/outcome': 'fail' });
+    await pod(
+      'jm-failed',
+      { component: 'jobmanager', jobId: '0c3a2b1e-1111-4222-8333-000000000003' },
+      { 'sim.sluice.dev/outcome': 'fail' },
+    );
     expect((await phase('jm-failed', 'Failed')).status?.podIP).toMatch(/^10\.244\./);
   });
 });

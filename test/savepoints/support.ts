@@ -32,7 +32,11 @@ export type VvpJob = {
 };
 
 /** A vNamespace with a Deployment Target on a fresh Kubernetes namespace of its own. */
-export async function tenant(sluice: RunningSluice, vns: string, opts: { events?: boolean } = {}): Promise<{ vns: string; namespace: string }> {
+export async function tenant(
+  sluice: RunningSluice,
+  vns: string,
+  opts: { events?: boolean } = {},
+): Promise<{ vns: string; namespace: string }> {
   const namespace = `sp-${randomBytes(4).toString('hex')}`;
   const ns = await sluice.api('/namespaces/v1/namespaces', { method: 'POST', body: JSON.stringify({ name: `namespaces/${vns}` }) });
   expect(ns.status, await ns.clone().text()).toBe(201);
@@ -73,7 +77,11 @@ export function deploymentBody(name: string, o: DeploymentOptions = {}) {
       ...(o.maxSavepointCreationAttempts ? { maxSavepointCreationAttempts: o.maxSavepointCreationAttempts } : {}),
       template: {
         spec: {
-          artifact: { kind: 'JAR', jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar', flinkVersion: o.flinkVersion ?? '1.17' },
+          artifact: {
+            kind: 'JAR',
+            jarUri: 'file:///flink/examples/streaming/TopSpeedWindowing.jar',
+            flinkVersion: o.flinkVersion ?? '1.17',
+          },
           parallelism: 1,
           flinkConfiguration: o.flinkConfiguration ?? { 'state.savepoints.dir': DIR },
           ...(o.jobManager ? { kubernetes: { jobManagerPodTemplate: { metadata: { annotations: o.jobManager } } } } : {}),
@@ -95,18 +103,26 @@ export function client(sluice: RunningSluice, vns: string) {
       json<VvpDeployment>(await sluice.api(`${base}/deployments`, { method: 'POST', body: JSON.stringify(deploymentBody(name, o)) }), 201),
     get: async (name: string) => json<VvpDeployment>(await sluice.api(`${base}/deployments/${encodeURIComponent(name)}`)),
     patch: async (name: string, body: unknown) =>
-      json<VvpDeployment>(await sluice.api(`${base}/deployments/${encodeURIComponent(name)}`, { method: 'PATCH', body: JSON.stringify(body) })),
+      json<VvpDeployment>(
+        await sluice.api(`${base}/deployments/${encodeURIComponent(name)}`, { method: 'PATCH', body: JSON.stringify(body) }),
+      ),
     job: async (id: string) => json<VvpJob>(await sluice.api(`${base}/jobs/${id}`)),
     savepoints: async (deploymentId?: string) =>
-      (await json<{ items: VvpSavepoint[] }>(await sluice.api(`${base}/savepoints${deploymentId ? `?deploymentId=${deploymentId}` : ''}`))).items,
+      (await json<{ items: VvpSavepoint[] }>(await sluice.api(`${base}/savepoints${deploymentId ? `?deploymentId=${deploymentId}` : ''}`)))
+        .items,
     savepoint: async (id: string) => json<VvpSavepoint>(await sluice.api(`${base}/savepoints/${id}`)),
-    importSavepoint: (body: unknown, token?: string) => sluice.api(`${base}/savepoints`, { method: 'POST', body: JSON.stringify(body), ...(token ? { token } : {}) }),
+    importSavepoint: (body: unknown, token?: string) =>
+      sluice.api(`${base}/savepoints`, { method: 'POST', body: JSON.stringify(body), ...(token ? { token } : {}) }),
     /** Waits for the deployment's status.state (and a predicate). */
     state: (name: string, state: string, more: (d: VvpDeployment) => boolean = () => true, timeoutMs = 30_000) =>
-      eventually(async () => {
-        const d = await c.get(name);
-        return d.status?.state === state && more(d) ? d : undefined;
-      }, `deployment ${name} ${state}`, timeoutMs),
+      eventually(
+        async () => {
+          const d = await c.get(name);
+          return d.status?.state === state && more(d) ? d : undefined;
+        },
+        `deployment ${name} ${state}`,
+        timeoutMs,
+      ),
   };
   return c;
 }
@@ -117,7 +133,10 @@ export async function jobPods(sluice: RunningSluice, namespace: string, jobId: s
 
 /** The JobManager container's arguments of a job. */
 export async function jobManagerArgs(sluice: RunningSluice, namespace: string, jobId: string): Promise<string[]> {
-  const pod = await eventually(async () => (await jobPods(sluice, namespace, jobId)).find((p) => p.metadata?.labels?.component === 'jobmanager'), `JobManager pod of ${jobId}`);
+  const pod = await eventually(
+    async () => (await jobPods(sluice, namespace, jobId)).find((p) => p.metadata?.labels?.component === 'jobmanager'),
+    `JobManager pod of ${jobId}`,
+  );
   return pod.spec!.containers[0]!.args ?? [];
 }
 
@@ -139,8 +158,12 @@ export function crs(sluice: RunningSluice) {
 
 /** With events off: runs every function's resync until `probe` holds (what the event source would have driven). */
 export async function drive<T>(sluice: RunningSluice, probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  return eventually(async () => {
-    await sluice.runner.resyncAll();
-    return probe();
-  }, what, timeoutMs);
+  return eventually(
+    async () => {
+      await sluice.runner.resyncAll();
+      return probe();
+    },
+    what,
+    timeoutMs,
+  );
 }

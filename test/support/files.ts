@@ -17,4 +17,5 @@ export const fixtureText = (name: string): string => readFileSync(fixturePath(na
 export const TARGET_ID_PLACEHOLDER = '%%ID_OF_VVP_JOBS_DEPLOYMENT_TARGET%%';
 
 /** examples/top-speed-windowing.yaml with its target id filled in, as VVP's guide says. */
-export const topSpeedWindowingYaml = (targetId: string): string => exampleText('top-speed-windowing.yaml').replace(TARGET_ID_PLACEHOLDER, targetId);
+export const topSpeedWindowingYaml = (targetId: string): string =>
+  exampleText('top-speed-windowing.yaml').replace(TARGET_ID_PLACEHOLDER, targetId);

@@ -1,5 +1,10 @@
 /** VVP's TopSpeedWindowing example deployment, as the REST API takes it, under another name. */
-export function topSpeedWindowingBody(vns: string, name: string, targetId: string, state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING') {
+export function topSpeedWindowingBody(
+  vns: string,
+  name: string,
+  targetId: string,
+  state: 'RUNNING' | 'CANCELLED' | 'SUSPENDED' = 'RUNNING',
+) {
   return {
     metadata: { name, namespace: vns },
     spec: {
@@ -11,7 +16,8 @@ export function topSpeedWindowingBody(vns: string, name: string, targetId: strin
         spec: {
           artifact: {
             kind: 'JAR',
-            jarUri: 'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
+            jarUri:
+              'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
             flinkVersion: '1.9',
             flinkImageRegistry: 'registry.platform.data-artisans.net/v2.0',
             flinkImageRepository: 'flink',

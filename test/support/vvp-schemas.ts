@@ -14,26 +14,55 @@ type Swagger = { definitions: Record<string, Record<string, unknown>> };
 const load = (file: string) => JSON.parse(readFileSync(new URL(`../fixtures/vvp-api/${file}`, import.meta.url), 'utf8')) as Swagger;
 
 const CLOSED = new Set([
-  'Savepoint', 'SavepointMetadata', 'SavepointSpec', 'SavepointStatus',
-  'Job', 'JobMetadata', 'JobSpec', 'JobStatusStarted', 'JobDeploymentTarget', 'KubernetesTarget',
-  'Event', 'EventMetadata', 'EventSpec',
-  'SecretValue', 'SecretValueMetadata', 'SecretValueSpec',
-  'DeploymentDefaults', 'DeploymentDefaultsMetadata',
-  'Deployment', 'DeploymentStatusRunning', 'DeploymentCondition', 'Failure',
-  'SystemInformation', 'SystemInformationStatus', 'RevisionInformation',
-  'ResourceListOfDeployment', 'ResourceListOfDeploymentTarget', 'ResourceListOfEvent', 'ResourceListOfJob', 'ResourceListOfSavepoint', 'ResourceListOfSecretValue',
+  'Savepoint',
+  'SavepointMetadata',
+  'SavepointSpec',
+  'SavepointStatus',
+  'Job',
+  'JobMetadata',
+  'JobSpec',
+  'JobStatusStarted',
+  'JobDeploymentTarget',
+  'KubernetesTarget',
+  'Event',
+  'EventMetadata',
+  'EventSpec',
+  'SecretValue',
+  'SecretValueMetadata',
+  'SecretValueSpec',
+  'DeploymentDefaults',
+  'DeploymentDefaultsMetadata',
+  'Deployment',
+  'DeploymentStatusRunning',
+  'DeploymentCondition',
+  'Failure',
+  'SystemInformation',
+  'SystemInformationStatus',
+  'RevisionInformation',
+  'ResourceListOfDeployment',
+  'ResourceListOfDeploymentTarget',
+  'ResourceListOfEvent',
+  'ResourceListOfJob',
+  'ResourceListOfSavepoint',
+  'ResourceListOfSecretValue',
 ]);
 
 function schemaDocument(doc: Swagger, id: string): object {
   const definitions = Object.fromEntries(
-    Object.entries(doc.definitions).map(([name, def]) => [name, CLOSED.has(name) && def.properties ? { ...def, additionalProperties: false } : def]),
+    Object.entries(doc.definitions).map(([name, def]) => [
+      name,
+      CLOSED.has(name) && def.properties ? { ...def, additionalProperties: false } : def,
+    ]),
   );
   return { $id: id, definitions };
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
+ajv.addFormat(
+  'date-time',
+  (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)),
+);
 ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
 ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
 ajv.addFormat('double', { type: 'number', validate: () => true });
@@ -53,5 +82,8 @@ export function vvpProblems(name: string, value: unknown): string[] {
     cache.set(key, validate);
   }
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+  );
 }

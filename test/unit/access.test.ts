@@ -4,7 +4,12 @@ import { bearer, generateToken, hashToken, sameHash, tokenSecretName } from '../
 import { mergePatch } from '../../shared/vvp/merge.js';
 import { namespaceView, parseNamespaceName, parseRoleBindings } from '../../shared/vvp/namespaces.js';
 
-const token = (role: 'viewer' | 'editor' | 'owner' | 'admin', namespace = 'team-1'): Caller => ({ kind: 'token', name: 't', namespace, role });
+const token = (role: 'viewer' | 'editor' | 'owner' | 'admin', namespace = 'team-1'): Caller => ({
+  kind: 'token',
+  name: 't',
+  namespace,
+  role,
+});
 const superuser: Caller = { kind: 'superuser', name: 'bootstrap' };
 
 describe("VVP's permission matrix", () => {
@@ -30,7 +35,11 @@ describe("VVP's permission matrix", () => {
 
   it("answers another tenant's namespace with 404, whatever the role", () => {
     for (const role of ['viewer', 'editor', 'owner', 'admin'] as const) {
-      expect(authorize(token(role, 'team-2'), 'team-1', [], 'deployments', 'read')).toEqual({ allowed: false, status: 404, message: 'namespace team-1 not found' });
+      expect(authorize(token(role, 'team-2'), 'team-1', [], 'deployments', 'read')).toEqual({
+        allowed: false,
+        status: 404,
+        message: 'namespace team-1 not found',
+      });
     }
   });
 
@@ -42,7 +51,10 @@ describe("VVP's permission matrix", () => {
   });
 
   it('honours system:authenticated role bindings, and only those, for other namespaces', () => {
-    const bindings = [{ role: 'viewer', members: ['system:authenticated'] }, { role: 'owner', members: ['user:alice'] }];
+    const bindings = [
+      { role: 'viewer', members: ['system:authenticated'] },
+      { role: 'owner', members: ['user:alice'] },
+    ];
     expect(roleIn(token('editor', 'team-2'), 'team-1', bindings)).toBe('viewer');
     expect(roleIn(token('editor', 'team-1'), 'team-1', bindings)).toBe('editor');
     expect(authorize(token('owner', 'team-2'), 'team-1', bindings, 'deployments', 'write')).toMatchObject({ allowed: false, status: 403 });

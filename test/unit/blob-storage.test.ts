@@ -20,13 +20,25 @@ describe('universal blob storage', () => {
 
   it('fills in only the directories a spec leaves unset, under the keys its Flink version reads', () => {
     const d = deployment();
-    const spec = { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, artifact: { kind: 'JAR', flinkVersion: '1.20' }, flinkConfiguration: { 'execution.checkpointing.savepoint-dir': 's3://mine/sp' } } } };
+    const spec = {
+      ...d.spec.spec,
+      template: {
+        spec: {
+          ...d.spec.spec.template.spec,
+          artifact: { kind: 'JAR', flinkVersion: '1.20' },
+          flinkConfiguration: { 'execution.checkpointing.savepoint-dir': 's3://mine/sp' },
+        },
+      },
+    };
     expect(withBlobStorage(spec, BASE, 'team', 'd-1').template.spec.flinkConfiguration).toEqual({
       'execution.checkpointing.savepoint-dir': 's3://mine/sp',
       'state.checkpoints.dir': `${BASE}/namespaces/team/deployments/d-1/checkpoints`,
       'high-availability.storageDir': `${BASE}/namespaces/team/deployments/d-1/ha`,
     });
-    const flink2 = { ...spec, template: { spec: { ...spec.template.spec, artifact: { kind: 'JAR', flinkVersion: '2.1' }, flinkConfiguration: {} } } };
+    const flink2 = {
+      ...spec,
+      template: { spec: { ...spec.template.spec, artifact: { kind: 'JAR', flinkVersion: '2.1' }, flinkConfiguration: {} } },
+    };
     expect(Object.keys(withBlobStorage(flink2, BASE, 'team', 'd-1').template.spec.flinkConfiguration!)).toEqual([
       'execution.checkpointing.savepoint-dir',
       'execution.checkpointing.dir',
@@ -40,7 +52,9 @@ describe('universal blob storage', () => {
     const t = target([{ op: 'add', path: '/spec/template/spec/flinkConfiguration', value: { 'state.savepoints.dir': 's3://target/sp' } }]);
     const conf = effectiveSpec(d, t, 'sluice-system', BASE).spec!.template.spec.flinkConfiguration!;
     expect(conf['state.savepoints.dir']).toBe('s3://target/sp');
-    expect(conf['state.checkpoints.dir']).toBe(`${BASE}/namespaces/${d.spec.metadata.namespace}/deployments/${d.spec.metadata.id}/checkpoints`);
+    expect(conf['state.checkpoints.dir']).toBe(
+      `${BASE}/namespaces/${d.spec.metadata.namespace}/deployments/${d.spec.metadata.id}/checkpoints`,
+    );
   });
 
   it('the base: as configured, else in local mode a directory of SLUICE_HOME, else none', () => {

@@ -12,7 +12,12 @@ function fakeKube(stored: Target) {
   const custom = {
     async replaceNamespacedCustomObjectStatus({ body }: { body: Target }) {
       if (body.metadata.resourceVersion !== stored.metadata.resourceVersion) {
-        throw new ApiException(409, 'conflict', JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }), {});
+        throw new ApiException(
+          409,
+          'conflict',
+          JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }),
+          {},
+        );
       }
       writes.push(body);
       return { ...body, metadata: { ...body.metadata, resourceVersion: String(Number(body.metadata.resourceVersion) + 1) } };
@@ -24,7 +29,7 @@ function fakeKube(stored: Target) {
 describe('writeStatusIfChanged', () => {
   const read: Target = { metadata: { name: 't', resourceVersion: '7' }, status: { state: 'READY', conditions: [] } };
 
-  it('writes nothing when the object has that status already, whatever its keys\' order', async () => {
+  it("writes nothing when the object has that status already, whatever its keys' order", async () => {
     const { kube, writes } = fakeKube(read);
     const crs = new CrClient<Target>(kube, DEPLOYMENT_TARGETS, 'sluice-system');
     expect(await crs.writeStatusIfChanged(read, { conditions: [], state: 'READY' })).toBe('unchanged');

@@ -8,15 +8,30 @@ const LATER = '2026-11-21T11:00:00.000Z';
 describe('deployment defaults', () => {
   it('none set: an empty spec at version 0, with a stable id', () => {
     const a = defaultsView('team', undefined, NOW);
-    expect(a).toMatchObject({ kind: 'DeploymentDefaults', apiVersion: 'v1', metadata: { name: 'default', namespace: 'team', resourceVersion: 0, createdAt: NOW }, spec: {} });
+    expect(a).toMatchObject({
+      kind: 'DeploymentDefaults',
+      apiVersion: 'v1',
+      metadata: { name: 'default', namespace: 'team', resourceVersion: 0, createdAt: NOW },
+      spec: {},
+    });
     expect(defaultsView('team', undefined, LATER).metadata.id).toBe(a.metadata.id);
     expect(defaultsView('other', undefined, NOW).metadata.id).not.toBe(a.metadata.id);
   });
 
   it('a PATCH merges onto the current defaults, null dropping a field, and counts versions', () => {
-    const first = patchedDefaults('team', undefined, { spec: { template: { spec: { parallelism: 2, flinkConfiguration: { a: '1', b: '2' } } } } }, NOW);
+    const first = patchedDefaults(
+      'team',
+      undefined,
+      { spec: { template: { spec: { parallelism: 2, flinkConfiguration: { a: '1', b: '2' } } } } },
+      NOW,
+    );
     expect(first).toMatchObject({ resourceVersion: 1, createdAt: NOW, modifiedAt: NOW });
-    const second = patchedDefaults('team', first, { metadata: { resourceVersion: 1 }, spec: { template: { spec: { flinkConfiguration: { b: null, c: '3' } } } } }, LATER);
+    const second = patchedDefaults(
+      'team',
+      first,
+      { metadata: { resourceVersion: 1 }, spec: { template: { spec: { flinkConfiguration: { b: null, c: '3' } } } } },
+      LATER,
+    );
     expect(second).toMatchObject({ resourceVersion: 2, createdAt: NOW, modifiedAt: LATER, id: first.id });
     expect(second.spec).toEqual({ template: { spec: { parallelism: 2, flinkConfiguration: { a: '1', c: '3' } } } });
     expect(patchedDefaults('team', second, { spec: null }, LATER).spec).toEqual({});
@@ -44,11 +59,29 @@ describe('deployment defaults', () => {
   });
 
   it("a new Deployment's spec is merged onto the defaults: its own values win, a target it names replaces theirs", () => {
-    const defaults = patchedDefaults('team', undefined, { spec: { deploymentTargetName: 'shared', upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { flinkConfiguration: { a: '1', b: '2' } } } } }, NOW);
-    const body = { metadata: { name: 'd' }, spec: { deploymentTargetId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11', template: { spec: { flinkConfiguration: { b: 'mine' } } } } };
+    const defaults = patchedDefaults(
+      'team',
+      undefined,
+      {
+        spec: {
+          deploymentTargetName: 'shared',
+          upgradeStrategy: { kind: 'STATEFUL' },
+          template: { spec: { flinkConfiguration: { a: '1', b: '2' } } },
+        },
+      },
+      NOW,
+    );
+    const body = {
+      metadata: { name: 'd' },
+      spec: { deploymentTargetId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11', template: { spec: { flinkConfiguration: { b: 'mine' } } } },
+    };
     expect(withNamespaceDefaults(body, defaults)).toEqual({
       metadata: { name: 'd' },
-      spec: { deploymentTargetId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11', upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { flinkConfiguration: { a: '1', b: 'mine' } } } },
+      spec: {
+        deploymentTargetId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11',
+        upgradeStrategy: { kind: 'STATEFUL' },
+        template: { spec: { flinkConfiguration: { a: '1', b: 'mine' } } },
+      },
     });
     expect(withNamespaceDefaults({ metadata: { name: 'd' } }, defaults)).toMatchObject({ spec: { deploymentTargetName: 'shared' } });
     expect(withNamespaceDefaults(body, undefined)).toBe(body);

@@ -14,7 +14,12 @@ function eventsOf(d: DeploymentResource, actions: Action[]) {
   let current = d;
   return actions.flatMap((a) => {
     const events = eventsOfAction(current, a);
-    if (a.type === 'writeStatus') current = { ...current, status: a.status, metadata: { ...current.metadata, resourceVersion: `${Number(current.metadata.resourceVersion ?? 0) + 1}` } };
+    if (a.type === 'writeStatus')
+      current = {
+        ...current,
+        status: a.status,
+        metadata: { ...current.metadata, resourceVersion: `${Number(current.metadata.resourceVersion ?? 0) + 1}` },
+      };
     return events;
   });
 }
@@ -26,7 +31,9 @@ const names = (events: { name: string }[]) => events.map((e) => e.name);
 
 function started() {
   const base = deployment();
-  const d0 = withEffective(deployment({ template: { spec: { ...base.spec.spec.template.spec, flinkConfiguration: { 'state.savepoints.dir': DIR } } } }));
+  const d0 = withEffective(
+    deployment({ template: { spec: { ...base.spec.spec.template.spec, flinkConfiguration: { 'state.savepoints.dir': DIR } } } }),
+  );
   const plan = planDeployment(d0, undefined, NOW);
   return { d0, plan, d1: after(d0, plan.actions) };
 }
@@ -37,7 +44,10 @@ describe('the events of a deployment step', () => {
     const events = eventsOf(d0, plan.actions);
     expect(names(events)).toEqual(['STATE_TRANSITION_IS_NEEDED', 'CREATING_A_NEW_JOB']);
     expect(events[0]!.message).toBe('Transitioning towards the desired state RUNNING');
-    expect(events[1]).toMatchObject({ jobId: expect.any(String), message: expect.stringMatching(/^Creating job [0-9a-f-]{36} \(attempt 1 of 4\)$/) });
+    expect(events[1]).toMatchObject({
+      jobId: expect.any(String),
+      message: expect.stringMatching(/^Creating job [0-9a-f-]{36} \(attempt 1 of 4\)$/),
+    });
   });
 
   it('the job started: JOB_SUCCESSFULLY_STARTED and the transition completed, naming the job', () => {
@@ -51,7 +61,10 @@ describe('the events of a deployment step', () => {
 
   it("a failed job with attempts left: terminated with Flink's reason, then retried", () => {
     const { d1 } = started();
-    const job: JobResource = { ...jobOf(d1, 'FAILED'), status: { state: 'FAILED', failure: { reason: 'JobFailed', message: 'ClassNotFoundException: Nope', failedAt: NOW } } };
+    const job: JobResource = {
+      ...jobOf(d1, 'FAILED'),
+      status: { state: 'FAILED', failure: { reason: 'JobFailed', message: 'ClassNotFoundException: Nope', failedAt: NOW } },
+    };
     const events = eventsOf(d1, planDeployment(d1, job, NOW).actions);
     expect(names(events)).toEqual(['TERMINATING_A_JOB_DUE_TO_AN_UNRECOVERABLE_FAILURE', 'CREATING_A_NEW_JOB']);
     expect(events[0]).toMatchObject({ warning: true, message: expect.stringContaining('ClassNotFoundException: Nope') });
@@ -62,10 +75,15 @@ describe('the events of a deployment step', () => {
     const base = started();
     const d1 = withEffective(deployment({ ...base.d1.spec.spec, maxJobCreationAttempts: 1 }));
     const d2 = after(d1, planDeployment(d1, undefined, NOW).actions);
-    const job: JobResource = { ...jobOf(d2, 'FAILED'), status: { state: 'FAILED', failure: { reason: 'JobFailed', message: 'boom', failedAt: NOW } } };
+    const job: JobResource = {
+      ...jobOf(d2, 'FAILED'),
+      status: { state: 'FAILED', failure: { reason: 'JobFailed', message: 'boom', failedAt: NOW } },
+    };
     const events = eventsOf(d2, planDeployment(d2, job, NOW).actions);
     expect(names(events)).toEqual(['TERMINATING_A_JOB_DUE_TO_AN_UNRECOVERABLE_FAILURE', 'TOO_MANY_FAILED_JOB_CREATION_ATTEMPTS']);
-    expect(events[1]!.message).toMatch(/^Transitioned from TRANSITIONING to FAILED: JobFailed: job .* failed after 1 attempt\(s\): JobFailed: boom$/);
+    expect(events[1]!.message).toMatch(
+      /^Transitioned from TRANSITIONING to FAILED: JobFailed: job .* failed after 1 attempt\(s\): JobFailed: boom$/,
+    );
   });
 
   it('a suspend: a savepoint before suspension; an upgrade: the upgrade strategy', () => {
@@ -73,9 +91,18 @@ describe('the events of a deployment step', () => {
     const job = jobOf(d1, 'STARTED');
     const running = after(d1, planDeployment(d1, job, NOW).actions);
     const suspend = withEffective({ ...running, spec: { ...running.spec, spec: { ...running.spec.spec, state: 'SUSPENDED' } } });
-    expect(names(eventsOf(suspend, planDeployment(suspend, job, NOW).actions))).toEqual(['CREATING_A_SAVEPOINT_BEFORE_SUSPENSION', 'STATE_TRANSITION_IS_NEEDED']);
+    expect(names(eventsOf(suspend, planDeployment(suspend, job, NOW).actions))).toEqual([
+      'CREATING_A_SAVEPOINT_BEFORE_SUSPENSION',
+      'STATE_TRANSITION_IS_NEEDED',
+    ]);
     const spec = running.spec.spec;
-    const upgrade = withEffective({ ...running, spec: { ...running.spec, spec: { ...spec, upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { ...spec.template.spec, parallelism: 2 } } } } });
+    const upgrade = withEffective({
+      ...running,
+      spec: {
+        ...running.spec,
+        spec: { ...spec, upgradeStrategy: { kind: 'STATEFUL' }, template: { spec: { ...spec.template.spec, parallelism: 2 } } },
+      },
+    });
     const events = eventsOf(upgrade, planDeployment(upgrade, job, NOW).actions);
     expect(names(events)).toEqual(['USING_AN_UPGRADE_STRATEGY', 'STATE_TRANSITION_IS_NEEDED']);
     expect(events[0]!.message).toContain(`into ${DIR}`);
@@ -86,8 +113,17 @@ describe('the events of a deployment step', () => {
     const job = jobOf(d1, 'STARTED');
     const running = after(d1, planDeployment(d1, job, NOW).actions);
     const spec = running.spec.spec;
-    const noDir = withEffective({ ...running, spec: { ...running.spec, spec: { ...spec, state: 'SUSPENDED', template: { spec: { ...spec.template.spec, flinkConfiguration: {} } } } } });
-    const jobWithoutDir = { ...job, spec: { ...job.spec, spec: { ...job.spec.spec, template: { spec: { ...job.spec.spec.template.spec, flinkConfiguration: {} } } } } };
+    const noDir = withEffective({
+      ...running,
+      spec: {
+        ...running.spec,
+        spec: { ...spec, state: 'SUSPENDED', template: { spec: { ...spec.template.spec, flinkConfiguration: {} } } },
+      },
+    });
+    const jobWithoutDir = {
+      ...job,
+      spec: { ...job.spec, spec: { ...job.spec.spec, template: { spec: { ...job.spec.spec.template.spec, flinkConfiguration: {} } } } },
+    };
     const events = eventsOf(noDir, planDeployment(noDir, jobWithoutDir, NOW).actions);
     expect(names(events)).toEqual(['JOB_IS_NOT_CONFIGURED_WITH_SAVEPOINT_SUPPORT']);
     expect(events[0]!.warning).toBe(true);
@@ -97,15 +133,25 @@ describe('the events of a deployment step', () => {
     const { d1 } = started();
     const running = after(d1, planDeployment(d1, jobOf(d1, 'STARTED'), NOW).actions);
     const suspend = withEffective({ ...running, spec: { ...running.spec, spec: { ...running.spec.spec, state: 'SUSPENDED' } } });
-    const create = planDeployment(suspend, jobOf(d1, 'STARTED'), NOW).actions.find((a) => a.type === 'createSavepoint') as Extract<Action, { type: 'createSavepoint' }>;
+    const create = planDeployment(suspend, jobOf(d1, 'STARTED'), NOW).actions.find((a) => a.type === 'createSavepoint') as Extract<
+      Action,
+      { type: 'createSavepoint' }
+    >;
     const sp = create.savepoint;
     expect(savepointEvent(sp, { kind: 'triggered', attempt: 1, triggerId: 't' }).name).toBe('SUCCESSFULLY_TRIGGERED_A_SAVEPOINT');
-    expect(savepointEvent(sp, { kind: 'retry', attempt: 1, maxAttempts: 4, failure: { reason: 'SavepointTimeout', message: 'slow' } })).toMatchObject({
+    expect(
+      savepointEvent(sp, { kind: 'retry', attempt: 1, maxAttempts: 4, failure: { reason: 'SavepointTimeout', message: 'slow' } }),
+    ).toMatchObject({
       name: 'RECOVERABLE_FAILURE_WHILE_TRIGGERING_A_SAVEPOINT',
       message: expect.stringContaining('attempt 1 of 4 failed: SavepointTimeout: slow'),
     });
-    expect(savepointEvent(sp, { kind: 'failed', failure: { reason: 'SavepointFailed', message: 'disk full' } }).name).toBe('AN_UNRECOVERABLE_FAILURE_WHILE_TAKING_A_SAVEPOINT');
-    expect(savepointEvent(sp, { kind: 'completed', location: `${DIR}/savepoint-1` })).toMatchObject({ name: 'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION', jobId: sp.spec.spec.jobId });
+    expect(savepointEvent(sp, { kind: 'failed', failure: { reason: 'SavepointFailed', message: 'disk full' } }).name).toBe(
+      'AN_UNRECOVERABLE_FAILURE_WHILE_TAKING_A_SAVEPOINT',
+    );
+    expect(savepointEvent(sp, { kind: 'completed', location: `${DIR}/savepoint-1` })).toMatchObject({
+      name: 'FOUND_A_COMPLETED_SAVEPOINT_READY_FOR_SUSPENSION',
+      jobId: sp.spec.spec.jobId,
+    });
   });
 
   it('status writes that keep the state, and following a savepoint, record nothing', () => {
@@ -126,7 +172,12 @@ describe('the events of a deployment step', () => {
 describe('the event log', () => {
   const d = withEffective(deployment());
   it("stores an event on the FlinkDeployment and shows it in VVP's shape", () => {
-    const k = kubernetesEvent(d, { name: 'CREATING_A_NEW_JOB', message: 'Creating job j', jobId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11' }, 'c1b7c0a6-8a8e-4a35-9d55-9f3f3b1d2a11', NOW);
+    const k = kubernetesEvent(
+      d,
+      { name: 'CREATING_A_NEW_JOB', message: 'Creating job j', jobId: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11' },
+      'c1b7c0a6-8a8e-4a35-9d55-9f3f3b1d2a11',
+      NOW,
+    );
     expect(k.involvedObject).toMatchObject({ kind: 'FlinkDeployment', name: d.metadata.name });
     expect(k.type).toBe('Normal');
     expect(eventView(k)).toEqual({
@@ -148,7 +199,9 @@ describe('the event log', () => {
   it('cuts a long message, and keeps only the newest events of a deployment', () => {
     expect(kubernetesEvent(d, { name: 'GENERAL_FAILURE', message: 'x'.repeat(5000) }, 'id', NOW).message).toHaveLength(1000);
     const at = (i: number) => new Date(Date.parse(NOW) + i * 1000).toISOString();
-    const events: CoreV1Event[] = [3, 1, 2, 0].map((i) => kubernetesEvent(d, { name: 'GENERAL_FAILURE', message: `${i}` }, `id-${i}`, at(i)));
+    const events: CoreV1Event[] = [3, 1, 2, 0].map((i) =>
+      kubernetesEvent(d, { name: 'GENERAL_FAILURE', message: `${i}` }, `id-${i}`, at(i)),
+    );
     expect(eventsBeyond(events, 2).map((e) => e.message)).toEqual(['0', '1']);
     expect(eventsBeyond(events, 4)).toEqual([]);
   });

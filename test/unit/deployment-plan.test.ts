@@ -35,7 +35,12 @@ describe('deployment step decisions', () => {
     expect(write.status.sluice?.job).toMatchObject({ seq: 1, attempt: 1 });
     expect(write.status.running?.jobId).toBe(write.status.sluice!.job!.id);
     expect(create.job.spec.metadata.id).toBe(write.status.sluice!.job!.id);
-    expect(create.job.spec.spec).toMatchObject({ targetNamespace: 'vvp-jobs-team-1', deploymentName: 'TopSpeedWindowing', seq: 1, attempt: 1 });
+    expect(create.job.spec.spec).toMatchObject({
+      targetNamespace: 'vvp-jobs-team-1',
+      deploymentName: 'TopSpeedWindowing',
+      seq: 1,
+      attempt: 1,
+    });
     expect(create.job.spec.spec.template).toEqual(d.status!.sluice!.effective!.spec!.template);
   });
 
@@ -71,7 +76,11 @@ describe('deployment step decisions', () => {
 
   it('upgrades STATELESS on a template change: stop the old job, start a new one', () => {
     const { d, job } = started();
-    const changed = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } } });
+    const changed = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } },
+    });
     const plan = planDeployment(changed, job, NOW);
     expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus', 'createJob']);
     const created = (plan.actions[2] as Extract<Action, { type: 'createJob' }>).job;
@@ -82,19 +91,33 @@ describe('deployment step decisions', () => {
 
   it('does not restart on a change of state-independent fields like maxJobCreationAttempts', () => {
     const { d, job } = started();
-    const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, maxJobCreationAttempts: 9 } } });
+    const d2 = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, maxJobCreationAttempts: 9 } },
+    });
     expect(types(planDeployment(d2, job, NOW).actions)).not.toContain('createJob');
   });
 
   it('keeps the running job under upgrade strategy NONE', () => {
     const { d, job } = started();
-    const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, upgradeStrategy: { kind: 'NONE' }, template: { spec: { ...d.spec.spec.template.spec, parallelism: 3 } } } } });
+    const d2 = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: {
+        ...d.spec,
+        spec: { ...d.spec.spec, upgradeStrategy: { kind: 'NONE' }, template: { spec: { ...d.spec.spec.template.spec, parallelism: 3 } } },
+      },
+    });
     expect(types(planDeployment(d2, job, NOW).actions)).toEqual(['writeStatus']);
   });
 
   // A STARTED job is suspended with a savepoint first (test/unit/savepoint-plan.test.ts); one
   // that has not started yet has no state of its own to save and is stopped right away.
-  it.each([['CANCELLED', 'STARTED'], ['SUSPENDED', 'STARTING']] as const)('%s stops a %s job and reports the state', (state, jobState) => {
+  it.each([
+    ['CANCELLED', 'STARTED'],
+    ['SUSPENDED', 'STARTING'],
+  ] as const)('%s stops a %s job and reports the state', (state, jobState) => {
     const { d, job: started_ } = started();
     const job = { ...started_, status: { state: jobState } };
     const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state } } });
@@ -105,7 +128,11 @@ describe('deployment step decisions', () => {
     expect(d3.status?.running).toBeUndefined();
     expect(d3.status?.sluice?.job).toBeUndefined();
     // Started again later: a new job, not the old one.
-    const again = withEffective({ ...d3, metadata: { ...d3.metadata, generation: 3 }, spec: { ...d3.spec, spec: { ...d3.spec.spec, state: 'RUNNING' } } });
+    const again = withEffective({
+      ...d3,
+      metadata: { ...d3.metadata, generation: 3 },
+      spec: { ...d3.spec, spec: { ...d3.spec.spec, state: 'RUNNING' } },
+    });
     const restart = planDeployment(again, undefined, NOW);
     expect((restart.actions[1] as Extract<Action, { type: 'createJob' }>).job.spec.spec.seq).toBe(2);
   });
@@ -140,9 +167,13 @@ describe('deployment step decisions', () => {
     expect(planDeployment(d2, { ...job, status: { state: 'FINISHED', sluice: { resourcesDeleted: true } } }, NOW).actions).toEqual([]);
   });
 
-  it('deletes a failed job\'s objects when the template changes and a new job starts', () => {
+  it("deletes a failed job's objects when the template changes and a new job starts", () => {
     const { d, job } = started();
-    const changed = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } } });
+    const changed = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } },
+    });
     const plan = planDeployment(changed, { ...job, status: { state: 'FAILED' } }, NOW);
     expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus', 'createJob']);
     expect((plan.actions[0] as Extract<Action, { type: 'terminateJob' }>).job.spec.metadata.id).toBe(job.spec.metadata.id);
@@ -160,9 +191,15 @@ describe('deployment step decisions', () => {
 
   it.each(['FAILED', 'FINISHED'] as const)('CANCELLED deletes what is left of a %s job before reporting CANCELLED', (jobState) => {
     const { d, job } = started();
-    const d2 = withEffective({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' } } });
+    const d2 = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' } },
+    });
     expect(types(planDeployment(d2, { ...job, status: { state: jobState } }, NOW).actions)).toEqual(['terminateJob', 'writeStatus']);
-    expect(types(planDeployment(d2, { ...job, status: { state: jobState, sluice: { resourcesDeleted: true } } }, NOW).actions)).toEqual(['writeStatus']);
+    expect(types(planDeployment(d2, { ...job, status: { state: jobState, sluice: { resourcesDeleted: true } } }, NOW).actions)).toEqual([
+      'writeStatus',
+    ]);
   });
 
   it('adds the finalizer before the first job of a deployment that has none, and for a live job it lacks', () => {
@@ -172,7 +209,9 @@ describe('deployment step decisions', () => {
     const { d, job } = started();
     const running = after(d, planDeployment(d, job, NOW).actions);
     expect(planDeployment(running, job, NOW).actions).toEqual([]);
-    expect(types(planDeployment({ ...running, metadata: { ...running.metadata, finalizers: undefined } }, job, NOW).actions)).toEqual(['addFinalizer']);
+    expect(types(planDeployment({ ...running, metadata: { ...running.metadata, finalizers: undefined } }, job, NOW).actions)).toEqual([
+      'addFinalizer',
+    ]);
     // A deployment that never ran a job needs none.
     const cancelled = withEffective(deployment({ state: 'CANCELLED' }));
     cancelled.metadata.finalizers = undefined;
@@ -181,14 +220,23 @@ describe('deployment step decisions', () => {
 
   it('stops the job of a cancelled deployment even while its patch set fails', () => {
     const { d, job } = started();
-    const d2 = { ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' as const } } };
-    d2.status = { ...d.status, sluice: { ...d.status!.sluice, effective: { generation: 2, error: 'deploymentPatchSet operation 0 failed' } } };
+    const d2 = {
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' as const } },
+    };
+    d2.status = {
+      ...d.status,
+      sluice: { ...d.status!.sluice, effective: { generation: 2, error: 'deploymentPatchSet operation 0 failed' } },
+    };
     expect(types(planDeployment(d2, job, NOW).actions)).toEqual(['terminateJob', 'writeStatus']);
   });
 
   it('reports a failed patch set as FAILED and starts nothing', () => {
     const d = deployment();
-    d.status = { sluice: { effective: { generation: 1, error: 'deploymentPatchSet operation 0 (test /spec/x) failed: the test did not match' } } };
+    d.status = {
+      sluice: { effective: { generation: 1, error: 'deploymentPatchSet operation 0 (test /spec/x) failed: the test did not match' } },
+    };
     const plan = planDeployment(d, undefined, NOW);
     expect(types(plan.actions)).toEqual(['writeStatus']);
     const d2 = after(d, plan.actions);
@@ -207,7 +255,10 @@ describe('deleting a deployment', () => {
     const failedJob = { ...job, metadata: { ...job.metadata, name: 'failed' }, status: { state: 'FAILED' as const } };
     const plan = planDeletion(deleting(d), [job, old, failedJob]);
     expect(types(plan.actions)).toEqual(['terminateJob', 'terminateJob', 'removeFinalizer']);
-    expect(plan.actions.slice(0, 2).map((a) => (a as Extract<Action, { type: 'terminateJob' }>).job.metadata.name)).toEqual([job.metadata.name, 'failed']);
+    expect(plan.actions.slice(0, 2).map((a) => (a as Extract<Action, { type: 'terminateJob' }>).job.metadata.name)).toEqual([
+      job.metadata.name,
+      'failed',
+    ]);
   });
 
   it('only removes the finalizer when every job is already cleaned up, and does nothing once it is gone', () => {
@@ -221,7 +272,10 @@ describe("deployment step decisions on Flink's word", () => {
   const withStatus = (job: JobResource, status: JobResource['status']): JobResource => ({ ...job, status });
   const bump = (d: DeploymentResource): DeploymentResource => {
     const next = { ...d, metadata: { ...d.metadata, generation: (d.metadata.generation ?? 1) + 1 } };
-    next.status = { ...d.status, sluice: { ...d.status!.sluice, effective: { ...d.status!.sluice!.effective!, generation: next.metadata.generation } } };
+    next.status = {
+      ...d.status,
+      sluice: { ...d.status!.sluice, effective: { ...d.status!.sluice!.effective!, generation: next.metadata.generation } },
+    };
     return next;
   };
 
@@ -233,14 +287,23 @@ describe("deployment step decisions on Flink's word", () => {
     expect(after(d, planDeployment(d, running, NOW).actions).status?.state).toBe('RUNNING');
   });
 
-  it('a job Flink failed takes no further attempt: FAILED at once with Flink\'s exception', () => {
+  it("a job Flink failed takes no further attempt: FAILED at once with Flink's exception", () => {
     const { d, job } = started();
-    const failed = withStatus(job, { state: 'FAILED', failure: { reason: 'FlinkJobFailed', message: 'java.lang.IllegalStateException: boom', failedAt: NOW } });
+    const failed = withStatus(job, {
+      state: 'FAILED',
+      failure: { reason: 'FlinkJobFailed', message: 'java.lang.IllegalStateException: boom', failedAt: NOW },
+    });
     const plan = planDeployment(d, failed, NOW);
     expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
-    expect(after(d, plan.actions).status).toMatchObject({ state: 'FAILED', failure: { reason: 'JobFailed', message: expect.stringMatching(/failed in Flink .*boom/) } });
+    expect(after(d, plan.actions).status).toMatchObject({
+      state: 'FAILED',
+      failure: { reason: 'JobFailed', message: expect.stringMatching(/failed in Flink .*boom/) },
+    });
     // A pod's failure is one attempt of several.
-    const crashed = withStatus(job, { state: 'FAILED', failure: { reason: 'CrashLoopBackOff', message: 'TaskManager pod x is crash-looping', failedAt: NOW } });
+    const crashed = withStatus(job, {
+      state: 'FAILED',
+      failure: { reason: 'CrashLoopBackOff', message: 'TaskManager pod x is crash-looping', failedAt: NOW },
+    });
     expect(types(planDeployment(d, crashed, NOW).actions)).toEqual(['terminateJob', 'writeStatus', 'createJob']);
   });
 

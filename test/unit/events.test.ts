@@ -6,13 +6,22 @@ import { apiServerEvent, decodeHttpEvent } from '../../shared/runtime/events.js'
 const pod = {
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name: 'job-1-jobmanager-abcde', namespace: 'team-1', uid: 'u-1', resourceVersion: '42', labels: { system: 'ververica-platform' } },
+  metadata: {
+    name: 'job-1-jobmanager-abcde',
+    namespace: 'team-1',
+    uid: 'u-1',
+    resourceVersion: '42',
+    labels: { system: 'ververica-platform' },
+  },
   status: { phase: 'Running' },
 };
 
 function asHttp(ce: CloudEvent<unknown>, mode: 'binary' | 'structured') {
   const message = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);
-  return { headers: Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k.toLowerCase(), String(v)])), body: String(message.body) };
+  return {
+    headers: Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k.toLowerCase(), String(v)])),
+    body: String(message.body),
+  };
 }
 
 describe('decoding ApiServerSource events', () => {
@@ -28,11 +37,15 @@ describe('decoding ApiServerSource events', () => {
     expect(ce['namespace']).toBe('team-1');
   });
 
-  it("writes the subject of a custom resource, and of a cluster-scoped object, as the adapter does", () => {
+  it('writes the subject of a custom resource, and of a cluster-scoped object, as the adapter does', () => {
     const cr = { apiVersion: 'sluice.dev/v1alpha1', kind: 'FlinkDeployment', metadata: { name: 'd', namespace: 'sluice-system' } };
-    expect(apiServerEvent({ verb: 'add', object: cr, mode: 'reference', source: 's', resource: 'flinkdeployments' }).subject).toBe('/apis/sluice.dev/v1alpha1/namespaces/sluice-system/flinkdeployments/d');
+    expect(apiServerEvent({ verb: 'add', object: cr, mode: 'reference', source: 's', resource: 'flinkdeployments' }).subject).toBe(
+      '/apis/sluice.dev/v1alpha1/namespaces/sluice-system/flinkdeployments/d',
+    );
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-1' } };
-    expect(apiServerEvent({ verb: 'add', object: ns, mode: 'resource', source: 's', resource: 'namespaces' }).subject).toBe('/apis/v1/namespaces//namespaces/team-1');
+    expect(apiServerEvent({ verb: 'add', object: ns, mode: 'resource', source: 's', resource: 'namespaces' }).subject).toBe(
+      '/apis/v1/namespaces//namespaces/team-1',
+    );
   });
 
   it.each(['binary', 'structured'] as const)('decodes a resource event in %s mode', (mode) => {
@@ -66,7 +79,10 @@ describe('decoding ApiServerSource events', () => {
       const { headers } = asHttp(ce, 'binary');
       const message = { headers: { ...headers, 'content-type': contentType }, body };
       const bySdk = outcome(() => fromCloudEvent(HTTP.toEvent(message) as CloudEvent<unknown>));
-      expect(outcome(() => decodeHttpEvent(message.headers, body)), `${contentType} ${body.slice(0, 12)}`).toEqual(bySdk);
+      expect(
+        outcome(() => decodeHttpEvent(message.headers, body)),
+        `${contentType} ${body.slice(0, 12)}`,
+      ).toEqual(bySdk);
     }
   });
 
@@ -79,7 +95,11 @@ describe('decoding ApiServerSource events', () => {
   });
 
   it('decodes a PingSource ping', () => {
-    const ping = new CloudEvent({ type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/x/pingsources/resync', data: { reason: 'resync' } });
+    const ping = new CloudEvent({
+      type: 'dev.knative.sources.ping',
+      source: '/apis/v1/namespaces/x/pingsources/resync',
+      data: { reason: 'resync' },
+    });
     const { headers, body } = asHttp(ping, 'structured');
     expect(decodeHttpEvent(headers, body)).toMatchObject({ mode: 'ping', data: { reason: 'resync' } });
   });
@@ -92,17 +112,34 @@ describe('decoding ApiServerSource events', () => {
 
   it.each([
     ['no CloudEvent headers at all', { 'content-type': 'application/json' }, '{}', /not a valid CloudEvent/],
-    ['a missing required attribute', { 'content-type': 'application/cloudevents+json' }, JSON.stringify({ specversion: '1.0', type: 'dev.knative.apiserver.resource.add' }), /not a valid CloudEvent/],
+    [
+      'a missing required attribute',
+      { 'content-type': 'application/cloudevents+json' },
+      JSON.stringify({ specversion: '1.0', type: 'dev.knative.apiserver.resource.add' }),
+      /not a valid CloudEvent/,
+    ],
     ['invalid JSON in structured mode', { 'content-type': 'application/cloudevents+json' }, '{"specversion":', /not a valid CloudEvent/],
     [
       'a resource event whose data is not an object',
-      { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 'dev.knative.apiserver.resource.add' },
+      {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': 's',
+        'ce-type': 'dev.knative.apiserver.resource.add',
+      },
       JSON.stringify({ kind: 'Pod' }),
       /event data \(a Kubernetes object\)\.(apiVersion|metadata)/,
     ],
     [
       'a reference without a name',
-      { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 'dev.knative.apiserver.ref.add' },
+      {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': 's',
+        'ce-type': 'dev.knative.apiserver.ref.add',
+      },
       JSON.stringify({ kind: 'Pod', apiVersion: 'v1' }),
       /event data \(an object reference\)\.name/,
     ],

@@ -7,7 +7,14 @@ export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generati
   return {
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'FlinkDeployment',
-    metadata: { name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d', namespace: 'sluice-system', uid: 'uid-1', generation, resourceVersion: '10', finalizers: [JOB_RESOURCES_FINALIZER] },
+    metadata: {
+      name: 'vvp-namespace-1.topspeedwindowing-1a2b3c4d',
+      namespace: 'sluice-system',
+      uid: 'uid-1',
+      generation,
+      resourceVersion: '10',
+      finalizers: [JOB_RESOURCES_FINALIZER],
+    },
     spec: {
       metadata: {
         id: '0b7e4f8e-6b38-4c36-9d46-6f0c1c5b2a11',
@@ -32,7 +39,12 @@ export function withEffective(d: DeploymentResource, targetNamespace = 'vvp-jobs
       ...d.status,
       sluice: {
         ...d.status?.sluice,
-        effective: { generation: d.metadata.generation!, spec: structuredClone(d.spec.spec), targetId: d.spec.spec.deploymentTargetId!, targetNamespace },
+        effective: {
+          generation: d.metadata.generation!,
+          spec: structuredClone(d.spec.spec),
+          targetId: d.spec.spec.deploymentTargetId!,
+          targetNamespace,
+        },
       },
     },
   };
@@ -44,13 +56,22 @@ export function target(patchSet: TargetResource['spec']['spec']['deploymentPatch
     kind: 'DeploymentTarget',
     metadata: { name: 'vvp-namespace-1.vvp-jobs-team-1-00000000', namespace: 'sluice-system', generation: 1 },
     spec: {
-      metadata: { id: 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01', name: 'vvp-jobs-team-1', namespace: 'vvp-namespace-1', createdAt: '', modifiedAt: '' },
+      metadata: {
+        id: 'f3d8f7f2-5f0e-4a4f-8d6e-2d6c7f1a9b01',
+        name: 'vvp-jobs-team-1',
+        namespace: 'vvp-namespace-1',
+        createdAt: '',
+        modifiedAt: '',
+      },
       spec: { kubernetes: { namespace: 'vvp-jobs-team-1' }, deploymentPatchSet: patchSet },
     },
   };
 }
 
-export function jobOf(d: DeploymentResource, state?: JobResource['status'] extends infer S ? S extends { state?: infer X } ? X : never : never): JobResource {
+export function jobOf(
+  d: DeploymentResource,
+  state?: JobResource['status'] extends infer S ? (S extends { state?: infer X } ? X : never) : never,
+): JobResource {
   const current = d.status!.sluice!.job!;
   return {
     apiVersion: 'sluice.dev/v1alpha1',

@@ -4,7 +4,10 @@ import { continueAfterExpiry, isAlreadyExists, isConflict, isNotFound, isNotServ
 
 /** A failed call as client-node 1.x raises it: the API server's Status, as the JSON text it sent. */
 function failed(code: number, status: Record<string, unknown> | string): ApiException<unknown> {
-  const body = typeof status === 'string' ? status : JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, ...status });
+  const body =
+    typeof status === 'string'
+      ? status
+      : JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, ...status });
   return new ApiException(code, 'Unknown API Status Code!', body, { 'content-type': 'application/json' });
 }
 
@@ -38,7 +41,12 @@ describe('Kubernetes API errors', () => {
   });
 
   it('other statuses are neither', () => {
-    for (const err of [notFound, failed(422, { reason: 'Invalid' }), failed(500, { reason: 'InternalError' }), new Error('socket hang up')]) {
+    for (const err of [
+      notFound,
+      failed(422, { reason: 'Invalid' }),
+      failed(500, { reason: 'InternalError' }),
+      new Error('socket hang up'),
+    ]) {
       expect(isConflict(err)).toBe(false);
       expect(isAlreadyExists(err)).toBe(false);
     }
@@ -60,7 +68,9 @@ describe('Kubernetes API errors', () => {
       reason: 'Expired',
       message: 'The provided continue parameter is too old to display a consistent list result.',
     });
-    expect(continueAfterExpiry(expired)).toBe('eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6LTEsInN0YXJ0Ijoic2NhbGUtNDEyLmQtOS0zNzA2MzliZVx1MDAwMCJ9');
+    expect(continueAfterExpiry(expired)).toBe(
+      'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6LTEsInN0YXJ0Ijoic2NhbGUtNDEyLmQtOS0zNzA2MzliZVx1MDAwMCJ9',
+    );
     expect(continueAfterExpiry(failed(410, { reason: 'Expired', message: 'too old resource version' }))).toBeUndefined();
     expect(continueAfterExpiry(notFound)).toBeUndefined();
     expect(continueAfterExpiry(new Error('socket hang up'))).toBeUndefined();

@@ -29,13 +29,21 @@ describe('lazyChild', () => {
     }
     expect(lazy.lines).toEqual(eager.lines);
     expect(lazy.lines).toHaveLength(2);
-    expect(lazy.lines[0]).toMatchObject({ function: 'applyPatchSet', eventId: 'e-1', auth: { token: '[redacted]' }, outcome: 'handled', msg: 'step' });
+    expect(lazy.lines[0]).toMatchObject({
+      function: 'applyPatchSet',
+      eventId: 'e-1',
+      auth: { token: '[redacted]' },
+      outcome: 'handled',
+      msg: 'step',
+    });
   });
 
   it('makes no child for calls of a disabled level', () => {
     const { log, lines } = capture('warn');
     let made = 0;
-    const parent = new Proxy(log, { get: (t, k) => (k === 'child' ? (b: Record<string, unknown>) => (made++, t.child(b)) : Reflect.get(t, k, t)) });
+    const parent = new Proxy(log, {
+      get: (t, k) => (k === 'child' ? (b: Record<string, unknown>) => (made++, t.child(b)) : Reflect.get(t, k, t)),
+    });
     const child = lazyChild(parent, { eventId: 'e-2' });
     child.debug('duplicate');
     child.info('skipped');
@@ -43,6 +51,9 @@ describe('lazyChild', () => {
     child.warn('step failed');
     child.error('again');
     expect(made).toBe(1);
-    expect(lines.map((l) => [l.eventId, l.msg])).toEqual([['e-2', 'step failed'], ['e-2', 'again']]);
+    expect(lines.map((l) => [l.eventId, l.msg])).toEqual([
+      ['e-2', 'step failed'],
+      ['e-2', 'again'],
+    ]);
   });
 });

@@ -1,7 +1,14 @@
 import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Kube } from '../../shared/kube.js';
-import { LEADER_ANNOTATION, LEADER_CONFIGMAP, claimNamespace, ensureNamespaceClaimed, holderOf, leaderConfigMap } from '../../shared/operator/claim.js';
+import {
+  LEADER_ANNOTATION,
+  LEADER_CONFIGMAP,
+  claimNamespace,
+  ensureNamespaceClaimed,
+  holderOf,
+  leaderConfigMap,
+} from '../../shared/operator/claim.js';
 import { crLockKey, managedByValue, parseManagedBy, sameRef } from '../../shared/operator/cr.js';
 import { settingsSchema } from '../../shared/config.js';
 
@@ -94,7 +101,10 @@ describe('claiming a namespace', () => {
     await ensureNamespaceClaimed({ kube, settings }, 'a');
     expect(calls.filter((c) => c.endsWith(' a'))).toEqual(['read a', 'create a']);
     const other = { ...settings, operatorIdentity: `${settings.operatorIdentity}-other` };
-    expect(await ensureNamespaceClaimed({ kube, settings: other }, 'a')).toMatchObject({ claimed: false, holder: settings.operatorIdentity });
+    expect(await ensureNamespaceClaimed({ kube, settings: other }, 'a')).toMatchObject({
+      claimed: false,
+      holder: settings.operatorIdentity,
+    });
     expect(await ensureNamespaceClaimed({ kube, settings: other }, 'a')).toMatchObject({ claimed: false });
     expect(calls.filter((c) => c === 'read a')).toHaveLength(3);
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, PURPOSE_ANNOTATION, planDeployment, restoreFor } from '../../functions/deploymentStep/logic.js';
-import { type SavepointRequest, attemptTimeoutMs, savepointIdFor, savepointProgress } from '../../functions/deploymentStep/savepoint-plan.js';
+import {
+  type SavepointRequest,
+  attemptTimeoutMs,
+  savepointIdFor,
+  savepointProgress,
+} from '../../functions/deploymentStep/savepoint-plan.js';
 import { flinkAtLeast, parseFlinkDuration } from '../../shared/vvp/flink-config.js';
 import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
 import { validateDeployment } from '../../shared/vvp/input.js';
@@ -9,7 +14,8 @@ import { deployment, jobOf, withEffective } from './fixtures.js';
 const NOW = '2026-11-21T10:00:00.000Z';
 const DIR = 's3://bucket/savepoints';
 const types = (actions: Action[]) => actions.map((a) => a.type);
-const of = <T extends Action['type']>(actions: Action[], type: T) => actions.find((a) => a.type === type) as Extract<Action, { type: T }> | undefined;
+const of = <T extends Action['type']>(actions: Action[], type: T) =>
+  actions.find((a) => a.type === type) as Extract<Action, { type: T }> | undefined;
 
 /** Applies a plan's status write, as the shell would. */
 function after(d: DeploymentResource, actions: Action[]): DeploymentResource {
@@ -44,10 +50,19 @@ const withState = (sp: SavepointResource, status: SavepointStatusLike, location?
   status,
 });
 
-const jobIn = (job: JobResource, state: NonNullable<JobResource['status']>['state']): JobResource => ({ ...job, status: { ...job.status, state } });
+const jobIn = (job: JobResource, state: NonNullable<JobResource['status']>['state']): JobResource => ({
+  ...job,
+  status: { ...job.status, state },
+});
 
 /** A savepoint as the REST API imports it (no purpose annotation). */
-function imported(d: DeploymentResource, id: string, origin: SavepointResource['spec']['spec']['savepointOrigin'], createdAt: string, state: SavepointStatusLike['state'] = 'COMPLETED'): SavepointResource {
+function imported(
+  d: DeploymentResource,
+  id: string,
+  origin: SavepointResource['spec']['spec']['savepointOrigin'],
+  createdAt: string,
+  state: SavepointStatusLike['state'] = 'COMPLETED',
+): SavepointResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'Savepoint',
@@ -76,7 +91,12 @@ describe('suspending with a savepoint', () => {
     });
     expect(sp.metadata.annotations?.[PURPOSE_ANNOTATION]).toBe('SUSPEND@2');
     expect(sp.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'FlinkDeployment', uid: 'uid-1' });
-    expect(sp.spec.spec).toEqual({ savepointLocation: DIR, deploymentId: d.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: 'SUSPEND' });
+    expect(sp.spec.spec).toEqual({
+      savepointLocation: DIR,
+      deploymentId: d.spec.metadata.id,
+      jobId: job.spec.metadata.id,
+      savepointOrigin: 'SUSPEND',
+    });
     expect(of(plan.actions, 'writeStatus')!.status).toMatchObject({ state: 'TRANSITIONING', running: { jobId: job.spec.metadata.id } });
     const take = of(plan.actions, 'takeSavepoint')!;
     expect(take.savepoint).toBe(sp);
@@ -103,7 +123,13 @@ describe('suspending with a savepoint', () => {
     const artifact = { ...base.spec.spec.template.spec.artifact, flinkVersion: '1.17' };
     const { d, job } = running({
       maxSavepointCreationAttempts: 2,
-      template: { spec: { ...base.spec.spec.template.spec, artifact, flinkConfiguration: { 'state.savepoints.dir': DIR, 'execution.checkpointing.timeout': '2 s' } } },
+      template: {
+        spec: {
+          ...base.spec.spec.template.spec,
+          artifact,
+          flinkConfiguration: { 'state.savepoints.dir': DIR, 'execution.checkpointing.timeout': '2 s' },
+        },
+      },
     });
     const take = of(planDeployment(change(d, { state: 'SUSPENDED' }), job, NOW).actions, 'takeSavepoint')!;
     expect(take.request).toMatchObject({ maxAttempts: 2, attemptTimeoutMs: 4000, idempotentTrigger: true });
@@ -142,7 +168,9 @@ describe('suspending with a savepoint', () => {
     expect(d4.status?.running).toBeUndefined();
     expect(d4.status?.sluice?.job).toBeUndefined();
     // A CANCELLED that came meanwhile is what is reported then.
-    expect(after(d3, planDeployment(change(d3, { state: 'CANCELLED' }), jobIn(job, 'TERMINATING'), NOW, [sp]).actions).status?.state).toBe('CANCELLED');
+    expect(after(d3, planDeployment(change(d3, { state: 'CANCELLED' }), jobIn(job, 'TERMINATING'), NOW, [sp]).actions).status?.state).toBe(
+      'CANCELLED',
+    );
   });
 
   it('resumes from it: the next job restores from the SUSPEND savepoint', () => {
@@ -156,7 +184,11 @@ describe('suspending with a savepoint', () => {
     expect(types(start.actions)).toEqual(['writeStatus', 'createJob']);
     const created = of(start.actions, 'createJob')!.job;
     expect(created.spec.spec.seq).toBe(2);
-    expect(created.spec.spec.restore).toEqual({ savepointId: sp.spec.metadata.id, location: `${DIR}/savepoint-1`, allowNonRestoredState: true });
+    expect(created.spec.spec.restore).toEqual({
+      savepointId: sp.spec.metadata.id,
+      location: `${DIR}/savepoint-1`,
+      allowNonRestoredState: true,
+    });
     // Recorded with the start: re-creating the recorded job restores from the same savepoint.
     const d5 = after(d4, start.actions);
     expect(d5.status?.sluice?.job?.restore?.savepointId).toBe(sp.spec.metadata.id);
@@ -183,11 +215,17 @@ describe('suspending with a savepoint', () => {
     const d4 = after(d3, plan.actions);
     expect(d4.status?.state).toBe('FAILED');
     expect(d4.status?.failure).toMatchObject({ reason: 'SavepointFailed', failedAt: NOW });
-    expect(d4.status?.failure?.message).toMatch(new RegExp(`savepoint ${sp.spec.metadata.id} \\(SUSPEND\\) of job ${job.spec.metadata.id} failed: failed after 4 attempt\\(s\\).*Checkpoint Coordinator is suspending; the job keeps running`));
+    expect(d4.status?.failure?.message).toMatch(
+      new RegExp(
+        `savepoint ${sp.spec.metadata.id} \\(SUSPEND\\) of job ${job.spec.metadata.id} failed: failed after 4 attempt\\(s\\).*Checkpoint Coordinator is suspending; the job keeps running`,
+      ),
+    );
     expect(d4.status?.running?.jobId).toBe(job.spec.metadata.id);
     expect(planDeployment(d4, job, '2026-11-21T11:00:00.000Z', [sp]).actions).toEqual([]);
     // A new change of the deployment tries again (a new savepoint); RUNNING keeps the job.
-    expect(of(planDeployment(change(d4, { state: 'SUSPENDED' }), job, NOW, [sp]).actions, 'createSavepoint')!.savepoint.spec.metadata.id).not.toBe(sp.spec.metadata.id);
+    expect(
+      of(planDeployment(change(d4, { state: 'SUSPENDED' }), job, NOW, [sp]).actions, 'createSavepoint')!.savepoint.spec.metadata.id,
+    ).not.toBe(sp.spec.metadata.id);
     expect(after(d4, planDeployment(change(d4, { state: 'RUNNING' }), job, NOW, [sp]).actions).status?.state).toBe('RUNNING');
   });
 
@@ -204,13 +242,18 @@ describe('suspending with a savepoint', () => {
 
   it('accepts the Flink 1.19 key for the directory', () => {
     const { d, job } = running({ template: template(deployment(), { 'execution.checkpointing.savepoint-dir': 'file:///sp' }) });
-    expect(of(planDeployment(change(d, { state: 'SUSPENDED' }), job, NOW).actions, 'takeSavepoint')!.request.targetDirectory).toBe('file:///sp');
+    expect(of(planDeployment(change(d, { state: 'SUSPENDED' }), job, NOW).actions, 'takeSavepoint')!.request.targetDirectory).toBe(
+      'file:///sp',
+    );
   });
 
   it('never stops a job for an imported savepoint that names it', () => {
     const { d, job } = running();
     const d2 = after(d, planDeployment(d, job, NOW).actions);
-    const foreign = { ...imported(d, 'aaaaaaaa-0000-4000-8000-000000000002', 'SUSPEND', NOW), spec: { ...imported(d, 'aaaaaaaa-0000-4000-8000-000000000002', 'SUSPEND', NOW).spec } };
+    const foreign = {
+      ...imported(d, 'aaaaaaaa-0000-4000-8000-000000000002', 'SUSPEND', NOW),
+      spec: { ...imported(d, 'aaaaaaaa-0000-4000-8000-000000000002', 'SUSPEND', NOW).spec },
+    };
     foreign.spec.spec = { ...foreign.spec.spec, jobId: job.spec.metadata.id };
     expect(planDeployment(d2, job, NOW, [foreign]).actions).toEqual([]);
   });
@@ -246,10 +289,17 @@ describe('upgrades', () => {
     const { d, job } = running({ upgradeStrategy: { kind: 'STATEFUL' } });
     const d2 = change(d, parallelism(d, 2));
     const first = planDeployment(d2, job, NOW);
-    const sp = withState(of(first.actions, 'createSavepoint')!.savepoint, { state: 'FAILED', failure: { reason: 'SavepointTimeout', message: 'failed after 4 attempt(s)' } });
+    const sp = withState(of(first.actions, 'createSavepoint')!.savepoint, {
+      state: 'FAILED',
+      failure: { reason: 'SavepointTimeout', message: 'failed after 4 attempt(s)' },
+    });
     const plan = planDeployment(after(d2, first.actions), job, NOW, [sp]);
     expect(types(plan.actions)).toEqual(['writeStatus']);
-    expect(of(plan.actions, 'writeStatus')!.status).toMatchObject({ state: 'FAILED', failure: { reason: 'SavepointFailed' }, running: { jobId: job.spec.metadata.id } });
+    expect(of(plan.actions, 'writeStatus')!.status).toMatchObject({
+      state: 'FAILED',
+      failure: { reason: 'SavepointFailed' },
+      running: { jobId: job.spec.metadata.id },
+    });
   });
 
   it('STATELESS takes no savepoint but still restores per the restore strategy', () => {
@@ -269,13 +319,25 @@ describe('restore strategies', () => {
   const failedOne = imported(d, 'aaaaaaaa-0000-4000-8000-00000000000d', 'USER_REQUEST', '2026-06-01T00:00:00.000Z', 'FAILED');
   const startedOne = imported(d, 'aaaaaaaa-0000-4000-8000-00000000000e', 'USER_REQUEST', '2026-06-02T00:00:00.000Z', 'STARTED');
   const otherDeployment = { ...imported(d, 'aaaaaaaa-0000-4000-8000-00000000000f', 'COPIED', '2026-07-01T00:00:00.000Z') };
-  otherDeployment.spec = { ...otherDeployment.spec, spec: { ...otherDeployment.spec.spec, deploymentId: '11111111-1111-4111-8111-111111111111' } };
+  otherDeployment.spec = {
+    ...otherDeployment.spec,
+    spec: { ...otherDeployment.spec.spec, deploymentId: '11111111-1111-4111-8111-111111111111' },
+  };
   const all = [copied, suspend, checkpoint, failedOne, startedOne, otherDeployment];
   const strategy = (kind: string, allowNonRestoredState?: boolean) =>
-    withEffective({ ...d, spec: { ...d.spec, spec: { ...d.spec.spec, restoreStrategy: { kind, ...(allowNonRestoredState !== undefined ? { allowNonRestoredState } : {}) } } } });
+    withEffective({
+      ...d,
+      spec: {
+        ...d.spec,
+        spec: { ...d.spec.spec, restoreStrategy: { kind, ...(allowNonRestoredState !== undefined ? { allowNonRestoredState } : {}) } },
+      },
+    });
 
   it('LATEST_SAVEPOINT: the newest COMPLETED one of this deployment that is not a retained checkpoint', () => {
-    expect(restoreFor(strategy('LATEST_SAVEPOINT'), all)).toEqual({ savepointId: suspend.spec.metadata.id, location: suspend.spec.spec.savepointLocation });
+    expect(restoreFor(strategy('LATEST_SAVEPOINT'), all)).toEqual({
+      savepointId: suspend.spec.metadata.id,
+      location: suspend.spec.spec.savepointLocation,
+    });
   });
   it('LATEST_STATE: retained checkpoints count too', () => {
     expect(restoreFor(strategy('LATEST_STATE'), all)?.savepointId).toBe(checkpoint.spec.metadata.id);
@@ -295,13 +357,25 @@ describe('restore strategies', () => {
     expect(of(start.actions, 'createJob')!.job.spec.spec.restore?.location).toBe(checkpoint.spec.spec.savepointLocation);
   });
   it('STATEFUL with restore strategy NONE is refused, saying why and what to use', () => {
-    const body = { metadata: { name: 'x' }, spec: { ...d.spec.spec, upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'NONE' } } };
-    expect(() => validateDeployment(body)).toThrow(/restoreStrategy\.kind.*NONE cannot be combined with upgradeStrategy\.kind STATEFUL.*LATEST_SAVEPOINT or LATEST_STATE/);
+    const body = {
+      metadata: { name: 'x' },
+      spec: { ...d.spec.spec, upgradeStrategy: { kind: 'STATEFUL' }, restoreStrategy: { kind: 'NONE' } },
+    };
+    expect(() => validateDeployment(body)).toThrow(
+      /restoreStrategy\.kind.*NONE cannot be combined with upgradeStrategy\.kind STATEFUL.*LATEST_SAVEPOINT or LATEST_STATE/,
+    );
   });
 });
 
 describe('taking one savepoint', () => {
-  const request: SavepointRequest = { stopsJob: true, purpose: 'SUSPEND@2', targetDirectory: DIR, maxAttempts: 3, attemptTimeoutMs: 2000, idempotentTrigger: false };
+  const request: SavepointRequest = {
+    stopsJob: true,
+    purpose: 'SUSPEND@2',
+    targetDirectory: DIR,
+    maxAttempts: 3,
+    attemptTimeoutMs: 2000,
+    idempotentTrigger: false,
+  };
   const sp = (sluice: SavepointStatusLike['sluice']): SavepointResource => ({
     ...imported(deployment(), 'aaaaaaaa-0000-4000-8000-000000000010', 'SUSPEND', NOW, 'STARTED'),
     status: { state: 'STARTED', sluice },
@@ -316,7 +390,10 @@ describe('taking one savepoint', () => {
   });
   it('waits while in progress (or the JobManager is briefly away) within the attempt timeout', () => {
     expect(savepointProgress(triggered(1), { kind: 'in-progress' }, plus(1999), request).do).toBe('wait');
-    expect(savepointProgress(triggered(1), { kind: 'unreachable', message: 'ECONNREFUSED' }, plus(500), request)).toEqual({ do: 'wait', reason: 'ECONNREFUSED' });
+    expect(savepointProgress(triggered(1), { kind: 'unreachable', message: 'ECONNREFUSED' }, plus(500), request)).toEqual({
+      do: 'wait',
+      reason: 'ECONNREFUSED',
+    });
   });
   it('fails an attempt that takes longer than its timeout, and tries the next', () => {
     expect(savepointProgress(triggered(1), { kind: 'in-progress' }, plus(2001), request)).toEqual({
@@ -326,20 +403,32 @@ describe('taking one savepoint', () => {
     });
   });
   it('fails an attempt Flink failed, and tries the next', () => {
-    expect(savepointProgress(triggered(2), { kind: 'failed', reason: 'SavepointFailed', message: 'IOException' }, plus(10), request)).toMatchObject({ do: 'retry', attempt: 3 });
+    expect(
+      savepointProgress(triggered(2), { kind: 'failed', reason: 'SavepointFailed', message: 'IOException' }, plus(10), request),
+    ).toMatchObject({ do: 'retry', attempt: 3 });
   });
   it('fails the savepoint after maxSavepointCreationAttempts, with the last reason', () => {
-    expect(savepointProgress(triggered(3), { kind: 'failed', reason: 'SavepointFailed', message: 'IOException' }, plus(10), request)).toEqual({
+    expect(
+      savepointProgress(triggered(3), { kind: 'failed', reason: 'SavepointFailed', message: 'IOException' }, plus(10), request),
+    ).toEqual({
       do: 'fail',
       failure: { reason: 'SavepointFailed', message: 'failed after 3 attempt(s); the last: IOException' },
     });
     expect(savepointProgress(triggered(3), { kind: 'unreachable', message: 'no answer' }, plus(5000), request)).toMatchObject({
       do: 'fail',
-      failure: { reason: 'SavepointTimeout', message: expect.stringMatching(/after 3 attempt\(s\).*did not complete within 2000 ms \(the JobManager did not answer: no answer\)/) },
+      failure: {
+        reason: 'SavepointTimeout',
+        message: expect.stringMatching(
+          /after 3 attempt\(s\).*did not complete within 2000 ms \(the JobManager did not answer: no answer\)/,
+        ),
+      },
     });
   });
   it('completes with the location Flink reports', () => {
-    expect(savepointProgress(triggered(1), { kind: 'completed', location: `${DIR}/savepoint-x` }, plus(10), request)).toEqual({ do: 'complete', location: `${DIR}/savepoint-x` });
+    expect(savepointProgress(triggered(1), { kind: 'completed', location: `${DIR}/savepoint-x` }, plus(10), request)).toEqual({
+      do: 'complete',
+      location: `${DIR}/savepoint-x`,
+    });
   });
 });
 

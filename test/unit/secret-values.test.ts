@@ -4,7 +4,13 @@ import { planDeployment } from '../../functions/deploymentStep/logic.js';
 import { BadInput } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
 import { childObjects, configSecret, parentConfigMap } from '../../shared/vvp/flink-resources.js';
-import { parseSecretValueInput, referencedSecretValues, secretOf, secretValueView, substituteSecretValues } from '../../shared/vvp/secret-values.js';
+import {
+  parseSecretValueInput,
+  referencedSecretValues,
+  secretOf,
+  secretValueView,
+  substituteSecretValues,
+} from '../../shared/vvp/secret-values.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
 function jobWith(flinkConfiguration: Record<string, string>): JobResource {
@@ -19,14 +25,26 @@ const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toS
 
 describe('secret values', () => {
   it('finds and fills in `${secret_values.<name>}` references', () => {
-    const conf = { 'a.password': '${secret_values.db-pw}', url: 'jdbc:x?u=${secret_values.user}&p=${secret_values.db-pw}', plain: 'x', other: '${env.HOME}' };
+    const conf = {
+      'a.password': '${secret_values.db-pw}',
+      url: 'jdbc:x?u=${secret_values.user}&p=${secret_values.db-pw}',
+      plain: 'x',
+      other: '${env.HOME}',
+    };
     expect(referencedSecretValues(conf)).toEqual(['db-pw', 'user']);
-    expect(substituteSecretValues(conf, { 'db-pw': 's3cr3t', user: 'me' })).toEqual({ 'a.password': 's3cr3t', url: 'jdbc:x?u=me&p=s3cr3t', plain: 'x', other: '${env.HOME}' });
+    expect(substituteSecretValues(conf, { 'db-pw': 's3cr3t', user: 'me' })).toEqual({
+      'a.password': 's3cr3t',
+      url: 'jdbc:x?u=me&p=s3cr3t',
+      plain: 'x',
+      other: '${env.HOME}',
+    });
     expect(referencedSecretValues(undefined)).toEqual([]);
   });
 
   it('validates a body, never quoting the value', () => {
-    expect(parseSecretValueInput({ kind: 'SecretValue', metadata: { name: 'db-pw' }, spec: { kind: 'Plain', value: 'v' } }, 'team')).toEqual({ name: 'db-pw', kind: 'Plain', value: 'v' });
+    expect(
+      parseSecretValueInput({ kind: 'SecretValue', metadata: { name: 'db-pw' }, spec: { kind: 'Plain', value: 'v' } }, 'team'),
+    ).toEqual({ name: 'db-pw', kind: 'Plain', value: 'v' });
     const refused = (body: unknown) => {
       try {
         parseSecretValueInput(body, 'team');
@@ -46,7 +64,16 @@ describe('secret values', () => {
   });
 
   it('stores the value in a Secret and shows only the metadata', () => {
-    const meta = { id: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11', name: 'db-pw', namespace: 'team', labels: {}, annotations: {}, createdAt: 'c', modifiedAt: 'm', resourceVersion: 1 };
+    const meta = {
+      id: '3f0d7a52-97a4-4c1c-9a1c-0c7a4a1f0b11',
+      name: 'db-pw',
+      namespace: 'team',
+      labels: {},
+      annotations: {},
+      createdAt: 'c',
+      modifiedAt: 'm',
+      resourceVersion: 1,
+    };
     const secret = secretOf('sluice-system', meta, 'Plain', 'hunter2');
     expect(decode(secret.data?.value)).toBe('hunter2');
     expect(JSON.stringify(secret.metadata)).not.toContain('hunter2');
@@ -82,6 +109,8 @@ describe('secret values', () => {
     const job = jobWith({ a: 'b' });
     expect(Object.keys(parentConfigMap(job).data ?? {})).toContain('flink-conf.yaml');
     const jm = childObjects(job, 'u').find((o) => o.kind === 'Job') as V1Job;
-    expect(jm.spec?.template.spec?.volumes?.find((v) => v.name === 'flink-config')?.configMap).toEqual({ name: `job-${job.spec.metadata.id}` });
+    expect(jm.spec?.template.spec?.volumes?.find((v) => v.name === 'flink-config')?.configMap).toEqual({
+      name: `job-${job.spec.metadata.id}`,
+    });
   });
 });

@@ -32,9 +32,9 @@ describe('effective spec (applyPatchSet)', () => {
   });
 
   it('records a missing target, naming it', () => {
-    expect(effectiveSpec(deployment({ deploymentTargetName: 'nope', deploymentTargetId: undefined }), undefined, 'sluice-system').error).toBe(
-      'deployment target nope does not exist in namespace vvp-namespace-1',
-    );
+    expect(
+      effectiveSpec(deployment({ deploymentTargetName: 'nope', deploymentTargetId: undefined }), undefined, 'sluice-system').error,
+    ).toBe('deployment target nope does not exist in namespace vvp-namespace-1');
   });
 });
 
@@ -42,13 +42,21 @@ describe('deployment target status', () => {
   it('is READY with the namespace and bindings, keeping the transition time while unchanged', () => {
     const t = target();
     const s1 = targetStatus(t, { ready: true, namespace: 'vvp-jobs-team-1', bindings: ['b'] }, 'T1');
-    expect(s1).toMatchObject({ state: 'READY', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 'T1' }], sluice: { namespace: 'vvp-jobs-team-1', bindings: ['b'] } });
+    expect(s1).toMatchObject({
+      state: 'READY',
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 'T1' }],
+      sluice: { namespace: 'vvp-jobs-team-1', bindings: ['b'] },
+    });
     const s2 = targetStatus({ ...t, status: s1 }, { ready: true, namespace: 'vvp-jobs-team-1', bindings: ['b'] }, 'T2');
     expect(s2).toEqual(s1);
   });
 
   it('is NOT_READY with the reason', () => {
-    const s = targetStatus(target(), { ready: false, reason: 'NamespaceMissing', message: 'namespace x does not exist and Sluice may not create it' }, 'T');
+    const s = targetStatus(
+      target(),
+      { ready: false, reason: 'NamespaceMissing', message: 'namespace x does not exist and Sluice may not create it' },
+      'T',
+    );
     expect(s).toMatchObject({ state: 'NOT_READY', conditions: [{ status: 'False', reason: 'NamespaceMissing' }] });
   });
 

@@ -31,7 +31,9 @@ export const session = {
 export async function flinkUiSession(method = 'POST') {
   const token = session.token;
   if (method === 'POST' && !token) return;
-  await fetch('/flink-ui/v1/session', { method, headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' }).catch(() => undefined);
+  await fetch('/flink-ui/v1/session', { method, headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' }).catch(
+    () => undefined,
+  );
 }
 
 /** A refused request: `status` and the server's `message` (which starts with the field path at fault). */

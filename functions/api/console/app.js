@@ -108,7 +108,10 @@ async function render() {
   const main = $('#main');
   if (authMode === undefined) {
     // With SLUICE_AUTH=off the API needs no token (as VVP without authentication): skip sign-in.
-    const mode = await api('GET', '/api/v1/status', { token: null }).then((r) => r.auth, () => 'on');
+    const mode = await api('GET', '/api/v1/status', { token: null }).then(
+      (r) => r.auth,
+      () => 'on',
+    );
     if (seq !== renderSeq) return;
     authMode = mode;
     session.authOff = authMode === 'off';
@@ -132,7 +135,8 @@ async function render() {
     } catch (err) {
       if (seq !== renderSeq) return;
       if (err instanceof ApiError && err.status === 401) return;
-      main.innerHTML = html`<h1 tabindex="-1">Sluice</h1><p class="form-error" role="alert">${err.message}</p>`.toString();
+      main.innerHTML = html`<h1 tabindex="-1">Sluice</h1>
+        <p class="form-error" role="alert">${err.message}</p>`.toString();
       return;
     }
     if (seq !== renderSeq) return;

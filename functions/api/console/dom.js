@@ -153,10 +153,18 @@ export function field({ id, label, path, value = '', type = 'text', hint, requir
   const describedBy = [hint ? `${fid}-hint` : '', `${fid}-error`].filter(Boolean).join(' ');
   const input =
     control ||
-    html`<input id="${fid}" name="${fid}" type="${type}" value="${value}" data-path="${path || ''}" aria-describedby="${describedBy}" ${required ? raw('aria-required="true"') : ''} ${raw(attrs)}>`;
+    html`<input
+      id="${fid}"
+      name="${fid}"
+      type="${type}"
+      value="${value}"
+      data-path="${path || ''}"
+      aria-describedby="${describedBy}"
+      ${required ? raw('aria-required="true"') : ''}
+      ${raw(attrs)}
+    />`;
   return html`<div class="field">
-    <label for="${fid}">${label}</label>${required ? html`<span class="req" aria-hidden="true" title="required">*</span>` : ''}
-    ${input}
+    <label for="${fid}">${label}</label>${required ? html`<span class="req" aria-hidden="true" title="required">*</span>` : ''} ${input}
     ${hint ? html`<p class="hint" id="${fid}-hint">${hint}</p>` : ''}
     <p class="field-error" id="${fid}-error" hidden></p>
   </div>`;
@@ -176,7 +184,8 @@ export function age(iso) {
   if (!iso) return html`<span class="muted">–</span>`;
   const t = new Date(iso);
   const s = Math.max(0, Math.round((Date.now() - t.getTime()) / 1000));
-  const text = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+  const text =
+    s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
   return html`<time datetime="${t.toISOString()}" title="${t.toLocaleString()}">${text}</time>`;
 }
 
@@ -187,10 +196,25 @@ export function when(iso) {
 }
 
 const STATE_CLASS = {
-  RUNNING: 'ok', STARTED: 'ok', READY: 'ok', COMPLETED: 'ok', FINISHED: 'ok', Running: 'ok', Succeeded: 'ok', LIFECYCLE_PHASE_ACTIVE: 'ok',
-  TRANSITIONING: 'busy', STARTING: 'busy', TERMINATING: 'busy', Pending: 'busy', Terminating: 'busy',
-  FAILED: 'bad', NOT_READY: 'bad', Failed: 'bad',
-  SUSPENDED: 'idle', CANCELLED: 'idle', TERMINATED: 'idle',
+  RUNNING: 'ok',
+  STARTED: 'ok',
+  READY: 'ok',
+  COMPLETED: 'ok',
+  FINISHED: 'ok',
+  Running: 'ok',
+  Succeeded: 'ok',
+  LIFECYCLE_PHASE_ACTIVE: 'ok',
+  TRANSITIONING: 'busy',
+  STARTING: 'busy',
+  TERMINATING: 'busy',
+  Pending: 'busy',
+  Terminating: 'busy',
+  FAILED: 'bad',
+  NOT_READY: 'bad',
+  Failed: 'bad',
+  SUSPENDED: 'idle',
+  CANCELLED: 'idle',
+  TERMINATED: 'idle',
 };
 
 /** A state as a labelled badge (colour is never the only cue: the text is the state). */

@@ -8,7 +8,13 @@ const PLAIN = /^[A-Za-z0-9_/.][\w./:@+=-]*$/;
 
 /** A string as a plain scalar when that reads back as the same string, else double-quoted (JSON quoting is valid YAML). */
 export function scalarString(s) {
-  const plain = PLAIN.test(s) && !RESERVED.test(s) && !NUMBER.test(s) && !s.endsWith(':') && !s.includes(': ') && !(/^[0-9]/.test(s) && s.includes(':'));
+  const plain =
+    PLAIN.test(s) &&
+    !RESERVED.test(s) &&
+    !NUMBER.test(s) &&
+    !s.endsWith(':') &&
+    !s.includes(': ') &&
+    !(/^[0-9]/.test(s) && s.includes(':'));
   return plain ? s : JSON.stringify(s);
 }
 
@@ -60,7 +66,14 @@ export function toYaml(value) {
 export function targetYaml(name, k8sNamespace, patchSet) {
   const spec = [];
   if (k8sNamespace) spec.push('  kubernetes:', `    namespace: ${scalarString(k8sNamespace)}`);
-  if (patchSet.trim()) spec.push('  deploymentPatchSet:', ...patchSet.replace(/\t/g, '  ').split('\n').map((l) => `    ${l}`));
+  if (patchSet.trim())
+    spec.push(
+      '  deploymentPatchSet:',
+      ...patchSet
+        .replace(/\t/g, '  ')
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
   const out = ['kind: DeploymentTarget', 'apiVersion: v1', 'metadata:', `  name: ${scalarString(name)}`];
   if (spec.length) out.push('spec:', ...spec);
   else out.push('spec: {}');

@@ -10,7 +10,16 @@ import { matchesSelector, parseLabelSelector } from '../label-selector.js';
 import { mergePatch } from '../merge.js';
 import { applyPatchSet, describeFailure } from '../patchset.js';
 import { SecretValueStore, referencedSecretValues } from '../secret-values.js';
-import { type MetadataInput, type PlatformResources, checkNamespace, checkVersion, findByNameOrId, notFound, retryingConflicts, userMetadata } from './common.js';
+import {
+  type MetadataInput,
+  type PlatformResources,
+  checkNamespace,
+  checkVersion,
+  findByNameOrId,
+  notFound,
+  retryingConflicts,
+  userMetadata,
+} from './common.js';
 
 /**
  * Extras for a Deployment write on behalf of the VvpDeployment operator (onCrChanged):
@@ -94,14 +103,20 @@ export class Deployments {
         422,
       );
     }
-    const result = applyPatchSet({ metadata: { labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} }, spec: input.spec }, (target.spec.spec.deploymentPatchSet ?? []) as Operation[]);
+    const result = applyPatchSet(
+      { metadata: { labels: input.metadata.labels ?? {}, annotations: input.metadata.annotations ?? {} }, spec: input.spec },
+      (target.spec.spec.deploymentPatchSet ?? []) as Operation[],
+    );
     // Recorded instead: applyPatchSet reports it, and deploymentStep marks the Deployment FAILED.
     if (!result.ok && opts.patchSetFailure === 'record') return target;
     if (!result.ok) throw new BadInput(`${describeFailure(result.failure)} (deployment target ${target.spec.metadata.name})`, 422);
     try {
       validateDeployment({ metadata: { name: input.metadata.name ?? 'x' }, spec: result.value.spec });
     } catch (err) {
-      throw new BadInput(`the patch set of deployment target ${target.spec.metadata.name} makes the deployment invalid: ${(err as Error).message}`, 422);
+      throw new BadInput(
+        `the patch set of deployment target ${target.spec.metadata.name} makes the deployment invalid: ${(err as Error).message}`,
+        422,
+      );
     }
     return target;
   }
@@ -112,7 +127,10 @@ export class Deployments {
     const store = new SecretValueStore(this.crs.kube, this.crs.settings.platformNamespace);
     for (const name of referencedSecretValues(input.spec.template.spec.flinkConfiguration)) {
       if (!(await store.find(vns, name))) {
-        throw new BadInput(`spec.template.spec.flinkConfiguration: secret value ${name} (referenced as \${secret_values.${name}}) not found in namespace ${vns}`, 422);
+        throw new BadInput(
+          `spec.template.spec.flinkConfiguration: secret value ${name} (referenced as \${secret_values.${name}}) not found in namespace ${vns}`,
+          422,
+        );
       }
     }
   }
@@ -142,7 +160,10 @@ export class Deployments {
       if (!isAlreadyExists(err)) throw err;
       const existing = await this.crs.deployments.get(cr.metadata.name);
       if (existing && beingDeleted(existing)) {
-        throw new BadInput(`deployment ${metadata.name} in namespace ${vns} is still being deleted (its jobs are being stopped): create it again in a few seconds`, 409);
+        throw new BadInput(
+          `deployment ${metadata.name} in namespace ${vns} is still being deleted (its jobs are being stopped): create it again in a few seconds`,
+          409,
+        );
       }
       throw new BadInput(`deployment ${metadata.name} already exists in namespace ${vns}`, 409);
     }
@@ -152,7 +173,12 @@ export class Deployments {
    * Writes the Deployment that `next` makes of the current one, against a fresh read on each
    * try. `next` refuses a stale version the client named (checkVersion).
    */
-  async #write(vns: string, idOrName: string, next: (current: DeploymentResource) => unknown, opts: DeploymentWriteOptions): Promise<DeploymentResource> {
+  async #write(
+    vns: string,
+    idOrName: string,
+    next: (current: DeploymentResource) => unknown,
+    opts: DeploymentWriteOptions,
+  ): Promise<DeploymentResource> {
     return this.#writes.run(`${vns}/${idOrName}`, () =>
       retryingConflicts(async () => {
         const current = await this.get(vns, idOrName);
@@ -183,7 +209,8 @@ export class Deployments {
 
   /** PATCH: a JSON merge patch of `{metadata, spec}` onto the current deployment. */
   async patch(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInput('a PATCH body must be an object with metadata and/or spec');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new BadInput('a PATCH body must be an object with metadata and/or spec');
     const patch = body as { metadata?: MetadataInput; spec?: unknown };
     const { resourceVersion: _rv, ...patchMeta } = patch.metadata ?? {};
     return this.#write(
@@ -192,7 +219,10 @@ export class Deployments {
       (current) => {
         checkVersion(patch.metadata, current);
         const base = { metadata: { ...current.spec.metadata }, spec: current.spec.spec };
-        const merged = mergePatch(base, { ...(patch.metadata ? { metadata: patchMeta } : {}), ...(patch.spec !== undefined ? { spec: patch.spec } : {}) }) as {
+        const merged = mergePatch(base, {
+          ...(patch.metadata ? { metadata: patchMeta } : {}),
+          ...(patch.spec !== undefined ? { spec: patch.spec } : {}),
+        }) as {
           metadata: Record<string, unknown>;
           spec: unknown;
         };
@@ -205,7 +235,13 @@ export class Deployments {
 
   /** PUT: the body replaces metadata and spec. */
   async replace(vns: string, idOrName: string, body: unknown, opts: DeploymentWriteOptions = {}): Promise<DeploymentResource> {
-    const { resourceVersion: _rv, id: _id, createdAt: _c, modifiedAt: _m, ...meta } = ((body as { metadata?: Record<string, unknown> })?.metadata ?? {}) as Record<string, unknown>;
+    const {
+      resourceVersion: _rv,
+      id: _id,
+      createdAt: _c,
+      modifiedAt: _m,
+      ...meta
+    } = ((body as { metadata?: Record<string, unknown> })?.metadata ?? {}) as Record<string, unknown>;
     return this.#write(
       vns,
       idOrName,

@@ -13,9 +13,13 @@ export class Savepoints {
 
   /** A vNamespace's Savepoints (optionally of one Deployment, of one Job), oldest first. */
   async list(vns: string, deploymentId?: string, jobId?: string): Promise<SavepointResource[]> {
-    const all = await this.crs.savepoints.list(`${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`);
+    const all = await this.crs.savepoints.list(
+      `${LABELS.vnamespace}=${vns}${deploymentId ? `,${LABELS.deploymentId}=${deploymentId}` : ''}`,
+    );
     const items = jobId ? all.filter((s) => s.spec.spec.jobId === jobId.toLowerCase()) : all;
-    return items.sort((a, b) => a.spec.metadata.createdAt.localeCompare(b.spec.metadata.createdAt) || a.spec.metadata.id.localeCompare(b.spec.metadata.id));
+    return items.sort(
+      (a, b) => a.spec.metadata.createdAt.localeCompare(b.spec.metadata.createdAt) || a.spec.metadata.id.localeCompare(b.spec.metadata.id),
+    );
   }
 
   async get(vns: string, id: string): Promise<SavepointResource> {
@@ -28,7 +32,10 @@ export class Savepoints {
   async #savepointDeployment(vns: string, deploymentId: string): Promise<DeploymentResource> {
     const deployment = (await this.crs.deployments.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${deploymentId}`))[0];
     if (!deployment || deployment.spec.metadata.namespace !== vns) {
-      throw new BadInput(`metadata.deploymentId: deployment ${deploymentId} not found in namespace ${vns}; a savepoint can only belong to a deployment of its own namespace`, 422);
+      throw new BadInput(
+        `metadata.deploymentId: deployment ${deploymentId} not found in namespace ${vns}; a savepoint can only belong to a deployment of its own namespace`,
+        422,
+      );
     }
     return deployment;
   }
@@ -48,7 +55,9 @@ export class Savepoints {
     const location = input.spec?.savepointLocation;
     if (location === undefined) {
       if (!meta.deploymentId) {
-        throw new BadInput('metadata.deploymentId: required to take a savepoint (or give spec.savepointLocation to record one that exists)');
+        throw new BadInput(
+          'metadata.deploymentId: required to take a savepoint (or give spec.savepointLocation to record one that exists)',
+        );
       }
       if (meta.origin !== undefined && meta.origin !== 'USER_REQUEST') {
         throw new BadInput(`metadata.origin: a savepoint taken on request is USER_REQUEST, not ${meta.origin}`);
@@ -59,9 +68,13 @@ export class Savepoints {
     const deployment = deploymentId ? await this.#savepointDeployment(vns, deploymentId) : undefined;
     if (jobId) {
       const job = await this.crs.jobs.get(`${vns}.${jobId.toLowerCase()}`);
-      if (!job || job.spec.metadata.namespace !== vns) throw new BadInput(`metadata.jobId: job ${jobId} not found in namespace ${vns}`, 422);
+      if (!job || job.spec.metadata.namespace !== vns)
+        throw new BadInput(`metadata.jobId: job ${jobId} not found in namespace ${vns}`, 422);
       if (deploymentId && job.spec.spec.deploymentId !== deploymentId) {
-        throw new BadInput(`metadata.jobId: job ${jobId} belongs to deployment ${job.spec.spec.deploymentId}, not to metadata.deploymentId ${deploymentId}`, 422);
+        throw new BadInput(
+          `metadata.jobId: job ${jobId} belongs to deployment ${job.spec.spec.deploymentId}, not to metadata.deploymentId ${deploymentId}`,
+          422,
+        );
       }
     }
     const id = randomUUID();
@@ -84,7 +97,12 @@ export class Savepoints {
   }
 
   /** A savepoint of the Deployment's running job, on request: refused unless a job runs and a directory is configured. */
-  async #requestSavepoint(vns: string, deploymentId: string, jobId: string | undefined, annotations: Record<string, string>): Promise<SavepointResource> {
+  async #requestSavepoint(
+    vns: string,
+    deploymentId: string,
+    jobId: string | undefined,
+    annotations: Record<string, string>,
+  ): Promise<SavepointResource> {
     const deployment = await this.#savepointDeployment(vns, deploymentId);
     const name = deployment.spec.metadata.name;
     const runningId = deployment.status?.sluice?.job?.id;
@@ -96,9 +114,13 @@ export class Savepoints {
       );
     }
     if (jobId && jobId.toLowerCase() !== job.spec.metadata.id) {
-      throw new BadInput(`metadata.jobId: job ${jobId} is not the running job of deployment ${name} (that is ${job.spec.metadata.id})`, 409);
+      throw new BadInput(
+        `metadata.jobId: job ${jobId} is not the running job of deployment ${name} (that is ${job.spec.metadata.id})`,
+        409,
+      );
     }
-    const config = deployment.status?.sluice?.effective?.spec?.template.spec.flinkConfiguration ?? job.spec.spec.template.spec.flinkConfiguration;
+    const config =
+      deployment.status?.sluice?.effective?.spec?.template.spec.flinkConfiguration ?? job.spec.spec.template.spec.flinkConfiguration;
     const directory = savepointDirectoryOf(config) ?? savepointDirectoryOf(job.spec.spec.template.spec.flinkConfiguration);
     if (!directory) {
       throw new BadInput(
@@ -114,7 +136,12 @@ export class Savepoints {
       namespace: this.crs.settings.platformNamespace,
       deployment,
       annotations,
-      spec: { savepointLocation: directory, deploymentId: deployment.spec.metadata.id, jobId: job.spec.metadata.id, savepointOrigin: 'USER_REQUEST' },
+      spec: {
+        savepointLocation: directory,
+        deploymentId: deployment.spec.metadata.id,
+        jobId: job.spec.metadata.id,
+        savepointOrigin: 'USER_REQUEST',
+      },
       purpose: `USER_REQUEST@${id}`,
       now: now(),
     });

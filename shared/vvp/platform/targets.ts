@@ -57,14 +57,18 @@ export class Targets {
     if (input.metadata.name !== undefined && input.metadata.name !== current.spec.metadata.name) {
       throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
     }
-    const normalise = (s: TargetSpecLike) => JSON.stringify({ kubernetes: s.kubernetes ?? {}, deploymentPatchSet: s.deploymentPatchSet ?? [] });
+    const normalise = (s: TargetSpecLike) =>
+      JSON.stringify({ kubernetes: s.kubernetes ?? {}, deploymentPatchSet: s.deploymentPatchSet ?? [] });
     if (normalise(input.spec) !== normalise(current.spec.spec)) {
       throw new BadInput(
         `the spec of deployment target ${current.spec.metadata.name} is immutable: only metadata may change; delete it and create a new one to change spec`,
         422,
       );
     }
-    return this.crs.targets.replace({ ...current, spec: { ...current.spec, metadata: userMetadata(input.metadata, vns, current.spec.metadata) } });
+    return this.crs.targets.replace({
+      ...current,
+      spec: { ...current.spec, metadata: userMetadata(input.metadata, vns, current.spec.metadata) },
+    });
   }
 
   async delete(vns: string, nameOrId: string): Promise<TargetResource> {

@@ -24,7 +24,13 @@ const NEW_SPEC = {
   state: 'CANCELLED',
   upgradeStrategy: { kind: 'STATELESS' },
   restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
-  template: { spec: { artifact: { kind: 'JAR' }, parallelism: 1, resources: { jobmanager: { cpu: 1, memory: '1G' }, taskmanager: { cpu: 1, memory: '1G' } } } },
+  template: {
+    spec: {
+      artifact: { kind: 'JAR' },
+      parallelism: 1,
+      resources: { jobmanager: { cpu: 1, memory: '1G' }, taskmanager: { cpu: 1, memory: '1G' } },
+    },
+  },
 };
 
 const P = 'spec.template.spec';
@@ -39,7 +45,8 @@ export async function deploymentFormPage(main, { ns, id }) {
       api('GET', paths.targets(ns)).then((r) => r.items || []),
     ]);
   } catch (err) {
-    main.innerHTML = html`<h1>${editing ? 'Edit deployment' : 'Create deployment'}</h1>${errorPanel(err, ns)}`.toString();
+    main.innerHTML = html`<h1>${editing ? 'Edit deployment' : 'Create deployment'}</h1>
+      ${errorPanel(err, ns)}`.toString();
     return;
   }
   const spec = editing ? clone(current.spec) : clone(NEW_SPEC);
@@ -61,7 +68,10 @@ export async function deploymentFormPage(main, { ns, id }) {
 
   const title = editing ? `Edit ${current.metadata.name}` : 'Create deployment';
   main.innerHTML = html`<div class="page-head">
-      <div><p class="crumb"><a href="${href.deployments(ns)}">Deployments</a> /</p><h1>${title}</h1></div>
+      <div>
+        <p class="crumb"><a href="${href.deployments(ns)}">Deployments</a> /</p>
+        <h1>${title}</h1>
+      </div>
     </div>
     <div class="mode-switch" role="group" aria-label="Editor">
       <button type="button" class="button secondary" data-mode="form" aria-pressed="true">Form</button>
@@ -70,12 +80,14 @@ export async function deploymentFormPage(main, { ns, id }) {
     <form id="deployment-form" novalidate>
       <p class="form-error" role="alert" tabindex="-1" hidden></p>
       <div id="form-fields">
-        <fieldset><legend>Deployment</legend>
+        <fieldset>
+          <legend>Deployment</legend>
           ${field({ id: 'name', label: 'Name', path: 'metadata.name', value: editing ? current.metadata.name : '', required: true, attrs: editing ? 'readonly' : 'autocomplete="off"', hint: editing ? 'The name of a deployment cannot change.' : undefined })}
           ${select({ id: 'target', label: 'Deployment target', path: 'spec.deploymentTargetId spec.deploymentTargetName', options: targetOptions, value: target ? target.metadata.id : '', required: true, hint: targets.length ? 'Only the deployment targets of this namespace can be used.' : undefined })}
           ${targets.length ? '' : html`<p class="notice">This namespace has no deployment target yet: <a href="${href.targets(ns)}">create one</a>.</p>`}
         </fieldset>
-        <fieldset><legend>Artifact</legend>
+        <fieldset>
+          <legend>Artifact</legend>
           ${field({ id: 'jarUri', label: 'Jar URI', path: `${P}.artifact.jarUri ${P}.artifact`, value: str(art.jarUri), type: 'url', required: true, attrs: 'spellcheck="false"' })}
           <div class="row">
             ${field({ id: 'flinkVersion', label: 'Flink version', path: `${P}.artifact.flinkVersion`, value: str(art.flinkVersion), hint: 'e.g. 1.9' })}
@@ -86,7 +98,8 @@ export async function deploymentFormPage(main, { ns, id }) {
             ${field({ id: 'flinkImageRepository', label: 'Flink image repository (optional)', path: `${P}.artifact.flinkImageRepository`, value: str(art.flinkImageRepository) })}
           </div>
         </fieldset>
-        <fieldset><legend>Resources</legend>
+        <fieldset>
+          <legend>Resources</legend>
           ${field({ id: 'parallelism', label: 'Parallelism', path: `${P}.parallelism`, value: str(tspec.parallelism), attrs: 'inputmode="numeric"' })}
           <div class="row">
             ${field({ id: 'jmCpu', label: 'CPU JobManager', path: `${P}.resources.jobmanager.cpu ${P}.resources.jobmanager ${P}.resources`, value: str(jm.cpu), attrs: 'inputmode="decimal"' })}
@@ -97,7 +110,8 @@ export async function deploymentFormPage(main, { ns, id }) {
             ${field({ id: 'tmMemory', label: 'Memory TaskManager', path: `${P}.resources.taskmanager.memory`, value: str(tm.memory), hint: 'e.g. 1G, 1536m' })}
           </div>
         </fieldset>
-        <fieldset><legend>Upgrades</legend>
+        <fieldset>
+          <legend>Upgrades</legend>
           <div class="row">
             ${select({ id: 'upgrade', label: 'Upgrade strategy', path: 'spec.upgradeStrategy', value: (spec.upgradeStrategy && spec.upgradeStrategy.kind) || 'STATELESS', options: ['STATELESS', 'STATEFUL', 'NONE'].map((v) => ({ value: v, label: v })) })}
             ${select({ id: 'restore', label: 'Restore strategy', path: 'spec.restoreStrategy', value: (spec.restoreStrategy && spec.restoreStrategy.kind) || 'LATEST_SAVEPOINT', options: ['LATEST_SAVEPOINT', 'LATEST_STATE', 'NONE'].map((v) => ({ value: v, label: v })) })}
@@ -110,7 +124,15 @@ export async function deploymentFormPage(main, { ns, id }) {
           label: editing ? 'Deployment (YAML): replaces the whole deployment' : 'Deployment (YAML)',
           path: '*',
           hint: 'The server validates it; a refusal names the field at fault.',
-          control: html`<textarea id="yaml" name="yaml" rows="28" wrap="off" spellcheck="false" data-path="*" aria-describedby="yaml-hint yaml-error"></textarea>`,
+          control: html`<textarea
+            id="yaml"
+            name="yaml"
+            rows="28"
+            wrap="off"
+            spellcheck="false"
+            data-path="*"
+            aria-describedby="yaml-hint yaml-error"
+          ></textarea>`,
         })}
         <p class="notice" id="yaml-note" hidden>Edits made here are not carried back to the form: apply them from this editor.</p>
       </div>
@@ -144,7 +166,10 @@ export async function deploymentFormPage(main, { ns, id }) {
     put(t, 'parallelism', numberish(value('parallelism')));
     /** @type {Record<string, any>} */
     const r = (t.resources = t.resources || {});
-    for (const [component, cpu, memory] of [['jobmanager', 'jmCpu', 'jmMemory'], ['taskmanager', 'tmCpu', 'tmMemory']]) {
+    for (const [component, cpu, memory] of [
+      ['jobmanager', 'jmCpu', 'jmMemory'],
+      ['taskmanager', 'tmCpu', 'tmMemory'],
+    ]) {
       const c = (r[component] = r[component] || {});
       put(c, 'cpu', numberish(value(cpu)));
       put(c, 'memory', value(memory));
@@ -189,9 +214,7 @@ export async function deploymentFormPage(main, { ns, id }) {
     submit.disabled = true;
     try {
       const request = mode === 'yaml' ? { yaml: form.elements.namedItem('yaml').value } : { body: fromForm() };
-      const saved = editing
-        ? await api('PUT', paths.deployment(ns, id), request)
-        : await api('POST', paths.deployments(ns), request);
+      const saved = editing ? await api('PUT', paths.deployment(ns, id), request) : await api('POST', paths.deployments(ns), request);
       announce(editing ? `Deployment ${saved.metadata.name} updated` : `Deployment ${saved.metadata.name} created`);
       navigate(href.deployment(ns, saved.metadata.id));
     } catch (err) {

@@ -41,7 +41,9 @@ export async function deploymentsPage(main, { ns }) {
     try {
       [deployments, targets] = await Promise.all([
         api('GET', paths.deployments(ns)).then((r) => r.items || []),
-        api('GET', paths.targets(ns)).then((r) => r.items || []).catch(() => []),
+        api('GET', paths.targets(ns))
+          .then((r) => r.items || [])
+          .catch(() => []),
       ]);
     } catch (err) {
       patch(region, errorPanel(err, ns));
@@ -51,21 +53,37 @@ export async function deploymentsPage(main, { ns }) {
     if (deployments.length === 0) {
       patch(
         region,
-        html`<div class="empty"><p>No deployments in <strong>${ns}</strong> yet.</p>
-          ${targets.length ? '' : html`<p>A deployment runs on a deployment target: <a href="${href.targets(ns)}">create a deployment target</a> first.</p>`}</div>`,
+        html`<div class="empty">
+          <p>No deployments in <strong>${ns}</strong> yet.</p>
+          ${targets.length ? '' : html`<p>A deployment runs on a deployment target: <a href="${href.targets(ns)}">create a deployment target</a> first.</p>`}
+        </div>`,
       );
       return;
     }
     patch(
       region,
       html`<table class="data" aria-describedby="deployments-caption">
-        <caption id="deployments-caption" class="visually-hidden">Deployments in ${ns}</caption>
-        <thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Deployment target</th><th scope="col">Parallelism</th><th scope="col">Age</th></tr></thead>
+        <caption id="deployments-caption" class="visually-hidden">
+          Deployments in ${ns}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">State</th>
+            <th scope="col">Deployment target</th>
+            <th scope="col">Parallelism</th>
+            <th scope="col">Age</th>
+          </tr>
+        </thead>
         <tbody>
           ${deployments.map((d) => {
             const spec = (d.spec && d.spec.template && d.spec.template.spec) || {};
             return html`<tr data-deployment="${d.metadata.name}">
-              <th scope="row"><a data-key="dep:${d.metadata.id}" href="${href.deployment(ns, d.metadata.id)}">${d.metadata.displayName || d.metadata.name}</a></th>
+              <th scope="row">
+                <a data-key="dep:${d.metadata.id}" href="${href.deployment(ns, d.metadata.id)}"
+                  >${d.metadata.displayName || d.metadata.name}</a
+                >
+              </th>
               <td class="state">${stateCell(d)}</td>
               <td>${targetLabel(d, targets)}</td>
               <td class="num">${spec.parallelism ?? '–'}</td>

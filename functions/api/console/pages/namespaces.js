@@ -4,12 +4,16 @@ import { $, age, announce, badge, clearErrors, field, html, patch, showError } f
 import { href, shell } from '../app.js';
 
 const bindings = (rbs) =>
-  rbs && rbs.length ? rbs.map((b) => `${b.role}: ${(b.members || []).join(', ')}`).join('; ') : html`<span class="muted">tokens of this namespace only</span>`;
+  rbs && rbs.length
+    ? rbs.map((b) => `${b.role}: ${(b.members || []).join(', ')}`).join('; ')
+    : html`<span class="muted">tokens of this namespace only</span>`;
 
 export async function namespacesPage(main) {
   main.innerHTML = html`<div class="page-head"><h1>Namespaces</h1></div>
-    <p class="lead">Namespaces separate teams: each has its own deployment targets, deployments and API tokens.
-      This list shows the namespaces your token can see.</p>
+    <p class="lead">
+      Namespaces separate teams: each has its own deployment targets, deployments and API tokens. This list shows the namespaces your token
+      can see.
+    </p>
     <div id="namespaces-region" class="table-wrap"><p class="loading">Loading…</p></div>
     <section aria-labelledby="h-new-ns" class="card">
       <h2 id="h-new-ns">Add namespace</h2>
@@ -36,13 +40,29 @@ export async function namespacesPage(main) {
       region,
       list.length
         ? html`<table class="data">
-            <caption class="visually-hidden">Namespaces</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Role bindings</th><th scope="col">Phase</th><th scope="col">Age</th></tr></thead>
-            <tbody>${list.map((n) => {
-              const name = nsName(n);
-              return html`<tr data-namespace="${name}"><th scope="row"><a href="${href.deployments(name)}">${name}</a></th>
-                <td>${bindings(n.roleBindings)}</td><td>${badge(n.lifecyclePhase)}</td><td>${age(n.createTime)}</td></tr>`;
-            })}</tbody></table>`
+            <caption class="visually-hidden">
+              Namespaces
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role bindings</th>
+                <th scope="col">Phase</th>
+                <th scope="col">Age</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${list.map((n) => {
+                const name = nsName(n);
+                return html`<tr data-namespace="${name}">
+                  <th scope="row"><a href="${href.deployments(name)}">${name}</a></th>
+                  <td>${bindings(n.roleBindings)}</td>
+                  <td>${badge(n.lifecyclePhase)}</td>
+                  <td>${age(n.createTime)}</td>
+                </tr>`;
+              })}
+            </tbody>
+          </table>`
         : html`<div class="empty"><p>This token can see no namespace.</p></div>`,
     );
   };

@@ -9,9 +9,10 @@ export async function signInPage(main) {
   sessionStorage.removeItem('sluice.signin-message');
   main.innerHTML = html`<div class="signin">
     <h1><span class="brand-mark" aria-hidden="true">≋</span> Sign in to Sluice</h1>
-    <p>Paste an API token. An owner of a namespace creates tokens on its <em>API Tokens</em> page;
-      the platform's bootstrap token was printed when Sluice was installed.
-      The token is kept in this browser tab only, and sent with every request.</p>
+    <p>
+      Paste an API token. An owner of a namespace creates tokens on its <em>API Tokens</em> page; the platform's bootstrap token was printed
+      when Sluice was installed. The token is kept in this browser tab only, and sent with every request.
+    </p>
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
     <form id="signin-form" novalidate>
       <p class="form-error" role="alert" tabindex="-1" hidden></p>

@@ -5,8 +5,10 @@ import { errorPanel } from './deployments.js';
 
 export async function tokensPage(main, { ns }) {
   main.innerHTML = html`<div class="page-head"><h1>API Tokens</h1></div>
-    <p class="lead">Tokens of namespace <strong>${ns}</strong>. Each grants its role in this namespace only.
-      Owners manage them; a token's secret is shown once, when it is created.</p>
+    <p class="lead">
+      Tokens of namespace <strong>${ns}</strong>. Each grants its role in this namespace only. Owners manage them; a token's secret is shown
+      once, when it is created.
+    </p>
     <div id="secret-region"></div>
     <div id="tokens-region" class="table-wrap"><p class="loading">Loading…</p></div>
     <p class="form-error" id="tokens-error" role="alert" tabindex="-1" hidden></p>
@@ -44,22 +46,52 @@ export async function tokensPage(main, { ns }) {
       return;
     }
     if (tokens.length === 0) {
-      patch(region, html`<div class="empty"><p>No API tokens in <strong>${ns}</strong>.</p></div>`);
+      patch(
+        region,
+        html`<div class="empty">
+          <p>No API tokens in <strong>${ns}</strong>.</p>
+        </div>`,
+      );
       return;
     }
     patch(
       region,
       html`<table class="data">
-        <caption class="visually-hidden">API tokens of ${ns}</caption>
-        <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-        <tbody>${tokens.map((t) => {
-          const name = tokenName(t);
-          const key = `delete-token:${name}`;
-          const armed = confirm.isArmed(key);
-          return html`<tr data-token="${name}"><th scope="row">${name}</th><td>${t.role}</td><td>${age(t.createTime)}</td>
-            <td><button type="button" class="button small ${armed ? 'danger' : 'secondary'}" data-key="${key}" data-delete="${name}"
-              aria-label="${armed ? `Confirm: delete token ${name}` : `Delete token ${name}`}">${armed ? 'Confirm delete' : 'Delete'}</button></td></tr>`;
-        })}</tbody></table>`,
+        <caption class="visually-hidden">
+          API tokens of ${ns}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Created</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${tokens.map((t) => {
+            const name = tokenName(t);
+            const key = `delete-token:${name}`;
+            const armed = confirm.isArmed(key);
+            return html`<tr data-token="${name}">
+              <th scope="row">${name}</th>
+              <td>${t.role}</td>
+              <td>${age(t.createTime)}</td>
+              <td>
+                <button
+                  type="button"
+                  class="button small ${armed ? 'danger' : 'secondary'}"
+                  data-key="${key}"
+                  data-delete="${name}"
+                  aria-label="${armed ? `Confirm: delete token ${name}` : `Delete token ${name}`}"
+                >
+                  ${armed ? 'Confirm delete' : 'Delete'}
+                </button>
+              </td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>`,
     );
   };
 
@@ -93,7 +125,7 @@ export async function tokensPage(main, { ns }) {
         <p>Copy its secret now: it is <strong>shown only this once</strong>. Role: ${apiToken.role} in ${ns}.</p>
         <div class="secret-row">
           <label for="token-secret">Secret of token ${created}</label>
-          <input id="token-secret" type="text" readonly value="${apiToken.secret}" spellcheck="false" autocomplete="off">
+          <input id="token-secret" type="text" readonly value="${apiToken.secret}" spellcheck="false" autocomplete="off" />
           <button type="button" class="button secondary" id="copy-secret">Copy</button>
           <button type="button" class="button secondary" id="dismiss-secret">Done</button>
         </div>
