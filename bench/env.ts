@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Kube } from '../shared/kube.js';
+import { Kube } from '../shared/kube/client.js';
 import { type LocalCluster, startLocalCluster } from '../shared/local/cluster.js';
 import { type PodSimulator, startPodSimulator } from '../shared/local/pod-simulator.js';
 import { type TestRedis, startRedis } from '../test/bed/redis.js';

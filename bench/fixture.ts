@@ -1,7 +1,7 @@
 import { settingsSchema, type Settings } from '../shared/config.js';
-import type { Kube } from '../shared/kube.js';
+import type { Kube } from '../shared/kube/client.js';
 import { createLogger } from '../shared/log.js';
-import { installPlatform } from '../shared/bootstrap.js';
+import { installPlatform } from '../shared/vvp/bootstrap.js';
 import type { FunctionContext } from '../shared/runtime/define.js';
 import { createContext } from '../shared/runtime/host.js';
 import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';

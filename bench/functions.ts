@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../shared/local/ports.js';
-import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
+import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
 import { apiServerEvent } from '../shared/runtime/events.js';
 import { resync } from '../shared/runtime/resync.js';
 import type { DeploymentResource } from '../shared/vvp/crs.js';

@@ -4,8 +4,8 @@
  * pods Ready -> the Deployment's status RUNNING. Observed through watches of the bench's own.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { openWatch } from '../shared/kube.js';
-import { FLINK_DEPLOYMENTS } from '../shared/resources.js';
+import { openWatch } from '../shared/kube/client.js';
+import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
 import type { DeploymentResource } from '../shared/vvp/crs.js';
 import { startSluice } from '../test/support/sluice.js';
 import type { BenchEnv } from './env.js';

@@ -9,7 +9,7 @@
  * list of FlinkDeployments, without Sluice) is measured beside it: the yardstick for what of
  * the list's time is Sluice's.
  */
-import { isAlreadyExists } from '../shared/kube.js';
+import { isAlreadyExists } from '../shared/kube/client.js';
 import type { SluiceFunction } from '../shared/runtime/define.js';
 import { resync } from '../shared/runtime/resync.js';
 import { LABELS } from '../shared/model/naming.js';

@@ -10,7 +10,7 @@
  */
 import { FUNCTION_NAMES, eventFunctions } from '../functions/index.js';
 import { loadSettings } from '../shared/config.js';
-import { Kube } from '../shared/kube.js';
+import { Kube } from '../shared/kube/client.js';
 import { createLogger } from '../shared/log.js';
 import { createContext } from '../shared/runtime/host.js';
 import { PingSourceRechecks } from '../shared/runtime/rechecks.js';
@@ -26,7 +26,7 @@ async function loadFunction(name: string) {
   if (name === 'api') {
     const [{ createApi }, { ensureTenancyBasics }, { withServiceRoutes }, { Hono }, { serve }] = await Promise.all([
       import('../functions/api/index.js'),
-      import('../shared/bootstrap.js'),
+      import('../shared/vvp/bootstrap.js'),
       import('../shared/runtime/http.js'),
       import('hono'),
       import('@hono/node-server'),

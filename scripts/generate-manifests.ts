@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Document, parseAllDocuments } from 'yaml';
 import { crdsAsYaml } from '../shared/model/crds.js';
-import { kebab } from '../shared/rbac.js';
+import { kebab } from '../shared/runtime/rbac.js';
 import { brokerDocs, knativeService, sourceDocs, triggers } from './manifests/knative.js';
 import { type Doc, HEADER, type Obj, YAML_OPTIONS, namespaceDoc, redisDocs } from './manifests/objects.js';
 import { relayDocs, stackYml } from './manifests/openfaas.js';

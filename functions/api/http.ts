@@ -3,7 +3,7 @@ import { accepts } from 'hono/accepts';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
-import { apiMessage, isUnavailable, statusCode } from '../../shared/kube.js';
+import { apiMessage, isUnavailable, statusCode } from '../../shared/kube/client.js';
 import { BadInput, Unavailable, errorBody } from '../../shared/runtime/errors.js';
 import { checkNesting } from '../../shared/vvp/input.js';
 

@@ -1,6 +1,6 @@
-import { CrClient } from '../../shared/cr-client.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
 import { LABELS, objectName } from '../../shared/model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
 import { effectiveSpec } from './logic.js';

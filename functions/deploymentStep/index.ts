@@ -1,8 +1,8 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/cr-client.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube/client.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';

@@ -11,7 +11,7 @@ import type {
   SavepointResource,
 } from '../../shared/vvp/crs.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
-import { FLINK_JOBS, ownedByDeployment } from '../../shared/resources.js';
+import { FLINK_JOBS, ownedByDeployment } from '../../shared/kube/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
 import { savepointRecord } from '../../shared/vvp/savepoint-record.js';

@@ -1,6 +1,6 @@
-import { CrClient } from '../../shared/cr-client.js';
-import { isConflict, isNotFound } from '../../shared/kube.js';
-import { SAVEPOINTS } from '../../shared/resources.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { isConflict, isNotFound } from '../../shared/kube/client.js';
+import { SAVEPOINTS } from '../../shared/kube/resources.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';

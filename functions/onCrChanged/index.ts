@@ -1,5 +1,5 @@
-import { CrClient } from '../../shared/cr-client.js';
-import { apiMessage, isConflict, statusCode } from '../../shared/kube.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { apiMessage, isConflict, statusCode } from '../../shared/kube/client.js';
 import { ensureNamespaceClaimed } from '../../shared/operator/claim.js';
 import {
   ANNOTATIONS,
@@ -12,7 +12,7 @@ import {
   sameRef,
 } from '../../shared/operator/cr.js';
 import { crAccess, mayWrite } from '../../shared/operator/credentials.js';
-import { FLINK_DEPLOYMENTS, VVP_DEPLOYMENTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS, VVP_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, type Outcome, defineFunction, when } from '../../shared/runtime/define.js';
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
 import { withLock } from '../../shared/runtime/step.js';

@@ -1,7 +1,7 @@
-import { CrClient } from '../../shared/cr-client.js';
-import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../shared/kube.js';
-import { serviceAccountName, targetRoleName } from '../../shared/rbac.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../shared/kube/client.js';
+import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';

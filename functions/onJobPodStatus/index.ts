@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/cr-client.js';
-import { isConflict, isNotFound } from '../../shared/kube.js';
-import { FLINK_JOBS, PODS } from '../../shared/resources.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { isConflict, isNotFound } from '../../shared/kube/client.js';
+import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';

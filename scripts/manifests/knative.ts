@@ -1,5 +1,5 @@
 /** Knative: a Service per unit, an ApiServerSource per stream, the Broker, a Trigger per subscription, the resync PingSource. */
-import { groupOf } from '../../shared/resources.js';
+import { groupOf } from '../../shared/kube/resources.js';
 import { PING_EVENT, REFERENCE_EVENT, RESOURCE_EVENT } from '../../shared/runtime/events.js';
 import { k8sName } from '../../shared/runtime/streams.js';
 import { recheckSourceName } from '../../shared/runtime/rechecks.js';

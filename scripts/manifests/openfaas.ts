@@ -1,6 +1,6 @@
 /** OpenFaaS: stack.yml for the same image, and the event relay that stands in for the Broker. */
 import { Document } from 'yaml';
-import { groupOf } from '../../shared/resources.js';
+import { groupOf } from '../../shared/kube/resources.js';
 import { ADAPTER_PODS, streamName } from '../../shared/runtime/streams.js';
 import {
   type Stream,

@@ -1,5 +1,5 @@
 /** Least-privilege RBAC: a unit's service account gets what its function declared, nothing else. */
-import { targetRoleName } from '../../shared/rbac.js';
+import { targetRoleName } from '../../shared/runtime/rbac.js';
 import type { PermissionRule, Scope } from '../../shared/runtime/define.js';
 import { type Unit, unitName } from './units.js';
 import { type Doc, type Obj, meta, serviceAccount } from './objects.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiPermissions } from '../../functions/api/permissions.js';
 import { loadAll } from '../../functions/index.js';
-import { serviceAccountName } from '../../shared/rbac.js';
+import { serviceAccountName } from '../../shared/runtime/rbac.js';
 import type { PermissionRule, SluiceFunction, Subscription } from '../../shared/runtime/define.js';
 import { ADAPTER_PODS, normalSelector, streamName } from '../../shared/runtime/streams.js';
 

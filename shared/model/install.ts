@@ -3,8 +3,8 @@ import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 // `x_kubernetes_preserve_unknown_fields`), silently dropping wire-format keys; the CRDs are
 // wire-format JSON, so they go through the client's own deserializer first.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import type { Kube } from '../kube.js';
-import { apiMessage, isNotFound, statusCode } from '../kube.js';
+import type { Kube } from '../kube/client.js';
+import { apiMessage, isNotFound, statusCode } from '../kube/client.js';
 import { type CustomResourceDefinition, allCrds } from './crds.js';
 
 const MODEL = 'V1CustomResourceDefinition';

@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { isAlreadyExists, isConflict, isNotFound } from '../kube.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/client.js';
 import type { FunctionContext } from '../runtime/define.js';
 
 /**

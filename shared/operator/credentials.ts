@@ -1,5 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { isNotFound, statusCode } from '../kube.js';
+import { isNotFound, statusCode } from '../kube/client.js';
 import type { FunctionContext } from '../runtime/define.js';
 import { type Caller, type Resource, type RoleBinding, authorize } from '../vvp/access.js';
 import { NamespaceStore } from '../vvp/namespaces.js';

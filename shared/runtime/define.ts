@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
-import type { Kube } from '../kube.js';
-import type { ResourceType } from '../resources.js';
+import type { Kube } from '../kube/client.js';
+import type { ResourceType } from '../kube/resources.js';
 import type { KubeObject, ObjectRef, SluiceEvent, Verb } from './events.js';
 import type { Rechecks } from './rechecks.js';
 import type { CoordinationStore } from './store.js';

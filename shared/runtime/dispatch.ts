@@ -1,4 +1,4 @@
-import { apiMessage, isUnavailable } from '../kube.js';
+import { apiMessage, isUnavailable } from '../kube/client.js';
 import { lazyChild } from '../log.js';
 import { type FunctionContext, type SluiceFunction, refKey } from './define.js';
 import { BadInput, Unavailable } from './errors.js';

@@ -1,8 +1,8 @@
 import { Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
-import type { Kube } from '../kube.js';
-import type { ResourceType } from '../resources.js';
+import type { Kube } from '../kube/client.js';
+import type { ResourceType } from '../kube/resources.js';
 import { type SluiceFunction, type Subscription, namespacesOf } from './define.js';
 import { type KubeObject, type SluiceEvent, type Verb, apiServerEvent, fromCloudEvent } from './events.js';
 import { asKubeObject, listPage } from './list.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
-import type { Kube } from '../kube.js';
+import type { Kube } from '../kube/client.js';
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { dispatch } from './dispatch.js';
 import { InProcessEventSource } from './event-source.js';

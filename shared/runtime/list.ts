@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Kube } from '../kube.js';
-import type { ResourceType } from '../resources.js';
+import type { Kube } from '../kube/client.js';
+import type { ResourceType } from '../kube/resources.js';
 import { type KubeObject, kubeObjectSchema } from './events.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isAlreadyExists, isNotFound } from '../kube.js';
-import { kebab } from '../rbac.js';
+import { isAlreadyExists, isNotFound } from '../kube/client.js';
+import { kebab } from './rbac.js';
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { listSubscribed } from './resync.js';
 import { runStep } from './step.js';

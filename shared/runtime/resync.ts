@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FunctionContext, type SluiceFunction, type Subscription, labelMatcher, namespacesOf } from './define.js';
 import type { KubeObject } from './events.js';
-import { continueAfterExpiry, isUnavailable } from '../kube.js';
+import { continueAfterExpiry, isUnavailable } from '../kube/client.js';
 import { Unavailable } from './errors.js';
 import { listPage } from './list.js';
 import { LOCK_TTL_MS, runStep } from './step.js';

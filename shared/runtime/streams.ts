@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PODS } from '../resources.js';
+import { PODS } from '../kube/resources.js';
 import type { Subscription } from './define.js';
 import type { KubeObject } from './events.js';
 

@@ -1,8 +1,8 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { Kube } from '../kube.js';
-import { isAlreadyExists, isNotFound } from '../kube.js';
+import type { Kube } from '../kube/client.js';
+import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import { API_GROUP, LABELS } from '../model/naming.js';
-import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../resources.js';
+import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../kube/resources.js';
 import type { DeploymentResource } from './crs.js';
 
 /**

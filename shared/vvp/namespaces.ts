@@ -1,7 +1,7 @@
-import { CrClient } from '../cr-client.js';
-import type { Kube } from '../kube.js';
-import { isAlreadyExists } from '../kube.js';
-import { VNAMESPACES } from '../resources.js';
+import { CrClient } from '../kube/cr-client.js';
+import type { Kube } from '../kube/client.js';
+import { isAlreadyExists } from '../kube/client.js';
+import { VNAMESPACES } from '../kube/resources.js';
 import { BadInput } from '../runtime/errors.js';
 import type { RoleBinding } from './access.js';
 

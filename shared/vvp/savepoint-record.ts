@@ -1,5 +1,5 @@
 import { LABELS, savepointObjectName } from '../model/naming.js';
-import { SAVEPOINTS, ownedByDeployment } from '../resources.js';
+import { SAVEPOINTS, ownedByDeployment } from '../kube/resources.js';
 import type { DeploymentResource, SavepointResource } from './crs.js';
 import { PURPOSE_ANNOTATION } from './savepoint-directory.js';
 

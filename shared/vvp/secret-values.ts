@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import type { Kube } from '../kube.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../kube.js';
+import type { Kube } from '../kube/client.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/client.js';
 import { LABELS, objectName } from '../model/naming.js';
 import { BadInput, NotFound } from '../runtime/errors.js';
 

@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import type { Kube } from '../kube.js';
-import { isAlreadyExists, isNotFound } from '../kube.js';
+import type { Kube } from '../kube/client.js';
+import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import type { Caller, TokenRole } from './access.js';
 import { generateToken, hashToken, sameHash, tokenSecretName } from './tokens.js';
 

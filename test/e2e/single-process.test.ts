@@ -5,7 +5,7 @@ import { type Server, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube.js';
+import { Kube } from '../../shared/kube/client.js';
 import { freePort } from '../../shared/local/ports.js';
 import { eventually, testBed } from '../bed/env.js';
 

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube.js';
+import { Kube } from '../../shared/kube/client.js';
 import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
 import { type PodSimulator, startPodSimulator } from '../../shared/local/pod-simulator.js';
 import { freePort } from '../../shared/local/ports.js';

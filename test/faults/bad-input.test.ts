@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
-import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import { MAX_EVENT_BYTES } from '../../shared/runtime/routes.js';
 import { post, serveFunction } from '../runtime/harness.js';

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
 import { freePort } from '../../shared/local/ports.js';
-import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { dispatch } from '../../shared/runtime/dispatch.js';
 import { apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
 import type { DeploymentResource } from '../../shared/vvp/crs.js';

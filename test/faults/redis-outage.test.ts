@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import type { DeploymentResource } from '../../shared/vvp/crs.js';
 import { eventually } from '../bed/env.js';

@@ -2,7 +2,7 @@ import { ApiException, type V1CustomResourceDefinition } from '@kubernetes/clien
 import { describe, expect, it } from 'vitest';
 import { allCrds } from '../../shared/model/crds.js';
 import { ensureCrds, toWire } from '../../shared/model/install.js';
-import type { Kube } from '../../shared/kube.js';
+import type { Kube } from '../../shared/kube/client.js';
 
 /** An in-memory CRD API: resourceVersion checks on replace, Established after a few reads. */
 function fakeApi(opts: { establishAfterReads?: number; rejectNames?: string[] } = {}) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../shared/config.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
 import { LEADER_CONFIGMAP, NamespaceClaimedError, claimWatchedNamespaces, holderOf } from '../../shared/operator/claim.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import onCrChanged from '../../functions/onCrChanged/index.js';
-import { CrClient } from '../../shared/cr-client.js';
-import { SAVEPOINTS } from '../../shared/resources.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import { SAVEPOINTS } from '../../shared/kube/resources.js';
 import { dispatch } from '../../shared/runtime/dispatch.js';
 import { createTestNamespace, deleteTestNamespace, eventually } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { ensureKubeBinaries } from '../../shared/local/cluster.js';
-import { CrClient } from '../../shared/cr-client.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
 import type { VvpDeploymentCr } from '../../shared/operator/cr.js';
-import { VVP_DEPLOYMENTS } from '../../shared/resources.js';
+import { VVP_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { eventually as bedEventually, kubeConfig, testBed } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 

@@ -14,7 +14,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, eventFunctions } from '../../functions/index.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube } from '../../shared/kube/client.js';
 import { freePort } from '../../shared/local/ports.js';
 import { ensureCrds } from '../../shared/model/install.js';
 import { decodeHttpEvent } from '../../shared/runtime/events.js';

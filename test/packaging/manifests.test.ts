@@ -4,7 +4,7 @@ import { HTTP } from 'cloudevents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadAll } from '../../functions/index.js';
-import { targetRoleName } from '../../shared/rbac.js';
+import { targetRoleName } from '../../shared/runtime/rbac.js';
 import { decodeHttpEvent } from '../../shared/runtime/events.js';
 import {
   BROKER,

@@ -45,7 +45,7 @@ describe('the repository is self-contained', () => {
     // (put together here, so that this file does not itself name the folder beside a checkout).
     const intoShared = ['..', 'shared', 'knative-crds'].join('/');
     expect(escapingPaths('docs/install.md', `the CRDs in \`${intoShared}/\``)).toEqual([intoShared]);
-    expect(escapingPaths('bench/env.ts', "import { Kube } from '../shared/kube.js';")).toEqual([]);
+    expect(escapingPaths('bench/env.ts', "import { Kube } from '../shared/kube/client.js';")).toEqual([]);
     expect(escapingPaths('docs/operator.md', 'see [the README](../README.md)')).toEqual([]);
     expect(outsideAbsolutePaths("const CRDS = '/work/notes/knative-crds';")).toEqual(['/work/notes']);
     expect(outsideAbsolutePaths('https://example.com/work/x and /usr/bin/etcd')).toEqual([]);

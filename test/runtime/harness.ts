@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { settingsSchema } from '../../shared/config.js';
-import { Kube } from '../../shared/kube.js';
+import { Kube } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
 import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
@@ -9,7 +9,7 @@ import { createContext } from '../../shared/runtime/host.js';
 import { functionRoutes } from '../../shared/runtime/routes.js';
 import { routesServer } from '../../shared/runtime/server.js';
 import type { CoordinationStore } from '../../shared/runtime/store.js';
-import { PODS } from '../../shared/resources.js';
+import { PODS } from '../../shared/kube/resources.js';
 import { testBed } from '../bed/env.js';
 
 /** A function whose side effect is observable: it records every object version it acted on. */

@@ -3,8 +3,8 @@
  * event source's re-list (after a 410) must see every object, not the first page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube.js';
-import type { ResourceType } from '../../shared/resources.js';
+import { Kube } from '../../shared/kube/client.js';
+import type { ResourceType } from '../../shared/kube/resources.js';
 import { listPage } from '../../shared/runtime/list.js';
 import { eventually, testBed } from '../bed/env.js';
 

@@ -5,7 +5,7 @@ import { PURPOSE_ANNOTATION, planDeployment } from '../../functions/deploymentSt
 import { triggerKey } from '../../functions/deploymentStep/take-savepoint.js';
 import { eventFunctions } from '../../functions/index.js';
 import { objectName } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
 import type { KubeObject } from '../../shared/runtime/events.js';
 import { resync } from '../../shared/runtime/resync.js';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import { CrClient } from '../../shared/cr-client.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
 import { SAVEPOINT_TRIGGERED_REASON } from '../../shared/local/pod-simulator.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
 import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
 import { eventually as bedEventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';

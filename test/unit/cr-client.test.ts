@@ -1,8 +1,8 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { CrClient } from '../../shared/cr-client.js';
-import type { Kube } from '../../shared/kube.js';
-import { DEPLOYMENT_TARGETS } from '../../shared/resources.js';
+import { CrClient } from '../../shared/kube/cr-client.js';
+import type { Kube } from '../../shared/kube/client.js';
+import { DEPLOYMENT_TARGETS } from '../../shared/kube/resources.js';
 
 type Target = { metadata: { name: string; resourceVersion?: string }; status?: { state: string; conditions?: unknown[] } };
 

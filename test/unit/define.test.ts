@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../shared/config.js';
 import { defineFunction, labelMatcher, matchingSubscription, when } from '../../shared/runtime/define.js';
 import type { ObjectEvent } from '../../shared/runtime/define.js';
-import { FLINK_DEPLOYMENTS, PODS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS, PODS } from '../../shared/kube/resources.js';
 
 const settings = settingsSchema.parse({});
 

@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { continueAfterExpiry, isAlreadyExists, isConflict, isNotFound, isNotServed, isUnavailable } from '../../shared/kube.js';
+import { continueAfterExpiry, isAlreadyExists, isConflict, isNotFound, isNotServed, isUnavailable } from '../../shared/kube/client.js';
 
 /** A failed call as client-node 1.x raises it: the API server's Status, as the JSON text it sent. */
 function failed(code: number, status: Record<string, unknown> | string): ApiException<unknown> {

@@ -1,6 +1,6 @@
 import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Kube } from '../../shared/kube.js';
+import type { Kube } from '../../shared/kube/client.js';
 import {
   LEADER_ANNOTATION,
   LEADER_CONFIGMAP,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLINK_DEPLOYMENTS, PODS } from '../../shared/resources.js';
+import { FLINK_DEPLOYMENTS, PODS } from '../../shared/kube/resources.js';
 import type { KubeObject } from '../../shared/runtime/events.js';
 import { ADAPTER_PODS, adapterReady, isAdapterPod, streamName } from '../../shared/runtime/streams.js';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../../config.js';
-import { CrClient } from '../../cr-client.js';
-import { isConflict, type Kube } from '../../kube.js';
+import { CrClient } from '../../kube/cr-client.js';
+import { isConflict, type Kube } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../resources.js';
+import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../kube/resources.js';
 import { BadInput, NotFound } from '../../runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointResource, TargetResource, VvpMetadata } from '../crs.js';
 import type { NamespaceResource } from '../namespaces.js';

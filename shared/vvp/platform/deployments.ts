@@ -1,7 +1,7 @@
 import type { Operation } from 'fast-json-patch';
-import { isAlreadyExists } from '../../kube.js';
+import { isAlreadyExists } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
-import { FLINK_DEPLOYMENTS } from '../../resources.js';
+import { FLINK_DEPLOYMENTS } from '../../kube/resources.js';
 import { BadInput } from '../../runtime/errors.js';
 import type { DeploymentResource, DeploymentSpecLike, TargetResource, VvpMetadata } from '../crs.js';
 import { withNamespaceDefaults } from '../deployment-defaults.js';

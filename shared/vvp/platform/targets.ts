@@ -1,6 +1,6 @@
-import { isAlreadyExists } from '../../kube.js';
+import { isAlreadyExists } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
-import { DEPLOYMENT_TARGETS } from '../../resources.js';
+import { DEPLOYMENT_TARGETS } from '../../kube/resources.js';
 import { BadInput } from '../../runtime/errors.js';
 import type { TargetResource, TargetSpecLike } from '../crs.js';
 import { validateTarget } from '../input.js';

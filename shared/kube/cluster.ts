@@ -2,8 +2,8 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Settings } from './config.js';
-import { Kube } from './kube.js';
+import type { Settings } from '../config.js';
+import { Kube } from './client.js';
 
 export interface ClusterConnection {
   kube: Kube;
@@ -49,8 +49,8 @@ export async function connectCluster(settings: Settings, log: Logger): Promise<C
     }
   }
   // Imported only here: a function's container never starts a local cluster.
-  const { startLocalCluster } = await import('./local/cluster.js');
-  const { startPodSimulator } = await import('./local/pod-simulator.js');
+  const { startLocalCluster } = await import('../local/cluster.js');
+  const { startPodSimulator } = await import('../local/pod-simulator.js');
   mkdirSync(settings.home, { recursive: true });
   log.info({ dir: join(settings.home, 'cluster') }, 'starting the local cluster (the first start builds it: a few minutes)');
   const cluster = await startLocalCluster({

@@ -1,9 +1,9 @@
-import { isAlreadyExists, statusCode } from './kube.js';
-import { ensureCrds } from './model/install.js';
-import type { FunctionContext } from './runtime/define.js';
-import { NamespaceStore } from './vvp/namespaces.js';
-import { TokenStore } from './vvp/token-store.js';
-import { hashToken, tokenSecretName } from './vvp/tokens.js';
+import { isAlreadyExists, statusCode } from '../kube/client.js';
+import { ensureCrds } from '../model/install.js';
+import type { FunctionContext } from '../runtime/define.js';
+import { NamespaceStore } from './namespaces.js';
+import { TokenStore } from './token-store.js';
+import { hashToken, tokenSecretName } from './tokens.js';
 
 export interface Installation {
   /** Set when this start generated the bootstrap token: to be shown once, never logged. */

@@ -1,7 +1,7 @@
-import type { Kube } from './kube.js';
-import { isConflict, isNotFound } from './kube.js';
+import type { Kube } from './client.js';
+import { isConflict, isNotFound } from './client.js';
 import type { ResourceType } from './resources.js';
-import { stableHash } from './vvp/ids.js';
+import { stableHash } from '../vvp/ids.js';
 
 /**
  * Typed access to one kind of custom resource in one namespace. Writes carry the

@@ -1,4 +1,4 @@
-import type { PermissionRule, SluiceFunction } from './runtime/define.js';
+import type { PermissionRule, SluiceFunction } from './define.js';
 
 /** kebab-case, as Kubernetes names want it. */
 export const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
