@@ -71,6 +71,22 @@ ajv.addSchema(schemaDocument(load('platform-api-swagger.json'), 'platform'));
 
 const cache = new Map<string, ValidateFunction>();
 
+/**
+ * Problems of `value` as the response schema an operation of VVP's `api` declares (a `$ref`
+ * into that API's definitions, or an inline schema), or [] when it is valid.
+ */
+export function vvpResponseProblems(api: 'appmanager' | 'platform', schema: object, value: unknown): string[] {
+  const ref = (schema as { $ref?: string }).$ref?.match(/^#\/definitions\/(\w+)$/)?.[1];
+  if (ref) return vvpProblems(api === 'platform' ? `platform:${ref}` : ref, value);
+  const key = `${api}:${JSON.stringify(schema)}`;
+  let validate = cache.get(key);
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/definitions/', `"${api}#/definitions/`)) as object);
+    cache.set(key, validate);
+  }
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}
+
 /** Problems of `value` as VVP's definition `name` (Application Manager API, or `platform:` prefixed), or [] when it is valid. */
 export function vvpProblems(name: string, value: unknown): string[] {
   const [doc, def] = name.startsWith('platform:') ? ['platform', name.slice('platform:'.length)] : ['appmanager', name];
