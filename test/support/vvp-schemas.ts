@@ -7,7 +7,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * objects open; `closed` lists the definitions in which an unknown field fails too, so
  * that a field Sluice puts elsewhere than VVP (spec.deploymentId for metadata.deploymentId)
  * is caught, not silently allowed. Left open: Sluice's documented additions (a Job's
- * status.pods, a Deployment's status.failure).
+ * status.pods, a Deployment's status.failure, a Deployment Target's status) and the
+ * definitions whose fields VVP's Swagger leaves out (an Artifact's, a Deployment spec's
+ * deploymentTargetName; docs/vvp-api.md).
  */
 type Swagger = { definitions: Record<string, Record<string, unknown>> };
 
@@ -32,6 +34,11 @@ const CLOSED = new Set([
   'SecretValueSpec',
   'DeploymentDefaults',
   'DeploymentDefaultsMetadata',
+  'DeploymentTargetMetadata',
+  'DeploymentTargetSpec',
+  'DeploymentTemplate',
+  'DeploymentTemplateMetadata',
+  'Logging',
   'Deployment',
   'DeploymentStatusRunning',
   'DeploymentCondition',
@@ -45,6 +52,18 @@ const CLOSED = new Set([
   'ResourceListOfJob',
   'ResourceListOfSavepoint',
   'ResourceListOfSecretValue',
+  // The Platform API's.
+  'Namespace',
+  'RoleBinding',
+  'ApiToken',
+  'ListNamespacesResponse',
+  'CreateNamespaceResponse',
+  'GetNamespaceResponse',
+  'UpdateNamespaceResponse',
+  'DeleteNamespaceResponse',
+  'ListApiTokensResponse',
+  'CreateApiTokenResponse',
+  'GetApiTokenResponse',
 ]);
 
 function schemaDocument(doc: Swagger, id: string): object {
