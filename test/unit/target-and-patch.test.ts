@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSpec } from '../../functions/applyPatchSet/logic.js';
+import { effectiveSpec, hasEffectiveSpec } from '../../functions/applyPatchSet/logic.js';
 import { roleBinding, targetNamespace, targetStatus } from '../../functions/onDeploymentTargetCreate/logic.js';
 import { targetUsers } from '../../shared/vvp/platform/targets.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
-import { deployment, target } from './fixtures.js';
+import { deployment, target, withEffective } from './fixtures.js';
 
 describe('effective spec (applyPatchSet)', () => {
   it("records the example patch set's entries for the deployment's generation, with the target's namespace", () => {
@@ -37,6 +37,15 @@ describe('effective spec (applyPatchSet)', () => {
     expect(
       effectiveSpec(deployment({ deploymentTargetName: 'nope', deploymentTargetId: undefined }), undefined, 'sluice-system').error,
     ).toBe('deployment target nope does not exist in namespace vvp-namespace-1');
+  });
+});
+
+describe('a Deployment settled for applyPatchSet (a resync passes it by)', () => {
+  it('is one whose generation has its effective spec; a new generation is not', () => {
+    expect(hasEffectiveSpec(deployment({}, 3))).toBe(false);
+    const recorded = withEffective(deployment({}, 3));
+    expect(hasEffectiveSpec(recorded)).toBe(true);
+    expect(hasEffectiveSpec({ ...recorded, metadata: { ...recorded.metadata, generation: 4 } })).toBe(false);
   });
 });
 
