@@ -57,7 +57,7 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     // pino loads pino-pretty only for a pretty-printing transport, which Sluice never configures.
     external: ['pino-pretty'],
     legalComments: 'none',
-    plugins: [nodeUrl],
+    plugins: [nodeUrl, clientNodeWithoutSideEffects],
     metafile: true,
     logLevel: 'warning',
   });
@@ -82,6 +82,34 @@ const nodeUrl: Plugin = {
       contents: 'module.exports = { URL: require("node:url").URL };',
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * client-node's package.json does not say `"sideEffects": false`, so esbuild keeps every module
+ * its index re-exports (exec, attach, cp and port-forward with ws and tar, informers, metrics,
+ * the auth providers' clients...) and each function evaluates them at start. Its modules only
+ * declare classes, functions and constants (none is imported for its side effects alone), so
+ * marking them side-effect free lets esbuild keep just what Sluice's imports reach.
+ */
+const clientNodeWithoutSideEffects: Plugin = {
+  name: 'client-node-without-side-effects',
+  setup(b) {
+    const inClientNode = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === clientNodeWithoutSideEffects) return undefined;
+      if (args.path !== '@kubernetes/client-node' && !inClientNode.test(args.importer)) return undefined;
+      const { kind, importer, resolveDir, with: importAttributes } = args;
+      const r = await b.resolve(args.path, {
+        kind,
+        importer,
+        resolveDir,
+        with: importAttributes,
+        pluginData: clientNodeWithoutSideEffects,
+      });
+      if (r.errors.length > 0 || !inClientNode.test(r.path)) return undefined;
+      return { path: r.path, sideEffects: false };
+    });
   },
 };
 
