@@ -96,20 +96,15 @@ const clientNodeWithoutSideEffects: Plugin = {
   name: 'client-node-without-side-effects',
   setup(b) {
     const inClientNode = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === clientNodeWithoutSideEffects) return undefined;
-      if (args.path !== '@kubernetes/client-node' && !inClientNode.test(args.importer)) return undefined;
-      const { kind, importer, resolveDir, with: importAttributes } = args;
-      const r = await b.resolve(args.path, {
-        kind,
-        importer,
-        resolveDir,
-        with: importAttributes,
-        pluginData: clientNodeWithoutSideEffects,
-      });
-      if (r.errors.length > 0 || !inClientNode.test(r.path)) return undefined;
-      return { path: r.path, sideEffects: false };
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, async ({ path, kind, importer, resolveDir, pluginData }) => {
+      if (pluginData === clientNodeWithoutSideEffects) return undefined; // the lookup below
+      const r = await b.resolve(path, { kind, importer, resolveDir, pluginData: clientNodeWithoutSideEffects });
+      return r.errors.length > 0 ? undefined : { path: r.path, sideEffects: false };
     });
+    // Its modules import one another by relative paths with their extension (ES modules), so no lookup is needed.
+    b.onResolve({ filter: /^\.\.?\// }, ({ path, importer }) =>
+      inClientNode.test(importer) ? { path: resolve(dirname(importer), path), sideEffects: false } : undefined,
+    );
   },
 };
 
