@@ -3,7 +3,7 @@ import type { Kube } from '../shared/kube/client.js';
 import { createLogger } from '../shared/log.js';
 import { installPlatform } from '../shared/vvp/bootstrap.js';
 import type { FunctionContext } from '../shared/runtime/define.js';
-import { createContext } from '../shared/runtime/host.js';
+import { createContext } from '../shared/runtime/define.js';
 import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';
 import type { DeploymentResource, TargetResource } from '../shared/vvp/crs.js';
 import { Platform } from '../shared/vvp/service.js';

@@ -324,6 +324,12 @@ export function redisYardstick(like: Variant): Variant {
 export interface Calibration {
   /** spawn -> exit of `node -e 0`. */
   nodeStart: Summary;
+  /**
+   * spawn -> exit of a node that makes one HTTPS request to the API server with node:https
+   * alone: what Node itself costs a function for its first request (loading http and tls,
+   * building a TLS context with Node's root certificates, the handshake).
+   */
+  httpsRequest: Summary;
   /** spawn -> exit of a node that imports @kubernetes/client-node (naively, from node_modules). */
   clientNodeImport: Summary;
   clientNodeImportMB: number;
@@ -342,14 +348,24 @@ function timeExit(args: string[]): Promise<{ ms: number; out: string }> {
   });
 }
 
+/**
+ * One GET of the API server's /version (public, so no credentials are needed; the answer does
+ * not matter) and exit. A kubeconfig's CA or none costs Node the same: either way Node 20 builds
+ * its store of ~140 root certificates for the process's first TLS context.
+ */
+const HTTPS_REQUEST = `require('node:https').get(new URL('/version', process.argv[1]), { rejectUnauthorized: false }, (r) => r.resume().on('end', () => process.exit(0))).on('error', (e) => { console.error(e.message); process.exit(1); })`;
+
 /** What this machine does right now for a bare node and for client-node alone: the yardsticks. */
-export async function calibrate(runs: number): Promise<Calibration> {
+export async function calibrate(runs: number, apiServer: string): Promise<Calibration> {
   const bare: number[] = [];
+  const https: number[] = [];
   const client: number[] = [];
   let mb = 0;
   for (let i = 0; i < runs; i++) {
     await sleep(200);
     bare.push((await timeExit(['-e', '0'])).ms);
+    await sleep(200);
+    https.push((await timeExit(['-e', HTTPS_REQUEST, apiServer])).ms);
     await sleep(200);
     const r = await timeExit([
       '--input-type=module',
@@ -363,6 +379,7 @@ export async function calibrate(runs: number): Promise<Calibration> {
   const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024;
   return {
     nodeStart: summarize(bare),
+    httpsRequest: summarize(https),
     clientNodeImport: summarize(client),
     clientNodeImportMB: mb,
     bareNodeMB: { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') },

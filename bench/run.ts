@@ -82,7 +82,7 @@ async function main() {
   const cleanups: (() => void)[] = [];
   log(`environment ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${env.dir})`);
   try {
-    if (parts.has('cold')) results.calibration = await calibrate(runs);
+    if (parts.has('cold')) results.calibration = await calibrate(runs, env.cluster.server);
     let apiVariant: Variant | undefined;
     if (parts.has('cold') || parts.has('memory') || parts.has('duplicates') || parts.has('scale')) {
       const variants: Variant[] = [];
@@ -189,6 +189,10 @@ function markdown(r: Results): string {
     const c = r.calibration;
     lines.push(
       `| (yardstick: spawn → exit of \`node -e 0\`) | | ${ms(c.nodeStart.median)} | ${ms(c.nodeStart.p10)}–${ms(c.nodeStart.p90)}, n=${c.nodeStart.n} | |`,
+    );
+    const h = c.httpsRequest;
+    lines.push(
+      `| (yardstick: spawn → exit of a node that makes one HTTPS request to the API server, node:https alone) | | ${ms(h.median)}: ${(h.median / c.nodeStart.median).toFixed(2)}× \`node -e 0\` | ${ms(h.p10)}–${ms(h.p90)}, n=${h.n} | |`,
     );
     lines.push(
       `| (yardstick: RSS of a bare node) | | ${c.bareNodeMB.rss.toFixed(0)} MB | anonymous ${c.bareNodeMB.anon.toFixed(0)} MB, file-backed ${c.bareNodeMB.file.toFixed(0)} MB | |`,

@@ -12,7 +12,7 @@ import { FUNCTION_NAMES, eventFunctions } from '../functions/index.js';
 import { loadSettings } from '../shared/config.js';
 import { Kube } from '../shared/kube/client.js';
 import { createLogger } from '../shared/log.js';
-import { createContext } from '../shared/runtime/host.js';
+import { createContext } from '../shared/runtime/define.js';
 import { PingSourceRechecks } from '../shared/runtime/rechecks.js';
 import { functionRoutes } from '../shared/runtime/routes.js';
 import { routesServer } from '../shared/runtime/server.js';

@@ -12,7 +12,8 @@ import { connectCluster, unreachable } from '../shared/kube/cluster.js';
 import { SettingsError, blobStorageUriOf, loadSettings } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import type { FunctionContext } from '../shared/runtime/define.js';
-import { InProcessRunner, createContext, mountFunctions } from '../shared/runtime/host.js';
+import { createContext } from '../shared/runtime/define.js';
+import { InProcessRunner, mountFunctions } from '../shared/runtime/host.js';
 import { withServiceRoutes } from '../shared/runtime/http.js';
 import { createStore } from '../shared/runtime/store.js';
 

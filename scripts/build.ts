@@ -57,7 +57,7 @@ export async function build(opts: BuildOptions = {}): Promise<{ outdir: string; 
     // pino loads pino-pretty only for a pretty-printing transport, which Sluice never configures.
     external: ['pino-pretty'],
     legalComments: 'none',
-    plugins: [nodeUrl],
+    plugins: [nodeUrl, clientNodeWithoutSideEffects],
     metafile: true,
     logLevel: 'warning',
   });
@@ -82,6 +82,29 @@ const nodeUrl: Plugin = {
       contents: 'module.exports = { URL: require("node:url").URL };',
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * client-node's package.json does not say `"sideEffects": false`, so esbuild keeps every module
+ * its index re-exports (exec, attach, cp and port-forward with ws and tar, informers, metrics,
+ * the auth providers' clients...) and each function evaluates them at start. Its modules only
+ * declare classes, functions and constants (none is imported for its side effects alone), so
+ * marking them side-effect free lets esbuild keep just what Sluice's imports reach.
+ */
+const clientNodeWithoutSideEffects: Plugin = {
+  name: 'client-node-without-side-effects',
+  setup(b) {
+    const inClientNode = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, async ({ path, kind, importer, resolveDir, pluginData }) => {
+      if (pluginData === clientNodeWithoutSideEffects) return undefined; // the lookup below
+      const r = await b.resolve(path, { kind, importer, resolveDir, pluginData: clientNodeWithoutSideEffects });
+      return r.errors.length > 0 ? undefined : { path: r.path, sideEffects: false };
+    });
+    // Its modules import one another by relative paths with their extension (ES modules), so no lookup is needed.
+    b.onResolve({ filter: /^\.\.?\// }, ({ path, importer }) =>
+      inClientNode.test(importer) ? { path: resolve(dirname(importer), path), sideEffects: false } : undefined,
+    );
   },
 };
 

@@ -54,6 +54,10 @@ export interface FunctionContext {
   rechecks?: Rechecks;
 }
 
+export function createContext(settings: Settings, kube: Kube, store: CoordinationStore, log: Logger): FunctionContext {
+  return { settings, kube, store, log };
+}
+
 export interface SluiceFunction {
   name: string;
   description: string;

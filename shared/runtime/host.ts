@@ -1,7 +1,4 @@
 import { Hono } from 'hono';
-import type { Logger } from 'pino';
-import type { Settings } from '../config.js';
-import type { Kube } from '../kube/client.js';
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { dispatch } from './dispatch.js';
 import { InProcessEventSource } from './event-source.js';
@@ -9,11 +6,6 @@ import { functionApp } from './http.js';
 import { DeliveryQueue } from './queue.js';
 import { RECHECK_DATA, TimerRechecks } from './rechecks.js';
 import { resync } from './resync.js';
-import type { CoordinationStore } from './store.js';
-
-export function createContext(settings: Settings, kube: Kube, store: CoordinationStore, log: Logger): FunctionContext {
-  return { settings, kube, store, log };
-}
 
 /** Mounts each function's CloudEvent endpoint at `/functions/<name>`. */
 export function mountFunctions(app: Hono, functions: readonly SluiceFunction[], ctx: FunctionContext): Hono {

@@ -17,7 +17,7 @@ import { createLogger } from '../../shared/log.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, type ResourceType } from '../../shared/kube/resources.js';
 import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/define.js';
 import { type KubeObject, type Verb, apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
-import { createContext } from '../../shared/runtime/host.js';
+import { createContext } from '../../shared/runtime/define.js';
 import { type CoordinationStore, createStore } from '../../shared/runtime/store.js';
 import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
 import { eventually, testBed } from '../bed/env.js';

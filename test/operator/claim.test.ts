@@ -8,7 +8,7 @@ import { Kube } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
 import { LEADER_CONFIGMAP, NamespaceClaimedError, claimWatchedNamespaces, holderOf } from '../../shared/operator/claim.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
-import { createContext } from '../../shared/runtime/host.js';
+import { createContext } from '../../shared/runtime/define.js';
 import { MemoryStore } from '../../shared/runtime/store.js';
 import { createTestNamespace, deleteTestNamespace, testBed } from '../bed/env.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';

@@ -5,7 +5,7 @@ import { Kube } from '../../shared/kube/client.js';
 import { createLogger } from '../../shared/log.js';
 import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
-import { createContext } from '../../shared/runtime/host.js';
+import { createContext } from '../../shared/runtime/define.js';
 import { functionRoutes } from '../../shared/runtime/routes.js';
 import { routesServer } from '../../shared/runtime/server.js';
 import type { CoordinationStore } from '../../shared/runtime/store.js';
