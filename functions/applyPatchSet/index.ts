@@ -2,7 +2,7 @@ import { CrClient } from '../../shared/kube/cr-client.js';
 import { LABELS, objectName } from '../../shared/model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
-import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
 import { effectiveSpec } from './logic.js';
 
 /**

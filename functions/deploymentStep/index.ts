@@ -5,7 +5,7 @@ import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import {
   HA_CONFIGMAP_VERBS,
   childObjects,

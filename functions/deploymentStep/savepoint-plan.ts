@@ -2,7 +2,7 @@
  * The savepoint state machine: how a savepoint Sluice takes is named, requested and followed
  * attempt by attempt, given what Flink says. Pure; take-savepoint.ts carries it out.
  */
-import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import { DEFAULT_CHECKPOINT_TIMEOUT_MS, flinkAtLeast, parseFlinkDuration } from '../../shared/vvp/flink-config.js';
 import { uuidV5 } from '../../shared/vvp/ids.js';
 import { savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';

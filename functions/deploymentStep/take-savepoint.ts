@@ -3,7 +3,7 @@ import { isConflict, isNotFound } from '../../shared/kube/client.js';
 import { SAVEPOINTS } from '../../shared/kube/resources.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { DeploymentResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, SavepointBookkeeping, SavepointCrStatus, SavepointResource } from '../../shared/model/index.js';
 import type { EventDraft } from '../../shared/vvp/event-log.js';
 import { flinkJobId } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable } from '../../shared/vvp/flink-rest.js';
@@ -77,7 +77,7 @@ export async function takeSavepoint(
 
   let sp = await savepoints.get(action.savepoint.metadata.name);
   if (!sp) throw new Unavailable(`savepoint ${action.savepoint.spec.metadata.id} is not recorded yet; retry`);
-  const writeStatus = async (status: SavepointStatusLike): Promise<SavepointResource> => {
+  const writeStatus = async (status: SavepointCrStatus): Promise<SavepointResource> => {
     try {
       return await savepoints.replaceStatus({ ...sp!, status });
     } catch (err) {
@@ -85,7 +85,7 @@ export async function takeSavepoint(
       throw err;
     }
   };
-  const keep = (book: SavepointBookkeeping): SavepointStatusLike => ({
+  const keep = (book: SavepointBookkeeping): SavepointCrStatus => ({
     ...sp!.status,
     state: sp!.status?.state ?? 'STARTED',
     sluice: book,

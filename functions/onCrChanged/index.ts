@@ -17,7 +17,7 @@ import { type FunctionContext, type ObjectEvent, type Outcome, defineFunction, w
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
 import { withLock } from '../../shared/runtime/step.js';
 import type { ConditionInput } from '../../shared/vvp/conditions.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import type { DeploymentWriteOptions } from '../../shared/vvp/platform/deployments.js';
 import { Platform } from '../../shared/vvp/service.js';
 import {

@@ -14,7 +14,7 @@ import {
   sameRef,
 } from '../../shared/operator/cr.js';
 import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
-import type { DeploymentResource, Json } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, Json } from '../../shared/model/index.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { mergePatch } from '../../shared/vvp/merge.js';
 import { toVvp } from '../../shared/vvp/views.js';

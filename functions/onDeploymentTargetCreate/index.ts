@@ -3,7 +3,7 @@ import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../share
 import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
-import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';
 
 /** What acts in target namespaces: these functions and the api (it lists a deployment's pods). */

@@ -4,7 +4,7 @@ import { isConflict, isNotFound } from '../../shared/kube/client.js';
 import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';

@@ -63,6 +63,8 @@ export const CoercedStringMap = z.record(
 
 /** A free-form Kubernetes object (affinity, securityContext, a volume, ...), passed through unchecked. */
 export const KubeObject = z.record(z.string(), z.unknown());
+/** Any JSON object, read or passed on without knowing its fields. */
+export type Json = z.infer<typeof KubeObject>;
 
 export const Failure = z.strictObject({
   reason: z.string(),
@@ -118,9 +120,6 @@ export const MetadataInput = z.strictObject({
   createdAt: DateTime.optional(),
   modifiedAt: DateTime.optional(),
 });
-
-/** Sluice's own bookkeeping in a CR's `status.sluice`; free-form, never shown by the REST API. */
-export const Bookkeeping = z.record(z.string(), z.unknown());
 
 /** The `{kind, apiVersion: v1, metadata, spec, status}` envelope of an application resource as the REST API shows it. */
 export function appResource<K extends string, M extends z.ZodType, S extends z.ZodType, T extends z.ZodType>(

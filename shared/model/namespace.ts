@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Bookkeeping, DateTime, KubeObject, StringMap, Uuid, int32 } from './common.js';
+import { DateTime, KubeObject, StringMap, Uuid, int32 } from './common.js';
 import { parseNamespaceResourceName } from './naming.js';
 
 /**
@@ -68,7 +68,6 @@ export const VNamespaceCrSpec = z.strictObject({
 });
 export const VNamespaceCrStatus = z.strictObject({
   lifecyclePhase: LifecyclePhase.optional(),
-  sluice: Bookkeeping.optional(),
 });
 
 export type Role = z.infer<typeof Role>;

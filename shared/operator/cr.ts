@@ -1,5 +1,5 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition, DeploymentStatusLike, Json } from '../vvp/crs.js';
+import type { Condition, DeploymentCrStatus, Json } from '../model/index.js';
 
 /**
  * The user-facing `VvpDeployment` custom resource as the operator reads and
@@ -49,7 +49,7 @@ export interface DeploymentSystemMetadata {
 export interface VvpDeploymentStatus {
   /** The generation whose spec was last synced into the Deployment (set only on success). */
   observedGeneration?: number;
-  deploymentStatus?: Omit<DeploymentStatusLike, 'sluice'>;
+  deploymentStatus?: Omit<DeploymentCrStatus, 'sluice'>;
   deploymentSystemMetadata?: DeploymentSystemMetadata;
   customResourceStatus?: CustomResourceStatus;
   conditions?: Condition[];

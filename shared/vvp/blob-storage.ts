@@ -1,4 +1,4 @@
-import type { DeploymentSpecLike } from './crs.js';
+import type { DeploymentSpec } from '../model/index.js';
 import { flinkVersionOf } from './flink-config.js';
 
 /**
@@ -32,7 +32,7 @@ const DIRECTORY_KEYS = [
  * none of its own (a Deployment's, its defaults' or its target's patch set's setting wins),
  * under the keys its Flink version reads.
  */
-export function withBlobStorage(spec: DeploymentSpecLike, base: string | undefined, vns: string, deploymentId: string): DeploymentSpecLike {
+export function withBlobStorage(spec: DeploymentSpec, base: string | undefined, vns: string, deploymentId: string): DeploymentSpec {
   if (!base) return spec;
   const dirs = blobStorageDirectories(base, vns, deploymentId);
   const conf = { ...spec.template.spec.flinkConfiguration };

@@ -1,6 +1,6 @@
 import { DeploymentDefaultsInput, check } from '../model/index.js';
 import { BadInput } from '../runtime/errors.js';
-import type { Json } from './crs.js';
+import type { Json } from '../model/index.js';
 import { withDefaults } from './defaults.js';
 import { uuidV5 } from './ids.js';
 import { validateDeployment } from './input.js';

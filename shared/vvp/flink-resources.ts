@@ -12,7 +12,7 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import type { Json, JobResource, TemplateSpec } from './crs.js';
+import type { JobResource, Json, TemplateSpec } from '../model/index.js';
 import { labelValue } from '../model/naming.js';
 import {
   DEFAULT_FLINK_VERSION,

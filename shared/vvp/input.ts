@@ -6,7 +6,7 @@ import {
   check,
 } from '../model/index.js';
 import { BadInput } from '../runtime/errors.js';
-import type { DeploymentSpecLike, TargetSpecLike } from './crs.js';
+import type { DeploymentSpec, DeploymentTargetSpec } from '../model/index.js';
 
 /**
  * Request bodies, validated with the model's schemas (the same ones the CRDs are
@@ -19,8 +19,8 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   return r.value;
 }
 
-export type DeploymentInput = { metadata: z.output<typeof DeploymentInputSchema>['metadata']; spec: DeploymentSpecLike };
-export type TargetInput = { metadata: z.output<typeof DeploymentTargetInput>['metadata']; spec: TargetSpecLike };
+export type DeploymentInput = { metadata: z.output<typeof DeploymentInputSchema>['metadata']; spec: DeploymentSpec };
+export type TargetInput = { metadata: z.output<typeof DeploymentTargetInput>['metadata']; spec: DeploymentTargetSpec };
 export type SavepointInput = z.output<typeof SavepointInputSchema>;
 
 export const validateDeployment = (body: unknown) => validate(DeploymentInputSchema, body) as unknown as DeploymentInput;

@@ -10,7 +10,7 @@ import type { FunctionContext } from '../../shared/runtime/define.js';
 import { InProcessRunner, createContext, mountFunctions } from '../../shared/runtime/host.js';
 import { withServiceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { eventually as poll, testBed } from '../bed/env.js';
 

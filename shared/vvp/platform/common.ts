@@ -5,7 +5,7 @@ import { isConflict, type Kube } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../kube/resources.js';
 import { BadInput, NotFound } from '../../runtime/errors.js';
-import type { DeploymentResource, JobResource, SavepointResource, TargetResource, VvpMetadata } from '../crs.js';
+import type { DeploymentResource, JobResource, SavepointResource, StoredMetadata, TargetResource } from '../../model/index.js';
 import type { NamespaceResource } from '../namespaces.js';
 
 /**
@@ -65,7 +65,7 @@ export function checkVersion(meta: MetadataInput | undefined, current: { metadat
   }
 }
 
-export function userMetadata(meta: MetadataInput, vns: string, prev?: VvpMetadata): VvpMetadata {
+export function userMetadata(meta: MetadataInput, vns: string, prev?: StoredMetadata): StoredMetadata {
   const t = now();
   return {
     id: prev?.id ?? randomUUID(),
