@@ -53,8 +53,8 @@ function deploymentName(event: ObjectEvent): string | undefined {
   if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return event.ref.name;
   if (event.mode !== 'resource') return undefined;
   if (event.ref.kind === SAVEPOINTS.kind)
-    return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
-  return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
+    return (event.object as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
+  return (event.object as JobResource).spec?.spec?.deploymentObjectName;
 }
 
 /**

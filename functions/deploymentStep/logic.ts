@@ -96,8 +96,7 @@ export function planDeletion(d: DeploymentResource, jobs: readonly JobResource[]
 }
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
 const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
-const createdAtOf = (s: SavepointResource) =>
-  Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
+const createdAtOf = (s: SavepointResource) => Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp ?? '') || 0;
 
 /**
  * What a new job restores from, per the restore strategy (VVP): LATEST_SAVEPOINT (the

@@ -4,6 +4,7 @@ import { ensureNamespaceClaimed } from '../../shared/operator/claim.js';
 import {
   ANNOTATIONS,
   type CrRef,
+  type InitialSavepoint,
   type VvpDeploymentCr,
   type VvpDeploymentStatus,
   crLockKey,
@@ -22,7 +23,6 @@ import type { DeploymentWriteOptions } from '../../shared/vvp/platform/deploymen
 import { Platform } from '../../shared/vvp/service.js';
 import {
   type DeploymentWrite,
-  type InitialSavepoint,
   type SyncDecision,
   type SyncObservation,
   crStatus,
@@ -74,7 +74,7 @@ async function forget(ref: CrRef, event: ObjectEvent, platform: Platform): Promi
     const d = await platform.deployments.get(event.ref.name);
     candidates = d ? [d] : [];
   } else if (event.mode === 'resource') {
-    const id = identify(event.object as unknown as VvpDeploymentCr);
+    const id = identify(event.object as VvpDeploymentCr);
     const d = id.ok ? await platform.findDeployment(id.vns, id.name) : undefined;
     candidates = d ? [d] : [];
   } else {

@@ -96,7 +96,7 @@ export default defineFunction({
     const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
     if (event.verb === 'delete') {
       if (event.mode !== 'resource') return { result: 'skipped', reason: 'deleted target: its content is gone' };
-      return cleanUp(ctx, event.object as unknown as TargetResource);
+      return cleanUp(ctx, event.object as TargetResource);
     }
     const target = await targets.get(event.ref.name);
     if (!target) return { result: 'skipped', reason: 'target no longer exists' };

@@ -96,7 +96,7 @@ export default defineFunction({
     { apiGroups: ['sources.knative.dev'], resources: ['pingsources'], verbs: ['create', 'delete'], scope: 'platform' },
   ],
   // Flink changes a starting or restarting job's state without any pod event: look again soon.
-  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as unknown as JobResource).status, Date.now()) },
+  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as JobResource).status, Date.now()) },
   // All pods of one job are decided together.
   lockKey: (event) => {
     const labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
@@ -108,7 +108,7 @@ export default defineFunction({
     const jobs = jobsOf(ctx);
     // A Job's own event carries it: no need to read it again. Were it stale, its write fails
     // (versioned) and the newer version's own event decides instead.
-    const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as unknown as JobResource) : undefined;
+    const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as JobResource) : undefined;
     const job = carried ?? (await jobs.get(name));
     if (!job) return { result: 'skipped', reason: `job ${name} is not Sluice's` };
     // No state yet: deploymentStep has not finished creating the job's objects, and marks

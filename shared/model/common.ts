@@ -121,6 +121,9 @@ export const MetadataInput = z.strictObject({
   modifiedAt: DateTime.optional(),
 });
 
+/** The part of VVP metadata its user writes: what a VvpDeployment CR's `userMetadata` syncs. */
+export const UserMetadata = MetadataInput.pick({ name: true, namespace: true, displayName: true, labels: true, annotations: true });
+
 /** The `{kind, apiVersion: v1, metadata, spec, status}` envelope of an application resource as the REST API shows it. */
 export function appResource<K extends string, M extends z.ZodType, S extends z.ZodType, T extends z.ZodType>(
   kind: K,
@@ -156,5 +159,6 @@ export type StoredUnnamedMetadata = z.infer<typeof StoredUnnamedMetadata>;
 export type Metadata = z.infer<typeof Metadata>;
 export type UnnamedMetadata = z.infer<typeof UnnamedMetadata>;
 export type MetadataInput = z.infer<typeof MetadataInput>;
+export type UserMetadata = z.infer<typeof UserMetadata>;
 export type Condition = z.infer<typeof Condition>;
 export type Failure = z.infer<typeof Failure>;

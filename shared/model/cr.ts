@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { StoredMetadata, StoredUnnamedMetadata, StringMap, Uuid, int32 } from './common.js';
 import { DeploymentSpecFields, DeploymentSpec, DeploymentStatus } from './deployment.js';
@@ -111,8 +111,19 @@ export const VNamespaceCrBody = z.object({
   status: VNamespaceCrStatus.extend({ sluice: VNamespaceBookkeeping.optional() }).optional(),
 });
 
+/**
+ * A custom object's metadata as the API server sends it: its times are RFC 3339 strings
+ * (client-node's V1ObjectMeta says Date, which only its typed APIs turn them into).
+ */
+export type CrMetadata = Omit<V1ObjectMeta, 'creationTimestamp' | 'deletionTimestamp'> & {
+  name: string;
+  namespace: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+};
+
 /** A custom resource as read from the API server: Kubernetes envelope plus a body. */
-export type Cr<Body> = KubernetesObject & { metadata: V1ObjectMeta & { name: string; namespace: string } } & Body;
+export type Cr<Body> = { apiVersion?: string; kind?: string; metadata: CrMetadata } & Body;
 
 /** An application resource's CR, whatever its spec and status. */
 export type AppCr<Spec, Status, Meta = StoredMetadata> = Cr<{ spec: { metadata: Meta; spec: Spec }; status?: Status }>;

@@ -1,7 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { isNotFound, statusCode } from '../kube/client.js';
 import type { FunctionContext } from '../runtime/define.js';
-import { type Caller, type Resource, type RoleBinding, authorize } from '../vvp/access.js';
+import type { RoleBinding } from '../model/index.js';
+import { type Caller, type Resource, authorize } from '../vvp/access.js';
 import { NamespaceStore } from '../vvp/namespaces.js';
 import { TokenStore } from '../vvp/token-store.js';
 import { ANNOTATIONS, type VvpDeploymentCr } from './cr.js';

@@ -282,19 +282,6 @@ export function log4jConsole(spec: TemplateSpec): string {
   return lines.length ? `${LOG4J_CONSOLE}${lines.join('\n')}\n` : LOG4J_CONSOLE;
 }
 
-interface PodSettings {
-  annotations?: Record<string, string>;
-  labels?: Record<string, string>;
-  nodeSelector?: Record<string, string>;
-  tolerations?: Json[];
-  affinity?: Json;
-  securityContext?: Json;
-  serviceAccountName?: string;
-  imagePullSecrets?: { name: string }[];
-  envVars?: { name: string; value?: string; valueFrom?: Json }[];
-  volumeMounts?: { name: string; volume?: Json; volumeMount?: Json }[];
-}
-
 /** Overlays a user pod template onto a generated one: maps merge, containers merge by name, lists append. */
 export function mergePodTemplate(
   base: V1PodTemplateSpec,
@@ -309,7 +296,7 @@ export function mergePodTemplate(
     labels: { ...merged.metadata?.labels, ...o.metadata?.labels, ...protectedLabels },
     annotations: { ...merged.metadata?.annotations, ...o.metadata?.annotations },
   };
-  const spec = (merged.spec ?? { containers: [] }) as unknown as Json;
+  const spec: Json = { ...(merged.spec ?? { containers: [] }) };
   for (const [key, value] of Object.entries(o.spec ?? {})) {
     if (key === 'containers' || key === 'initContainers') {
       const list = ((spec[key] as V1Container[] | undefined) ?? []).slice();
@@ -329,6 +316,7 @@ export function mergePodTemplate(
     else if (value && typeof value === 'object') spec[key] = { ...(spec[key] as Json | undefined), ...(value as Json) };
     else spec[key] = value;
   }
+  // The merge walks the spec as JSON, key by key; what it built is a pod spec again.
   merged.spec = spec as unknown as V1PodTemplateSpec['spec'];
   return merged;
 }
@@ -367,7 +355,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   const id = job.spec.metadata.id;
   const spec = job.spec.spec.template.spec;
   const { conf, usrlib } = paths(spec);
-  const pods = ((spec.kubernetes as { pods?: PodSettings } | undefined)?.pods ?? {}) as PodSettings;
+  const pods = spec.kubernetes?.pods ?? {};
   const res = { ...DEFAULT_RESOURCES, ...spec.resources }[component] ?? DEFAULT_RESOURCES[component];
   const mem = `${memoryMiB(res.memory ?? DEFAULT_RESOURCES[component].memory)}Mi`;
   const cpu = String(res.cpu ?? DEFAULT_RESOURCES[component].cpu);
@@ -463,8 +451,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
       ],
     } as V1PodTemplateSpec['spec'],
   };
-  const kubernetes = spec.kubernetes as { jobManagerPodTemplate?: Json; taskManagerPodTemplate?: Json } | undefined;
-  const overlay = component === 'jobmanager' ? kubernetes?.jobManagerPodTemplate : kubernetes?.taskManagerPodTemplate;
+  const overlay = component === 'jobmanager' ? spec.kubernetes?.jobManagerPodTemplate : spec.kubernetes?.taskManagerPodTemplate;
   return mergePodTemplate(base, overlay, { ...jobLabels, component });
 }
 

@@ -247,7 +247,7 @@ describe('deployment step decisions', () => {
 });
 
 describe('deleting a deployment', () => {
-  const deleting = (d: DeploymentResource): DeploymentResource => ({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date(NOW) } });
+  const deleting = (d: DeploymentResource): DeploymentResource => ({ ...d, metadata: { ...d.metadata, deletionTimestamp: NOW } });
 
   it('stops every job that may have objects left, then removes the finalizer', () => {
     const { d, job } = started();

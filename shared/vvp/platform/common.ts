@@ -5,8 +5,15 @@ import { isConflict, type Kube } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
 import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../kube/resources.js';
 import { BadInput, NotFound } from '../../runtime/errors.js';
-import type { DeploymentResource, JobResource, SavepointResource, StoredMetadata, TargetResource } from '../../model/index.js';
-import type { NamespaceResource } from '../namespaces.js';
+import type {
+  DeploymentResource,
+  JobResource,
+  MetadataInput as VvpMetadataInput,
+  SavepointResource,
+  StoredMetadata,
+  TargetResource,
+} from '../../model/index.js';
+import type { NamespaceResource } from '../../model/index.js';
 
 /**
  * What the operations on VVP's resources have in common: the platform namespace's custom
@@ -34,15 +41,8 @@ export class PlatformResources {
   }
 }
 
-/** The user-settable part of VVP metadata in a request body. */
-export interface MetadataInput {
-  name?: string;
-  namespace?: string;
-  displayName?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  resourceVersion?: number;
-}
+/** VVP metadata in a request body; a merge-patch body's is not validated yet, hence every field optional. */
+export type MetadataInput = Partial<VvpMetadataInput>;
 
 export const now = () => new Date().toISOString();
 
