@@ -1,6 +1,5 @@
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { LABELS, objectName } from '../../shared/model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
 import { effectiveSpec } from './logic.js';
@@ -16,7 +15,7 @@ const TARGET_NAMES_MAX = 10_000;
 
 /** The target a Deployment names, looked up only inside the Deployment's own vNamespace. */
 async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<TargetResource | undefined> {
-  const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
+  const targets = ctx.crs.targets;
   const vns = d.spec.metadata.namespace;
   const { deploymentTargetName: name, deploymentTargetId: id } = d.spec.spec;
   if (name) {
@@ -48,7 +47,7 @@ export default defineFunction({
     { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status'], verbs: ['update'], scope: 'platform' },
   ],
   async handle(event, ctx) {
-    const deployments = new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
+    const deployments = ctx.crs.deployments;
     // The event's copy may be older than what is stored: decide on the stored one.
     const d = await deployments.get(event.ref.name);
     if (!d) return { result: 'skipped', reason: 'deployment no longer exists' };

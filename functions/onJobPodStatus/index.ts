@@ -1,5 +1,4 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
 import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
@@ -10,8 +9,6 @@ import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver }
 import { stableHash } from '../../shared/vvp/ids.js';
 import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { inTransition } from './logic.js';
-
-const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 
 /** The Job an event is about: `<vns>.<jobId>` from a pod's labels, or the FlinkJob itself. */
 async function jobName(event: ObjectEvent, ctx: FunctionContext): Promise<string | undefined> {
@@ -105,7 +102,7 @@ export default defineFunction({
   async handle(event, ctx) {
     const name = await jobName(event, ctx);
     if (!name) return { result: 'skipped', reason: 'not a Flink job pod' };
-    const jobs = jobsOf(ctx);
+    const jobs = ctx.crs.jobs;
     // A Job's own event carries it: no need to read it again. Were it stale, its write fails
     // (versioned) and the newer version's own event decides instead.
     const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as JobResource) : undefined;

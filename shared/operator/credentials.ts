@@ -55,7 +55,7 @@ export async function tokenOf(
  * authentication off everyone is the superuser, but the vNamespace must exist.
  */
 export async function crAccess(
-  ctx: Pick<FunctionContext, 'kube' | 'settings'>,
+  ctx: Pick<FunctionContext, 'kube' | 'crs' | 'settings'>,
   cr: VvpDeploymentCr,
   vns: string,
   resource: Resource = 'deployments',
@@ -69,7 +69,7 @@ export async function crAccess(
     if (!resolved) return { ok: false, reason: 'Unauthenticated', message: `the API token in ${t.from} is not a valid API token` };
     caller = resolved;
   }
-  const ns = await new NamespaceStore(ctx.kube, ctx.settings.platformNamespace).get(vns);
+  const ns = await new NamespaceStore(ctx.crs.namespaces).get(vns);
   // Not found and no role are the same answer: another tenant's namespace never leaks.
   if (!ns) return { ok: false, reason: 'NamespaceNotFound', message: `namespace ${vns} not found` };
   const bindings = ns.spec.roleBindings ?? [];

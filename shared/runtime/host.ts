@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
 import type { Kube } from '../kube/client.js';
+import { PlatformCrs } from '../kube/platform-crs.js';
 import type { FunctionContext, SluiceFunction } from './define.js';
 import { dispatch } from './dispatch.js';
 import { InProcessEventSource } from './event-source.js';
@@ -12,7 +13,7 @@ import { resync } from './resync.js';
 import type { CoordinationStore } from './store.js';
 
 export function createContext(settings: Settings, kube: Kube, store: CoordinationStore, log: Logger): FunctionContext {
-  return { settings, kube, store, log };
+  return { settings, kube, crs: new PlatformCrs(kube, settings.platformNamespace), store, log };
 }
 
 /** Mounts each function's CloudEvent endpoint at `/functions/<name>`. */

@@ -1,5 +1,4 @@
-import { CrClient } from '../kube/cr-client.js';
-import type { Kube } from '../kube/client.js';
+import type { CrClient } from '../kube/cr-client.js';
 import { isAlreadyExists } from '../kube/client.js';
 import { VNAMESPACES } from '../kube/resources.js';
 import { BadInput } from '../runtime/errors.js';
@@ -48,10 +47,7 @@ export function namespaceView(ns: NamespaceResource) {
 
 /** vNamespaces as `VNamespace` objects in the platform namespace, named as the vNamespace. */
 export class NamespaceStore {
-  readonly crs: CrClient<NamespaceResource>;
-  constructor(kube: Kube, platformNamespace: string) {
-    this.crs = new CrClient(kube, VNAMESPACES, platformNamespace);
-  }
+  constructor(readonly crs: CrClient<NamespaceResource>) {}
 
   get(name: string) {
     return this.crs.get(name);

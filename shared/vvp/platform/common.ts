@@ -1,43 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../../config.js';
-import { CrClient } from '../../kube/cr-client.js';
+import type { CrClient } from '../../kube/cr-client.js';
 import { isConflict, type Kube } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../kube/resources.js';
+import { PlatformCrs } from '../../kube/platform-crs.js';
 import { BadInput, NotFound } from '../../runtime/errors.js';
-import type {
-  DeploymentResource,
-  JobResource,
-  MetadataInput as VvpMetadataInput,
-  SavepointResource,
-  StoredMetadata,
-  TargetResource,
-} from '../../model/index.js';
-import type { NamespaceResource } from '../../model/index.js';
+import type { MetadataInput as VvpMetadataInput, StoredMetadata } from '../../model/index.js';
 
 /**
  * What the operations on VVP's resources have in common: the platform namespace's custom
  * resources, and the checks every write makes of a request's metadata.
  */
 
-/** The custom resources in the platform namespace, one client per kind. */
-export class PlatformResources {
-  readonly namespaces: CrClient<NamespaceResource>;
-  readonly targets: CrClient<TargetResource>;
-  readonly deployments: CrClient<DeploymentResource>;
-  readonly jobs: CrClient<JobResource>;
-  readonly savepoints: CrClient<SavepointResource>;
-
+/** The custom resources in the platform namespace, with the cluster and settings they were read with. */
+export class PlatformResources extends PlatformCrs {
   constructor(
     readonly kube: Kube,
     readonly settings: Settings,
   ) {
-    const ns = settings.platformNamespace;
-    this.namespaces = new CrClient(kube, VNAMESPACES, ns);
-    this.targets = new CrClient(kube, DEPLOYMENT_TARGETS, ns);
-    this.deployments = new CrClient(kube, FLINK_DEPLOYMENTS, ns);
-    this.jobs = new CrClient(kube, FLINK_JOBS, ns);
-    this.savepoints = new CrClient(kube, SAVEPOINTS, ns);
+    super(kube, settings.platformNamespace);
   }
 }
 
