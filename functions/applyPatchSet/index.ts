@@ -1,6 +1,7 @@
 import { LABELS, objectName } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
 import { effectiveSpec } from './logic.js';
 
@@ -42,10 +43,7 @@ export default defineFunction({
   name: 'applyPatchSet',
   description: "Records a Deployment's effective spec: its target's JSON patch set applied, or why it failed",
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated()],
-  permissions: [
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'deploymenttargets'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status'], verbs: ['update'], scope: 'platform' },
-  ],
+  permissions,
   async handle(event, ctx) {
     const deployments = ctx.crs.deployments;
     // The event's copy may be older than what is stored: decide on the stored one.

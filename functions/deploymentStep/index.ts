@@ -4,10 +4,10 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube/clien
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import {
-  HA_CONFIGMAP_VERBS,
   childObjects,
   configSecret,
   jobPodsSelector,
@@ -252,39 +252,7 @@ export default defineFunction({
     "Starts, upgrades, suspends and cancels a Deployment's Jobs (taking savepoints where needed, and those users ask for), and derives its status from them",
   // A Savepoint's creation: one a user asked for is taken without waiting for another change.
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated(), when(SAVEPOINTS).isCreated()],
-  permissions: [
-    {
-      apiGroups: ['sluice.dev'],
-      resources: ['flinkdeployments', 'flinkjobs', 'savepoints'],
-      verbs: ['get', 'list', 'watch'],
-      scope: 'platform',
-    },
-    {
-      apiGroups: ['sluice.dev'],
-      resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'],
-      verbs: ['update'],
-      scope: 'platform',
-    },
-    // Its finalizer, while a job of the Deployment may have objects in the target namespace.
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['update'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['create', 'update'], scope: 'platform' },
-    // get/create/delete for the parent; the rest because a job with Kubernetes HA gets a Role
-    // with these rights, and RBAC lets Sluice grant only what it holds.
-    { apiGroups: [''], resources: ['configmaps'], verbs: HA_CONFIGMAP_VERBS, scope: 'targets' },
-    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'], scope: 'targets' },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create'], scope: 'targets' },
-    { apiGroups: [''], resources: ['services'], verbs: ['create'], scope: 'targets' },
-    // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
-    { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
-    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'], scope: 'targets' },
-    // Secret values a job's configuration references, read; the job's configuration Secret, created.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'platform' },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['create'], scope: 'targets' },
-    // Deployments' event logs: recorded, and the oldest beyond the bound deleted.
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'list', 'delete'], scope: 'platform' },
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], scope: 'targets' },
-  ],
+  permissions,
   lockKey: (event) => `deployment/${deploymentName(event) ?? event.ref.name}`,
   async handle(event, ctx) {
     const name = deploymentName(event);

@@ -2,11 +2,10 @@ import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../share
 import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
 import { DEPLOYMENT_TARGETS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
+import { TARGET_PRINCIPALS } from '../permissions.js';
 import type { TargetResource } from '../../shared/model/index.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';
-
-/** What acts in target namespaces: these functions and the api (it lists a deployment's pods). */
-const TARGET_PRINCIPALS = ['deploymentStep', 'onJobPodStatus', 'api'].map((name) => ({ name }));
 
 /** One RoleBinding per principal, granting its target ClusterRole in `namespace`. */
 function targetBindings(ctx: FunctionContext, namespace: string) {
@@ -76,20 +75,7 @@ export default defineFunction({
   name: 'onDeploymentTargetCreate',
   description: "Makes a Deployment Target's namespace ready: exists, and Sluice's functions may manage Flink jobs there",
   subscriptions: [when(DEPLOYMENT_TARGETS).isAnyChange()],
-  permissions: [
-    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets', 'flinkdeployments'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets/status'], verbs: ['update'], scope: 'platform' },
-    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
-    // `bind` on exactly the target ClusterRoles that targetBindings() binds (test/packaging keeps the list in step).
-    {
-      apiGroups: ['rbac.authorization.k8s.io'],
-      resources: ['clusterroles'],
-      verbs: ['bind'],
-      resourceNames: TARGET_PRINCIPALS.map(targetRoleName),
-      scope: 'cluster',
-    },
-  ],
+  permissions,
   async handle(event, ctx) {
     const targets = ctx.crs.targets;
     if (event.verb === 'delete') {

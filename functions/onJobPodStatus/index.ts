@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
 import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/model/index.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
@@ -83,15 +84,7 @@ export default defineFunction({
     { ...when(PODS).isAnyChange().withLabels(JOB_PODS_SELECTOR).in('cluster'), resync: false },
     when(FLINK_JOBS).isCreatedOrUpdated(),
   ],
-  permissions: [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'], scope: 'targets' },
-    // Whether a JobManager will come back once none of its pods is left.
-    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], scope: 'targets' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs/status'], verbs: ['update'], scope: 'platform' },
-    // On Knative, its recheck ping stream while a job is starting or restarting (shared/runtime/rechecks.ts).
-    { apiGroups: ['sources.knative.dev'], resources: ['pingsources'], verbs: ['create', 'delete'], scope: 'platform' },
-  ],
+  permissions,
   // Flink changes a starting or restarting job's state without any pod event: look again soon.
   recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as JobResource).status, Date.now()) },
   // All pods of one job are decided together.
