@@ -1,5 +1,4 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube/client.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
@@ -24,10 +23,9 @@ import { eventIdFor, eventsOfAction } from './events.js';
 import { type Action, planDeletion, planDeployment } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
-const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
-const deploymentsOf = (ctx: FunctionContext) =>
-  new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
-const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+const jobsOf = (ctx: FunctionContext) => ctx.crs.jobs;
+const deploymentsOf = (ctx: FunctionContext) => ctx.crs.deployments;
+const savepointsOf = (ctx: FunctionContext) => ctx.crs.savepoints;
 
 /**
  * Records a Deployment's events. The step's work is done by then: an event that cannot be

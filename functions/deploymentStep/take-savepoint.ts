@@ -1,6 +1,4 @@
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
-import { SAVEPOINTS } from '../../shared/kube/resources.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { DeploymentResource, SavepointBookkeeping, SavepointCrStatus, SavepointResource } from '../../shared/model/index.js';
@@ -65,7 +63,7 @@ export async function takeSavepoint(
   /** One event per savepoint, attempt and outcome, however often a step follows it. */
   const note = (progress: SavepointProgress, attempt: number) =>
     record([savepointEvent(sp!, progress)], `savepoint/${sp!.spec.metadata.id}/${progress.kind}/${attempt}`);
-  const savepoints = new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+  const savepoints = ctx.crs.savepoints;
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   let client: FlinkRestClient | undefined;
