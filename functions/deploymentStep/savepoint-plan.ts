@@ -66,7 +66,7 @@ export function savepointRequestFor(
     targetDirectory: dir,
     maxAttempts: spec.maxSavepointCreationAttempts ?? DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS,
     attemptTimeoutMs: attemptTimeoutMs(config),
-    idempotentTrigger: flinkAtLeast((job.spec.spec.template.spec.artifact as { flinkVersion?: string }).flinkVersion, 1, 15),
+    idempotentTrigger: flinkAtLeast(job.spec.spec.template.spec.artifact.flinkVersion, 1, 15),
   };
 }
 

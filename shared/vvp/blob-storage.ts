@@ -36,7 +36,7 @@ export function withBlobStorage(spec: DeploymentSpec, base: string | undefined, 
   if (!base) return spec;
   const dirs = blobStorageDirectories(base, vns, deploymentId);
   const conf = { ...spec.template.spec.flinkConfiguration };
-  const major = flinkVersionOf((spec.template.spec.artifact ?? {}) as { flinkVersion?: string; flinkImageTag?: string }).major;
+  const major = flinkVersionOf(spec.template.spec.artifact ?? {}).major;
   for (const { dir, keys, flink1, flink2 } of DIRECTORY_KEYS) {
     if (keys.some((k) => conf[k]?.trim())) continue;
     conf[major >= 2 ? flink2 : flink1] = dirs[dir];

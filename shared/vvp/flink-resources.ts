@@ -94,11 +94,9 @@ export function memoryMiB(size: string): number {
   return Math.max(1, Math.round(Number(m[1]) * factor));
 }
 
-type ImageFields = { flinkImageRegistry?: string; flinkImageRepository?: string; flinkImageTag?: string; flinkVersion?: string };
-
 /** The image: registry/repository:tag; the official `flink` image of the job's Flink version by default (never `latest`). */
 export function image(spec: TemplateSpec): string {
-  const a = spec.artifact as ImageFields;
+  const a = spec.artifact;
   const repository = a.flinkImageRepository ?? 'flink';
   const tag = a.flinkImageTag ?? a.flinkVersion ?? DEFAULT_FLINK_VERSION;
   return `${a.flinkImageRegistry ? `${a.flinkImageRegistry.replace(/\/$/, '')}/` : ''}${repository}:${tag}`;
@@ -106,7 +104,7 @@ export function image(spec: TemplateSpec): string {
 
 /** FLINK_HOME inside the image: /flink in VVP-style images, /opt/flink in the official one. */
 export function flinkHome(spec: TemplateSpec): string {
-  const a = spec.artifact as ImageFields;
+  const a = spec.artifact;
   return /ververica|data-artisans/i.test(`${a.flinkImageRegistry ?? ''}/${a.flinkImageRepository ?? ''}`) ? '/flink' : '/opt/flink';
 }
 
@@ -140,7 +138,7 @@ export function taskManagerCount(spec: TemplateSpec): number {
 
 /** The artifact's files, fetched into usrlib by the init container (http(s) or file URIs; validation refuses others). */
 export function artifactUris(spec: TemplateSpec): string[] {
-  const a = spec.artifact as { jarUri?: string; pythonArtifactUri?: string; additionalDependencies?: string[] };
+  const a = spec.artifact;
   return [a.jarUri, a.pythonArtifactUri, ...(a.additionalDependencies ?? [])].filter((u): u is string => !!u);
 }
 
@@ -162,10 +160,10 @@ export function splitArgs(mainArgs: string | undefined): string[] {
  * [] if it can. `restoreKind` LATEST_STATE runs the job with Flink's Kubernetes HA.
  */
 export function templateProblems(spec: TemplateSpec, restoreKind?: string): string[] {
-  const version = flinkVersionOf(spec.artifact as ImageFields);
+  const version = flinkVersionOf(spec.artifact);
   const conf = spec.flinkConfiguration ?? {};
   const problems = configProblems(conf, version, { latestState: restoreKind === 'LATEST_STATE' });
-  const a = spec.artifact as { jarUri?: string; pythonArtifactUri?: string; additionalDependencies?: string[] };
+  const a = spec.artifact;
   const fields: [string, string | undefined][] = [
     ['jarUri', a.jarUri],
     ['pythonArtifactUri', a.pythonArtifactUri],
@@ -209,7 +207,7 @@ export const highAvailability = (job: JobResource) => wantsKubernetesHa(job.spec
 export function jobManagerArgs(job: JobResource): string[] {
   const spec = job.spec.spec.template.spec;
   const { conf, usrlib } = paths(spec);
-  const a = spec.artifact as { kind: string; entryClass?: string; entryModule?: string; mainArgs?: string; pythonArtifactUri?: string };
+  const a = spec.artifact;
   const args = ['standalone-job', ...(highAvailability(job) ? ['--host', '$(POD_IP)'] : []), '--job-id', flinkJobId(job.spec.metadata.id)];
   const restore = job.spec.spec.restore;
   if (restore) {
@@ -239,7 +237,7 @@ export function jobManagerArgs(job: JobResource): string[] {
 export function flinkConfiguration(job: JobResource): Record<string, string> {
   const spec = job.spec.spec.template.spec;
   const id = job.spec.metadata.id;
-  const version = flinkVersionOf(spec.artifact as ImageFields);
+  const version = flinkVersionOf(spec.artifact);
   const res = { ...DEFAULT_RESOURCES, ...spec.resources };
   const base: Record<string, string> = {
     'jobmanager.rpc.port': String(FLINK_PORTS.rpc),
@@ -273,7 +271,7 @@ export const haServiceAccountName = (jobId: string) => `job-${jobId}-flink`;
 
 /** log4j-console.properties: console logging, plus spec.logging.log4jLoggers (VVP: logger name → level, "" the root). */
 export function log4jConsole(spec: TemplateSpec): string {
-  const loggers = ((spec.logging as { log4jLoggers?: Record<string, string> } | undefined)?.log4jLoggers ?? {}) as Record<string, string>;
+  const loggers = spec.logging?.log4jLoggers ?? {};
   const lines = Object.entries(loggers).flatMap(([name, level], i) => {
     if (!/^[A-Za-z]+$/.test(level) || !/^[\w.$-]*$/.test(name))
       throw new Error(`logging.log4jLoggers: '${name}: ${level}' is not a logger name and level`);
@@ -333,7 +331,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 function pluginSetup(spec: TemplateSpec): { env?: string; copied: string[] } {
   if (flinkHome(spec) !== '/opt/flink') return { copied: [] };
-  const needed = plugins(spec.flinkConfiguration ?? {}, flinkVersionOf(spec.artifact as ImageFields));
+  const needed = plugins(spec.flinkConfiguration ?? {}, flinkVersionOf(spec.artifact));
   return needed.jars.length ? { env: needed.jars.join(';'), copied: [] } : { copied: needed.names };
 }
 const PLUGIN_STAGING = '/sluice-plugins';
@@ -462,8 +460,8 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
  */
 export function parentConfigMap(job: JobResource): V1ConfigMap {
   const spec = job.spec.spec.template.spec;
-  const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
-  const artifact = spec.artifact as { kind: string; sqlScript?: string };
+  const file = configFileOf(flinkVersionOf(spec.artifact));
+  const artifact = spec.artifact;
   const secret = jobSecretValues(job).length > 0;
   return {
     apiVersion: 'v1',
@@ -491,7 +489,7 @@ export function configSecret(job: JobResource, values: Readonly<Record<string, s
       `secret value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${job.spec.metadata.namespace}`,
     );
   const spec = job.spec.spec.template.spec;
-  const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
+  const file = configFileOf(flinkVersionOf(spec.artifact));
   const conf = flinkConfiguration(job);
   const filled = substituteSecretValues(conf, values);
   let text: string;
