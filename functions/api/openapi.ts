@@ -35,7 +35,20 @@ const list = (item: string) => ({
 const nsParam = { name: 'ns', in: 'path', required: true, schema: { type: 'string' }, description: 'vNamespace' };
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 
-function crud(kind: string, input: string, opts: { put?: boolean; patch?: boolean; del?: boolean; post?: boolean } = {}) {
+const query = (name: string, description: string, format?: string) => ({
+  name,
+  in: 'query',
+  schema: { type: 'string', ...(format ? { format } : {}) },
+  description,
+});
+const byDeployment = query('deploymentId', "only this Deployment's", 'uuid');
+const byJob = query('jobId', "only this Job's", 'uuid');
+
+function crud(
+  kind: string,
+  input: string,
+  opts: { put?: boolean; patch?: boolean; del?: boolean; post?: boolean; filters?: object[] } = {},
+) {
   const item: Record<string, unknown> = {
     get: { summary: `Get a ${kind}`, responses: { ...ok(ref(kind)), ...errors } },
   };
@@ -47,7 +60,9 @@ function crud(kind: string, input: string, opts: { put?: boolean; patch?: boolea
       responses: { ...ok(ref(kind)), ...errors },
     };
   if (opts.del) item.delete = { summary: `Delete a ${kind}`, responses: { ...ok(ref(kind)), ...errors } };
-  const collection: Record<string, unknown> = { get: { summary: `List ${kind}s`, responses: { ...ok(list(kind)), ...errors } } };
+  const collection: Record<string, unknown> = {
+    get: { summary: `List ${kind}s`, ...(opts.filters ? { parameters: opts.filters } : {}), responses: { ...ok(list(kind)), ...errors } },
+  };
   if (opts.post !== false)
     collection.post = {
       summary: `Create a ${kind}`,
@@ -63,9 +78,14 @@ let cached: object | undefined;
 export function openApiDocument(): object {
   if (cached) return cached;
   const targets = crud('DeploymentTarget', 'DeploymentTargetInput', { put: true, del: true });
-  const deployments = crud('Deployment', 'DeploymentInput', { put: true, patch: true, del: true });
-  const jobs = crud('Job', 'Job', { post: false });
-  const savepoints = crud('Savepoint', 'SavepointInput');
+  const deployments = crud('Deployment', 'DeploymentInput', {
+    put: true,
+    patch: true,
+    del: true,
+    filters: [query('labelSelector', "only those whose labels match this Kubernetes label selector (e.g. 'team=a,env in (prod)')")],
+  });
+  const jobs = crud('Job', 'Job', { post: false, filters: [byDeployment] });
+  const savepoints = crud('Savepoint', 'SavepointInput', { filters: [byDeployment, byJob] });
   const withParams = (o: Record<string, unknown>, params: object[]) => ({ parameters: params, ...o });
   cached = {
     openapi: '3.1.0',
@@ -144,10 +164,7 @@ export function openApiDocument(): object {
         parameters: [nsParam],
         get: {
           summary: "A vNamespace's Deployment events, oldest first (VVP's Event)",
-          parameters: [
-            { name: 'deploymentId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: "only this Deployment's" },
-            { name: 'jobId', in: 'query', schema: { type: 'string', format: 'uuid' }, description: "only this Job's" },
-          ],
+          parameters: [byDeployment, byJob],
           responses: { ...ok(list('Event')), ...errors },
         },
       },

@@ -3,7 +3,7 @@ import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import { permissions } from './permissions.js';
 import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
-import { effectiveSpec } from './logic.js';
+import { effectiveSpec, hasEffectiveSpec } from './logic.js';
 
 /**
  * Object names of targets found by id, per platform namespace, vNamespace and id. A target's
@@ -13,6 +13,11 @@ import { effectiveSpec } from './logic.js';
  */
 const targetNames = new Map<string, string>();
 const TARGET_NAMES_MAX = 10_000;
+/**
+ * Lookups by list under way, by the same key: a vNamespace's Deployments stepped at once (a
+ * resync steps them side by side) share one list instead of each making it.
+ */
+const listing = new Map<string, Promise<TargetResource | undefined>>();
 
 /** The target a Deployment names, looked up only inside the Deployment's own vNamespace. */
 async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<TargetResource | undefined> {
@@ -31,18 +36,28 @@ async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<Ta
     if (t && t.spec.metadata.id === id && t.spec.metadata.namespace === vns) return t;
     targetNames.delete(cacheKey);
   }
-  const found = (await targets.list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${id}`))[0];
-  if (found) {
-    if (targetNames.size >= TARGET_NAMES_MAX) targetNames.clear();
-    targetNames.set(cacheKey, found.metadata.name);
+  let lookup = listing.get(cacheKey);
+  if (!lookup) {
+    lookup = targets
+      .list(`${LABELS.vnamespace}=${vns},${LABELS.id}=${id}`)
+      .then(([found]) => {
+        if (found) {
+          if (targetNames.size >= TARGET_NAMES_MAX) targetNames.clear();
+          targetNames.set(cacheKey, found.metadata.name);
+        }
+        return found;
+      })
+      .finally(() => listing.delete(cacheKey));
+    listing.set(cacheKey, lookup);
   }
-  return found;
+  return lookup;
 }
 
 export default defineFunction({
   name: 'applyPatchSet',
   description: "Records a Deployment's effective spec: its target's JSON patch set applied, or why it failed",
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated()],
+  settled: (object) => hasEffectiveSpec(object as DeploymentResource),
   permissions,
   async handle(event, ctx) {
     const deployments = ctx.crs.deployments;
@@ -50,7 +65,7 @@ export default defineFunction({
     const d = await deployments.get(event.ref.name);
     if (!d) return { result: 'skipped', reason: 'deployment no longer exists' };
     // Its own status writes do not change the generation: this is what stops the loop.
-    if (d.status?.sluice?.effective?.generation === d.metadata.generation) {
+    if (hasEffectiveSpec(d)) {
       return { result: 'skipped', reason: `generation ${d.metadata.generation} already has its effective spec` };
     }
     const effective = effectiveSpec(d, await targetOf(ctx, d), ctx.settings.platformNamespace, ctx.settings.blobStorageUri);

@@ -3,6 +3,9 @@ import type { DeploymentResource, EffectiveSpec, TargetResource } from '../../sh
 import { withBlobStorage } from '../../shared/vvp/blob-storage.js';
 import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
 
+/** Whether the Deployment's generation has its effective spec recorded (its own status writes keep the generation). */
+export const hasEffectiveSpec = (d: DeploymentResource): boolean => d.status?.sluice?.effective?.generation === d.metadata.generation;
+
 /**
  * The effective spec of one Deployment generation: its spec with the target's patch set
  * applied and the blob storage's state directories wherever it sets none (`blobStorage`, the

@@ -37,6 +37,7 @@ async function recordEvents(ctx: FunctionContext, d: DeploymentResource, drafts:
     await new EventLog(ctx.kube, ctx.settings.platformNamespace).record(
       d,
       drafts.map((draft) => ({ draft, id: eventIdFor(d, draft, when) })),
+      ctx.store,
     );
   } catch (err) {
     ctx.log.warn({ err, deployment: d.spec.metadata.id, events: drafts.map((e) => e.name) }, 'could not record events');

@@ -15,7 +15,7 @@ import { FLINK_JOBS, ownedByDeployment } from '../../shared/kube/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
 import { PURPOSE_ANNOTATION, savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
 import { savepointRecord } from '../../shared/vvp/savepoint-record.js';
-import { cancelledInFlink } from '../../shared/vvp/job-status.js';
+import { cancelledInFlink, resourcesDeleted } from '../../shared/vvp/job-status.js';
 import { type SavepointRequest, savepointIdFor, savepointRequestFor } from './savepoint-plan.js';
 
 export { PURPOSE_ANNOTATION, savepointDirectoryOf };
@@ -62,13 +62,6 @@ export interface Plan {
 
 export const DEFAULT_MAX_JOB_CREATION_ATTEMPTS = 4;
 const TERMINAL: readonly JobState[] = ['TERMINATED', 'FAILED', 'FINISHED'];
-
-/**
- * Whether a job's Kubernetes objects are gone: Sluice terminated it, or its end was cleaned up.
- * A job Flink cancelled is TERMINATED with its objects still there, until they are cleaned up.
- */
-export const resourcesDeleted = (job: JobResource): boolean =>
-  job.status?.sluice?.resourcesDeleted === true || (job.status?.state === 'TERMINATED' && !cancelledInFlink(job.status));
 
 /** Flink failed the job itself, its restart strategy exhausted: another attempt would fail the same way. */
 const failedInFlink = (job: JobResource) => job.status?.state === 'FAILED' && job.status.failure?.reason === 'FlinkJobFailed';

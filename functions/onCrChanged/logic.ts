@@ -17,6 +17,7 @@ import {
 import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
 import type { DeploymentResource, Json } from '../../shared/model/index.js';
 import { stableHash } from '../../shared/vvp/ids.js';
+import { nestingProblem } from '../../shared/vvp/input.js';
 import { mergePatch } from '../../shared/vvp/merge.js';
 import { toVvp } from '../../shared/vvp/views.js';
 
@@ -164,6 +165,9 @@ export interface SyncInput {
  * The result is validated first, so a refusal names the CR's fields.
  */
 export function planSync({ cr, current, firstAttach, linked }: SyncInput): SyncPlan {
+  // Before the merges below recurse over it: a CR's preserved fields can nest without bound.
+  const deep = nestingProblem(cr.spec, 'spec');
+  if (deep) return { action: 'refuse', condition: refusal('InvalidSpec', deep) };
   const reserved = reservedAnnotations(cr);
   if (reserved.length > 0) {
     return {

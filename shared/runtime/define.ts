@@ -66,6 +66,11 @@ export interface SluiceFunction {
   lockKey?(event: ObjectEvent): string;
   /** The objects a recheck ping runs the step for again (./rechecks.ts): of a subscribed resource. */
   recheck?: { resource: ResourceType; due(object: KubeObject): boolean };
+  /**
+   * Whether an object, as a resync lists it, needs no step: the step would read it again and
+   * skip it for this same reason. A resync passes such an object by, without its lock or a read.
+   */
+  settled?(object: KubeObject): boolean;
   /** One level-triggered reconcile step for the object the event names. */
   handle(event: ObjectEvent, ctx: FunctionContext): Promise<Outcome>;
 }

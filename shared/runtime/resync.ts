@@ -46,6 +46,8 @@ export async function* listSubscribed(sub: Subscription, ctx: FunctionContext): 
 
 export interface ResyncSummary {
   objects: number;
+  /** Passed by as listed: the function's `settled` found nothing for its step to do. */
+  settled: number;
   handled: number;
   failed: number;
 }
@@ -53,10 +55,11 @@ export interface ResyncSummary {
 /**
  * Level-triggered repair: runs the function's step for every object it subscribes to, as
  * if each had just been updated. Bypasses the duplicate check on purpose: what a resync
- * repairs (a deleted RoleBinding, a lost event) does not show in the object's version.
+ * repairs (a deleted RoleBinding, a lost event) does not show in the object's version. An
+ * object the function finds settled as listed is passed by (its step would skip it).
  */
 export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<ResyncSummary> {
-  const summary: ResyncSummary = { objects: 0, handled: 0, failed: 0 };
+  const summary: ResyncSummary = { objects: 0, settled: 0, handled: 0, failed: 0 };
   const seen = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   /** Objects to try again: their step failed for a passing reason. */
@@ -97,7 +100,8 @@ export async function resync(fn: SluiceFunction, ctx: FunctionContext): Promise<
       if (seen.has(uid)) continue;
       seen.add(uid);
       summary.objects++;
-      await step(object, verb, false);
+      if (fn.settled?.(object)) summary.settled++;
+      else await step(object, verb, false);
     }
   }
   await Promise.all(inFlight);

@@ -34,6 +34,8 @@ export interface CoordinationStore {
   claim(key: string, ttlMs: number, value?: string): Promise<boolean>;
   /** Reads a record's value. */
   recall(key: string): Promise<string | null>;
+  /** Adds `by` to a counter (0 when absent or expired) and returns the sum; the counter lives `ttlMs` from now. */
+  count(key: string, by: number, ttlMs: number): Promise<number>;
   forget(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -49,12 +51,17 @@ return -1`;
 // KEYS: lock, done record. Records, then compare-and-deletes the lock.
 const FINISH = `redis.call('set', KEYS[2], '1', 'PX', ARGV[2])
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// The add and the expiry in one round trip.
+const COUNT = `local n = redis.call('incrby', KEYS[1], ARGV[1])
+redis.call('pexpire', KEYS[1], ARGV[2])
+return n`;
 
 type ScriptedRedis = Redis & {
   sluiceRelease(key: string, token: string): Promise<number>;
   sluiceExtend(key: string, token: string, ttl: number): Promise<number>;
   sluiceBegin(lock: string, done: string, token: string, ttl: number): Promise<number>;
   sluiceFinish(lock: string, done: string, token: string, ttl: number): Promise<number>;
+  sluiceCount(key: string, by: number, ttl: number): Promise<number>;
 };
 
 export class RedisStore implements CoordinationStore {
@@ -86,6 +93,7 @@ export class RedisStore implements CoordinationStore {
     redis.defineCommand('sluiceExtend', { numberOfKeys: 1, lua: EXTEND });
     redis.defineCommand('sluiceBegin', { numberOfKeys: 2, lua: BEGIN });
     redis.defineCommand('sluiceFinish', { numberOfKeys: 2, lua: FINISH });
+    redis.defineCommand('sluiceCount', { numberOfKeys: 1, lua: COUNT });
     this.#redis = redis as ScriptedRedis;
   }
 
@@ -132,6 +140,9 @@ export class RedisStore implements CoordinationStore {
   }
   async recall(key: string): Promise<string | null> {
     return this.#run('recall', () => this.#redis.get(this.#doneKey(key)));
+  }
+  async count(key: string, by: number, ttlMs: number): Promise<number> {
+    return this.#run('count', () => this.#redis.sluiceCount(this.#doneKey(key), by, ttlMs));
   }
   async forget(key: string): Promise<void> {
     await this.#run('forget', () => this.#redis.del(this.#doneKey(key)));
@@ -206,6 +217,11 @@ export class MemoryStore implements CoordinationStore {
   }
   async recall(key: string): Promise<string | null> {
     return this.#get(`done:${key}`);
+  }
+  async count(key: string, by: number, ttlMs: number): Promise<number> {
+    const sum = Number(this.#get(`done:${key}`) ?? 0) + by;
+    this.#set(`done:${key}`, String(sum), ttlMs);
+    return sum;
   }
   async forget(key: string): Promise<void> {
     this.#entries.delete(`done:${key}`);

@@ -1,5 +1,6 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
+import type { CoordinationStore } from '../runtime/store.js';
 import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import { API_GROUP, LABELS } from '../model/naming.js';
 import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../kube/resources.js';
@@ -39,8 +40,17 @@ export interface EventDraft {
   warning?: boolean;
 }
 
-/** How many events a Deployment keeps: the oldest beyond this go when a new one is recorded. */
+/** How many events a Deployment keeps: the oldest beyond this go as new ones are recorded. */
 export const MAX_EVENTS_PER_DEPLOYMENT = 200;
+/**
+ * A Deployment's events are counted, and trimmed once every this many: finding its oldest
+ * is a list that kube-apiserver answers by filtering every event of the platform namespace (a
+ * label selector is not an index), so a list per recorded event made each step cost in
+ * proportion to the installation. Trimmed to this many below the bound, so the bound holds.
+ */
+export const TRIM_EVERY = 20;
+/** How long a Deployment's event count is kept after its last event: a lost count only delays a trim. */
+const COUNT_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Kubernetes keeps an event's message short; a longer one is cut. */
 const MAX_MESSAGE = 1000;
 const EVENT_ID = `${API_GROUP}/event-id`;
@@ -107,6 +117,11 @@ export function eventsBeyond(events: readonly CoreV1Event[], max = MAX_EVENTS_PE
   return oldestFirst.slice(0, events.length - max);
 }
 
+/** Whether recording events that took a Deployment's count from `before` to `after` is due a trim. */
+export function trimDue(before: number, after: number, every = TRIM_EVERY): boolean {
+  return Math.floor(after / every) > Math.floor(before / every);
+}
+
 /** Oldest first, as VVP lists them. */
 const byTime = (a: CoreV1Event, b: CoreV1Event) =>
   createdAtOf(a).localeCompare(createdAtOf(b)) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
@@ -126,10 +141,11 @@ export class EventLog {
   ) {}
 
   /**
-   * Records events (one already recorded under its id is kept), then drops the Deployment's
-   * oldest beyond the bound. Each gets its own millisecond, so a batch lists in its order.
+   * Records events (one already recorded under its id is kept) and, once every TRIM_EVERY
+   * (counted in `store`), drops the Deployment's oldest down to TRIM_EVERY below the bound: at
+   * most MAX_EVENTS_PER_DEPLOYMENT remain. Each gets its own millisecond, so a batch lists in its order.
    */
-  async record(d: DeploymentResource, events: readonly { draft: EventDraft; id: string }[]): Promise<void> {
+  async record(d: DeploymentResource, events: readonly { draft: EventDraft; id: string }[], store: CoordinationStore): Promise<void> {
     if (events.length === 0) return;
     for (const { draft, id } of events) {
       try {
@@ -138,8 +154,10 @@ export class EventLog {
         if (!isAlreadyExists(err)) throw err;
       }
     }
+    const after = await store.count(`events:${d.spec.metadata.id}`, events.length, COUNT_TTL_MS);
+    if (!trimDue(after - events.length, after)) return;
     const all = await this.#list(`${LABELS.deploymentId}=${d.spec.metadata.id}`);
-    for (const old of eventsBeyond(all)) {
+    for (const old of eventsBeyond(all, MAX_EVENTS_PER_DEPLOYMENT - TRIM_EVERY)) {
       await this.kube.core.deleteNamespacedEvent({ namespace: this.namespace, name: old.metadata.name! }).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });

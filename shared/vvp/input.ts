@@ -23,13 +23,20 @@ export const validateSavepoint = (body: unknown) => validate(SavepointInput, bod
  */
 export const MAX_NESTING = 64;
 
-/** Refuses input nested deeper than MAX_NESTING, before anything recurses over it (an iterative walk). */
-export function checkNesting(value: unknown, what = 'the request body'): void {
+/** Why `value` is nested deeper than MAX_NESTING, or undefined; found by an iterative walk, before anything recurses over it. */
+export function nestingProblem(value: unknown, what = 'the request body'): string | undefined {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (depth > MAX_NESTING) throw new BadInput(`${what} is nested more than ${MAX_NESTING} levels deep`);
+    if (depth > MAX_NESTING) return `${what} is nested more than ${MAX_NESTING} levels deep`;
     for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
+  return undefined;
+}
+
+/** Refuses input nested deeper than MAX_NESTING (400). */
+export function checkNesting(value: unknown, what = 'the request body'): void {
+  const problem = nestingProblem(value, what);
+  if (problem) throw new BadInput(problem);
 }

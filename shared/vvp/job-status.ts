@@ -230,3 +230,10 @@ export function deriveJobStatus(
 export const cancelledInFlink = (status: JobCrStatus | undefined): boolean =>
   status?.state === 'TERMINATED' &&
   (status.started?.observedFlinkJobStatus === 'CANCELED' || status.started?.observedFlinkJobStatus === 'CANCELLING');
+
+/**
+ * Whether a job's Kubernetes objects are gone: Sluice terminated it, or its end was cleaned up.
+ * A job Flink cancelled is TERMINATED with its objects still there, until they are cleaned up.
+ */
+export const resourcesDeleted = (job: { status?: JobCrStatus }): boolean =>
+  job.status?.sluice?.resourcesDeleted === true || (job.status?.state === 'TERMINATED' && !cancelledInFlink(job.status));

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../shared/local/ports.js';
 import { repoPath } from '../support/files.js';
@@ -49,7 +50,7 @@ describe('the README walkthrough', () => {
     expect(blocks.join('\n')).toContain('examples/multitenancy/');
   });
 
-  it('runs against npm start: two teams, a deployment to RUNNING, isolation, cancel', async () => {
+  it('runs against npm start: two teams, a deployment to RUNNING, isolation, a suspend with a savepoint and no configuration, cancel', async () => {
     const port = await freePort();
     const token = `sluice-readme-${process.pid}-${Date.now()}`;
     const env = {
@@ -85,6 +86,12 @@ describe('the README walkthrough', () => {
     expect(output).toMatch(/^job-[0-9a-f-]+-jobmanager-\S+\s+1\/1\s+Running/m);
     expect(output).toContain('team 2 reads team 1: 404');
     expect(output).toContain('team 2 reads its own: 200');
+    // The suspend took a savepoint with no storage configured: local mode's blob storage.
+    expect(output).toContain('TopSpeedWindowing is SUSPENDED');
+    expect(output).toMatch(/^ +origin: SUSPEND$/m);
+    expect(output).toMatch(/^ +state: COMPLETED$/m);
+    const location = output.match(/^ +savepointLocation: (\S+)$/m)?.[1] ?? '';
+    expect(location.startsWith(`${pathToFileURL(join(home, 'blob-storage')).href}/namespaces/vvp-namespace-1/deployments/`)).toBe(true);
     expect(output).toContain('TopSpeedWindowing is CANCELLED');
   }, 180_000);
 });

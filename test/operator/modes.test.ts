@@ -226,6 +226,23 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     expect((await sluice.api(`/api/v1/namespaces/${vns}/deployments/invalid-dep`)).status).toBe(404);
   });
 
+  it('refuses a CR nested deeper than any Deployment needs, as the REST API does, and keeps working', async () => {
+    let affinity: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 3000; i++) affinity = { a: affinity };
+    const deep = crFor('deep-dep', vns, 'test-target', {
+      spec: { template: { spec: { kubernetes: { pods: { affinity } } } } },
+    });
+    (deep.spec.deployment.spec.template.spec as Record<string, unknown>).artifact = { kind: 'JAR', jarUri: 'file:///x.jar' };
+    const applied = await applyCr(ns, deep);
+    expect(applied.code, applied.stderr).toBe(0);
+    const cr = await waitCr(sluice, ns, 'deep-dep', (c) => condition(c)?.status === 'False' && c, 'deep CR refused');
+    expect(condition(cr)!.message).toMatch(/nested more than 64 levels deep/);
+    expect((await sluice.api(`/api/v1/namespaces/${vns}/deployments/deep-dep`)).status).toBe(404);
+    // The operator still syncs other CRs.
+    await applyCr(ns, crFor('after-deep', vns, 'test-target'));
+    await synced(sluice, ns, 'after-deep');
+  });
+
   it('refuses the platform-controlled annotations, naming them, and syncs nothing', async () => {
     await applyCr(ns, crFor('reserved-dep', vns, 'test-target'));
     await synced(sluice, ns, 'reserved-dep');

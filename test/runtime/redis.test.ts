@@ -60,6 +60,15 @@ describe('leader locks in real Redis', () => {
     expect(next).not.toBe('duplicate');
     expect(await b.release(next as Exclude<typeof next, 'duplicate' | null>)).toBe(true);
   });
+
+  it('counts atomically across instances, and the counter expires', async () => {
+    const key = `count-${Date.now()}`;
+    const sums = await Promise.all([a.count(key, 1, 5000), b.count(key, 2, 5000), a.count(key, 3, 5000)]);
+    expect(Math.max(...sums)).toBe(6);
+    expect(await b.count(key, 1, 100)).toBe(7);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await a.count(key, 1, 5000)).toBe(1);
+  });
 });
 
 describe('a Redis outage', () => {

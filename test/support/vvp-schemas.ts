@@ -7,7 +7,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * objects open; `closed` lists the definitions in which an unknown field fails too, so
  * that a field Sluice puts elsewhere than VVP (spec.deploymentId for metadata.deploymentId)
  * is caught, not silently allowed. Left open: Sluice's documented additions (a Job's
- * status.pods, a Deployment's status.failure).
+ * status.pods, a Deployment's status.failure, a Deployment Target's status) and the
+ * definitions whose fields VVP's Swagger leaves out (an Artifact's, a Deployment spec's
+ * deploymentTargetName; docs/vvp-api.md).
  */
 type Swagger = { definitions: Record<string, Record<string, unknown>> };
 
@@ -32,6 +34,11 @@ const CLOSED = new Set([
   'SecretValueSpec',
   'DeploymentDefaults',
   'DeploymentDefaultsMetadata',
+  'DeploymentTargetMetadata',
+  'DeploymentTargetSpec',
+  'DeploymentTemplate',
+  'DeploymentTemplateMetadata',
+  'Logging',
   'Deployment',
   'DeploymentStatusRunning',
   'DeploymentCondition',
@@ -45,6 +52,18 @@ const CLOSED = new Set([
   'ResourceListOfJob',
   'ResourceListOfSavepoint',
   'ResourceListOfSecretValue',
+  // The Platform API's.
+  'Namespace',
+  'RoleBinding',
+  'ApiToken',
+  'ListNamespacesResponse',
+  'CreateNamespaceResponse',
+  'GetNamespaceResponse',
+  'UpdateNamespaceResponse',
+  'DeleteNamespaceResponse',
+  'ListApiTokensResponse',
+  'CreateApiTokenResponse',
+  'GetApiTokenResponse',
 ]);
 
 function schemaDocument(doc: Swagger, id: string): object {
@@ -70,6 +89,22 @@ ajv.addSchema(schemaDocument(load('appmanager-api-swagger.json'), 'appmanager'))
 ajv.addSchema(schemaDocument(load('platform-api-swagger.json'), 'platform'));
 
 const cache = new Map<string, ValidateFunction>();
+
+/**
+ * Problems of `value` as the response schema an operation of VVP's `api` declares (a `$ref`
+ * into that API's definitions, or an inline schema), or [] when it is valid.
+ */
+export function vvpResponseProblems(api: 'appmanager' | 'platform', schema: object, value: unknown): string[] {
+  const ref = (schema as { $ref?: string }).$ref?.match(/^#\/definitions\/(\w+)$/)?.[1];
+  if (ref) return vvpProblems(api === 'platform' ? `platform:${ref}` : ref, value);
+  const key = `${api}:${JSON.stringify(schema)}`;
+  let validate = cache.get(key);
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/definitions/', `"${api}#/definitions/`)) as object);
+    cache.set(key, validate);
+  }
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}
 
 /** Problems of `value` as VVP's definition `name` (Application Manager API, or `platform:` prefixed), or [] when it is valid. */
 export function vvpProblems(name: string, value: unknown): string[] {

@@ -3,7 +3,7 @@ import { eventIdFor, eventsOfAction, savepointEvent } from '../../functions/depl
 import { type Action, planDeployment } from '../../functions/deploymentStep/logic.js';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
-import { eventView, eventsBeyond, kubernetesEvent } from '../../shared/vvp/event-log.js';
+import { MAX_EVENTS_PER_DEPLOYMENT, TRIM_EVERY, eventView, eventsBeyond, kubernetesEvent, trimDue } from '../../shared/vvp/event-log.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
@@ -204,5 +204,27 @@ describe('the event log', () => {
     );
     expect(eventsBeyond(events, 2).map((e) => e.message)).toEqual(['0', '1']);
     expect(eventsBeyond(events, 4)).toEqual([]);
+  });
+
+  it('trims a deployment once every TRIM_EVERY recorded events, so the bound holds without a list per event', () => {
+    expect(trimDue(0, 1)).toBe(false);
+    expect(trimDue(TRIM_EVERY - 1, TRIM_EVERY)).toBe(true);
+    expect(trimDue(TRIM_EVERY, TRIM_EVERY + 1)).toBe(false);
+    // A batch that steps over a multiple is due too.
+    expect(trimDue(TRIM_EVERY - 1, TRIM_EVERY + 2)).toBe(true);
+    // Recording one event at a time, trimming down to TRIM_EVERY below the bound when due: never above it, even for a moment.
+    let held = 0;
+    let most = 0;
+    const lists = { count: 0 };
+    for (let n = 1; n <= 1000; n++) {
+      held++;
+      most = Math.max(most, held);
+      if (trimDue(n - 1, n)) {
+        lists.count++;
+        held = Math.min(held, MAX_EVENTS_PER_DEPLOYMENT - TRIM_EVERY);
+      }
+    }
+    expect(most).toBe(MAX_EVENTS_PER_DEPLOYMENT);
+    expect(lists.count).toBe(1000 / TRIM_EVERY);
   });
 });

@@ -44,4 +44,15 @@ describe('in-process coordination store', () => {
     now = 1001;
     expect(await store.begin('other', 'obj@1', 100)).not.toBe('duplicate');
   });
+
+  it('counts, starting again from 0 once a counter expires', async () => {
+    let now = 0;
+    const store = new MemoryStore(() => now);
+    expect(await store.count('c', 1, 50)).toBe(1);
+    expect(await store.count('c', 2, 50)).toBe(3);
+    now = 49;
+    expect(await store.count('c', 1, 50)).toBe(4);
+    now = 100;
+    expect(await store.count('c', 1, 50)).toBe(1);
+  });
 });

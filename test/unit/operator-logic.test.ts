@@ -161,6 +161,26 @@ describe('userMetadata', () => {
 });
 
 describe('planning a sync', () => {
+  it('refuses a spec nested deeper than 64 levels before merging it, and plans one at the limit', () => {
+    const nested = (levels: number) => {
+      let v: Record<string, unknown> = {};
+      for (let i = 1; i < levels; i++) v = { a: v };
+      return v;
+    };
+    // spec → deployment → spec → template → spec → kubernetes: 6 levels before `pods`.
+    const at = (levels: number) => {
+      const cr = testCr();
+      (cr.spec.deployment.spec as Record<string, unknown>).template = { spec: { kubernetes: { pods: nested(levels - 6) } } };
+      return planSync({ cr, firstAttach: true, linked: false });
+    };
+    expect(at(5000)).toEqual({
+      action: 'refuse',
+      condition: expect.objectContaining({ reason: 'InvalidSpec', message: 'spec is nested more than 64 levels deep' }),
+    });
+    expect(at(65)).toMatchObject({ action: 'refuse', condition: { reason: 'InvalidSpec' } });
+    expect(at(64)).not.toMatchObject({ condition: { message: expect.stringMatching(/nested/) } });
+  });
+
   it('creates a missing Deployment from the CR with initFields merged in (PATCH mode)', () => {
     const plan = planSync({ cr: testCr(), firstAttach: true, linked: false });
     expect(plan).toMatchObject({

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSpec } from '../../functions/applyPatchSet/logic.js';
+import { effectiveSpec, hasEffectiveSpec } from '../../functions/applyPatchSet/logic.js';
 import { roleBinding, targetNamespace, targetStatus } from '../../functions/onDeploymentTargetCreate/logic.js';
-import { deployment, target } from './fixtures.js';
+import { targetUsers } from '../../shared/vvp/platform/targets.js';
+import type { JobResource } from '../../shared/model/index.js';
+import { deployment, target, withEffective } from './fixtures.js';
 
 describe('effective spec (applyPatchSet)', () => {
   it("records the example patch set's entries for the deployment's generation, with the target's namespace", () => {
@@ -38,6 +40,15 @@ describe('effective spec (applyPatchSet)', () => {
   });
 });
 
+describe('a Deployment settled for applyPatchSet (a resync passes it by)', () => {
+  it('is one whose generation has its effective spec; a new generation is not', () => {
+    expect(hasEffectiveSpec(deployment({}, 3))).toBe(false);
+    const recorded = withEffective(deployment({}, 3));
+    expect(hasEffectiveSpec(recorded)).toBe(true);
+    expect(hasEffectiveSpec({ ...recorded, metadata: { ...recorded.metadata, generation: 4 } })).toBe(false);
+  });
+});
+
 describe('deployment target status', () => {
   it('is READY with the namespace and bindings, keeping the transition time while unchanged', () => {
     const t = target();
@@ -68,5 +79,42 @@ describe('deployment target status', () => {
       roleRef: { kind: 'ClusterRole', name: 'sluice-deployment-step-targets' },
       subjects: [{ kind: 'ServiceAccount', name: 'sluice-deployment-step', namespace: 'sluice-system' }],
     });
+  });
+});
+
+describe('what keeps a deployment target from being deleted', () => {
+  const deleting = { ...deployment(), metadata: { ...deployment().metadata, deletionTimestamp: '2026-11-21T00:00:00Z' } };
+
+  const job = (status: JobResource['status']): JobResource => ({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'FlinkJob',
+    metadata: { name: 'vvp-namespace-1.job', namespace: 'sluice-system' },
+    spec: {
+      metadata: { id: 'job', name: 'job', namespace: 'vvp-namespace-1', createdAt: '', modifiedAt: '' },
+      spec: {
+        deploymentId: deployment().spec.metadata.id,
+        deploymentName: 'TopSpeedWindowing',
+        deploymentObjectName: deployment().metadata.name!,
+        targetNamespace: 'vvp-jobs-team-1',
+        seq: 1,
+        attempt: 1,
+        specHash: 'h',
+        template: structuredClone(deployment().spec.spec.template),
+      },
+    },
+    status,
+  });
+
+  it('is every Deployment using it, and one being deleted only while a job of it still has objects', () => {
+    const live = job({ state: 'STARTED' });
+    const stopped = job({ state: 'TERMINATED' });
+    const cancelledInFlink = job({ state: 'TERMINATED', started: { startedAt: 'T', observedFlinkJobStatus: 'CANCELED' } });
+    expect(targetUsers([deployment()], [])).toHaveLength(1);
+    expect(targetUsers([deleting], [])).toEqual([]);
+    expect(targetUsers([deleting], [stopped])).toEqual([]);
+    expect(targetUsers([deleting], [stopped, live])).toEqual([deleting]);
+    // Flink cancelled it: its cluster is still there until Sluice cleans it up.
+    expect(targetUsers([deleting], [cancelledInFlink])).toEqual([deleting]);
+    expect(targetUsers([deleting], [job({ ...cancelledInFlink.status, sluice: { resourcesDeleted: true } })])).toEqual([]);
   });
 });

@@ -52,28 +52,48 @@ export function navigate(to) {
   else window.location.hash = to;
 }
 
-/** The namespaces this token can see, loaded at sign-in and after a namespace is created. */
+/**
+ * The namespaces this token can see. Listed when a page needs the choice (the home page, the
+ * namespaces page) or the switcher is reached for, never on a page load that names its
+ * namespace: the list grows with the installation, and a page of one namespace does not need it.
+ */
 export const shell = {
   namespaces: [],
+  /** Whether `namespaces` holds the list. */
+  loaded: false,
   current: undefined,
+  /** @type {Promise<unknown> | undefined} */
+  loading: undefined,
   async refreshNamespaces() {
     const { namespaces = [] } = await api('GET', paths.namespaces());
     this.namespaces = namespaces.map(nsName).sort();
+    this.loaded = true;
     renderSwitcher();
     return this.namespaces;
+  },
+  /** Lists the namespaces once (the switcher was reached for); a failure is tried again next time. */
+  ensureNamespaces() {
+    if (this.loaded) return Promise.resolve(this.namespaces);
+    this.loading ??= this.refreshNamespaces()
+      .catch(() => [])
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
   },
 };
 
 function renderSwitcher() {
   const sel = $('#ns-select');
-  const names = shell.namespaces;
+  // Until the list is loaded, the switcher holds the page's own namespace.
+  const names = shell.loaded ? shell.namespaces : shell.current ? [shell.current] : [];
   const known = names.includes(shell.current);
   patch(sel, [
-    known ? '' : html`<option value="" selected disabled>${names.length ? 'Choose a namespace' : '(none)'}</option>`,
+    known ? '' : html`<option value="" selected disabled>${names.length || !shell.loaded ? 'Choose a namespace' : '(none)'}</option>`,
     names.map((n) => html`<option value="${n}" ${n === shell.current ? 'selected' : ''}>${n}</option>`),
   ]);
   sel.value = known ? shell.current : '';
-  sel.disabled = names.length === 0;
+  sel.disabled = shell.loaded && names.length === 0;
 }
 
 function renderNav(route) {
@@ -129,7 +149,8 @@ async function render() {
   }
   $('#sidebar').hidden = !signedIn || route.page === 'signin';
 
-  if (signedIn && route.page !== 'signin' && shell.namespaces.length === 0) {
+  // Only the home page chooses a namespace from the list; every other page names its own.
+  if (signedIn && route.page === 'home' && !shell.loaded) {
     try {
       await shell.refreshNamespaces();
     } catch (err) {
@@ -152,7 +173,7 @@ async function render() {
     shell.current = route.ns;
     sessionStorage.setItem(LAST_NS, route.ns);
   } else if (!shell.current) {
-    shell.current = shell.namespaces[0];
+    shell.current = sessionStorage.getItem(LAST_NS) ?? shell.namespaces[0];
   }
   renderSwitcher();
   renderNav(route);
@@ -182,6 +203,7 @@ async function render() {
 export function signOut(message) {
   session.signOut();
   shell.namespaces = [];
+  shell.loaded = false;
   shell.current = undefined;
   sessionStorage.removeItem(LAST_NS);
   if (message) sessionStorage.setItem('sluice.signin-message', message);
@@ -190,6 +212,8 @@ export function signOut(message) {
 
 function start() {
   onUnauthorized((message) => signOut(`Signed out: ${message}`));
+  // The list is loaded as the pointer or the keyboard reaches the switcher, before it opens.
+  for (const type of ['pointerenter', 'focus']) $('#ns-select').addEventListener(type, () => void shell.ensureNamespaces());
   $('#ns-select').addEventListener('change', (e) => {
     const ns = e.target.value;
     if (!ns) return;

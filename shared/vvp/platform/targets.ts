@@ -2,9 +2,23 @@ import { isAlreadyExists } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
 import { DEPLOYMENT_TARGETS } from '../../kube/resources.js';
 import { BadInput } from '../../runtime/errors.js';
-import type { DeploymentTargetSpec, TargetResource } from '../../model/index.js';
+import type { DeploymentResource, DeploymentTargetSpec, JobResource, TargetResource } from '../../model/index.js';
 import { validateTarget } from '../input.js';
+import { resourcesDeleted } from '../job-status.js';
 import { type PlatformResources, checkNamespace, checkVersion, findByNameOrId, notFound, userMetadata } from './common.js';
+
+/**
+ * The Deployments that keep a target from being deleted: all that use it, except those being
+ * deleted whose jobs have no Kubernetes objects left. Such a Deployment is already gone for
+ * the API (as a VVP client sees it after its DELETE) and needs nothing of its target any more:
+ * its last step only removes its finalizer. One still stopping a job needs the target's
+ * bindings in the target namespace to delete the job's objects. Pure.
+ */
+export function targetUsers(users: readonly DeploymentResource[], jobs: readonly JobResource[]): DeploymentResource[] {
+  return users.filter(
+    (d) => !d.metadata.deletionTimestamp || jobs.some((j) => j.spec.spec.deploymentId === d.spec.metadata.id && !resourcesDeleted(j)),
+  );
+}
 
 /** VVP's DeploymentTarget operations. */
 export class Targets {
@@ -73,10 +87,17 @@ export class Targets {
 
   async delete(vns: string, nameOrId: string): Promise<TargetResource> {
     const current = await this.get(vns, nameOrId);
-    const users = await this.crs.deployments.list(`${LABELS.targetId}=${current.spec.metadata.id}`);
+    const referencing = await this.crs.deployments.list(`${LABELS.targetId}=${current.spec.metadata.id}`);
+    const deleting = referencing.filter((d) => d.metadata.deletionTimestamp).map((d) => d.spec.metadata.id);
+    const jobs = deleting.length ? await this.crs.jobs.list(`${LABELS.deploymentId} in (${deleting.join(',')})`) : [];
+    const users = targetUsers(referencing, jobs);
     if (users.length > 0) {
+      const first = users[0]!;
+      const more = users.length > 1 ? ` and ${users.length - 1} more` : '';
       throw new BadInput(
-        `deployment target ${current.spec.metadata.name} is referenced by deployment ${users[0]!.spec.metadata.name}${users.length > 1 ? ` and ${users.length - 1} more` : ''}: delete those first`,
+        first.metadata.deletionTimestamp
+          ? `deployment target ${current.spec.metadata.name} is referenced by deployment ${first.spec.metadata.name}${more}, being deleted: its job is stopping; retry in a few seconds`
+          : `deployment target ${current.spec.metadata.name} is referenced by deployment ${first.spec.metadata.name}${more}: delete those first`,
         409,
       );
     }

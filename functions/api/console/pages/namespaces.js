@@ -35,6 +35,7 @@ export async function namespacesPage(main) {
       return;
     }
     shell.namespaces = list.map(nsName).sort();
+    shell.loaded = true;
     list.sort((a, b) => nsName(a).localeCompare(nsName(b)));
     patch(
       region,
