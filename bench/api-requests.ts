@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Kube, openWatch } from '../shared/kube/client.js';
 import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
-import type { DeploymentResource } from '../shared/vvp/crs.js';
+import type { DeploymentResource } from '../shared/model/index.js';
 import { startSluice } from '../test/support/sluice.js';
 import type { BenchEnv } from './env.js';
 import { sleep } from './stats.js';

@@ -5,7 +5,7 @@ import { installPlatform } from '../shared/vvp/bootstrap.js';
 import type { FunctionContext } from '../shared/runtime/define.js';
 import { createContext } from '../shared/runtime/define.js';
 import { type CoordinationStore, RedisStore } from '../shared/runtime/store.js';
-import type { DeploymentResource, TargetResource } from '../shared/vvp/crs.js';
+import type { DeploymentResource, TargetResource } from '../shared/model/index.js';
 import { Platform } from '../shared/vvp/service.js';
 import { topSpeedWindowingBody } from '../test/support/top-speed-windowing.js';
 

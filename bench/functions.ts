@@ -9,7 +9,7 @@ import { freePort } from '../shared/local/ports.js';
 import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
 import { apiServerEvent } from '../shared/runtime/events.js';
 import { resync } from '../shared/runtime/resync.js';
-import type { DeploymentResource } from '../shared/vvp/crs.js';
+import type { DeploymentResource } from '../shared/model/index.js';
 import {
   type FunctionProcess,
   type RawMessage,

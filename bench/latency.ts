@@ -6,7 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { openWatch } from '../shared/kube/client.js';
 import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
-import type { DeploymentResource } from '../shared/vvp/crs.js';
+import type { DeploymentResource } from '../shared/model/index.js';
 import { startSluice } from '../test/support/sluice.js';
 import type { BenchEnv } from './env.js';
 import { VNS, deploymentBody } from './fixture.js';

@@ -71,7 +71,7 @@ export interface ScaleFigures {
 
 /** Grows the installation to `vnamespaces` vNamespaces of PER_VNS Deployments each (idempotent). */
 async function grow(f: Fixture, vnamespaces: number, from: number, log: (l: string) => void): Promise<void> {
-  const namespaces = new NamespaceStore(f.platform.kube, f.settings.platformNamespace);
+  const namespaces = new NamespaceStore(f.platform.namespaces);
   const targets: string[] = [];
   await pool(vnamespaces - from, 16, async (k) => {
     const i = from + k;

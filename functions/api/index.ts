@@ -26,7 +26,7 @@ import { openApiDocument } from './openapi.js';
  */
 export function createApi(ctx: FunctionContext): Hono<ApiEnv> {
   const platform = new Platform(ctx.kube, ctx.settings);
-  const namespaces = new NamespaceStore(ctx.kube, ctx.settings.platformNamespace);
+  const namespaces = new NamespaceStore(ctx.crs.namespaces);
   const tokens = new TokenStore(ctx.kube, ctx.settings.platformNamespace);
   const deps = { ctx, platform, namespaces, tokens };
 

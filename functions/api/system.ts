@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import pkg from '../../package.json' with { type: 'json' };
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import { taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import type { ApiEnv } from './auth.js';
 import { respond } from './http.js';

@@ -1,8 +1,8 @@
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { LABELS, objectName } from '../../shared/model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
+import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
-import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import { permissions } from './permissions.js';
+import type { DeploymentResource, TargetResource } from '../../shared/model/index.js';
 import { effectiveSpec, hasEffectiveSpec } from './logic.js';
 
 /**
@@ -21,7 +21,7 @@ const listing = new Map<string, Promise<TargetResource | undefined>>();
 
 /** The target a Deployment names, looked up only inside the Deployment's own vNamespace. */
 async function targetOf(ctx: FunctionContext, d: DeploymentResource): Promise<TargetResource | undefined> {
-  const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
+  const targets = ctx.crs.targets;
   const vns = d.spec.metadata.namespace;
   const { deploymentTargetName: name, deploymentTargetId: id } = d.spec.spec;
   if (name) {
@@ -57,13 +57,10 @@ export default defineFunction({
   name: 'applyPatchSet',
   description: "Records a Deployment's effective spec: its target's JSON patch set applied, or why it failed",
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated()],
-  settled: (object) => hasEffectiveSpec(object as unknown as DeploymentResource),
-  permissions: [
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments', 'deploymenttargets'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments/status'], verbs: ['update'], scope: 'platform' },
-  ],
+  settled: (object) => hasEffectiveSpec(object as DeploymentResource),
+  permissions,
   async handle(event, ctx) {
-    const deployments = new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
+    const deployments = ctx.crs.deployments;
     // The event's copy may be older than what is stored: decide on the stored one.
     const d = await deployments.get(event.ref.name);
     if (!d) return { result: 'skipped', reason: 'deployment no longer exists' };

@@ -1,5 +1,5 @@
 import type { Operation } from 'fast-json-patch';
-import type { DeploymentResource, EffectiveSpec, TargetResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, EffectiveSpec, TargetResource } from '../../shared/model/index.js';
 import { withBlobStorage } from '../../shared/vvp/blob-storage.js';
 import { applyPatchSet, describeFailure } from '../../shared/vvp/patchset.js';
 

@@ -1,4 +1,4 @@
-import type { DeploymentResource, DeploymentStatusLike, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentCrStatus, DeploymentResource, SavepointResource } from '../../shared/model/index.js';
 import type { EventDraft, EventName } from '../../shared/vvp/event-log.js';
 import { uuidV5 } from '../../shared/vvp/ids.js';
 import type { Action } from './logic.js';
@@ -10,7 +10,7 @@ const FAILURE_EVENTS: Record<string, EventName> = {
   SavepointDirectoryMissing: 'JOB_IS_NOT_CONFIGURED_WITH_SAVEPOINT_SUPPORT',
 };
 
-function statusEvents(d: DeploymentResource, next: DeploymentStatusLike): EventDraft[] {
+function statusEvents(d: DeploymentResource, next: DeploymentCrStatus): EventDraft[] {
   const before = d.status?.state;
   const after = next.state;
   if (!after || before === after) return [];

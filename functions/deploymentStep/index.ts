@@ -1,13 +1,12 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube/client.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import {
-  HA_CONFIGMAP_VERBS,
   childObjects,
   configSecret,
   jobPodsSelector,
@@ -24,10 +23,9 @@ import { eventIdFor, eventsOfAction } from './events.js';
 import { type Action, planDeletion, planDeployment } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
-const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
-const deploymentsOf = (ctx: FunctionContext) =>
-  new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
-const savepointsOf = (ctx: FunctionContext) => new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+const jobsOf = (ctx: FunctionContext) => ctx.crs.jobs;
+const deploymentsOf = (ctx: FunctionContext) => ctx.crs.deployments;
+const savepointsOf = (ctx: FunctionContext) => ctx.crs.savepoints;
 
 /**
  * Records a Deployment's events. The step's work is done by then: an event that cannot be
@@ -54,8 +52,8 @@ function deploymentName(event: ObjectEvent): string | undefined {
   if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return event.ref.name;
   if (event.mode !== 'resource') return undefined;
   if (event.ref.kind === SAVEPOINTS.kind)
-    return (event.object as unknown as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
-  return (event.object as unknown as JobResource).spec?.spec?.deploymentObjectName;
+    return (event.object as SavepointResource).metadata.ownerReferences?.find((o) => o.kind === FLINK_DEPLOYMENTS.kind)?.name;
+  return (event.object as JobResource).spec?.spec?.deploymentObjectName;
 }
 
 /**
@@ -253,39 +251,7 @@ export default defineFunction({
     "Starts, upgrades, suspends and cancels a Deployment's Jobs (taking savepoints where needed, and those users ask for), and derives its status from them",
   // A Savepoint's creation: one a user asked for is taken without waiting for another change.
   subscriptions: [when(FLINK_DEPLOYMENTS).isCreatedOrUpdated(), when(FLINK_JOBS).isUpdated(), when(SAVEPOINTS).isCreated()],
-  permissions: [
-    {
-      apiGroups: ['sluice.dev'],
-      resources: ['flinkdeployments', 'flinkjobs', 'savepoints'],
-      verbs: ['get', 'list', 'watch'],
-      scope: 'platform',
-    },
-    {
-      apiGroups: ['sluice.dev'],
-      resources: ['flinkdeployments/status', 'flinkjobs/status', 'savepoints/status'],
-      verbs: ['update'],
-      scope: 'platform',
-    },
-    // Its finalizer, while a job of the Deployment may have objects in the target namespace.
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['update'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['create'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['create', 'update'], scope: 'platform' },
-    // get/create/delete for the parent; the rest because a job with Kubernetes HA gets a Role
-    // with these rights, and RBAC lets Sluice grant only what it holds.
-    { apiGroups: [''], resources: ['configmaps'], verbs: HA_CONFIGMAP_VERBS, scope: 'targets' },
-    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'], scope: 'targets' },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create'], scope: 'targets' },
-    { apiGroups: [''], resources: ['services'], verbs: ['create'], scope: 'targets' },
-    // The JobManager pod's IP (its REST API), and the pods' state when a savepoint failed.
-    { apiGroups: [''], resources: ['pods'], verbs: ['list'], scope: 'targets' },
-    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'], scope: 'targets' },
-    // Secret values a job's configuration references, read; the job's configuration Secret, created.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'platform' },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['create'], scope: 'targets' },
-    // Deployments' event logs: recorded, and the oldest beyond the bound deleted.
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'list', 'delete'], scope: 'platform' },
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], scope: 'targets' },
-  ],
+  permissions,
   lockKey: (event) => `deployment/${deploymentName(event) ?? event.ref.name}`,
   async handle(event, ctx) {
     const name = deploymentName(event);

@@ -1,15 +1,15 @@
 import { wantsKubernetesHa } from '../../shared/vvp/flink-config.js';
 import type {
   CurrentJob,
+  DeploymentCrStatus,
   DeploymentResource,
   DeploymentState,
-  DeploymentStatusLike,
   JobResource,
-  JobRestoreLike,
+  JobRestore,
   JobState,
   SavepointOrigin,
   SavepointResource,
-} from '../../shared/vvp/crs.js';
+} from '../../shared/model/index.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
 import { FLINK_JOBS, ownedByDeployment } from '../../shared/kube/resources.js';
 import { jobIdFor, stableHash } from '../../shared/vvp/ids.js';
@@ -41,7 +41,7 @@ export type Action =
   /** The Deployment keeps the finalizer while a job of it may have Kubernetes objects. */
   | { type: 'addFinalizer' }
   | { type: 'removeFinalizer' }
-  | { type: 'writeStatus'; status: DeploymentStatusLike }
+  | { type: 'writeStatus'; status: DeploymentCrStatus }
   | { type: 'createJob'; job: JobResource }
   | { type: 'ensureJobResources'; job: JobResource }
   /** Records a savepoint Sluice is about to take (state STARTED); already existing is fine. */
@@ -89,15 +89,14 @@ export function planDeletion(d: DeploymentResource, jobs: readonly JobResource[]
 }
 const ACTIVE: readonly JobState[] = ['STARTING', 'STARTED'];
 const STOP_ORIGINS: readonly SavepointOrigin[] = ['SUSPEND', 'SUSPEND_AND_UPGRADE'];
-const createdAtOf = (s: SavepointResource) =>
-  Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp as unknown as string) || 0;
+const createdAtOf = (s: SavepointResource) => Date.parse(s.spec.metadata.createdAt) || Date.parse(s.metadata.creationTimestamp ?? '') || 0;
 
 /**
  * What a new job restores from, per the restore strategy (VVP): LATEST_SAVEPOINT (the
  * default) takes the newest COMPLETED Savepoint of the Deployment except retained
  * checkpoints, LATEST_STATE the newest of any origin, NONE nothing.
  */
-export function restoreFor(d: DeploymentResource, savepoints: readonly SavepointResource[]): JobRestoreLike | undefined {
+export function restoreFor(d: DeploymentResource, savepoints: readonly SavepointResource[]): JobRestore | undefined {
   const strategy = (d.status?.sluice?.effective?.spec ?? d.spec.spec).restoreStrategy;
   const kind = strategy?.kind ?? 'LATEST_SAVEPOINT';
   if (kind === 'NONE') return undefined;
@@ -187,7 +186,7 @@ function stopSavepointFor(
 
 const purposeOf = (s: SavepointResource) => s.metadata.annotations?.[PURPOSE_ANNOTATION] ?? s.spec.spec.savepointOrigin;
 
-function sameStatus(a: DeploymentStatusLike | undefined, b: DeploymentStatusLike): boolean {
+function sameStatus(a: DeploymentCrStatus | undefined, b: DeploymentCrStatus): boolean {
   return stableHash(a ?? {}) === stableHash(b);
 }
 
@@ -196,13 +195,13 @@ function statusWith(
   d: DeploymentResource,
   state: DeploymentState,
   now: string,
-  extra: { job?: CurrentJob; jobSeq?: number; failure?: DeploymentStatusLike['failure'] } = {},
-): DeploymentStatusLike {
+  extra: { job?: CurrentJob; jobSeq?: number; failure?: DeploymentCrStatus['failure'] } = {},
+): DeploymentCrStatus {
   const prev = d.status ?? {};
   const job = 'job' in extra ? extra.job : prev.sluice?.job;
   const changed = prev.state !== state || prev.running?.jobId !== job?.id;
   const sluice = { ...prev.sluice, ...(job ? { job } : {}), ...(extra.jobSeq !== undefined ? { jobSeq: extra.jobSeq } : {}) };
-  const status: DeploymentStatusLike = {
+  const status: DeploymentCrStatus = {
     state,
     ...(job && state !== 'CANCELLED' && state !== 'SUSPENDED'
       ? { running: { jobId: job.id, transitionTime: changed ? now : (prev.running?.transitionTime ?? now) } }
@@ -214,7 +213,7 @@ function statusWith(
   return status;
 }
 
-function write(d: DeploymentResource, status: DeploymentStatusLike): Action[] {
+function write(d: DeploymentResource, status: DeploymentCrStatus): Action[] {
   return sameStatus(d.status, status) ? [] : [{ type: 'writeStatus', status }];
 }
 

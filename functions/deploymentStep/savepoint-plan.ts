@@ -2,7 +2,7 @@
  * The savepoint state machine: how a savepoint Sluice takes is named, requested and followed
  * attempt by attempt, given what Flink says. Pure; take-savepoint.ts carries it out.
  */
-import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import { DEFAULT_CHECKPOINT_TIMEOUT_MS, flinkAtLeast, parseFlinkDuration } from '../../shared/vvp/flink-config.js';
 import { uuidV5 } from '../../shared/vvp/ids.js';
 import { savepointDirectoryOf } from '../../shared/vvp/savepoint-directory.js';
@@ -66,7 +66,7 @@ export function savepointRequestFor(
     targetDirectory: dir,
     maxAttempts: spec.maxSavepointCreationAttempts ?? DEFAULT_MAX_SAVEPOINT_CREATION_ATTEMPTS,
     attemptTimeoutMs: attemptTimeoutMs(config),
-    idempotentTrigger: flinkAtLeast((job.spec.spec.template.spec.artifact as { flinkVersion?: string }).flinkVersion, 1, 15),
+    idempotentTrigger: flinkAtLeast(job.spec.spec.template.spec.artifact.flinkVersion, 1, 15),
   };
 }
 

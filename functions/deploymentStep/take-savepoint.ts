@@ -1,9 +1,7 @@
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
-import { SAVEPOINTS } from '../../shared/kube/resources.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { DeploymentResource, SavepointBookkeeping, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, SavepointBookkeeping, SavepointCrStatus, SavepointResource } from '../../shared/model/index.js';
 import type { EventDraft } from '../../shared/vvp/event-log.js';
 import { flinkJobId } from '../../shared/vvp/flink-resources.js';
 import { type FlinkEndpointResolver, FlinkRestClient, FlinkRestError, FlinkUnreachable } from '../../shared/vvp/flink-rest.js';
@@ -65,7 +63,7 @@ export async function takeSavepoint(
   /** One event per savepoint, attempt and outcome, however often a step follows it. */
   const note = (progress: SavepointProgress, attempt: number) =>
     record([savepointEvent(sp!, progress)], `savepoint/${sp!.spec.metadata.id}/${progress.kind}/${attempt}`);
-  const savepoints = new CrClient<SavepointResource>(ctx.kube, SAVEPOINTS, ctx.settings.platformNamespace);
+  const savepoints = ctx.crs.savepoints;
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   let client: FlinkRestClient | undefined;
@@ -77,7 +75,7 @@ export async function takeSavepoint(
 
   let sp = await savepoints.get(action.savepoint.metadata.name);
   if (!sp) throw new Unavailable(`savepoint ${action.savepoint.spec.metadata.id} is not recorded yet; retry`);
-  const writeStatus = async (status: SavepointStatusLike): Promise<SavepointResource> => {
+  const writeStatus = async (status: SavepointCrStatus): Promise<SavepointResource> => {
     try {
       return await savepoints.replaceStatus({ ...sp!, status });
     } catch (err) {
@@ -85,7 +83,7 @@ export async function takeSavepoint(
       throw err;
     }
   };
-  const keep = (book: SavepointBookkeeping): SavepointStatusLike => ({
+  const keep = (book: SavepointBookkeeping): SavepointCrStatus => ({
     ...sp!.status,
     state: sp!.status?.state ?? 'STARTED',
     sluice: book,

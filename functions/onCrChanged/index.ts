@@ -4,6 +4,7 @@ import { ensureNamespaceClaimed } from '../../shared/operator/claim.js';
 import {
   ANNOTATIONS,
   type CrRef,
+  type InitialSavepoint,
   type VvpDeploymentCr,
   type VvpDeploymentStatus,
   crLockKey,
@@ -14,15 +15,15 @@ import {
 import { crAccess, mayWrite } from '../../shared/operator/credentials.js';
 import { FLINK_DEPLOYMENTS, VVP_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, type Outcome, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import { BadInput, Unavailable } from '../../shared/runtime/errors.js';
 import { withLock } from '../../shared/runtime/step.js';
 import type { ConditionInput } from '../../shared/vvp/conditions.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import type { DeploymentWriteOptions } from '../../shared/vvp/platform/deployments.js';
 import { Platform } from '../../shared/vvp/service.js';
 import {
   type DeploymentWrite,
-  type InitialSavepoint,
   type SyncDecision,
   type SyncObservation,
   crStatus,
@@ -74,7 +75,7 @@ async function forget(ref: CrRef, event: ObjectEvent, platform: Platform): Promi
     const d = await platform.deployments.get(event.ref.name);
     candidates = d ? [d] : [];
   } else if (event.mode === 'resource') {
-    const id = identify(event.object as unknown as VvpDeploymentCr);
+    const id = identify(event.object as VvpDeploymentCr);
     const d = id.ok ? await platform.findDeployment(id.vns, id.name) : undefined;
     candidates = d ? [d] : [];
   } else {
@@ -319,20 +320,7 @@ export default defineFunction({
     // Status changes driven by pods reach the CR through its Deployment's updates.
     when(FLINK_DEPLOYMENTS).isUpdated(),
   ],
-  permissions: [
-    { apiGroups: ['ververica.platform'], resources: ['vvpdeployments'], verbs: ['get', 'list', 'watch', 'update'], scope: 'watched' },
-    { apiGroups: ['ververica.platform'], resources: ['vvpdeployments/status'], verbs: ['update'], scope: 'watched' },
-    // The apikeySecretName Secret, and the leader-election ConfigMap that claims the namespace.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'watched' },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'update'], scope: 'watched' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkdeployments'], verbs: ['get', 'list', 'watch', 'create', 'update'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets', 'vnamespaces'], verbs: ['get', 'list'], scope: 'platform' },
-    // Platform.createSavepoint (the initial savepoint): lists the Deployment's, creates one, removes it if its status write fails.
-    { apiGroups: ['sluice.dev'], resources: ['savepoints'], verbs: ['get', 'list', 'create', 'delete'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['savepoints/status'], verbs: ['update'], scope: 'platform' },
-    // API tokens are Secrets in the platform namespace (TokenStore.resolve).
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], scope: 'platform' },
-  ],
+  permissions,
   lockKey,
   async handle(event, ctx) {
     let ref = crRefOf(event);

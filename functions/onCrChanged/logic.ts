@@ -1,10 +1,11 @@
-import { DeploymentSpec, MetadataInput, check, vnsNameProblem } from '../../shared/model/index.js';
+import { DeploymentSpec, UserMetadata, check, vnsNameProblem } from '../../shared/model/index.js';
 import {
   ANNOTATIONS,
   type CrDeployment,
   type CrRef,
   type CustomResourceState,
   type DeploymentSystemMetadata,
+  type InitialSavepoint,
   PLATFORM_ANNOTATIONS,
   USER_METADATA_KEYS,
   type VvpDeploymentCr,
@@ -14,7 +15,7 @@ import {
   sameRef,
 } from '../../shared/operator/cr.js';
 import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
-import type { DeploymentResource, Json } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, Json } from '../../shared/model/index.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { nestingProblem } from '../../shared/vvp/input.js';
 import { mergePatch } from '../../shared/vvp/merge.js';
@@ -29,17 +30,9 @@ import { toVvp } from '../../shared/vvp/views.js';
 
 export type SyncingMode = 'PATCH' | 'PUT';
 
-export interface UserMetadata {
-  name?: string;
-  namespace?: string;
-  displayName?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-
-/** A Deployment's user-facing content, as a POST/PATCH/PUT body takes it. */
+/** A Deployment's user-facing content, as a POST/PATCH/PUT body takes it (from a CR: not yet validated). */
 export interface DeploymentBody {
-  metadata: UserMetadata;
+  metadata: Partial<UserMetadata>;
   spec: Json;
 }
 
@@ -51,11 +44,11 @@ const refusal = (reason: string, message: string): ConditionInput => ({ type: SY
 export const syncingModeOf = (cr: VvpDeploymentCr): SyncingMode => cr.spec.syncingMode ?? 'PATCH';
 
 /** Only the keys VVP's operator keeps (name, namespace, displayName, labels, annotations). */
-export function pickUserMetadata(meta: unknown): UserMetadata {
+export function pickUserMetadata(meta: unknown): Partial<UserMetadata> {
   const m = (meta && typeof meta === 'object' ? meta : {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of USER_METADATA_KEYS) if (m[key] !== undefined) out[key] = m[key];
-  return out as UserMetadata;
+  return out as Partial<UserMetadata>;
 }
 
 export type Identity = { ok: true; vns: string; name: string } | { ok: false; condition: ConditionInput };
@@ -89,7 +82,7 @@ export function reservedAnnotations(cr: VvpDeploymentCr): string[] {
     for (const key of Object.keys(annotations)) if (reserved.has(key)) found.push(`${path}["${key}"]`);
   };
   scan(cr.spec.deployment?.userMetadata?.annotations, 'spec.deployment.userMetadata.annotations');
-  scan((cr.spec.initFields?.userMetadata as UserMetadata | undefined)?.annotations, 'spec.initFields.userMetadata.annotations');
+  scan(cr.spec.initFields?.userMetadata?.annotations, 'spec.initFields.userMetadata.annotations');
   return found;
 }
 
@@ -118,14 +111,12 @@ export function crBody(cr: VvpDeploymentCr): DeploymentBody {
   return { metadata: pickUserMetadata(cr.spec.deployment.userMetadata), spec: structuredClone(cr.spec.deployment.spec ?? {}) as Json };
 }
 
-const UserMetadataSchema = MetadataInput.pick({ name: true, namespace: true, displayName: true, labels: true, annotations: true });
-
 /** Validates a Deployment body with the model's schemas; the message names the CR's fields. */
 export function validateBody(body: DeploymentBody): { ok: true; value: DeploymentBody } | { ok: false; message: string } {
-  const meta = check(UserMetadataSchema, body.metadata, 'spec.deployment.userMetadata');
+  const meta = check(UserMetadata, body.metadata, 'spec.deployment.userMetadata');
   const spec = check(DeploymentSpec, body.spec, 'spec.deployment.spec');
   if (!meta.ok || !spec.ok) return { ok: false, message: [meta, spec].flatMap((r) => (r.ok ? [] : [r.message])).join('; ') };
-  return { ok: true, value: { metadata: meta.value as UserMetadata, spec: spec.value as Json } };
+  return { ok: true, value: { metadata: meta.value, spec: spec.value } };
 }
 
 const normalised = (b: DeploymentBody) =>
@@ -133,11 +124,6 @@ const normalised = (b: DeploymentBody) =>
     metadata: { ...b.metadata, labels: b.metadata.labels ?? {}, annotations: b.metadata.annotations ?? {} },
     spec: b.spec,
   });
-
-export interface InitialSavepoint {
-  savepointLocation: string;
-  flinkSavepointId?: string;
-}
 
 export type SyncPlan =
   | { action: 'create'; body: DeploymentBody; initialSavepoint?: InitialSavepoint; reason: string }
@@ -326,7 +312,7 @@ export function crFieldMessage(message: string): string {
  * it is what the CR has already.
  */
 export function writeBack(cr: VvpDeploymentCr, d: DeploymentResource): CrDeployment | undefined {
-  const had = (cr.spec.deployment.userMetadata ?? {}) as UserMetadata;
+  const had = cr.spec.deployment.userMetadata ?? {};
   const m = d.spec.metadata;
   const map = (key: 'labels' | 'annotations') => {
     const v = m[key] ?? {};
@@ -341,7 +327,7 @@ export function writeBack(cr: VvpDeploymentCr, d: DeploymentResource): CrDeploym
   };
   const next: CrDeployment = {
     ...cr.spec.deployment,
-    userMetadata: userMetadata as CrDeployment['userMetadata'],
+    userMetadata,
     spec: structuredClone(d.spec.spec) as Json,
   };
   return stableHash(next) === stableHash(cr.spec.deployment) ? undefined : next;

@@ -1,13 +1,11 @@
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../shared/kube/client.js';
 import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
+import { DEPLOYMENT_TARGETS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
-import type { DeploymentResource, TargetResource } from '../../shared/vvp/crs.js';
+import { permissions } from './permissions.js';
+import { TARGET_PRINCIPALS } from '../permissions.js';
+import type { TargetResource } from '../../shared/model/index.js';
 import { roleBinding, targetNamespace, targetStatus } from './logic.js';
-
-/** What acts in target namespaces: these functions and the api (it lists a deployment's pods). */
-const TARGET_PRINCIPALS = ['deploymentStep', 'onJobPodStatus', 'api'].map((name) => ({ name }));
 
 /** One RoleBinding per principal, granting its target ClusterRole in `namespace`. */
 function targetBindings(ctx: FunctionContext, namespace: string) {
@@ -55,13 +53,12 @@ async function ensureBindings(ctx: FunctionContext, namespace: string): Promise<
 
 /** On deletion: remove the bindings, unless a Deployment still references the target. */
 async function cleanUp(ctx: FunctionContext, target: TargetResource) {
-  const deployments = new CrClient<DeploymentResource>(ctx.kube, FLINK_DEPLOYMENTS, ctx.settings.platformNamespace);
-  const users = await deployments.list(`sluice.dev/target-id=${target.spec.metadata.id}`);
+  const users = await ctx.crs.deployments.list(`sluice.dev/target-id=${target.spec.metadata.id}`);
   if (users.length > 0) {
     return { result: 'skipped' as const, reason: `target still referenced by deployment ${users[0]!.spec.metadata.name}: bindings kept` };
   }
   const namespace = targetNamespace(target, ctx.settings.platformNamespace);
-  const others = (await new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace).list()).filter(
+  const others = (await ctx.crs.targets.list()).filter(
     (t) => t.spec.metadata.id !== target.spec.metadata.id && targetNamespace(t, ctx.settings.platformNamespace) === namespace,
   );
   if (others.length > 0)
@@ -78,25 +75,12 @@ export default defineFunction({
   name: 'onDeploymentTargetCreate',
   description: "Makes a Deployment Target's namespace ready: exists, and Sluice's functions may manage Flink jobs there",
   subscriptions: [when(DEPLOYMENT_TARGETS).isAnyChange()],
-  permissions: [
-    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets', 'flinkdeployments'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['deploymenttargets/status'], verbs: ['update'], scope: 'platform' },
-    { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'], scope: 'cluster' },
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create', 'delete'], scope: 'cluster' },
-    // `bind` on exactly the target ClusterRoles that targetBindings() binds (test/packaging keeps the list in step).
-    {
-      apiGroups: ['rbac.authorization.k8s.io'],
-      resources: ['clusterroles'],
-      verbs: ['bind'],
-      resourceNames: TARGET_PRINCIPALS.map(targetRoleName),
-      scope: 'cluster',
-    },
-  ],
+  permissions,
   async handle(event, ctx) {
-    const targets = new CrClient<TargetResource>(ctx.kube, DEPLOYMENT_TARGETS, ctx.settings.platformNamespace);
+    const targets = ctx.crs.targets;
     if (event.verb === 'delete') {
       if (event.mode !== 'resource') return { result: 'skipped', reason: 'deleted target: its content is gone' };
-      return cleanUp(ctx, event.object as unknown as TargetResource);
+      return cleanUp(ctx, event.object as TargetResource);
     }
     const target = await targets.get(event.ref.name);
     if (!target) return { result: 'skipped', reason: 'target no longer exists' };

@@ -1,6 +1,6 @@
 import type { V1RoleBinding } from '@kubernetes/client-node';
 import { type ConditionInput, withConditions } from '../../shared/vvp/conditions.js';
-import type { TargetResource, TargetStatusLike } from '../../shared/vvp/crs.js';
+import type { TargetCrStatus, TargetResource } from '../../shared/model/index.js';
 
 export const BINDING_LABEL = 'sluice.dev/managed-by';
 
@@ -23,7 +23,7 @@ export function targetStatus(
   t: TargetResource,
   outcome: { ready: true; namespace: string; bindings: string[] } | { ready: false; reason: string; message: string },
   now: string,
-): TargetStatusLike {
+): TargetCrStatus {
   const ready: ConditionInput = outcome.ready
     ? {
         type: 'Ready',

@@ -1,17 +1,15 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { CrClient } from '../../shared/kube/cr-client.js';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
 import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
+import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { inTransition } from './logic.js';
-
-const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
 
 /** The Job an event is about: `<vns>.<jobId>` from a pod's labels, or the FlinkJob itself. */
 async function jobName(event: ObjectEvent, ctx: FunctionContext): Promise<string | undefined> {
@@ -86,17 +84,9 @@ export default defineFunction({
     { ...when(PODS).isAnyChange().withLabels(JOB_PODS_SELECTOR).in('cluster'), resync: false },
     when(FLINK_JOBS).isCreatedOrUpdated(),
   ],
-  permissions: [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'], scope: 'targets' },
-    // Whether a JobManager will come back once none of its pods is left.
-    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], scope: 'targets' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs'], verbs: ['get', 'list', 'watch'], scope: 'platform' },
-    { apiGroups: ['sluice.dev'], resources: ['flinkjobs/status'], verbs: ['update'], scope: 'platform' },
-    // On Knative, its recheck ping stream while a job is starting or restarting (shared/runtime/rechecks.ts).
-    { apiGroups: ['sources.knative.dev'], resources: ['pingsources'], verbs: ['create', 'delete'], scope: 'platform' },
-  ],
+  permissions,
   // Flink changes a starting or restarting job's state without any pod event: look again soon.
-  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as unknown as JobResource).status, Date.now()) },
+  recheck: { resource: FLINK_JOBS, due: (object) => inTransition((object as JobResource).status, Date.now()) },
   // All pods of one job are decided together.
   lockKey: (event) => {
     const labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
@@ -105,10 +95,10 @@ export default defineFunction({
   async handle(event, ctx) {
     const name = await jobName(event, ctx);
     if (!name) return { result: 'skipped', reason: 'not a Flink job pod' };
-    const jobs = jobsOf(ctx);
+    const jobs = ctx.crs.jobs;
     // A Job's own event carries it: no need to read it again. Were it stale, its write fails
     // (versioned) and the newer version's own event decides instead.
-    const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as unknown as JobResource) : undefined;
+    const carried = event.mode === 'resource' && event.ref.kind === FLINK_JOBS.kind ? (event.object as JobResource) : undefined;
     const job = carried ?? (await jobs.get(name));
     if (!job) return { result: 'skipped', reason: `job ${name} is not Sluice's` };
     // No state yet: deploymentStep has not finished creating the job's objects, and marks

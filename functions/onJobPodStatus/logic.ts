@@ -1,4 +1,4 @@
-import type { JobStatusLike } from '../../shared/vvp/crs.js';
+import type { JobCrStatus } from '../../shared/model/index.js';
 
 /**
  * A job that has only just started or recovered often fails again at once (user code that
@@ -11,7 +11,7 @@ export const SETTLE_MS = 60_000;
  * otherwise not RUNNING in Flink, or RUNNING for less than SETTLE_MS. Sluice looks again
  * soon; a job that has run steadily for longer costs nothing until an event or the resync.
  */
-export function inTransition(status: JobStatusLike | undefined, now: number): boolean {
+export function inTransition(status: JobCrStatus | undefined, now: number): boolean {
   const state = status?.state;
   if (state === 'STARTING') return true;
   if (state !== 'STARTED') return false;

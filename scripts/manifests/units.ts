@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiPermissions } from '../../functions/api/permissions.js';
+import { apiUnit } from '../../functions/api/unit.js';
 import { loadAll } from '../../functions/index.js';
 import { serviceAccountName } from '../../shared/runtime/rbac.js';
 import type { PermissionRule, SluiceFunction, Subscription } from '../../shared/runtime/define.js';
@@ -73,13 +73,7 @@ export interface Unit {
 export async function loadUnits(): Promise<Unit[]> {
   const fns = [...(await loadAll())].sort((a, b) => a.name.localeCompare(b.name));
   return [
-    {
-      name: 'api',
-      description: "The VVP-compatible REST API (HTTP; no event subscriptions); also receives the Broker's dead letters",
-      subscriptions: [],
-      permissions: apiPermissions,
-      kind: 'api',
-    },
+    apiUnit,
     // Each event function also hears when an adapter of its events restarts (ADAPTER_PODS).
     ...fns.map((fn: SluiceFunction): Unit => ({ ...fn, subscriptions: [...fn.subscriptions, ADAPTER_PODS], kind: 'events' })),
   ];

@@ -63,6 +63,8 @@ export const CoercedStringMap = z.record(
 
 /** A free-form Kubernetes object (affinity, securityContext, a volume, ...), passed through unchecked. */
 export const KubeObject = z.record(z.string(), z.unknown());
+/** Any JSON object, read or passed on without knowing its fields. */
+export type Json = z.infer<typeof KubeObject>;
 
 export const Failure = z.strictObject({
   reason: z.string(),
@@ -119,8 +121,8 @@ export const MetadataInput = z.strictObject({
   modifiedAt: DateTime.optional(),
 });
 
-/** Sluice's own bookkeeping in a CR's `status.sluice`; free-form, never shown by the REST API. */
-export const Bookkeeping = z.record(z.string(), z.unknown());
+/** The part of VVP metadata its user writes: what a VvpDeployment CR's `userMetadata` syncs. */
+export const UserMetadata = MetadataInput.pick({ name: true, namespace: true, displayName: true, labels: true, annotations: true });
 
 /** The `{kind, apiVersion: v1, metadata, spec, status}` envelope of an application resource as the REST API shows it. */
 export function appResource<K extends string, M extends z.ZodType, S extends z.ZodType, T extends z.ZodType>(
@@ -157,5 +159,6 @@ export type StoredUnnamedMetadata = z.infer<typeof StoredUnnamedMetadata>;
 export type Metadata = z.infer<typeof Metadata>;
 export type UnnamedMetadata = z.infer<typeof UnnamedMetadata>;
 export type MetadataInput = z.infer<typeof MetadataInput>;
+export type UserMetadata = z.infer<typeof UserMetadata>;
 export type Condition = z.infer<typeof Condition>;
 export type Failure = z.infer<typeof Failure>;

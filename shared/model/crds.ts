@@ -1,12 +1,9 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { DeploymentStatus, FlinkDeploymentCrBody } from './deployment.js';
-import { FlinkJobCrBody } from './job.js';
+import { DeploymentTargetCrBody, FlinkDeploymentCrBody, FlinkJobCrBody, SavepointCrBody, VNamespaceCrBody, freeFormInCrd } from './cr.js';
+import { DeploymentStatus } from './deployment.js';
 import { API_GROUP, API_VERSION } from './naming.js';
-import { VNamespaceCrSpec, VNamespaceCrStatus } from './namespace.js';
-import { SavepointCrBody } from './savepoint.js';
 import { type Schema, StructuralSchemaError, structuralProblems, toStructural } from './structural.js';
-import { DeploymentTargetCrBody } from './target.js';
 import { VVP_DEPLOYMENT_CR_SCHEMA } from './vvp-deployment-cr-schema.js';
 
 /** A CustomResourceDefinition (apiextensions.k8s.io/v1) as sent over the wire. */
@@ -43,7 +40,18 @@ const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.cre
 /** A zod schema as a structural OpenAPI v3 schema: zod's OpenAPI 3.0 output, made structural. */
 export function zodToStructural(schema: z.ZodType, path = '<root>'): Schema {
   // Output side: what Sluice stores (e.g. the artifact kind after `sqlscript` → SQLSCRIPT).
-  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output', reused: 'inline', cycles: 'throw', unrepresentable: 'throw' });
+  const json = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'output',
+    reused: 'inline',
+    cycles: 'throw',
+    unrepresentable: 'throw',
+    override: ({ zodSchema, jsonSchema }) => {
+      if (!freeFormInCrd.has(zodSchema)) return;
+      for (const key of Object.keys(jsonSchema)) delete (jsonSchema as Schema)[key];
+      Object.assign(jsonSchema, { type: 'object', additionalProperties: {} });
+    },
+  });
   return toStructural(json as Schema, path);
 }
 
@@ -110,8 +118,6 @@ function sluiceCrd(d: Definition): CustomResourceDefinition {
     },
   });
 }
-
-const VNamespaceCrBody = z.object({ spec: VNamespaceCrSpec, status: VNamespaceCrStatus.optional() });
 
 const DEFINITIONS: Definition[] = [
   {

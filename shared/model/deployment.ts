@@ -8,16 +8,13 @@ import {
   Metadata,
   MetadataInput,
   ResourceName,
-  StoredMetadata,
   StringMap,
   Uuid,
   appResource,
   appResourceInput,
   int32,
 } from './common.js';
-import { crBody } from './cr.js';
 import { templateProblems } from '../vvp/flink-resources.js';
-import type { TemplateSpec as TemplateSpecLike } from '../vvp/crs.js';
 
 /**
  * A VVP Deployment, field for field the `spec` of the operator's CR schema. Ranges are
@@ -179,7 +176,7 @@ export function deploymentSpecRules(s: SpecFields, ctx: z.RefinementCtx): void {
   if (!target && s.sessionClusterName === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'names no deployment target: set deploymentTargetName or deploymentTargetId' });
   }
-  for (const message of templateProblems(s.template.spec as unknown as TemplateSpecLike, s.restoreStrategy?.kind)) {
+  for (const message of templateProblems(s.template.spec, s.restoreStrategy?.kind)) {
     ctx.addIssue({ code: 'custom', path: ['template', 'spec'], message });
   }
   if (target && s.sessionClusterName !== undefined) {
@@ -210,7 +207,6 @@ export const DeploymentStatus = z.strictObject({
 export const Deployment = appResource('Deployment', Metadata, DeploymentSpec, DeploymentStatus);
 /** POST/PUT body. A PATCH body is merged into the stored Deployment first, and the result validated with this. */
 export const DeploymentInput = appResourceInput('Deployment', MetadataInput, DeploymentSpec);
-export const FlinkDeploymentCrBody = crBody(StoredMetadata, DeploymentSpec, DeploymentStatus);
 
 export type DesiredState = z.infer<typeof DesiredState>;
 export type DeploymentState = z.infer<typeof DeploymentState>;
@@ -232,4 +228,3 @@ export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 export type Deployment = z.infer<typeof Deployment>;
 export type DeploymentInput = z.infer<typeof DeploymentInput>;
-export type FlinkDeploymentCrBody = z.infer<typeof FlinkDeploymentCrBody>;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DateTime, DnsLabel, Failure, ResourceName, StoredUnnamedMetadata, StringMap, Uuid, VnsName, int32 } from './common.js';
-import { crBody } from './cr.js';
+import { DateTime, DnsLabel, Failure, ResourceName, StringMap, Uuid, VnsName, int32 } from './common.js';
 import { DeploymentTemplate, TemplateSpec } from './deployment.js';
 
 /** One execution of a Deployment: an immutable copy of its effective template. Created only by Sluice. */
@@ -64,7 +63,7 @@ export const JobStatus = z.strictObject({
 /**
  * A Job as VVP's API shows it: its Deployment in metadata, the template it runs flattened
  * into spec, with the restore location and the Kubernetes namespace as VVP names them.
- * Stored as FlinkJobCrBody; shared/vvp/views.ts maps one to the other.
+ * Stored as FlinkJobCrBody (cr.ts); shared/vvp/views.ts maps one to the other.
  */
 export const Job = z.strictObject({
   kind: z.literal('Job'),
@@ -95,11 +94,9 @@ export const Job = z.strictObject({
     .partial()
     .optional(),
 });
-export const FlinkJobCrBody = crBody(StoredUnnamedMetadata, JobSpec, JobStatus);
 
 export type JobState = z.infer<typeof JobState>;
 export type JobRestore = z.infer<typeof JobRestore>;
 export type JobSpec = z.infer<typeof JobSpec>;
 export type JobStatus = z.infer<typeof JobStatus>;
 export type Job = z.infer<typeof Job>;
-export type FlinkJobCrBody = z.infer<typeof FlinkJobCrBody>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Bookkeeping, DateTime, KubeObject, StringMap, Uuid, int32 } from './common.js';
+import { DateTime, KubeObject, StringMap, Uuid, int32 } from './common.js';
 import { parseNamespaceResourceName } from './naming.js';
 
 /**
@@ -51,24 +51,22 @@ export const NamespaceInput = z.strictObject({
  * cannot be written together with a create (status subresource), so an absent
  * lifecyclePhase means ACTIVE; TERMINATING is recorded while a deletion cleans up.
  */
+/** VVP's Deployment Defaults of a vNamespace as its VNamespace object keeps them (shared/vvp/deployment-defaults.ts). */
+export const StoredDeploymentDefaults = z.strictObject({
+  id: Uuid,
+  createdAt: DateTime,
+  modifiedAt: DateTime,
+  resourceVersion: int32(0),
+  labels: StringMap.optional(),
+  annotations: StringMap.optional(),
+  spec: KubeObject,
+});
 export const VNamespaceCrSpec = z.strictObject({
   roleBindings: z.array(RoleBinding),
-  /** VVP's Deployment Defaults of the vNamespace (shared/vvp/deployment-defaults.ts). */
-  deploymentDefaults: z
-    .strictObject({
-      id: Uuid,
-      createdAt: DateTime,
-      modifiedAt: DateTime,
-      resourceVersion: int32(0),
-      labels: StringMap.optional(),
-      annotations: StringMap.optional(),
-      spec: KubeObject,
-    })
-    .optional(),
+  deploymentDefaults: StoredDeploymentDefaults.optional(),
 });
 export const VNamespaceCrStatus = z.strictObject({
   lifecyclePhase: LifecyclePhase.optional(),
-  sluice: Bookkeeping.optional(),
 });
 
 export type Role = z.infer<typeof Role>;
@@ -76,5 +74,6 @@ export type RoleBinding = z.infer<typeof RoleBinding>;
 export type LifecyclePhase = z.infer<typeof LifecyclePhase>;
 export type Namespace = z.infer<typeof Namespace>;
 export type NamespaceInput = z.infer<typeof NamespaceInput>;
+export type StoredDeploymentDefaults = z.infer<typeof StoredDeploymentDefaults>;
 export type VNamespaceCrSpec = z.infer<typeof VNamespaceCrSpec>;
 export type VNamespaceCrStatus = z.infer<typeof VNamespaceCrStatus>;

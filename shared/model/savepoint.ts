@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DateTime, Failure, StoredUnnamedMetadata, StringMap, Uuid, VnsName, int32 } from './common.js';
-import { crBody } from './cr.js';
+import { DateTime, Failure, StringMap, Uuid, VnsName, int32 } from './common.js';
 
 export const SAVEPOINT_ORIGINS = ['USER_REQUEST', 'SUSPEND', 'SUSPEND_AND_UPGRADE', 'COPIED', 'RETAINED_CHECKPOINT'] as const;
 export const SAVEPOINT_STATES = ['STARTED', 'COMPLETED', 'FAILED'] as const;
@@ -26,7 +25,7 @@ export const SavepointStatus = z.strictObject({
 /**
  * A Savepoint as VVP's API shows it: what it belongs to and where it came from are metadata
  * (`deploymentId`, `jobId`, `origin`); the spec is only the location and Flink's id. Stored
- * as SavepointCrBody (origin and owners in the spec); shared/vvp/views.ts maps between them.
+ * as SavepointCrBody (cr.ts; origin and owners in the spec); shared/vvp/views.ts maps between them.
  */
 export const SavepointMetadata = z.strictObject({
   id: Uuid,
@@ -79,12 +78,9 @@ export const SavepointInput = z.strictObject({
   status: z.unknown().optional(),
 });
 
-export const SavepointCrBody = crBody(StoredUnnamedMetadata, SavepointSpec, SavepointStatus);
-
 export type SavepointOrigin = z.infer<typeof SavepointOrigin>;
 export type SavepointState = z.infer<typeof SavepointState>;
 export type SavepointSpec = z.infer<typeof SavepointSpec>;
 export type SavepointStatus = z.infer<typeof SavepointStatus>;
 export type Savepoint = z.infer<typeof Savepoint>;
 export type SavepointInput = z.infer<typeof SavepointInput>;
-export type SavepointCrBody = z.infer<typeof SavepointCrBody>;

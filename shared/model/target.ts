@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { Condition, DnsLabel, Metadata, MetadataInput, StoredMetadata, appResource, appResourceInput } from './common.js';
-import { crBody } from './cr.js';
+import { Condition, DnsLabel, Metadata, MetadataInput, appResource, appResourceInput } from './common.js';
 
 /** RFC 6901 JSON pointer: empty (the whole document) or `/`-separated, `~0`/`~1` escapes only. */
 export const JsonPointer = z.string().regex(/^(\/([^~/]|~[01])*)*$/, 'must be a JSON pointer such as /spec/template/spec/parallelism');
@@ -50,11 +49,9 @@ export const DeploymentTargetStatus = z.strictObject({
 
 export const DeploymentTarget = appResource('DeploymentTarget', Metadata, DeploymentTargetSpec, DeploymentTargetStatus);
 export const DeploymentTargetInput = appResourceInput('DeploymentTarget', MetadataInput, DeploymentTargetSpec);
-export const DeploymentTargetCrBody = crBody(StoredMetadata, DeploymentTargetSpec, DeploymentTargetStatus);
 
 export type PatchOperation = z.infer<typeof PatchOperation>;
 export type DeploymentTargetSpec = z.infer<typeof DeploymentTargetSpec>;
 export type DeploymentTargetStatus = z.infer<typeof DeploymentTargetStatus>;
 export type DeploymentTarget = z.infer<typeof DeploymentTarget>;
 export type DeploymentTargetInput = z.infer<typeof DeploymentTargetInput>;
-export type DeploymentTargetCrBody = z.infer<typeof DeploymentTargetCrBody>;

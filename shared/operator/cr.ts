@@ -1,5 +1,4 @@
-import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition, DeploymentStatusLike, Json } from '../vvp/crs.js';
+import type { CUSTOM_RESOURCE_STATES, Condition, Cr, DeploymentStatus, Json, SavepointSpec, UserMetadata } from '../model/index.js';
 
 /**
  * The user-facing `VvpDeployment` custom resource as the operator reads and
@@ -10,24 +9,22 @@ import type { Condition, DeploymentStatusLike, Json } from '../vvp/crs.js';
 export interface CrDeployment extends Json {
   apiVersion?: string;
   kind?: string;
-  userMetadata?: Json & {
-    name?: string;
-    namespace?: string;
-    displayName?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  /** Other keys are not synced (and erased on write-back). */
+  userMetadata?: Json & Partial<UserMetadata>;
   spec?: Json;
 }
 
 export interface VvpDeploymentSpec extends Json {
   syncingMode?: 'PATCH' | 'PUT';
   deployment: CrDeployment;
-  initFields?: { userMetadata?: Json; spec?: Json };
-  initialSavepointSpec?: { savepointLocation: string; flinkSavepointId?: string };
+  initFields?: { userMetadata?: Json & Partial<UserMetadata>; spec?: Json };
+  initialSavepointSpec?: InitialSavepoint;
 }
 
-export type CustomResourceState = 'SYNCING' | 'IDLING';
+/** A savepoint a CR's Deployment is to be restored from when it is created. */
+export type InitialSavepoint = Pick<SavepointSpec, 'savepointLocation' | 'flinkSavepointId'>;
+
+export type CustomResourceState = (typeof CUSTOM_RESOURCE_STATES)[number];
 
 export interface CustomResourceStatus {
   customResourceState: CustomResourceState;
@@ -49,19 +46,13 @@ export interface DeploymentSystemMetadata {
 export interface VvpDeploymentStatus {
   /** The generation whose spec was last synced into the Deployment (set only on success). */
   observedGeneration?: number;
-  deploymentStatus?: Omit<DeploymentStatusLike, 'sluice'>;
+  deploymentStatus?: Partial<DeploymentStatus>;
   deploymentSystemMetadata?: DeploymentSystemMetadata;
   customResourceStatus?: CustomResourceStatus;
   conditions?: Condition[];
 }
 
-export interface VvpDeploymentCr {
-  apiVersion: string;
-  kind: string;
-  metadata: V1ObjectMeta & { name: string; namespace: string };
-  spec: VvpDeploymentSpec;
-  status?: VvpDeploymentStatus;
-}
+export type VvpDeploymentCr = Cr<{ spec: VvpDeploymentSpec; status?: VvpDeploymentStatus }>;
 
 /** Annotations the operator reads or writes. */
 export const ANNOTATIONS = {

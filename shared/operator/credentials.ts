@@ -1,7 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { isNotFound, statusCode } from '../kube/client.js';
 import type { FunctionContext } from '../runtime/define.js';
-import { type Caller, type Resource, type RoleBinding, authorize } from '../vvp/access.js';
+import type { RoleBinding } from '../model/index.js';
+import { type Caller, type Resource, authorize } from '../vvp/access.js';
 import { NamespaceStore } from '../vvp/namespaces.js';
 import { TokenStore } from '../vvp/token-store.js';
 import { ANNOTATIONS, type VvpDeploymentCr } from './cr.js';
@@ -54,7 +55,7 @@ export async function tokenOf(
  * authentication off everyone is the superuser, but the vNamespace must exist.
  */
 export async function crAccess(
-  ctx: Pick<FunctionContext, 'kube' | 'settings'>,
+  ctx: Pick<FunctionContext, 'kube' | 'crs' | 'settings'>,
   cr: VvpDeploymentCr,
   vns: string,
   resource: Resource = 'deployments',
@@ -68,7 +69,7 @@ export async function crAccess(
     if (!resolved) return { ok: false, reason: 'Unauthenticated', message: `the API token in ${t.from} is not a valid API token` };
     caller = resolved;
   }
-  const ns = await new NamespaceStore(ctx.kube, ctx.settings.platformNamespace).get(vns);
+  const ns = await new NamespaceStore(ctx.crs.namespaces).get(vns);
   // Not found and no role are the same answer: another tenant's namespace never leaks.
   if (!ns) return { ok: false, reason: 'NamespaceNotFound', message: `namespace ${vns} not found` };
   const bindings = ns.spec.roleBindings ?? [];

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
 import type { Kube } from '../kube/client.js';
+import { PlatformCrs } from '../kube/platform-crs.js';
 import type { ResourceType } from '../kube/resources.js';
 import type { KubeObject, ObjectRef, SluiceEvent, Verb } from './events.js';
 import type { Rechecks } from './rechecks.js';
@@ -47,6 +48,8 @@ export interface Outcome {
 
 export interface FunctionContext {
   kube: Kube;
+  /** Typed clients of Sluice's custom resources in the platform namespace. */
+  crs: PlatformCrs;
   store: CoordinationStore;
   settings: Settings;
   log: Logger;
@@ -55,7 +58,7 @@ export interface FunctionContext {
 }
 
 export function createContext(settings: Settings, kube: Kube, store: CoordinationStore, log: Logger): FunctionContext {
-  return { settings, kube, store, log };
+  return { settings, kube, crs: new PlatformCrs(kube, settings.platformNamespace), store, log };
 }
 
 export interface SluiceFunction {

@@ -1,3 +1,5 @@
+import type { RoleBinding } from '../model/index.js';
+
 /**
  * VVP's permission matrix, pure. A caller is what a bearer token resolves to:
  * the platform superuser (the bootstrap credential, or everyone when SLUICE_AUTH=off), or
@@ -20,12 +22,6 @@ export type Resource =
   | 'apitokens'
   | 'namespace';
 export type Verb = 'read' | 'write';
-
-/** A namespace's role bindings; `system:authenticated` members grant the role to every valid token. */
-export interface RoleBinding {
-  role: string;
-  members: string[];
-}
 
 const RANK: Record<NamespaceRole, number> = { viewer: 1, editor: 2, owner: 3 };
 

@@ -1,4 +1,4 @@
-import type { DeploymentSpecLike } from './crs.js';
+import type { DeploymentSpec } from '../model/index.js';
 import { flinkVersionOf } from './flink-config.js';
 
 /**
@@ -32,11 +32,11 @@ const DIRECTORY_KEYS = [
  * none of its own (a Deployment's, its defaults' or its target's patch set's setting wins),
  * under the keys its Flink version reads.
  */
-export function withBlobStorage(spec: DeploymentSpecLike, base: string | undefined, vns: string, deploymentId: string): DeploymentSpecLike {
+export function withBlobStorage(spec: DeploymentSpec, base: string | undefined, vns: string, deploymentId: string): DeploymentSpec {
   if (!base) return spec;
   const dirs = blobStorageDirectories(base, vns, deploymentId);
   const conf = { ...spec.template.spec.flinkConfiguration };
-  const major = flinkVersionOf((spec.template.spec.artifact ?? {}) as { flinkVersion?: string; flinkImageTag?: string }).major;
+  const major = flinkVersionOf(spec.template.spec.artifact ?? {}).major;
   for (const { dir, keys, flink1, flink2 } of DIRECTORY_KEYS) {
     if (keys.some((k) => conf[k]?.trim())) continue;
     conf[major >= 2 ? flink2 : flink1] = dirs[dir];

@@ -29,7 +29,7 @@ export async function installPlatform(ctx: FunctionContext): Promise<Installatio
 
 /** The `default` vNamespace (it exists from installation, as in VVP) and the bootstrap credential. */
 export async function ensureTenancyBasics(ctx: FunctionContext): Promise<Installation> {
-  await new NamespaceStore(ctx.kube, ctx.settings.platformNamespace).ensure('default');
+  await new NamespaceStore(ctx.crs.namespaces).ensure('default');
   return ensureBootstrapToken(ctx);
 }
 

@@ -1,4 +1,4 @@
-import type { Condition } from './crs.js';
+import type { Condition } from '../model/index.js';
 
 /** A condition before its timestamps are set. */
 export interface ConditionInput {

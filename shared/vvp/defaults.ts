@@ -1,4 +1,4 @@
-import type { Json } from './crs.js';
+import type { Json } from '../model/index.js';
 import { mergePatch } from './merge.js';
 
 /**

@@ -1,11 +1,11 @@
 import { DeploymentDefaultsInput, check } from '../model/index.js';
 import { BadInput } from '../runtime/errors.js';
-import type { Json } from './crs.js';
+import type { Json } from '../model/index.js';
 import { withDefaults } from './defaults.js';
 import { uuidV5 } from './ids.js';
 import { validateDeployment } from './input.js';
 import { mergePatch } from './merge.js';
-import type { StoredDeploymentDefaults } from './namespaces.js';
+import type { StoredDeploymentDefaults } from '../model/index.js';
 
 /** UUID namespace of the ids of vNamespaces' Deployment Defaults (one per vNamespace, stable before the first PATCH). */
 const DEFAULTS_NS = '9a0e4f3c-2b7d-4e61-8c55-3f1d2a6b7e90';

@@ -4,7 +4,7 @@ import type { CoordinationStore } from '../runtime/store.js';
 import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import { API_GROUP, LABELS } from '../model/naming.js';
 import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../kube/resources.js';
-import type { DeploymentResource } from './crs.js';
+import type { DeploymentResource } from '../model/index.js';
 
 /**
  * VVP's Event names (EventMetadata.name) that Sluice records. A Deployment's event log is what

@@ -12,7 +12,7 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import type { Json, JobResource, TemplateSpec } from './crs.js';
+import type { JobResource, Json, TemplateSpec } from '../model/index.js';
 import { labelValue } from '../model/naming.js';
 import {
   DEFAULT_FLINK_VERSION,
@@ -94,11 +94,9 @@ export function memoryMiB(size: string): number {
   return Math.max(1, Math.round(Number(m[1]) * factor));
 }
 
-type ImageFields = { flinkImageRegistry?: string; flinkImageRepository?: string; flinkImageTag?: string; flinkVersion?: string };
-
 /** The image: registry/repository:tag; the official `flink` image of the job's Flink version by default (never `latest`). */
 export function image(spec: TemplateSpec): string {
-  const a = spec.artifact as ImageFields;
+  const a = spec.artifact;
   const repository = a.flinkImageRepository ?? 'flink';
   const tag = a.flinkImageTag ?? a.flinkVersion ?? DEFAULT_FLINK_VERSION;
   return `${a.flinkImageRegistry ? `${a.flinkImageRegistry.replace(/\/$/, '')}/` : ''}${repository}:${tag}`;
@@ -106,7 +104,7 @@ export function image(spec: TemplateSpec): string {
 
 /** FLINK_HOME inside the image: /flink in VVP-style images, /opt/flink in the official one. */
 export function flinkHome(spec: TemplateSpec): string {
-  const a = spec.artifact as ImageFields;
+  const a = spec.artifact;
   return /ververica|data-artisans/i.test(`${a.flinkImageRegistry ?? ''}/${a.flinkImageRepository ?? ''}`) ? '/flink' : '/opt/flink';
 }
 
@@ -140,7 +138,7 @@ export function taskManagerCount(spec: TemplateSpec): number {
 
 /** The artifact's files, fetched into usrlib by the init container (http(s) or file URIs; validation refuses others). */
 export function artifactUris(spec: TemplateSpec): string[] {
-  const a = spec.artifact as { jarUri?: string; pythonArtifactUri?: string; additionalDependencies?: string[] };
+  const a = spec.artifact;
   return [a.jarUri, a.pythonArtifactUri, ...(a.additionalDependencies ?? [])].filter((u): u is string => !!u);
 }
 
@@ -162,10 +160,10 @@ export function splitArgs(mainArgs: string | undefined): string[] {
  * [] if it can. `restoreKind` LATEST_STATE runs the job with Flink's Kubernetes HA.
  */
 export function templateProblems(spec: TemplateSpec, restoreKind?: string): string[] {
-  const version = flinkVersionOf(spec.artifact as ImageFields);
+  const version = flinkVersionOf(spec.artifact);
   const conf = spec.flinkConfiguration ?? {};
   const problems = configProblems(conf, version, { latestState: restoreKind === 'LATEST_STATE' });
-  const a = spec.artifact as { jarUri?: string; pythonArtifactUri?: string; additionalDependencies?: string[] };
+  const a = spec.artifact;
   const fields: [string, string | undefined][] = [
     ['jarUri', a.jarUri],
     ['pythonArtifactUri', a.pythonArtifactUri],
@@ -209,7 +207,7 @@ export const highAvailability = (job: JobResource) => wantsKubernetesHa(job.spec
 export function jobManagerArgs(job: JobResource): string[] {
   const spec = job.spec.spec.template.spec;
   const { conf, usrlib } = paths(spec);
-  const a = spec.artifact as { kind: string; entryClass?: string; entryModule?: string; mainArgs?: string; pythonArtifactUri?: string };
+  const a = spec.artifact;
   const args = ['standalone-job', ...(highAvailability(job) ? ['--host', '$(POD_IP)'] : []), '--job-id', flinkJobId(job.spec.metadata.id)];
   const restore = job.spec.spec.restore;
   if (restore) {
@@ -239,7 +237,7 @@ export function jobManagerArgs(job: JobResource): string[] {
 export function flinkConfiguration(job: JobResource): Record<string, string> {
   const spec = job.spec.spec.template.spec;
   const id = job.spec.metadata.id;
-  const version = flinkVersionOf(spec.artifact as ImageFields);
+  const version = flinkVersionOf(spec.artifact);
   const res = { ...DEFAULT_RESOURCES, ...spec.resources };
   const base: Record<string, string> = {
     'jobmanager.rpc.port': String(FLINK_PORTS.rpc),
@@ -273,26 +271,13 @@ export const haServiceAccountName = (jobId: string) => `job-${jobId}-flink`;
 
 /** log4j-console.properties: console logging, plus spec.logging.log4jLoggers (VVP: logger name → level, "" the root). */
 export function log4jConsole(spec: TemplateSpec): string {
-  const loggers = ((spec.logging as { log4jLoggers?: Record<string, string> } | undefined)?.log4jLoggers ?? {}) as Record<string, string>;
+  const loggers = spec.logging?.log4jLoggers ?? {};
   const lines = Object.entries(loggers).flatMap(([name, level], i) => {
     if (!/^[A-Za-z]+$/.test(level) || !/^[\w.$-]*$/.test(name))
       throw new Error(`logging.log4jLoggers: '${name}: ${level}' is not a logger name and level`);
     return name === '' ? [`rootLogger.level = ${level}`] : [`logger.sluice${i}.name = ${name}`, `logger.sluice${i}.level = ${level}`];
   });
   return lines.length ? `${LOG4J_CONSOLE}${lines.join('\n')}\n` : LOG4J_CONSOLE;
-}
-
-interface PodSettings {
-  annotations?: Record<string, string>;
-  labels?: Record<string, string>;
-  nodeSelector?: Record<string, string>;
-  tolerations?: Json[];
-  affinity?: Json;
-  securityContext?: Json;
-  serviceAccountName?: string;
-  imagePullSecrets?: { name: string }[];
-  envVars?: { name: string; value?: string; valueFrom?: Json }[];
-  volumeMounts?: { name: string; volume?: Json; volumeMount?: Json }[];
 }
 
 /** Overlays a user pod template onto a generated one: maps merge, containers merge by name, lists append. */
@@ -309,7 +294,7 @@ export function mergePodTemplate(
     labels: { ...merged.metadata?.labels, ...o.metadata?.labels, ...protectedLabels },
     annotations: { ...merged.metadata?.annotations, ...o.metadata?.annotations },
   };
-  const spec = (merged.spec ?? { containers: [] }) as unknown as Json;
+  const spec: Json = { ...(merged.spec ?? { containers: [] }) };
   for (const [key, value] of Object.entries(o.spec ?? {})) {
     if (key === 'containers' || key === 'initContainers') {
       const list = ((spec[key] as V1Container[] | undefined) ?? []).slice();
@@ -329,6 +314,7 @@ export function mergePodTemplate(
     else if (value && typeof value === 'object') spec[key] = { ...(spec[key] as Json | undefined), ...(value as Json) };
     else spec[key] = value;
   }
+  // The merge walks the spec as JSON, key by key; what it built is a pod spec again.
   merged.spec = spec as unknown as V1PodTemplateSpec['spec'];
   return merged;
 }
@@ -345,7 +331,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 function pluginSetup(spec: TemplateSpec): { env?: string; copied: string[] } {
   if (flinkHome(spec) !== '/opt/flink') return { copied: [] };
-  const needed = plugins(spec.flinkConfiguration ?? {}, flinkVersionOf(spec.artifact as ImageFields));
+  const needed = plugins(spec.flinkConfiguration ?? {}, flinkVersionOf(spec.artifact));
   return needed.jars.length ? { env: needed.jars.join(';'), copied: [] } : { copied: needed.names };
 }
 const PLUGIN_STAGING = '/sluice-plugins';
@@ -367,7 +353,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
   const id = job.spec.metadata.id;
   const spec = job.spec.spec.template.spec;
   const { conf, usrlib } = paths(spec);
-  const pods = ((spec.kubernetes as { pods?: PodSettings } | undefined)?.pods ?? {}) as PodSettings;
+  const pods = spec.kubernetes?.pods ?? {};
   const res = { ...DEFAULT_RESOURCES, ...spec.resources }[component] ?? DEFAULT_RESOURCES[component];
   const mem = `${memoryMiB(res.memory ?? DEFAULT_RESOURCES[component].memory)}Mi`;
   const cpu = String(res.cpu ?? DEFAULT_RESOURCES[component].cpu);
@@ -463,8 +449,7 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
       ],
     } as V1PodTemplateSpec['spec'],
   };
-  const kubernetes = spec.kubernetes as { jobManagerPodTemplate?: Json; taskManagerPodTemplate?: Json } | undefined;
-  const overlay = component === 'jobmanager' ? kubernetes?.jobManagerPodTemplate : kubernetes?.taskManagerPodTemplate;
+  const overlay = component === 'jobmanager' ? spec.kubernetes?.jobManagerPodTemplate : spec.kubernetes?.taskManagerPodTemplate;
   return mergePodTemplate(base, overlay, { ...jobLabels, component });
 }
 
@@ -475,8 +460,8 @@ function podTemplate(job: JobResource, component: 'jobmanager' | 'taskmanager'):
  */
 export function parentConfigMap(job: JobResource): V1ConfigMap {
   const spec = job.spec.spec.template.spec;
-  const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
-  const artifact = spec.artifact as { kind: string; sqlScript?: string };
+  const file = configFileOf(flinkVersionOf(spec.artifact));
+  const artifact = spec.artifact;
   const secret = jobSecretValues(job).length > 0;
   return {
     apiVersion: 'v1',
@@ -504,7 +489,7 @@ export function configSecret(job: JobResource, values: Readonly<Record<string, s
       `secret value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in namespace ${job.spec.metadata.namespace}`,
     );
   const spec = job.spec.spec.template.spec;
-  const file = configFileOf(flinkVersionOf(spec.artifact as ImageFields));
+  const file = configFileOf(flinkVersionOf(spec.artifact));
   const conf = flinkConfiguration(job);
   const filled = substituteSecretValues(conf, values);
   let text: string;

@@ -1,12 +1,6 @@
 import type { z } from 'zod';
-import {
-  DeploymentInput as DeploymentInputSchema,
-  DeploymentTargetInput,
-  SavepointInput as SavepointInputSchema,
-  check,
-} from '../model/index.js';
+import { DeploymentInput, DeploymentTargetInput, SavepointInput, check } from '../model/index.js';
 import { BadInput } from '../runtime/errors.js';
-import type { DeploymentSpecLike, TargetSpecLike } from './crs.js';
 
 /**
  * Request bodies, validated with the model's schemas (the same ones the CRDs are
@@ -19,13 +13,9 @@ function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   return r.value;
 }
 
-export type DeploymentInput = { metadata: z.output<typeof DeploymentInputSchema>['metadata']; spec: DeploymentSpecLike };
-export type TargetInput = { metadata: z.output<typeof DeploymentTargetInput>['metadata']; spec: TargetSpecLike };
-export type SavepointInput = z.output<typeof SavepointInputSchema>;
-
-export const validateDeployment = (body: unknown) => validate(DeploymentInputSchema, body) as unknown as DeploymentInput;
-export const validateTarget = (body: unknown) => validate(DeploymentTargetInput, body) as unknown as TargetInput;
-export const validateSavepoint = (body: unknown) => validate(SavepointInputSchema, body);
+export const validateDeployment = (body: unknown) => validate(DeploymentInput, body);
+export const validateTarget = (body: unknown) => validate(DeploymentTargetInput, body);
+export const validateSavepoint = (body: unknown) => validate(SavepointInput, body);
 
 /**
  * How deep user input may nest: far more than any VVP object needs (a pod template is about

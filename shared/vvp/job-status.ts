@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { JobState, JobStatusLike } from './crs.js';
+import type { JobCrStatus, JobState } from '../model/index.js';
 
 /**
  * A Job's state from Flink's own word and its pods. Pure.
@@ -158,13 +158,13 @@ function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reas
 }
 
 export function deriveJobStatus(
-  current: JobStatusLike | undefined,
+  current: JobCrStatus | undefined,
   pods: V1Pod[],
   expectedTaskManagers: number,
   now: string,
   flink: FlinkObservation = { kind: 'none' },
   jobManagerJob: JobManagerJob = { kind: 'not-read' },
-): JobStatusLike {
+): JobCrStatus {
   const prev = current ?? {};
   const prevState = prev.state ?? 'STARTING';
   if (RANK[prevState] >= 2) return prev; // ended (or being stopped by the deployment step): nothing decides any more
@@ -227,7 +227,7 @@ export function deriveJobStatus(
 }
 
 /** Whether Flink itself cancelled the job (not Sluice): the Deployment is CANCELLED, and no new job starts. */
-export const cancelledInFlink = (status: JobStatusLike | undefined): boolean =>
+export const cancelledInFlink = (status: JobCrStatus | undefined): boolean =>
   status?.state === 'TERMINATED' &&
   (status.started?.observedFlinkJobStatus === 'CANCELED' || status.started?.observedFlinkJobStatus === 'CANCELLING');
 
@@ -235,5 +235,5 @@ export const cancelledInFlink = (status: JobStatusLike | undefined): boolean =>
  * Whether a job's Kubernetes objects are gone: Sluice terminated it, or its end was cleaned up.
  * A job Flink cancelled is TERMINATED with its objects still there, until they are cleaned up.
  */
-export const resourcesDeleted = (job: { status?: JobStatusLike }): boolean =>
+export const resourcesDeleted = (job: { status?: JobCrStatus }): boolean =>
   job.status?.sluice?.resourcesDeleted === true || (job.status?.state === 'TERMINATED' && !cancelledInFlink(job.status));

@@ -1,34 +1,8 @@
-import { CrClient } from '../kube/cr-client.js';
-import type { Kube } from '../kube/client.js';
+import type { CrClient } from '../kube/cr-client.js';
 import { isAlreadyExists } from '../kube/client.js';
 import { VNAMESPACES } from '../kube/resources.js';
 import { BadInput } from '../runtime/errors.js';
-import type { RoleBinding } from './access.js';
-
-/** A vNamespace's Deployment Defaults as its VNamespace object keeps them. */
-export interface StoredDeploymentDefaults {
-  id: string;
-  createdAt: string;
-  modifiedAt: string;
-  resourceVersion: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  spec: Record<string, unknown>;
-}
-
-export interface NamespaceResource {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    resourceVersion?: string;
-    creationTimestamp?: string | Date;
-    deletionTimestamp?: string | Date;
-  };
-  spec: { roleBindings: RoleBinding[]; deploymentDefaults?: StoredDeploymentDefaults };
-  status?: { lifecyclePhase?: string };
-}
+import type { NamespaceResource, Role, RoleBinding } from '../model/index.js';
 
 export const ACTIVE = 'LIFECYCLE_PHASE_ACTIVE';
 const VNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -56,7 +30,7 @@ export function parseRoleBindings(raw: unknown): RoleBinding[] {
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'string' || !/^(user:.+|group:.+|system:authenticated)$/.test(m))) {
       throw new BadInput(`roleBindings[${i}].members: expected a list of "user:NAME", "group:NAME" or "system:authenticated"`);
     }
-    return { role: role as string, members: members as string[] };
+    return { role: role as Role, members: members as string[] };
   });
 }
 
@@ -73,10 +47,7 @@ export function namespaceView(ns: NamespaceResource) {
 
 /** vNamespaces as `VNamespace` objects in the platform namespace, named as the vNamespace. */
 export class NamespaceStore {
-  readonly crs: CrClient<NamespaceResource>;
-  constructor(kube: Kube, platformNamespace: string) {
-    this.crs = new CrClient(kube, VNAMESPACES, platformNamespace);
-  }
+  constructor(readonly crs: CrClient<NamespaceResource>) {}
 
   get(name: string) {
     return this.crs.get(name);

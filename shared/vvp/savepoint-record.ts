@@ -1,6 +1,6 @@
 import { LABELS, savepointObjectName } from '../model/naming.js';
 import { SAVEPOINTS, ownedByDeployment } from '../kube/resources.js';
-import type { DeploymentResource, SavepointResource } from './crs.js';
+import type { DeploymentResource, SavepointResource } from '../model/index.js';
 import { PURPOSE_ANNOTATION } from './savepoint-directory.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DeploymentResource, JobResource, SavepointResource, TargetResource } from './crs.js';
+import type { DeploymentResource, JobResource, SavepointResource, TargetResource } from '../model/index.js';
 import { PlatformResources } from './platform/common.js';
 import { DeploymentDefaults } from './platform/deployment-defaults.js';
 import { type DeploymentWriteOptions, Deployments } from './platform/deployments.js';

@@ -1,18 +1,18 @@
 import type {
-  AppResource,
+  AppCr,
   DeploymentResource,
-  DeploymentSpecLike,
+  DeploymentSpec,
   DeploymentState,
   JobResource,
-  Json,
   SavepointResource,
-  VvpMetadata,
-} from './crs.js';
+  StoredMetadata,
+  StoredUnnamedMetadata,
+} from '../model/index.js';
 import { BUILTIN_DEPLOYMENT_DEFAULTS, withDefaults } from './defaults.js';
 import { flinkJobId } from './flink-resources.js';
 
 /** What every VVP object's metadata carries: its id, vNamespace and times, and VVP's integer resourceVersion (the CR's generation). */
-function stamp(cr: AppResource<unknown, unknown>) {
+function stamp(cr: AppCr<unknown, unknown, StoredUnnamedMetadata>) {
   const m = cr.spec.metadata;
   return {
     id: m.id,
@@ -28,10 +28,10 @@ function stamp(cr: AppResource<unknown, unknown>) {
  * `apiVersion: v1`, metadata (with VVP's integer resourceVersion, which is the CR's
  * generation), spec, and the status without Sluice's own bookkeeping.
  */
-export function toVvp<S, St>(cr: AppResource<S, St>, kind: string) {
+export function toVvp<S, St>(cr: AppCr<S, St>, kind: string) {
   const { sluice: _internal, ...status } = (cr.status ?? {}) as St & { sluice?: unknown };
   const m = cr.spec.metadata;
-  const metadata: VvpMetadata & { resourceVersion: number } = {
+  const metadata: StoredMetadata & { resourceVersion: number } = {
     ...stamp(cr),
     name: m.name,
     ...(m.displayName !== undefined ? { displayName: m.displayName } : {}),
@@ -57,7 +57,7 @@ export function initialState(d: DeploymentResource): DeploymentState {
  */
 export function deploymentView(d: DeploymentResource) {
   const v = toVvp(d, 'Deployment');
-  const spec = withDefaults(v.spec, BUILTIN_DEPLOYMENT_DEFAULTS as unknown as Json) as DeploymentSpecLike;
+  const spec = withDefaults(v.spec, BUILTIN_DEPLOYMENT_DEFAULTS) as DeploymentSpec;
   return { ...v, spec, status: { ...v.status, state: v.status.state ?? initialState(d) } };
 }
 

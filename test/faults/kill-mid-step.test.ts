@@ -20,7 +20,7 @@ import { freePort } from '../../shared/local/ports.js';
 import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { dispatch } from '../../shared/runtime/dispatch.js';
 import { apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import { parentName } from '../../shared/vvp/flink-resources.js';
 import { testBed } from '../bed/env.js';
 import { post, serveFunction } from '../runtime/harness.js';

@@ -19,7 +19,7 @@ import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/
 import { type KubeObject, type Verb, apiServerEvent, fromCloudEvent } from '../../shared/runtime/events.js';
 import { createContext } from '../../shared/runtime/define.js';
 import { type CoordinationStore, createStore } from '../../shared/runtime/store.js';
-import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
 import { eventually, testBed } from '../bed/env.js';
 import { post, serveFunction } from '../runtime/harness.js';
 import { type RunningSluice, startSluice } from '../support/sluice.js';

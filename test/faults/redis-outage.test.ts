@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLINK_DEPLOYMENTS } from '../../shared/kube/resources.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import { eventually } from '../bed/env.js';
 import { type TestRedis, startRedis } from '../bed/redis.js';
 import { post } from '../runtime/harness.js';

@@ -3,7 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { eventFunctions } from '../../functions/index.js';
 import { LABELS } from '../../shared/model/naming.js';
 import { resync } from '../../shared/runtime/resync.js';
-import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
 import { eventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 import { topSpeedWindowingYaml } from '../support/files.js';

@@ -17,6 +17,7 @@ import {
   SavepointInput,
   check,
   formatZodError,
+  sluiceCrds,
 } from '../../shared/model/index.js';
 import { example } from './helpers.js';
 import { topSpeedWindowingYaml } from '../support/files.js';
@@ -578,5 +579,28 @@ describe('the CR bodies accept what the functions write', () => {
     };
     const r = check(FlinkJobCrBody, body);
     expect(r.ok ? '' : r.message).toBe('');
+  });
+});
+
+describe("Sluice's bookkeeping (status.sluice)", () => {
+  it('is typed for the code and checked by its schema', () => {
+    const metadata = {
+      id: randomUUID(),
+      name: 'd',
+      namespace: 'team',
+      createdAt: '2024-01-31T12:00:00Z',
+      modifiedAt: '2024-01-31T12:00:00Z',
+    };
+    const spec = (topSpeedWindowingDeployment() as { spec: unknown }).spec;
+    const r = check(FlinkDeploymentCrBody, { spec: { metadata, spec }, status: { sluice: { effective: { generation: 'two' } } } });
+    expect(r.ok ? '' : r.message).toMatch(/status\.sluice\.effective\.generation/);
+  });
+
+  it('stays free-form in every CRD, so the API server prunes none of it', () => {
+    for (const crd of sluiceCrds()) {
+      const status = (crd.spec.versions[0]!.schema.openAPIV3Schema.properties as Record<string, { properties: Record<string, unknown> }>)
+        .status!;
+      expect(status.properties.sluice, crd.metadata.name).toEqual({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+    }
   });
 });

@@ -4,6 +4,7 @@ import { HTTP } from 'cloudevents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadAll } from '../../functions/index.js';
+import { DECLARED_PERMISSIONS } from '../../functions/permissions.js';
 import { targetRoleName } from '../../shared/runtime/rbac.js';
 import { decodeHttpEvent } from '../../shared/runtime/events.js';
 import {
@@ -201,6 +202,15 @@ describe('Knative manifests', () => {
         );
       }
     }
+  });
+
+  it("reads every unit's declared permissions without its handler, for the target roles onDeploymentTargetCreate binds", async () => {
+    const fns = await loadAll();
+    const binder = 'onDeploymentTargetCreate';
+    expect(fns.find((f) => f.name === binder)!.permissions.some((p) => p.scope === 'targets')).toBe(false);
+    const others = fns.filter((f) => f.name !== binder);
+    expect(Object.keys(DECLARED_PERMISSIONS).sort()).toEqual([...others.map((f) => f.name), 'api'].sort());
+    for (const fn of others) expect(DECLARED_PERMISSIONS[fn.name], fn.name).toBe(fn.permissions);
   });
 
   it('lets onDeploymentTargetCreate bind exactly the target ClusterRoles it binds, nothing else', async () => {

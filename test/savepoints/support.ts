@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { CrClient } from '../../shared/kube/cr-client.js';
 import { SAVEPOINT_TRIGGERED_REASON } from '../../shared/local/pod-simulator.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
-import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource, SavepointResource } from '../../shared/model/index.js';
 import { eventually as bedEventually } from '../bed/env.js';
 import type { RunningSluice } from '../support/sluice.js';
 

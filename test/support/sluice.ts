@@ -11,7 +11,7 @@ import { createContext } from '../../shared/runtime/define.js';
 import { InProcessRunner, mountFunctions } from '../../shared/runtime/host.js';
 import { withServiceRoutes } from '../../shared/runtime/http.js';
 import { createStore } from '../../shared/runtime/store.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 import { Platform } from '../../shared/vvp/service.js';
 import { eventually as poll, testBed } from '../bed/env.js';
 

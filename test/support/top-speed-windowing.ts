@@ -9,13 +9,13 @@ export function topSpeedWindowingBody(
     metadata: { name, namespace: vns },
     spec: {
       state,
-      upgradeStrategy: { kind: 'STATELESS' },
-      restoreStrategy: { kind: 'LATEST_SAVEPOINT' },
+      upgradeStrategy: { kind: 'STATELESS' as const },
+      restoreStrategy: { kind: 'LATEST_SAVEPOINT' as const },
       deploymentTargetId: targetId,
       template: {
         spec: {
           artifact: {
-            kind: 'JAR',
+            kind: 'JAR' as const,
             jarUri:
               'https://repo1.maven.org/maven2/org/apache/flink/flink-examples-streaming_2.12/1.9.1/flink-examples-streaming_2.12-1.9.1-TopSpeedWindowing.jar',
             flinkVersion: '1.9',

@@ -3,6 +3,7 @@ import { type Caller, type Resource, authorize, mayAdministerNamespaces, mayCrea
 import { bearer, generateToken, hashToken, sameHash, tokenSecretName } from '../../shared/vvp/tokens.js';
 import { mergePatch } from '../../shared/vvp/merge.js';
 import { namespaceView, parseNamespaceName, parseRoleBindings } from '../../shared/vvp/namespaces.js';
+import type { RoleBinding } from '../../shared/model/index.js';
 
 const token = (role: 'viewer' | 'editor' | 'owner' | 'admin', namespace = 'team-1'): Caller => ({
   kind: 'token',
@@ -51,7 +52,7 @@ describe("VVP's permission matrix", () => {
   });
 
   it('honours system:authenticated role bindings, and only those, for other namespaces', () => {
-    const bindings = [
+    const bindings: RoleBinding[] = [
       { role: 'viewer', members: ['system:authenticated'] },
       { role: 'owner', members: ['user:alice'] },
     ];
@@ -112,7 +113,12 @@ describe('namespaces', () => {
     expect(() => parseRoleBindings([{ role: 'viewer', members: ['alice'] }])).toThrow('roleBindings[0].members');
   });
   it("are shown in VVP's shape", () => {
-    expect(namespaceView({ metadata: { name: 'x', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { roleBindings: [] } })).toEqual({
+    expect(
+      namespaceView({
+        metadata: { name: 'x', namespace: 'sluice-system', creationTimestamp: '2026-01-01T00:00:00Z' },
+        spec: { roleBindings: [] },
+      }),
+    ).toEqual({
       name: 'namespaces/x',
       roleBindings: [],
       createTime: '2026-01-01T00:00:00.000Z',

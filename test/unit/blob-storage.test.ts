@@ -25,7 +25,7 @@ describe('universal blob storage', () => {
       template: {
         spec: {
           ...d.spec.spec.template.spec,
-          artifact: { kind: 'JAR', flinkVersion: '1.20' },
+          artifact: { kind: 'JAR' as const, flinkVersion: '1.20' },
           flinkConfiguration: { 'execution.checkpointing.savepoint-dir': 's3://mine/sp' },
         },
       },
@@ -37,7 +37,7 @@ describe('universal blob storage', () => {
     });
     const flink2 = {
       ...spec,
-      template: { spec: { ...spec.template.spec, artifact: { kind: 'JAR', flinkVersion: '2.1' }, flinkConfiguration: {} } },
+      template: { spec: { ...spec.template.spec, artifact: { kind: 'JAR' as const, flinkVersion: '2.1' }, flinkConfiguration: {} } },
     };
     expect(Object.keys(withBlobStorage(flink2, BASE, 'team', 'd-1').template.spec.flinkConfiguration!)).toEqual([
       'execution.checkpointing.savepoint-dir',

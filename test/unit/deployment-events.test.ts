@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventIdFor, eventsOfAction, savepointEvent } from '../../functions/deploymentStep/events.js';
 import { type Action, planDeployment } from '../../functions/deploymentStep/logic.js';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
 import { MAX_EVENTS_PER_DEPLOYMENT, TRIM_EVERY, eventView, eventsBeyond, kubernetesEvent, trimDue } from '../../shared/vvp/event-log.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Action, planDeletion, planDeployment } from '../../functions/deploymentStep/logic.js';
-import type { DeploymentResource, JobResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
@@ -247,7 +247,7 @@ describe('deployment step decisions', () => {
 });
 
 describe('deleting a deployment', () => {
-  const deleting = (d: DeploymentResource): DeploymentResource => ({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date(NOW) } });
+  const deleting = (d: DeploymentResource): DeploymentResource => ({ ...d, metadata: { ...d.metadata, deletionTimestamp: NOW } });
 
   it('stops every job that may have objects left, then removes the finalizer', () => {
     const { d, job } = started();

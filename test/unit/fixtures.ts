@@ -1,9 +1,9 @@
 import { JOB_RESOURCES_FINALIZER } from '../../shared/model/naming.js';
-import type { DeploymentResource, DeploymentSpecLike, JobResource, TargetResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource, DeploymentSpec, JobResource, TargetResource } from '../../shared/model/index.js';
 import { topSpeedWindowingBody } from '../support/top-speed-windowing.js';
 
 /** VVP's TopSpeedWindowing example deployment as Sluice stores it, with the finalizer its jobs need. */
-export function deployment(overrides: Partial<DeploymentSpecLike> = {}, generation = 1): DeploymentResource {
+export function deployment(overrides: Partial<DeploymentSpec> = {}, generation = 1): DeploymentResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'FlinkDeployment',

@@ -2,7 +2,7 @@ import type { V1Deployment, V1Job, V1Role, V1Service } from '@kubernetes/client-
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { configFileOf, entryProblem, flinkVersionOf, renderConfig } from '../../shared/vvp/flink-config.js';
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import {
   childObjects,
   flinkConfiguration,
@@ -259,7 +259,7 @@ describe('the Kubernetes objects of a job', () => {
   });
 
   it('runs LATEST_STATE deployments with Kubernetes HA', () => {
-    const template = { spec: { artifact: { kind: 'JAR' }, flinkConfiguration: { 'state.savepoints.dir': 'file:///sp' } } };
+    const template = { spec: { artifact: { kind: 'JAR' as const }, flinkConfiguration: { 'state.savepoints.dir': 'file:///sp' } } };
     expect(jobTemplate(template, 'LATEST_STATE').spec.flinkConfiguration).toEqual({
       'state.savepoints.dir': 'file:///sp',
       'high-availability.type': 'kubernetes',

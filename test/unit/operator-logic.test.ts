@@ -14,7 +14,7 @@ import {
   writeBack,
 } from '../../functions/onCrChanged/logic.js';
 import type { VvpDeploymentCr } from '../../shared/operator/cr.js';
-import type { DeploymentResource } from '../../shared/vvp/crs.js';
+import type { DeploymentResource } from '../../shared/model/index.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const ID = '0b7e4f8e-6b38-4c36-9d46-6f0c1c5b2a11';

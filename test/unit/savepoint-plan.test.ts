@@ -7,7 +7,14 @@ import {
   savepointProgress,
 } from '../../functions/deploymentStep/savepoint-plan.js';
 import { flinkAtLeast, parseFlinkDuration } from '../../shared/vvp/flink-config.js';
-import type { DeploymentResource, DeploymentSpecLike, JobResource, SavepointResource, SavepointStatusLike } from '../../shared/vvp/crs.js';
+import type {
+  DeploymentResource,
+  DeploymentSpec,
+  JobResource,
+  RestoreStrategy,
+  SavepointCrStatus,
+  SavepointResource,
+} from '../../shared/model/index.js';
 import { validateDeployment } from '../../shared/vvp/input.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
@@ -28,7 +35,7 @@ const template = (d: DeploymentResource, config: Record<string, string> = { 'sta
 });
 
 /** VVP's TopSpeedWindowing deployment with a savepoint directory, RUNNING a STARTED job. */
-function running(overrides: Partial<DeploymentSpecLike> = {}): { d: DeploymentResource; job: JobResource } {
+function running(overrides: Partial<DeploymentSpec> = {}): { d: DeploymentResource; job: JobResource } {
   const base = deployment();
   const d0 = withEffective(deployment({ template: template(base), ...overrides }));
   const d1 = after(d0, planDeployment(d0, undefined, NOW).actions);
@@ -39,12 +46,12 @@ function running(overrides: Partial<DeploymentSpecLike> = {}): { d: DeploymentRe
 }
 
 /** The next generation of `d` with `spec` changed (applyPatchSet recorded it). */
-function change(d: DeploymentResource, spec: Partial<DeploymentSpecLike>): DeploymentResource {
+function change(d: DeploymentResource, spec: Partial<DeploymentSpec>): DeploymentResource {
   const generation = (d.metadata.generation ?? 1) + 1;
   return withEffective({ ...d, metadata: { ...d.metadata, generation }, spec: { ...d.spec, spec: { ...d.spec.spec, ...spec } } });
 }
 
-const withState = (sp: SavepointResource, status: SavepointStatusLike, location?: string): SavepointResource => ({
+const withState = (sp: SavepointResource, status: SavepointCrStatus, location?: string): SavepointResource => ({
   ...sp,
   spec: { ...sp.spec, spec: { ...sp.spec.spec, ...(location ? { savepointLocation: location } : {}) } },
   status,
@@ -61,7 +68,7 @@ function imported(
   id: string,
   origin: SavepointResource['spec']['spec']['savepointOrigin'],
   createdAt: string,
-  state: SavepointStatusLike['state'] = 'COMPLETED',
+  state: SavepointCrStatus['state'] = 'COMPLETED',
 ): SavepointResource {
   return {
     apiVersion: 'sluice.dev/v1alpha1',
@@ -324,7 +331,7 @@ describe('restore strategies', () => {
     spec: { ...otherDeployment.spec.spec, deploymentId: '11111111-1111-4111-8111-111111111111' },
   };
   const all = [copied, suspend, checkpoint, failedOne, startedOne, otherDeployment];
-  const strategy = (kind: string, allowNonRestoredState?: boolean) =>
+  const strategy = (kind: RestoreStrategy['kind'], allowNonRestoredState?: boolean) =>
     withEffective({
       ...d,
       spec: {
@@ -376,7 +383,7 @@ describe('taking one savepoint', () => {
     attemptTimeoutMs: 2000,
     idempotentTrigger: false,
   };
-  const sp = (sluice: SavepointStatusLike['sluice']): SavepointResource => ({
+  const sp = (sluice: SavepointCrStatus['sluice']): SavepointResource => ({
     ...imported(deployment(), 'aaaaaaaa-0000-4000-8000-000000000010', 'SUSPEND', NOW, 'STARTED'),
     status: { state: 'STARTED', sluice },
   });

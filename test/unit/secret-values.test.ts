@@ -2,7 +2,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { planDeployment } from '../../functions/deploymentStep/logic.js';
 import { BadInput } from '../../shared/runtime/errors.js';
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import { childObjects, configSecret, parentConfigMap } from '../../shared/vvp/flink-resources.js';
 import {
   parseSecretValueInput,

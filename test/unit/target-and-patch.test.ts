@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { effectiveSpec, hasEffectiveSpec } from '../../functions/applyPatchSet/logic.js';
 import { roleBinding, targetNamespace, targetStatus } from '../../functions/onDeploymentTargetCreate/logic.js';
 import { targetUsers } from '../../shared/vvp/platform/targets.js';
-import type { JobResource } from '../../shared/vvp/crs.js';
+import type { JobResource } from '../../shared/model/index.js';
 import { deployment, target, withEffective } from './fixtures.js';
 
 describe('effective spec (applyPatchSet)', () => {
@@ -83,7 +83,7 @@ describe('deployment target status', () => {
 });
 
 describe('what keeps a deployment target from being deleted', () => {
-  const deleting = { ...deployment(), metadata: { ...deployment().metadata, deletionTimestamp: new Date('2026-11-21T00:00:00Z') } };
+  const deleting = { ...deployment(), metadata: { ...deployment().metadata, deletionTimestamp: '2026-11-21T00:00:00Z' } };
 
   const job = (status: JobResource['status']): JobResource => ({
     apiVersion: 'sluice.dev/v1alpha1',

@@ -1,48 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../../config.js';
-import { CrClient } from '../../kube/cr-client.js';
+import type { CrClient } from '../../kube/cr-client.js';
 import { isConflict, type Kube } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
-import { DEPLOYMENT_TARGETS, FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS, VNAMESPACES } from '../../kube/resources.js';
+import { PlatformCrs } from '../../kube/platform-crs.js';
 import { BadInput, NotFound } from '../../runtime/errors.js';
-import type { DeploymentResource, JobResource, SavepointResource, TargetResource, VvpMetadata } from '../crs.js';
-import type { NamespaceResource } from '../namespaces.js';
+import type { MetadataInput as VvpMetadataInput, StoredMetadata } from '../../model/index.js';
 
 /**
  * What the operations on VVP's resources have in common: the platform namespace's custom
  * resources, and the checks every write makes of a request's metadata.
  */
 
-/** The custom resources in the platform namespace, one client per kind. */
-export class PlatformResources {
-  readonly namespaces: CrClient<NamespaceResource>;
-  readonly targets: CrClient<TargetResource>;
-  readonly deployments: CrClient<DeploymentResource>;
-  readonly jobs: CrClient<JobResource>;
-  readonly savepoints: CrClient<SavepointResource>;
-
+/** The custom resources in the platform namespace, with the cluster and settings they were read with. */
+export class PlatformResources extends PlatformCrs {
   constructor(
     readonly kube: Kube,
     readonly settings: Settings,
   ) {
-    const ns = settings.platformNamespace;
-    this.namespaces = new CrClient(kube, VNAMESPACES, ns);
-    this.targets = new CrClient(kube, DEPLOYMENT_TARGETS, ns);
-    this.deployments = new CrClient(kube, FLINK_DEPLOYMENTS, ns);
-    this.jobs = new CrClient(kube, FLINK_JOBS, ns);
-    this.savepoints = new CrClient(kube, SAVEPOINTS, ns);
+    super(kube, settings.platformNamespace);
   }
 }
 
-/** The user-settable part of VVP metadata in a request body. */
-export interface MetadataInput {
-  name?: string;
-  namespace?: string;
-  displayName?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  resourceVersion?: number;
-}
+/** VVP metadata in a request body; a merge-patch body's is not validated yet, hence every field optional. */
+export type MetadataInput = Partial<VvpMetadataInput>;
 
 export const now = () => new Date().toISOString();
 
@@ -65,7 +46,7 @@ export function checkVersion(meta: MetadataInput | undefined, current: { metadat
   }
 }
 
-export function userMetadata(meta: MetadataInput, vns: string, prev?: VvpMetadata): VvpMetadata {
+export function userMetadata(meta: MetadataInput, vns: string, prev?: StoredMetadata): StoredMetadata {
   const t = now();
   return {
     id: prev?.id ?? randomUUID(),

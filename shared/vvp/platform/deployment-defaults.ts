@@ -1,6 +1,6 @@
 import { NotFound } from '../../runtime/errors.js';
 import { defaultsView, patchedDefaults } from '../deployment-defaults.js';
-import type { NamespaceResource } from '../namespaces.js';
+import type { NamespaceResource } from '../../model/index.js';
 import { type PlatformResources, now, retryingConflicts } from './common.js';
 
 /** VVP's DeploymentDefaults of a vNamespace, kept in its VNamespace resource. */

@@ -3,9 +3,9 @@ import { isAlreadyExists } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
 import { FLINK_DEPLOYMENTS } from '../../kube/resources.js';
 import { BadInput } from '../../runtime/errors.js';
-import type { DeploymentResource, DeploymentSpecLike, TargetResource, VvpMetadata } from '../crs.js';
+import type { DeploymentInput, DeploymentResource, DeploymentSpec, StoredMetadata, TargetResource } from '../../model/index.js';
 import { withNamespaceDefaults } from '../deployment-defaults.js';
-import { type DeploymentInput, validateDeployment } from '../input.js';
+import { validateDeployment } from '../input.js';
 import { matchesSelector, parseLabelSelector } from '../label-selector.js';
 import { mergePatch } from '../merge.js';
 import { applyPatchSet, describeFailure } from '../patchset.js';
@@ -57,7 +57,7 @@ class KeyedQueue {
 /** A Deployment being deleted is gone for the API (its jobs are being stopped, then it goes). */
 const beingDeleted = (d: DeploymentResource) => !!d.metadata.deletionTimestamp;
 
-function labelsOf(vns: string, metadata: VvpMetadata, target: TargetResource | undefined): Record<string, string> {
+function labelsOf(vns: string, metadata: StoredMetadata, target: TargetResource | undefined): Record<string, string> {
   return { [LABELS.vnamespace]: vns, [LABELS.id]: metadata.id, ...(target ? { [LABELS.targetId]: target.spec.metadata.id } : {}) };
 }
 
@@ -152,7 +152,7 @@ export class Deployments {
         labels: { ...opts.labels, ...labelsOf(vns, metadata, target) },
         ...(opts.annotations ? { annotations: { ...opts.annotations } } : {}),
       },
-      spec: { metadata, spec: input.spec as DeploymentSpecLike },
+      spec: { metadata, spec: input.spec as DeploymentSpec },
     };
     try {
       return await this.crs.deployments.create(cr);
@@ -203,7 +203,7 @@ export class Deployments {
         labels: { ...current.metadata.labels, ...opts.labels, ...labelsOf(vns, metadata, target) },
         ...(opts.annotations ? { annotations: { ...current.metadata.annotations, ...opts.annotations } } : {}),
       },
-      spec: { metadata, spec: input.spec as DeploymentSpecLike },
+      spec: { metadata, spec: input.spec as DeploymentSpec },
     });
   }
 

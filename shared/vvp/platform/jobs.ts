@@ -1,5 +1,5 @@
 import { LABELS } from '../../model/naming.js';
-import type { JobResource } from '../crs.js';
+import type { JobResource } from '../../model/index.js';
 import { type PlatformResources, UUID, notFound } from './common.js';
 
 /** VVP's Job operations (read-only: deploymentStep creates Jobs). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LABELS, savepointObjectName } from '../../model/naming.js';
 import { BadInput } from '../../runtime/errors.js';
-import type { DeploymentResource, SavepointResource } from '../crs.js';
+import type { DeploymentResource, SavepointResource } from '../../model/index.js';
 import { validateSavepoint } from '../input.js';
 import { savepointDirectoryOf } from '../savepoint-directory.js';
 import { savepointRecord } from '../savepoint-record.js';

@@ -2,7 +2,7 @@ import { isAlreadyExists } from '../../kube/client.js';
 import { LABELS, objectName } from '../../model/naming.js';
 import { DEPLOYMENT_TARGETS } from '../../kube/resources.js';
 import { BadInput } from '../../runtime/errors.js';
-import type { DeploymentResource, JobResource, TargetResource, TargetSpecLike } from '../crs.js';
+import type { DeploymentResource, DeploymentTargetSpec, JobResource, TargetResource } from '../../model/index.js';
 import { validateTarget } from '../input.js';
 import { resourcesDeleted } from '../job-status.js';
 import { type PlatformResources, checkNamespace, checkVersion, findByNameOrId, notFound, userMetadata } from './common.js';
@@ -71,7 +71,7 @@ export class Targets {
     if (input.metadata.name !== undefined && input.metadata.name !== current.spec.metadata.name) {
       throw new BadInput(`metadata.name cannot change (is ${current.spec.metadata.name})`);
     }
-    const normalise = (s: TargetSpecLike) =>
+    const normalise = (s: DeploymentTargetSpec) =>
       JSON.stringify({ kubernetes: s.kubernetes ?? {}, deploymentPatchSet: s.deploymentPatchSet ?? [] });
     if (normalise(input.spec) !== normalise(current.spec.spec)) {
       throw new BadInput(

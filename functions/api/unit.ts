@@ -1,11 +1,10 @@
-import type { PermissionRule } from '../../shared/runtime/define.js';
+import type { PermissionRule, SluiceFunction } from '../../shared/runtime/define.js';
 
 /**
- * What the REST API (the function named `api`) may do, as its own service account. It has no
- * event subscriptions, so this list is declared here and read by the manifest generator
- * (scripts/generate-manifests.ts), like an event function's `permissions`.
+ * What the REST API (the function named `api`) may do, as its own service account: read by
+ * the manifest generator and functions/permissions.ts, like an event function's `permissions`.
  */
-export const apiPermissions: PermissionRule[] = [
+const permissions: PermissionRule[] = [
   // Every Sluice resource, read and written, only in the platform namespace.
   {
     apiGroups: ['sluice.dev'],
@@ -28,3 +27,12 @@ export const apiPermissions: PermissionRule[] = [
   // Job pods, read-only, and only where Sluice runs jobs: bound per target like the functions' target roles.
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'], scope: 'targets' },
 ];
+
+/** The REST API as a deployed unit: a function with no event subscriptions (it is called over HTTP). */
+export const apiUnit = {
+  name: 'api',
+  description: "The VVP-compatible REST API (HTTP; no event subscriptions); also receives the Broker's dead letters",
+  subscriptions: [],
+  permissions,
+  kind: 'api',
+} as const satisfies Pick<SluiceFunction, 'name' | 'description' | 'subscriptions' | 'permissions'> & { kind: 'api' };
