@@ -6,7 +6,7 @@ import { type FunctionContext, type ObjectEvent, defineFunction, when } from '..
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/vvp/crs.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
-import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
+import { FlinkRestClient, FlinkRestError, FlinkUnreachable, resolverWithPods } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
 import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { inTransition } from './logic.js';
@@ -34,15 +34,15 @@ const FLINK_POLL_INTERVAL_MS = 500;
  * What the job's JobManager says about it, when one is ready to answer: its state, restart
  * count, and the newest exception when the job fails. Short timeouts: the step holds a lock.
  */
-async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[]): Promise<FlinkObservation> {
+async function observeFlink(job: JobResource, pods: V1Pod[]): Promise<FlinkObservation> {
   const jm = pods.find((p) => p.metadata?.labels?.component === 'jobmanager' && !p.metadata.deletionTimestamp && isReady(p));
   if (!jm) return { kind: 'none' };
   const namespace = job.spec.spec.targetNamespace;
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   try {
-    const resolve = configuredResolver(ctx.kube.core);
-    const flink = new FlinkRestClient(await resolve({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
+    // The JobManager's IP from the pods this step listed: no second list of them.
+    const flink = new FlinkRestClient(await resolverWithPods(pods)({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
     const { jid, state, tasksRunning } = await flink.job(fid);
     const [restarts, rootException] = await Promise.all([
       flink.restarts(fid).catch(() => undefined),
@@ -132,7 +132,7 @@ export default defineFunction({
     const expected = taskManagerCount(job.spec.spec.template.spec);
     // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
     const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
-    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
+    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(job, pods.items as V1Pod[]));
     const jobManagerJob = settled ? { kind: 'not-read' as const } : await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
     const derive = async () =>
       deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
