@@ -21,7 +21,7 @@ import { configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
 import { cancelledInFlink, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { eventIdFor, eventsOfAction } from './events.js';
-import { type Action, planDeletion, planDeployment } from './logic.js';
+import { type Action, awaitsPatchSet, planDeletion, planDeployment, validatesCopy } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
@@ -238,13 +238,25 @@ async function carryOut(
   }
 }
 
-/** What to do next for `d`: its deletion, or a step towards its desired state. */
-async function planFor(ctx: FunctionContext, d: DeploymentResource) {
+/**
+ * What to do next for `d`: its deletion, or a step towards its desired state. `carriedJob`,
+ * the event's copy of a Job, stands in for reading the current Job when it is that Job.
+ */
+async function planFor(ctx: FunctionContext, d: DeploymentResource, carriedJob?: JobResource) {
   const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
   if (d.metadata.deletionTimestamp) return planDeletion(d, await jobsOf(ctx).list(byDeployment));
   const current = d.status?.sluice?.job;
-  const job = current ? await jobsOf(ctx).get(`${d.spec.metadata.namespace}.${current.id}`) : undefined;
+  const jobName = current && `${d.spec.metadata.namespace}.${current.id}`;
+  const job = jobName ? (carriedJob?.metadata.name === jobName ? carriedJob : await jobsOf(ctx).get(jobName)) : undefined;
   return planDeployment(d, job, new Date().toISOString(), await savepointsOf(ctx).list(byDeployment));
+}
+
+/** The copy of the Deployment or Job an event carries (ApiServerSource's resource mode, a resync's list). */
+function carriedCopy(event: ObjectEvent): { deployment?: DeploymentResource; job?: JobResource } {
+  if (event.mode !== 'resource' || event.verb === 'delete') return {};
+  if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return { deployment: event.object as unknown as DeploymentResource };
+  if (event.ref.kind === FLINK_JOBS.kind) return { job: event.object as unknown as JobResource };
+  return {};
 }
 
 export default defineFunction({
@@ -290,21 +302,44 @@ export default defineFunction({
   async handle(event, ctx) {
     const name = deploymentName(event);
     if (!name) return { result: 'skipped', reason: 'job without a deployment' };
+    // The event carries its object: a step plans from that copy instead of reading it again
+    // (a stale copy is safe where validatesCopy says, and planned again from a fresh read elsewhere).
+    let carried = carriedCopy(event);
+    if (carried.deployment && !carried.deployment.metadata.deletionTimestamp && awaitsPatchSet(carried.deployment))
+      return { result: 'skipped', reason: 'waiting for the patch set to be applied to this generation' };
     let reason: string | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      let deployment = await deploymentsOf(ctx).get(name);
+      let deployment = carried.deployment ?? (await deploymentsOf(ctx).get(name));
       if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-      const plan = await planFor(ctx, deployment);
+      let plan = await planFor(ctx, deployment, carried.job);
+      // Nothing to do is safe to conclude from a stale copy: the newer version's own event
+      // runs this step, with its own copy, and reads the other objects afresh.
       if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
+      const fromCopy = carried.deployment !== undefined && carried.job === undefined && validatesCopy(plan);
+      if ((carried.deployment || carried.job) && !fromCopy) {
+        deployment = await deploymentsOf(ctx).get(name);
+        if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
+        plan = await planFor(ctx, deployment);
+        if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
+      }
+      carried = {};
       let again = false;
+      let done = 0;
       try {
         for (const action of plan.actions) {
-          const done = await carryOut(ctx, deployment, action);
+          const result = await carryOut(ctx, deployment, action);
+          done++;
           await recordEvents(ctx, deployment, eventsOfAction(deployment, action));
-          deployment = done.deployment;
-          again ||= done.again ?? false;
+          deployment = result.deployment;
+          again ||= result.again ?? false;
         }
       } catch (err) {
+        // The event's copy was stale (or its Deployment is gone): its first write failed before
+        // anything was done; plan again from what is stored.
+        if ((isConflict(err) || isNotFound(err)) && fromCopy && done === 0) {
+          round--;
+          continue;
+        }
         // Someone wrote in between: the newer version's event will run this step again.
         if (isConflict(err)) return { result: 'skipped', reason: 'stale: the deployment or job changed meanwhile' };
         throw err;
