@@ -8,7 +8,7 @@ import type { JobResource } from '../../shared/vvp/crs.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkRestError, FlinkUnreachable, resolverWithPods } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
+import { type FlinkObservation, type JobManagerJob, decided, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { inTransition } from './logic.js';
 
 const jobsOf = (ctx: FunctionContext) => new CrClient<JobResource>(ctx.kube, FLINK_JOBS, ctx.settings.platformNamespace);
@@ -115,6 +115,8 @@ export default defineFunction({
     // it STARTING when it has (that write brings the job back here). Writing a state first
     // would tell it the objects exist.
     if (!job.status?.state) return { result: 'skipped', reason: `job ${name} is still being created` };
+    // Its state is decided (ended, or being stopped): no pods to read, nothing would change.
+    if (decided(job.status)) return { result: 'skipped', reason: `job ${job.status.state}: decided` };
     const namespace = job.spec.spec.targetNamespace;
     // A pod in a namespace other than its job's target is not that job's, whatever its labels say.
     if (event.ref.kind === PODS.kind && event.ref.namespace !== namespace)
@@ -130,12 +132,16 @@ export default defineFunction({
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
     });
     const expected = taskManagerCount(job.spec.spec.template.spec);
-    // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
-    const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
-    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(job, pods.items as V1Pod[]));
-    const jobManagerJob = settled ? { kind: 'not-read' as const } : await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
+    const jobManagerJob = await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
     const derive = async () =>
-      deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
+      deriveJobStatus(
+        job.status,
+        pods.items as V1Pod[],
+        expected,
+        new Date().toISOString(),
+        await observeFlink(job, pods.items as V1Pod[]),
+        jobManagerJob,
+      );
     let status = await derive();
     // All pods up and Flink still submitting or scheduling the job: it usually runs within
     // seconds, so wait a little here rather than for the next recheck.
