@@ -238,18 +238,37 @@ async function carryOut(
   }
 }
 
+/** What a step plans from: the Deployment, and its jobs (being deleted) or its current Job and its Savepoints. */
+interface Observed {
+  deployment: DeploymentResource;
+  jobs?: readonly JobResource[];
+  job?: JobResource;
+  savepoints?: readonly SavepointResource[];
+}
+
 /**
- * What to do next for `d`: its deletion, or a step towards its desired state. `carriedJob`,
- * the event's copy of a Job, stands in for reading the current Job when it is that Job.
+ * Reads what planning `d` needs. `known` is what the step holds already (its event's copy of
+ * the current Job, or what it read a moment ago): used instead of reading it again.
  */
-async function planFor(ctx: FunctionContext, d: DeploymentResource, carriedJob?: JobResource) {
+async function observe(
+  ctx: FunctionContext,
+  d: DeploymentResource,
+  known: { job?: JobResource; savepoints?: readonly SavepointResource[] } = {},
+): Promise<Observed> {
   const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
-  if (d.metadata.deletionTimestamp) return planDeletion(d, await jobsOf(ctx).list(byDeployment));
+  if (d.metadata.deletionTimestamp) return { deployment: d, jobs: await jobsOf(ctx).list(byDeployment) };
   const current = d.status?.sluice?.job;
   const jobName = current && `${d.spec.metadata.namespace}.${current.id}`;
-  const job = jobName ? (carriedJob?.metadata.name === jobName ? carriedJob : await jobsOf(ctx).get(jobName)) : undefined;
-  return planDeployment(d, job, new Date().toISOString(), await savepointsOf(ctx).list(byDeployment));
+  const job = jobName ? (known.job?.metadata.name === jobName ? known.job : await jobsOf(ctx).get(jobName)) : undefined;
+  return { deployment: d, job, savepoints: known.savepoints ?? (await savepointsOf(ctx).list(byDeployment)) };
 }
+
+/** What to do next: the Deployment's deletion, or a step towards its desired state. */
+const planOf = (o: Observed) =>
+  o.jobs ? planDeletion(o.deployment, o.jobs) : planDeployment(o.deployment, o.job, new Date().toISOString(), o.savepoints);
+
+const sameVersion = (a: { metadata: { resourceVersion?: string } } | undefined, b: { metadata: { resourceVersion?: string } }) =>
+  a?.metadata.resourceVersion !== undefined && a.metadata.resourceVersion === b.metadata.resourceVersion;
 
 /** The copy of the Deployment or Job an event carries (ApiServerSource's resource mode, a resync's list). */
 function carriedCopy(event: ObjectEvent): { deployment?: DeploymentResource; job?: JobResource } {
@@ -309,19 +328,32 @@ export default defineFunction({
       return { result: 'skipped', reason: 'waiting for the patch set to be applied to this generation' };
     let reason: string | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      let deployment = carried.deployment ?? (await deploymentsOf(ctx).get(name));
-      if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-      let plan = await planFor(ctx, deployment, carried.job);
+      const read = carried.deployment ?? (await deploymentsOf(ctx).get(name));
+      if (!read) return { result: 'skipped', reason: 'deployment no longer exists' };
+      let observed = await observe(ctx, read, { job: carried.job });
+      let plan = planOf(observed);
       // Nothing to do is safe to conclude from a stale copy: the newer version's own event
       // runs this step, with its own copy, and reads the other objects afresh.
       if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
-      const fromCopy = carried.deployment !== undefined && carried.job === undefined && validatesCopy(plan);
-      if ((carried.deployment || carried.job) && !fromCopy) {
-        deployment = await deploymentsOf(ctx).get(name);
-        if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-        plan = await planFor(ctx, deployment);
+      const fromCopy = carried.deployment !== undefined && validatesCopy(plan);
+      // Any other plan made from a copy: the copied object is read afresh (the rest of what
+      // the plan used was read in this step), and the plan made again if it had changed.
+      let changed = false;
+      if (carried.deployment && !fromCopy) {
+        const fresh = await deploymentsOf(ctx).get(name);
+        if (!fresh) return { result: 'skipped', reason: 'deployment no longer exists' };
+        changed = !sameVersion(fresh, carried.deployment);
+        if (changed) observed = await observe(ctx, fresh, { job: observed.job, savepoints: observed.savepoints });
+      } else if (carried.job && observed.job === carried.job) {
+        const fresh = await jobsOf(ctx).get(carried.job.metadata.name);
+        changed = !sameVersion(fresh, carried.job);
+        if (changed) observed = { ...observed, job: fresh };
+      }
+      if (changed) {
+        plan = planOf(observed);
         if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
       }
+      let deployment = observed.deployment;
       carried = {};
       let again = false;
       let done = 0;
