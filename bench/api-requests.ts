@@ -57,28 +57,41 @@ export interface Counts {
   byVerb: Record<string, number>;
   byRequest: Record<string, number>;
   reads: number;
+  /** Writes the API server carried out (2xx). */
   writes: number;
+  /** Writes it refused (a stale version's 409, a create that found the object there): requests, not writes made. */
+  refused: number;
   watches: number;
 }
 
-function tally(requests: { verb: Verb; resource: string }[]): Counts {
+/** One request as the proxy saw it; `status` once the API server answered. */
+interface Seen {
+  verb: Verb;
+  resource: string;
+  status?: number;
+}
+
+function tally(requests: Seen[]): Counts {
   const byVerb: Record<string, number> = {};
   const byRequest: Record<string, number> = {};
   for (const r of requests) {
+    const key = `${r.verb} ${r.resource}${WRITES.has(r.verb) && (r.status ?? 0) >= 300 ? ` (refused, ${r.status ?? 'no answer'})` : ''}`;
     byVerb[r.verb] = (byVerb[r.verb] ?? 0) + 1;
-    byRequest[`${r.verb} ${r.resource}`] = (byRequest[`${r.verb} ${r.resource}`] ?? 0) + 1;
+    byRequest[key] = (byRequest[key] ?? 0) + 1;
   }
-  const writes = requests.filter((r) => WRITES.has(r.verb)).length;
+  const allWrites = requests.filter((r) => WRITES.has(r.verb));
+  const writes = allWrites.filter((r) => (r.status ?? 0) >= 200 && (r.status ?? 0) < 300).length;
   const watches = requests.filter((r) => r.verb === 'watch').length;
-  return { byVerb, byRequest, reads: requests.length - writes - watches, writes, watches };
+  return { byVerb, byRequest, reads: requests.length - allWrites.length - watches, writes, refused: allWrites.length - writes, watches };
 }
 
 /** An HTTP proxy to the API server that records each request's verb and resource. */
-async function countingProxy(target: string): Promise<{ url: string; seen: { verb: Verb; resource: string }[]; close(): Promise<void> }> {
-  const seen: { verb: Verb; resource: string }[] = [];
+async function countingProxy(target: string): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+  const seen: Seen[] = [];
   const upstream = new URL(target);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    seen.push(classify(req.method ?? 'GET', req.url ?? '/'));
+    const entry: Seen = classify(req.method ?? 'GET', req.url ?? '/');
+    seen.push(entry);
     const forward = (upstream.protocol === 'https:' ? httpsRequest : httpRequest)(
       {
         host: upstream.hostname,
@@ -89,6 +102,7 @@ async function countingProxy(target: string): Promise<{ url: string; seen: { ver
         rejectUnauthorized: false,
       },
       (up) => {
+        entry.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },

@@ -298,9 +298,9 @@ function markdown(r: Results): string {
   }
   if (r.requests) {
     const t = r.requests.total;
-    const all = t.reads + t.writes + t.watches;
+    const all = t.reads + t.writes + t.refused + t.watches;
     lines.push(
-      `| Kubernetes API requests, one lifecycle (create → RUNNING → suspend → resume → cancel → delete) | <= 1.5× its writes | ${all} (${t.writes} writes, ${t.reads} reads, ${t.watches} watches opened): ${(all / t.writes).toFixed(2)}× | ${r.requests.phases.map((p) => `${p.phase}: ${p.counts.writes}w/${p.counts.reads}r`).join('; ')} | ${verdict(all <= 1.5 * t.writes)} |`,
+      `| Kubernetes API requests, one lifecycle (create → RUNNING → suspend → resume → cancel → delete) | <= 1.5× its writes | ${all} (${t.writes} writes made, ${t.refused} refused, ${t.reads} reads, ${t.watches} watches opened): ${(all / t.writes).toFixed(2)}× | ${r.requests.phases.map((p) => `${p.phase}: ${p.counts.writes}w/${p.counts.refused}x/${p.counts.reads}r`).join('; ')} | ${verdict(all <= 1.5 * t.writes)} |`,
     );
     lines.push('', '| request (Sluice → kube-apiserver), one lifecycle | count |', '|---|---|');
     for (const [k, v] of Object.entries(t.byRequest).sort((a, b) => b[1] - a[1])) lines.push(`| ${k} | ${v} |`);

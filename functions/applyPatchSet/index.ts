@@ -61,9 +61,15 @@ export default defineFunction({
   permissions,
   async handle(event, ctx) {
     const deployments = ctx.crs.deployments;
-    // The event's copy may be older than what is stored: decide on the stored one.
-    const d = await deployments.get(event.ref.name);
+    // The event carries the Deployment: no need to read it again. Were the copy stale, its
+    // write below fails (versioned) and the newer version's own event decides; a stale copy
+    // that needs nothing is no different, since that newer version has its own event too.
+    const d =
+      event.mode === 'resource' && event.verb !== 'delete' ? (event.object as DeploymentResource) : await deployments.get(event.ref.name);
     if (!d) return { result: 'skipped', reason: 'deployment no longer exists' };
+    // Marking it for deletion bumps the generation; nothing plans from an effective spec then
+    // (deploymentStep only stops its jobs, the REST API no longer shows it).
+    if (d.metadata.deletionTimestamp) return { result: 'skipped', reason: 'being deleted' };
     // Its own status writes do not change the generation: this is what stops the loop.
     if (hasEffectiveSpec(d)) {
       return { result: 'skipped', reason: `generation ${d.metadata.generation} already has its effective spec` };

@@ -20,7 +20,7 @@ import { configuredResolver } from '../../shared/vvp/flink-rest.js';
 import { type EventDraft, EventLog } from '../../shared/vvp/event-log.js';
 import { cancelledInFlink, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { eventIdFor, eventsOfAction } from './events.js';
-import { type Action, planDeletion, planDeployment } from './logic.js';
+import { type Action, awaitsPatchSet, planDeletion, planDeployment, validatesCopy } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
 const jobsOf = (ctx: FunctionContext) => ctx.crs.jobs;
@@ -236,13 +236,44 @@ async function carryOut(
   }
 }
 
-/** What to do next for `d`: its deletion, or a step towards its desired state. */
-async function planFor(ctx: FunctionContext, d: DeploymentResource) {
+/** What a step plans from: the Deployment, and its jobs (being deleted) or its current Job and its Savepoints. */
+interface Observed {
+  deployment: DeploymentResource;
+  jobs?: readonly JobResource[];
+  job?: JobResource;
+  savepoints?: readonly SavepointResource[];
+}
+
+/**
+ * Reads what planning `d` needs. `known` is what the step holds already (its event's copy of
+ * the current Job, or what it read a moment ago): used instead of reading it again.
+ */
+async function observe(
+  ctx: FunctionContext,
+  d: DeploymentResource,
+  known: { job?: JobResource; savepoints?: readonly SavepointResource[] } = {},
+): Promise<Observed> {
   const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
-  if (d.metadata.deletionTimestamp) return planDeletion(d, await jobsOf(ctx).list(byDeployment));
+  if (d.metadata.deletionTimestamp) return { deployment: d, jobs: await jobsOf(ctx).list(byDeployment) };
   const current = d.status?.sluice?.job;
-  const job = current ? await jobsOf(ctx).get(`${d.spec.metadata.namespace}.${current.id}`) : undefined;
-  return planDeployment(d, job, new Date().toISOString(), await savepointsOf(ctx).list(byDeployment));
+  const jobName = current && `${d.spec.metadata.namespace}.${current.id}`;
+  const job = jobName ? (known.job?.metadata.name === jobName ? known.job : await jobsOf(ctx).get(jobName)) : undefined;
+  return { deployment: d, job, savepoints: known.savepoints ?? (await savepointsOf(ctx).list(byDeployment)) };
+}
+
+/** What to do next: the Deployment's deletion, or a step towards its desired state. */
+const planOf = (o: Observed) =>
+  o.jobs ? planDeletion(o.deployment, o.jobs) : planDeployment(o.deployment, o.job, new Date().toISOString(), o.savepoints);
+
+const sameVersion = (a: { metadata: { resourceVersion?: string } } | undefined, b: { metadata: { resourceVersion?: string } }) =>
+  a?.metadata.resourceVersion !== undefined && a.metadata.resourceVersion === b.metadata.resourceVersion;
+
+/** The copy of the Deployment or Job an event carries (ApiServerSource's resource mode, a resync's list). */
+function carriedCopy(event: ObjectEvent): { deployment?: DeploymentResource; job?: JobResource } {
+  if (event.mode !== 'resource' || event.verb === 'delete') return {};
+  if (event.ref.kind === FLINK_DEPLOYMENTS.kind) return { deployment: event.object as DeploymentResource };
+  if (event.ref.kind === FLINK_JOBS.kind) return { job: event.object as JobResource };
+  return {};
 }
 
 export default defineFunction({
@@ -256,21 +287,57 @@ export default defineFunction({
   async handle(event, ctx) {
     const name = deploymentName(event);
     if (!name) return { result: 'skipped', reason: 'job without a deployment' };
+    // The event carries its object: a step plans from that copy instead of reading it again
+    // (a stale copy is safe where validatesCopy says, and planned again from a fresh read elsewhere).
+    let carried = carriedCopy(event);
+    if (carried.deployment && !carried.deployment.metadata.deletionTimestamp && awaitsPatchSet(carried.deployment))
+      return { result: 'skipped', reason: 'waiting for the patch set to be applied to this generation' };
     let reason: string | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      let deployment = await deploymentsOf(ctx).get(name);
-      if (!deployment) return { result: 'skipped', reason: 'deployment no longer exists' };
-      const plan = await planFor(ctx, deployment);
+      const read = carried.deployment ?? (await deploymentsOf(ctx).get(name));
+      if (!read) return { result: 'skipped', reason: 'deployment no longer exists' };
+      let observed = await observe(ctx, read, { job: carried.job });
+      let plan = planOf(observed);
+      // Nothing to do is safe to conclude from a stale copy: the newer version's own event
+      // runs this step, with its own copy, and reads the other objects afresh.
       if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
+      const fromCopy = carried.deployment !== undefined && validatesCopy(plan);
+      // Any other plan made from a copy: the copied object is read afresh (the rest of what
+      // the plan used was read in this step), and the plan made again if it had changed.
+      let changed = false;
+      if (carried.deployment && !fromCopy) {
+        const fresh = await deploymentsOf(ctx).get(name);
+        if (!fresh) return { result: 'skipped', reason: 'deployment no longer exists' };
+        changed = !sameVersion(fresh, carried.deployment);
+        if (changed) observed = await observe(ctx, fresh, { job: observed.job, savepoints: observed.savepoints });
+      } else if (carried.job && observed.job === carried.job) {
+        const fresh = await jobsOf(ctx).get(carried.job.metadata.name);
+        changed = !sameVersion(fresh, carried.job);
+        if (changed) observed = { ...observed, job: fresh };
+      }
+      if (changed) {
+        plan = planOf(observed);
+        if (plan.actions.length === 0) return reason ? { result: 'handled', reason } : { result: 'skipped', reason: plan.reason };
+      }
+      let deployment = observed.deployment;
+      carried = {};
       let again = false;
+      let done = 0;
       try {
         for (const action of plan.actions) {
-          const done = await carryOut(ctx, deployment, action);
+          const result = await carryOut(ctx, deployment, action);
+          done++;
           await recordEvents(ctx, deployment, eventsOfAction(deployment, action));
-          deployment = done.deployment;
-          again ||= done.again ?? false;
+          deployment = result.deployment;
+          again ||= result.again ?? false;
         }
       } catch (err) {
+        // The event's copy was stale (or its Deployment is gone): its first write failed before
+        // anything was done; plan again from what is stored.
+        if ((isConflict(err) || isNotFound(err)) && fromCopy && done === 0) {
+          round--;
+          continue;
+        }
         // Someone wrote in between: the newer version's event will run this step again.
         if (isConflict(err)) return { result: 'skipped', reason: 'stale: the deployment or job changed meanwhile' };
         throw err;

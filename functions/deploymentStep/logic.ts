@@ -238,11 +238,33 @@ export function planDeployment(
   return plan;
 }
 
-function planSteps(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[]): Plan {
+/**
+ * The Deployment's patch set is not applied to its generation yet: nothing to plan until
+ * applyPatchSet records it (that write brings the step back). Decided from the Deployment
+ * alone, so a step need not read its job or savepoints to find it.
+ */
+export function awaitsPatchSet(d: DeploymentResource): boolean {
   const effective = d.status?.sluice?.effective;
-  if (!effective || effective.generation !== d.metadata.generation) {
-    return { actions: [], reason: 'waiting for the patch set to be applied to this generation' };
-  }
+  return !effective || effective.generation !== d.metadata.generation;
+}
+
+/**
+ * Whether a plan made from an event's copy of the Deployment may be carried out as it is:
+ * when its first action writes the Deployment under the copy's resourceVersion. A stale copy
+ * then fails that write (409) before anything else is done, and a write that succeeds proves
+ * the copy current, as a fresh read would. A plan that starts otherwise (deleting or creating
+ * a job's objects, a savepoint) does something no version guards: planned from a stale copy
+ * it could stop or start a job the current Deployment does not want, so it is planned again
+ * from a fresh read.
+ */
+export function validatesCopy(plan: Plan): boolean {
+  const first = plan.actions[0]?.type;
+  return first === 'writeStatus' || first === 'addFinalizer' || first === 'removeFinalizer';
+}
+
+function planSteps(d: DeploymentResource, job: JobResource | undefined, now: string, savepoints: readonly SavepointResource[]): Plan {
+  if (awaitsPatchSet(d)) return { actions: [], reason: 'waiting for the patch set to be applied to this generation' };
+  const effective = d.status!.sluice!.effective!;
   if (effective.error || !effective.spec) {
     const failure = { reason: 'DeploymentPatchSetFailed', message: effective.error ?? 'no effective spec', failedAt: now };
     const status = statusWith(d, 'FAILED', now, {

@@ -6,9 +6,9 @@ import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
 import type { JobResource } from '../../shared/model/index.js';
 import { JOB_PODS_SELECTOR, flinkJobId, jobManagerName, jobPodsSelector, taskManagerCount } from '../../shared/vvp/flink-resources.js';
-import { FlinkRestClient, FlinkRestError, FlinkUnreachable, configuredResolver } from '../../shared/vvp/flink-rest.js';
+import { FlinkRestClient, FlinkRestError, FlinkUnreachable, resolverWithPods } from '../../shared/vvp/flink-rest.js';
 import { stableHash } from '../../shared/vvp/ids.js';
-import { type FlinkObservation, type JobManagerJob, deriveJobStatus } from '../../shared/vvp/job-status.js';
+import { type FlinkObservation, type JobManagerJob, decided, deriveJobStatus } from '../../shared/vvp/job-status.js';
 import { inTransition } from './logic.js';
 
 /** The Job an event is about: `<vns>.<jobId>` from a pod's labels, or the FlinkJob itself. */
@@ -32,15 +32,15 @@ const FLINK_POLL_INTERVAL_MS = 500;
  * What the job's JobManager says about it, when one is ready to answer: its state, restart
  * count, and the newest exception when the job fails. Short timeouts: the step holds a lock.
  */
-async function observeFlink(ctx: FunctionContext, job: JobResource, pods: V1Pod[]): Promise<FlinkObservation> {
+async function observeFlink(job: JobResource, pods: V1Pod[]): Promise<FlinkObservation> {
   const jm = pods.find((p) => p.metadata?.labels?.component === 'jobmanager' && !p.metadata.deletionTimestamp && isReady(p));
   if (!jm) return { kind: 'none' };
   const namespace = job.spec.spec.targetNamespace;
   const jobId = job.spec.metadata.id;
   const fid = flinkJobId(jobId);
   try {
-    const resolve = configuredResolver(ctx.kube.core);
-    const flink = new FlinkRestClient(await resolve({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
+    // The JobManager's IP from the pods this step listed: no second list of them.
+    const flink = new FlinkRestClient(await resolverWithPods(pods)({ namespace, jobId }), { timeoutMs: 2_000, retries: 1 });
     const { jid, state, tasksRunning } = await flink.job(fid);
     const [restarts, rootException] = await Promise.all([
       flink.restarts(fid).catch(() => undefined),
@@ -105,6 +105,8 @@ export default defineFunction({
     // it STARTING when it has (that write brings the job back here). Writing a state first
     // would tell it the objects exist.
     if (!job.status?.state) return { result: 'skipped', reason: `job ${name} is still being created` };
+    // Its state is decided (ended, or being stopped): no pods to read, nothing would change.
+    if (decided(job.status)) return { result: 'skipped', reason: `job ${job.status.state}: decided` };
     const namespace = job.spec.spec.targetNamespace;
     // A pod in a namespace other than its job's target is not that job's, whatever its labels say.
     if (event.ref.kind === PODS.kind && event.ref.namespace !== namespace)
@@ -120,12 +122,16 @@ export default defineFunction({
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),
     });
     const expected = taskManagerCount(job.spec.spec.template.spec);
-    // A job that ended, or that the deployment step is stopping, is decided without asking Flink.
-    const settled = job.status.state !== 'STARTING' && job.status.state !== 'STARTED';
-    const observe = () => (settled ? Promise.resolve<FlinkObservation>({ kind: 'none' }) : observeFlink(ctx, job, pods.items as V1Pod[]));
-    const jobManagerJob = settled ? { kind: 'not-read' as const } : await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
+    const jobManagerJob = await readJobManagerJob(ctx, job, pods.items as V1Pod[]);
     const derive = async () =>
-      deriveJobStatus(job.status, pods.items as V1Pod[], expected, new Date().toISOString(), await observe(), jobManagerJob);
+      deriveJobStatus(
+        job.status,
+        pods.items as V1Pod[],
+        expected,
+        new Date().toISOString(),
+        await observeFlink(job, pods.items as V1Pod[]),
+        jobManagerJob,
+      );
     let status = await derive();
     // All pods up and Flink still submitting or scheduling the job: it usually runs within
     // seconds, so wait a little here rather than for the next recheck.

@@ -58,13 +58,28 @@ export function podIpResolver(core: CoreV1Api): FlinkEndpointResolver {
         cause: err,
       });
     }
-    // Only a running JobManager answers: one whose job stopped keeps running until the
-    // savepoint's result was read (or rest.async.store-duration passed), then exits.
-    const pod = pods.find((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && p.status.phase === 'Running');
-    if (!pod) throw new FlinkUnreachable(`job ${jobId} has no running JobManager pod with an IP in namespace ${namespace}`);
-    const ip = pod.status!.podIP!;
-    return `http://${ip.includes(':') ? `[${ip}]` : ip}:${restPortOf(pod)}`;
+    return jobManagerEndpoint(pods, { namespace, jobId });
   };
+}
+
+/**
+ * The JobManager's REST endpoint among pods already read (a job's pods, as a step listed
+ * them): its pod's IP, without listing again.
+ */
+export function jobManagerEndpoint(pods: readonly V1Pod[], { namespace, jobId }: { namespace: string; jobId: string }): string {
+  // Only a running JobManager answers: one whose job stopped keeps running until the
+  // savepoint's result was read (or rest.async.store-duration passed), then exits.
+  const pod = pods.find(
+    (p) =>
+      p.metadata?.labels?.jobId === jobId &&
+      p.metadata.labels.component === 'jobmanager' &&
+      !p.metadata.deletionTimestamp &&
+      p.status?.podIP &&
+      p.status.phase === 'Running',
+  );
+  if (!pod) throw new FlinkUnreachable(`job ${jobId} has no running JobManager pod with an IP in namespace ${namespace}`);
+  const ip = pod.status!.podIP!;
+  return `http://${ip.includes(':') ? `[${ip}]` : ip}:${restPortOf(pod)}`;
 }
 
 /** The JobManager container's `rest` port (taken from the job's configuration), else Flink's default. */
@@ -92,6 +107,11 @@ export function serviceDnsResolver(clusterDomain?: string): FlinkEndpointResolve
  */
 export function configuredResolver(core: CoreV1Api, env: NodeJS.ProcessEnv = process.env): FlinkEndpointResolver {
   return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(core);
+}
+
+/** The configured resolver for a caller that has just listed the job's pods: the pod's IP comes from them. */
+export function resolverWithPods(pods: readonly V1Pod[], env: NodeJS.ProcessEnv = process.env): FlinkEndpointResolver {
+  return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : async (job) => jobManagerEndpoint(pods, job);
 }
 
 export type TriggerStatus = { state: 'IN_PROGRESS' } | { state: 'COMPLETED'; location: string } | { state: 'FAILED'; message: string };

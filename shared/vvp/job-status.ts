@@ -139,6 +139,12 @@ function unschedulable(pods: V1Pod[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A job that ended, or that the deployment step is stopping: nothing its pods or Flink say
+ * decides its state any more (deriveJobStatus keeps it as it is).
+ */
+export const decided = (status: JobCrStatus | undefined): boolean => RANK[status?.state ?? 'STARTING'] >= 2;
+
 /** Flink's job state as the Job's: its VVP state, and the failure Flink reported. */
 function fromFlink(flink: FlinkObservation): { state: JobState; failure?: { reason: string; message: string } } | undefined {
   if (flink.kind !== 'job') return undefined;
@@ -167,7 +173,7 @@ export function deriveJobStatus(
 ): JobCrStatus {
   const prev = current ?? {};
   const prevState = prev.state ?? 'STARTING';
-  if (RANK[prevState] >= 2) return prev; // ended (or being stopped by the deployment step): nothing decides any more
+  if (decided(prev)) return prev;
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const ready = (c: string) => live.filter((p) => component(p) === c && isReady(p)).length;
   const waiting = unschedulable(live);

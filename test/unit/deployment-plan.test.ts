@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Action, planDeletion, planDeployment } from '../../functions/deploymentStep/logic.js';
+import { type Action, awaitsPatchSet, planDeletion, planDeployment, validatesCopy } from '../../functions/deploymentStep/logic.js';
 import type { DeploymentResource, JobResource } from '../../shared/model/index.js';
 import { deployment, jobOf, withEffective } from './fixtures.js';
 
@@ -318,5 +318,53 @@ describe("deployment step decisions on Flink's word", () => {
     expect(planDeployment(d2, cleaned, NOW).actions).toEqual([]); // duplicates change nothing
     const restart = planDeployment(bump(d2), cleaned, NOW);
     expect(types(restart.actions)).toEqual(['writeStatus', 'createJob']);
+  });
+});
+
+describe("planning from an event's copy of the Deployment", () => {
+  it('finds a Deployment waiting for its patch set from the Deployment alone', () => {
+    expect(awaitsPatchSet(deployment())).toBe(true);
+    const d = withEffective(deployment({}, 2));
+    expect(awaitsPatchSet(d)).toBe(false);
+    d.status!.sluice!.effective!.generation = 1;
+    expect(awaitsPatchSet(d)).toBe(true);
+  });
+
+  it('carries out from the copy only plans whose first write is versioned by it', () => {
+    const fresh = withEffective(deployment());
+    // Starting claims the job in the Deployment's status first: a stale copy fails there.
+    expect(types(planDeployment(fresh, undefined, NOW).actions)[0]).toBe('writeStatus');
+    expect(validatesCopy(planDeployment(fresh, undefined, NOW))).toBe(true);
+    // The finalizer is added first (versioned too) where a job may get objects.
+    const withoutFinalizer = { ...fresh, metadata: { ...fresh.metadata, finalizers: [] } };
+    expect(types(planDeployment(withoutFinalizer, undefined, NOW).actions)[0]).toBe('addFinalizer');
+    expect(validatesCopy(planDeployment(withoutFinalizer, undefined, NOW))).toBe(true);
+    const { d, job } = started();
+    expect(validatesCopy(planDeployment(d, job, NOW))).toBe(true); // RUNNING: a status write only
+    expect(validatesCopy({ actions: [], reason: 'nothing' })).toBe(false);
+  });
+
+  it('plans again from a fresh read when a stale copy would stop the job the current Deployment wants running', () => {
+    // The copy still says CANCELLED; the user has set RUNNING again since. Planned from it,
+    // the step would delete the running job's objects before any versioned write.
+    const { d, job } = started();
+    const cancelled = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, state: 'CANCELLED' } },
+    });
+    const plan = planDeployment(cancelled, job, NOW);
+    expect(types(plan.actions)).toEqual(['terminateJob', 'writeStatus']);
+    expect(validatesCopy(plan)).toBe(false);
+    // The same for an upgrade, a savepoint, and a deletion: each starts with an unversioned action.
+    const changed = withEffective({
+      ...d,
+      metadata: { ...d.metadata, generation: 2 },
+      spec: { ...d.spec, spec: { ...d.spec.spec, template: { spec: { ...d.spec.spec.template.spec, parallelism: 2 } } } },
+    });
+    expect(validatesCopy(planDeployment(changed, job, NOW))).toBe(false);
+    const deleting = { ...d, metadata: { ...d.metadata, deletionTimestamp: NOW } };
+    expect(validatesCopy(planDeletion(deleting, [job]))).toBe(false);
+    expect(validatesCopy(planDeletion(deleting, [{ ...job, status: { state: 'TERMINATED' } }]))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { SETTLE_MS, inTransition } from '../../functions/onJobPodStatus/logic.js';
-import { type FlinkObservation, cancelledInFlink, deriveJobStatus } from '../../shared/vvp/job-status.js';
+import { type FlinkObservation, cancelledInFlink, decided, deriveJobStatus } from '../../shared/vvp/job-status.js';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const LATER = '2026-11-21T10:01:00.000Z';
@@ -93,7 +93,12 @@ describe('job state from pods', () => {
       expect(deriveJobStatus({ state }, [pod('jobmanager', 'Running', true), pod('taskmanager', 'Running', true)], 1, NOW)).toEqual({
         state,
       });
+      // So its pods need not even be read.
+      expect(decided({ state })).toBe(true);
     }
+    expect(decided(undefined)).toBe(false);
+    expect(decided({ state: 'STARTING' })).toBe(false);
+    expect(decided({ state: 'STARTED' })).toBe(false);
   });
 
   it('fails when no JobManager is left and its Kubernetes Job is deleted or failed; keeps the state while the Job brings one back', () => {
