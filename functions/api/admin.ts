@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { BadInput, NotFound } from '../../shared/runtime/errors.js';
-import { type TokenRole, mayAdministerNamespaces, mayCreateToken, roleIn } from '../../shared/vvp/access.js';
+import { ROLES, type TokenRole } from '../../shared/model/index.js';
+import { mayAdministerNamespaces, mayCreateToken, roleIn } from '../../shared/vvp/access.js';
 import { namespaceView, parseNamespaceName, parseRoleBindings } from '../../shared/vvp/namespaces.js';
 import type { StoredToken } from '../../shared/vvp/token-store.js';
 import { type ApiEnv, allow } from './auth.js';
@@ -106,7 +107,7 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
     const body = (await readBody(c)) as { name?: unknown; role?: unknown };
     const name = parseTokenName(body?.name, vns);
     const role = body?.role as TokenRole;
-    if (!['viewer', 'editor', 'owner', 'admin'].includes(role)) throw new BadInput('role: expected viewer, editor, owner or admin');
+    if (!ROLES.includes(role)) throw new BadInput(`role: expected ${ROLES.slice(0, -1).join(', ')} or ${ROLES.at(-1)}`);
     const decision = mayCreateToken(c.get('caller'), vns, ns.spec.roleBindings ?? [], role);
     if (!decision.allowed) throw new BadInput(decision.message, decision.status);
     const created = await tokens.create(vns, name, role);

@@ -9,6 +9,7 @@ import {
   DeploymentTargetInput,
   Job,
   Namespace,
+  ROLES,
   NamespaceInput,
   Savepoint,
   SavepointInput,
@@ -132,7 +133,7 @@ export function openApiDocument(): object {
             requestBody: json({
               type: 'object',
               required: ['name', 'role'],
-              properties: { name: { type: 'string' }, role: { enum: ['viewer', 'editor', 'owner', 'admin'] } },
+              properties: { name: { type: 'string' }, role: { enum: [...ROLES] } },
             }),
             responses: { ...ok({ type: 'object', properties: { apiToken: ref('ApiToken') } }, '201'), ...errors },
           },

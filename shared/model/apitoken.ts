@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DateTime } from './common.js';
+import { ROLES } from './namespace.js';
 import { parseApiTokenResourceName } from './naming.js';
 
 /**
@@ -7,8 +8,7 @@ import { parseApiTokenResourceName } from './naming.js';
  * `admin` is accepted besides VVP's namespace roles because VVP's access matrix has it
  * (Namespace administration) and only the platform superuser may mint it (shared/vvp/access.ts).
  */
-export const TOKEN_ROLES = ['viewer', 'editor', 'owner', 'admin'] as const;
-export const TokenRole = z.enum(TOKEN_ROLES);
+export const TokenRole = z.enum(ROLES);
 
 export const ApiTokenResourceName = z.string().refine((s) => parseApiTokenResourceName(s) !== undefined, {
   message: 'must be "namespaces/<namespace>/apitokens/<name>", the name at most 63 letters, digits, "-", "_" or "."',

@@ -7,7 +7,11 @@ import { parseNamespaceResourceName } from './naming.js';
  * Not an application resource: no metadata/spec/status envelope in VVP.
  */
 
-export const ROLES = ['viewer', 'editor', 'owner', 'admin'] as const;
+/** The roles a vNamespace's role bindings grant. */
+export const NAMESPACE_ROLES = ['viewer', 'editor', 'owner'] as const;
+export type NamespaceRole = (typeof NAMESPACE_ROLES)[number];
+/** Every role, `admin` (an API token's only) included. */
+export const ROLES = [...NAMESPACE_ROLES, 'admin'] as const;
 export const Role = z.enum(ROLES);
 
 /** `user:NAME`, `group:NAME` or `system:authenticated` (every valid token). */

@@ -1,14 +1,10 @@
-import type { RoleBinding } from '../model/index.js';
+import type { NamespaceRole, RoleBinding, TokenRole } from '../model/index.js';
 
 /**
  * VVP's permission matrix, pure. A caller is what a bearer token resolves to:
  * the platform superuser (the bootstrap credential, or everyone when SLUICE_AUTH=off), or
  * a token scoped to one vNamespace with one role.
  */
-export const NAMESPACE_ROLES = ['viewer', 'editor', 'owner'] as const;
-export type NamespaceRole = (typeof NAMESPACE_ROLES)[number];
-export type TokenRole = NamespaceRole | 'admin';
-
 export type Caller = { kind: 'superuser'; name: string } | { kind: 'token'; name: string; namespace: string; role: TokenRole };
 
 export type Resource =

@@ -2,7 +2,7 @@ import type { CrClient } from '../kube/cr-client.js';
 import { isAlreadyExists } from '../kube/client.js';
 import { VNAMESPACES } from '../kube/resources.js';
 import { BadInput } from '../runtime/errors.js';
-import type { NamespaceResource, Role, RoleBinding } from '../model/index.js';
+import { NAMESPACE_ROLES, type NamespaceResource, type Role, type RoleBinding } from '../model/index.js';
 
 export const ACTIVE = 'LIFECYCLE_PHASE_ACTIVE';
 const VNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -25,8 +25,8 @@ export function parseRoleBindings(raw: unknown): RoleBinding[] {
   return raw.map((b, i) => {
     const role = (b as { role?: unknown })?.role;
     const members = (b as { members?: unknown })?.members;
-    if (!['viewer', 'editor', 'owner'].includes(role as string))
-      throw new BadInput(`roleBindings[${i}].role: expected viewer, editor or owner`);
+    if (!(NAMESPACE_ROLES as readonly unknown[]).includes(role))
+      throw new BadInput(`roleBindings[${i}].role: expected ${NAMESPACE_ROLES.slice(0, -1).join(', ')} or ${NAMESPACE_ROLES.at(-1)}`);
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'string' || !/^(user:.+|group:.+|system:authenticated)$/.test(m))) {
       throw new BadInput(`roleBindings[${i}].members: expected a list of "user:NAME", "group:NAME" or "system:authenticated"`);
     }

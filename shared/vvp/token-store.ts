@@ -1,7 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { isAlreadyExists, isNotFound } from '../kube/client.js';
-import type { Caller, TokenRole } from './access.js';
+import type { TokenRole } from '../model/index.js';
+import type { Caller } from './access.js';
 import { generateToken, hashToken, sameHash, tokenSecretName } from './tokens.js';
 
 export const TOKEN_LABELS = {
