@@ -2,7 +2,8 @@ import type { CrClient } from '../kube/cr-client.js';
 import { isAlreadyExists } from '../kube/client.js';
 import { VNAMESPACES } from '../kube/resources.js';
 import { BadInput } from '../runtime/errors.js';
-import { NAMESPACE_ROLES, type NamespaceResource, type Role, type RoleBinding } from '../model/index.js';
+import { z } from 'zod';
+import { NAMESPACE_ROLES, type NamespaceResource, RoleBinding, check } from '../model/index.js';
 
 export const ACTIVE = 'LIFECYCLE_PHASE_ACTIVE';
 const VNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -19,19 +20,14 @@ export function parseNamespaceName(raw: unknown): string {
   return name;
 }
 
+/** The role bindings a request may set: each grants a namespace role (`admin` is an API token's only). */
+const RequestedRoleBindings = z.array(RoleBinding.extend({ role: z.enum(NAMESPACE_ROLES) }));
+
 export function parseRoleBindings(raw: unknown): RoleBinding[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new BadInput('roleBindings: expected a list of {role, members}');
-  return raw.map((b, i) => {
-    const role = (b as { role?: unknown })?.role;
-    const members = (b as { members?: unknown })?.members;
-    if (!(NAMESPACE_ROLES as readonly unknown[]).includes(role))
-      throw new BadInput(`roleBindings[${i}].role: expected ${NAMESPACE_ROLES.slice(0, -1).join(', ')} or ${NAMESPACE_ROLES.at(-1)}`);
-    if (!Array.isArray(members) || members.some((m) => typeof m !== 'string' || !/^(user:.+|group:.+|system:authenticated)$/.test(m))) {
-      throw new BadInput(`roleBindings[${i}].members: expected a list of "user:NAME", "group:NAME" or "system:authenticated"`);
-    }
-    return { role: role as Role, members: members as string[] };
-  });
+  const r = check(RequestedRoleBindings, raw, 'roleBindings');
+  if (!r.ok) throw new BadInput(r.message);
+  return r.value;
 }
 
 /** VVP's shape of a namespace. */
