@@ -216,8 +216,11 @@ describe(`a job's state from real Flink ${VERSION}`, () => {
       expect(failed.j.status).toMatchObject({
         state: 'FAILED',
         failure: { reason: 'FlinkJobFailed' },
-        started: { observedFlinkJobRestarts: 2 },
       });
+      // Flink's numRestarts metric comes from its metric fetcher, which may lag the job's FAILED
+      // state by an update interval: at least the restart seen, at most the two allowed.
+      expect(failed.j.status.started?.observedFlinkJobRestarts).toBeGreaterThanOrEqual(1);
+      expect(failed.j.status.started?.observedFlinkJobRestarts).toBeLessThanOrEqual(2);
       expect(failed.j.status.failure!.message).toMatch(/IllegalStateException: sluice test job: failing on purpose after 3 seconds/);
       expect(failed.d.status.failure?.message).toMatch(/failing on purpose/);
       expect(failed.d.status.running?.jobId).toBe(jobId); // no second attempt
