@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { BadInput, NotFound } from '../../shared/runtime/errors.js';
-import { ROLES, type TokenRole } from '../../shared/model/index.js';
+import { TokenRole, check } from '../../shared/model/index.js';
 import { mayAdministerNamespaces, mayCreateToken, roleIn } from '../../shared/vvp/access.js';
 import { namespaceView, parseNamespaceName, parseRoleBindings } from '../../shared/vvp/namespaces.js';
 import type { StoredToken } from '../../shared/vvp/token-store.js';
@@ -106,8 +106,9 @@ export function tokenRoutes(app: Hono<ApiEnv>, { namespaces, tokens }: ApiDeps) 
     if (!ns) throw new NotFound(`namespace ${vns} not found`);
     const body = (await readBody(c)) as { name?: unknown; role?: unknown };
     const name = parseTokenName(body?.name, vns);
-    const role = body?.role as TokenRole;
-    if (!ROLES.includes(role)) throw new BadInput(`role: expected ${ROLES.slice(0, -1).join(', ')} or ${ROLES.at(-1)}`);
+    const checked = check(TokenRole, body?.role, 'role');
+    if (!checked.ok) throw new BadInput(checked.message);
+    const role = checked.value;
     const decision = mayCreateToken(c.get('caller'), vns, ns.spec.roleBindings ?? [], role);
     if (!decision.allowed) throw new BadInput(decision.message, decision.status);
     const created = await tokens.create(vns, name, role);
