@@ -10,7 +10,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 export type State = 'Running' | 'Succeeded' | 'Failed' | 'CrashLoopBackOff';
 
 /** Kubernetes' timestamps: seconds precision. */
-export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const timestamp = (at: Date | string | number) => new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+export const now = () => timestamp(Date.now());
+/** When the pod started, as its status says; else `at`. */
+const startedAt = (pod: V1Pod, at: string) => (pod.status?.startTime ? timestamp(pod.status.startTime) : at);
 
 /** What a kubelet observes of a real Flink pod's process. */
 export interface RealProcess {
@@ -27,7 +30,7 @@ export interface RealProcess {
  */
 export function realStatus(pod: V1Pod, real: RealProcess): object {
   const at = now();
-  const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : at;
+  const started = startedAt(pod, at);
   const exit = real.exit;
   const terminated = exit && {
     exitCode: exit.code,
@@ -92,7 +95,7 @@ export function currentState(pod: V1Pod): string | undefined {
 /** The status a kubelet would report in `state` (merge patch: the lists are replaced whole). */
 export function statusFor(pod: V1Pod, state: State, podIP: string): object {
   const at = now();
-  const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : at;
+  const started = startedAt(pod, at);
   const running = state === 'Running';
   const failedExit = { exitCode: 1, reason: 'Error', startedAt: started, finishedAt: at };
   const containerStatus = (name: string, image: string) => ({
