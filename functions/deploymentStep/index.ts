@@ -23,10 +23,6 @@ import { eventIdFor, eventsOfAction } from './events.js';
 import { type Action, awaitsPatchSet, planDeletion, planDeployment, validatesCopy } from './logic.js';
 import { takeSavepoint } from './take-savepoint.js';
 
-const jobsOf = (ctx: FunctionContext) => ctx.crs.jobs;
-const deploymentsOf = (ctx: FunctionContext) => ctx.crs.deployments;
-const savepointsOf = (ctx: FunctionContext) => ctx.crs.savepoints;
-
 /**
  * Records a Deployment's events. The step's work is done by then: an event that cannot be
  * recorded is logged, not retried (a redelivery would not decide it again).
@@ -70,7 +66,7 @@ async function ensureConfigSecret(ctx: FunctionContext, job: JobResource, parent
     secret = configSecret(job, values, parentUid);
   } catch (err) {
     const failedAt = new Date().toISOString();
-    await jobsOf(ctx).replaceStatus({
+    await ctx.crs.jobs.replaceStatus({
       ...job,
       status: {
         ...job.status,
@@ -110,7 +106,7 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
     }
   }
   if (!job.status?.state) {
-    await jobsOf(ctx).replaceStatus({ ...job, status: { ...job.status, state: 'STARTING' } });
+    await ctx.crs.jobs.replaceStatus({ ...job, status: { ...job.status, state: 'STARTING' } });
   }
 }
 
@@ -133,13 +129,13 @@ async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<voi
   const status = ended
     ? { ...job.status!, sluice: { ...job.status!.sluice, resourcesDeleted: true } }
     : { ...job.status, state: 'TERMINATED' as const, terminatedAt: job.status?.terminatedAt ?? new Date().toISOString() };
-  await jobsOf(ctx).replaceStatus({ ...job, status });
+  await ctx.crs.jobs.replaceStatus({ ...job, status });
 }
 
 /** The Deployment with its finalizer added or removed (a metadata write: no new generation). */
 async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present: boolean): Promise<DeploymentResource> {
   const others = (d.metadata.finalizers ?? []).filter((f) => f !== JOB_RESOURCES_FINALIZER);
-  return deploymentsOf(ctx).replace({
+  return ctx.crs.deployments.replace({
     ...d,
     metadata: { ...d.metadata, finalizers: present ? [...others, JOB_RESOURCES_FINALIZER] : others },
   });
@@ -157,11 +153,11 @@ async function resumeJob(ctx: FunctionContext, job: JobResource): Promise<void> 
     taskManagerCount(job.spec.spec.template.spec),
     new Date().toISOString(),
   );
-  await jobsOf(ctx).replaceStatus({ ...job, status });
+  await ctx.crs.jobs.replaceStatus({ ...job, status });
 }
 
 async function createSavepoint(ctx: FunctionContext, savepoint: SavepointResource): Promise<void> {
-  const savepoints = savepointsOf(ctx);
+  const savepoints = ctx.crs.savepoints;
   let created: SavepointResource;
   try {
     created = await savepoints.create(savepoint);
@@ -192,15 +188,15 @@ async function carryOut(
     case 'removeFinalizer':
       return { deployment: await setFinalizer(ctx, d, false) };
     case 'writeStatus':
-      return { deployment: await deploymentsOf(ctx).replaceStatus({ ...d, status: action.status }) };
+      return { deployment: await ctx.crs.deployments.replaceStatus({ ...d, status: action.status }) };
     case 'createJob': {
       let job: JobResource;
       try {
-        job = await jobsOf(ctx).create(action.job);
+        job = await ctx.crs.jobs.create(action.job);
       } catch (err) {
         // Same deterministic id: another delivery created it first.
         if (!isAlreadyExists(err)) throw err;
-        job = (await jobsOf(ctx).get(action.job.metadata.name))!;
+        job = (await ctx.crs.jobs.get(action.job.metadata.name))!;
       }
       await ensureJobResources(ctx, job);
       return { deployment: d };
@@ -212,7 +208,7 @@ async function carryOut(
       await createSavepoint(ctx, action.savepoint);
       return { deployment: d };
     case 'markJobTerminating':
-      await jobsOf(ctx).replaceStatus({ ...action.job, status: { ...action.job.status, state: 'TERMINATING' } });
+      await ctx.crs.jobs.replaceStatus({ ...action.job, status: { ...action.job.status, state: 'TERMINATING' } });
       return { deployment: d };
     case 'takeSavepoint':
       return {
@@ -227,7 +223,7 @@ async function carryOut(
       return { deployment: d, again: true };
     case 'failSavepoint': {
       const now = new Date().toISOString();
-      await savepointsOf(ctx).replaceStatus({
+      await ctx.crs.savepoints.replaceStatus({
         ...action.savepoint,
         status: { ...action.savepoint.status, state: 'FAILED', failure: { ...action.failure, failedAt: now } },
       });
@@ -254,11 +250,11 @@ async function observe(
   known: { job?: JobResource; savepoints?: readonly SavepointResource[] } = {},
 ): Promise<Observed> {
   const byDeployment = `${LABELS.deploymentId}=${d.spec.metadata.id}`;
-  if (d.metadata.deletionTimestamp) return { deployment: d, jobs: await jobsOf(ctx).list(byDeployment) };
+  if (d.metadata.deletionTimestamp) return { deployment: d, jobs: await ctx.crs.jobs.list(byDeployment) };
   const current = d.status?.sluice?.job;
   const jobName = current && `${d.spec.metadata.namespace}.${current.id}`;
-  const job = jobName ? (known.job?.metadata.name === jobName ? known.job : await jobsOf(ctx).get(jobName)) : undefined;
-  return { deployment: d, job, savepoints: known.savepoints ?? (await savepointsOf(ctx).list(byDeployment)) };
+  const job = jobName ? (known.job?.metadata.name === jobName ? known.job : await ctx.crs.jobs.get(jobName)) : undefined;
+  return { deployment: d, job, savepoints: known.savepoints ?? (await ctx.crs.savepoints.list(byDeployment)) };
 }
 
 /** What to do next: the Deployment's deletion, or a step towards its desired state. */
@@ -294,7 +290,7 @@ export default defineFunction({
       return { result: 'skipped', reason: 'waiting for the patch set to be applied to this generation' };
     let reason: string | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const read = carried.deployment ?? (await deploymentsOf(ctx).get(name));
+      const read = carried.deployment ?? (await ctx.crs.deployments.get(name));
       if (!read) return { result: 'skipped', reason: 'deployment no longer exists' };
       let observed = await observe(ctx, read, { job: carried.job });
       let plan = planOf(observed);
@@ -306,12 +302,12 @@ export default defineFunction({
       // the plan used was read in this step), and the plan made again if it had changed.
       let changed = false;
       if (carried.deployment && !fromCopy) {
-        const fresh = await deploymentsOf(ctx).get(name);
+        const fresh = await ctx.crs.deployments.get(name);
         if (!fresh) return { result: 'skipped', reason: 'deployment no longer exists' };
         changed = !sameVersion(fresh, carried.deployment);
         if (changed) observed = await observe(ctx, fresh, { job: observed.job, savepoints: observed.savepoints });
       } else if (carried.job && observed.job === carried.job) {
-        const fresh = await jobsOf(ctx).get(carried.job.metadata.name);
+        const fresh = await ctx.crs.jobs.get(carried.job.metadata.name);
         changed = !sameVersion(fresh, carried.job);
         if (changed) observed = { ...observed, job: fresh };
       }
