@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Kube, openWatch } from '../shared/kube/client.js';
+import { TypedKube, openWatch } from '../shared/kube/typed.js';
 import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
 import type { DeploymentResource } from '../shared/model/index.js';
 import { startSluice } from '../test/support/sluice.js';
@@ -149,7 +149,7 @@ export async function apiRequestsBench(env: BenchEnv, log: (l: string) => void):
   const platformNamespace = 'sluice-bench-requests';
   const targetNamespace = 'bench-requests-jobs';
   const sluice = await startSluice({ kubeconfig, redisUrl: env.redis.url, platformNamespace, logLevel: 'error' });
-  const direct = Kube.fromFile(env.kubeconfig);
+  const direct = TypedKube.fromFile(env.kubeconfig);
   const states = new Map<string, string>();
   const deleted = new Set<string>();
   const abort = await openWatch(

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Kube } from '../shared/kube/client.js';
+import { TypedKube } from '../shared/kube/typed.js';
 import { type LocalCluster, startLocalCluster } from '../shared/local/cluster.js';
 import { type PodSimulator, startPodSimulator } from '../shared/local/pod-simulator.js';
 import { type TestRedis, startRedis } from '../test/bed/redis.js';
@@ -13,7 +13,7 @@ export interface BenchEnv {
   cluster: LocalCluster;
   kubeconfig: string;
   redis: TestRedis;
-  kube: Kube;
+  kube: TypedKube;
   stop(): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     stops.push(() => simulator.stop());
     const redis = await startRedis(join(dir, 'redis'));
     stops.push(() => redis.stop());
-    return { dir, cluster, kubeconfig: cluster.kubeconfig, redis, kube: Kube.fromFile(cluster.kubeconfig), stop };
+    return { dir, cluster, kubeconfig: cluster.kubeconfig, redis, kube: TypedKube.fromFile(cluster.kubeconfig), stop };
   } catch (err) {
     await stop();
     throw err;

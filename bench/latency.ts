@@ -4,7 +4,7 @@
  * pods Ready -> the Deployment's status RUNNING. Observed through watches of the bench's own.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { openWatch } from '../shared/kube/client.js';
+import { openWatch } from '../shared/kube/typed.js';
 import { FLINK_DEPLOYMENTS } from '../shared/kube/resources.js';
 import type { DeploymentResource } from '../shared/model/index.js';
 import { startSluice } from '../test/support/sluice.js';

@@ -23,7 +23,7 @@ const RETURNED = ['content-type', 'content-encoding', 'cache-control', 'etag', '
  * these paths only, so that a link the console opens carries it.
  */
 export function flinkUiRoutes(app: Hono<ApiEnv>, { ctx, platform, namespaces }: ApiDeps) {
-  const resolve = configuredResolver(ctx.kube.core);
+  const resolve = configuredResolver(ctx.kube);
   const secure = (url: string) => url.startsWith('https:');
 
   app.post(`${FLINK_UI_PREFIX}/session`, (c) => {

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { type ApiEnv, allow } from './auth.js';
 import { respond } from './http.js';
 import type { ApiDeps } from './index.js';
+import { PODS } from '../../shared/kube/resources.js';
 
 /** What the console shows of one pod of a Deployment's jobs. */
 export interface PodView {
@@ -40,7 +41,7 @@ export function podRoutes(app: Hono<ApiEnv>, { ctx, platform, namespaces }: ApiD
     const namespace = deployment.status?.sluice?.effective?.targetNamespace;
     // Not yet resolved (or its patch set failed): no pods can exist yet.
     if (!namespace) return respond(c, { items: [] });
-    const pods = await ctx.kube.core.listNamespacedPod({ namespace, labelSelector: `deploymentId=${deployment.spec.metadata.id}` });
+    const pods = await ctx.kube.api<V1Pod>(PODS).list({ namespace, labelSelector: `deploymentId=${deployment.spec.metadata.id}` });
     const items = pods.items.map(podView).sort((a, b) => a.name.localeCompare(b.name));
     return respond(c, { items });
   });

@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound } from '../../shared/kube/client.js';
 import { JOB_RESOURCES_FINALIZER, LABELS } from '../../shared/model/naming.js';
-import { FLINK_DEPLOYMENTS, FLINK_JOBS, SAVEPOINTS } from '../../shared/kube/resources.js';
+import { CONFIG_MAPS, FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, SAVEPOINTS, SECRETS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
@@ -78,7 +78,7 @@ async function ensureConfigSecret(ctx: FunctionContext, job: JobResource, parent
     return false;
   }
   try {
-    await ctx.kube.core.createNamespacedSecret({ namespace: job.spec.spec.targetNamespace, body: secret });
+    await ctx.kube.api<V1Secret>(SECRETS).create({ namespace: job.spec.spec.targetNamespace, body: secret });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
@@ -90,17 +90,17 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
   const namespace = job.spec.spec.targetNamespace;
   let parent: V1ConfigMap;
   try {
-    parent = await ctx.kube.core.createNamespacedConfigMap({ namespace, body: parentConfigMap(job) });
+    parent = await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).create({ namespace, body: parentConfigMap(job) });
   } catch (err) {
     // onDeploymentTargetCreate makes the namespace; its event may simply come later.
     if (isNotFound(err)) throw new Unavailable(`target namespace ${namespace} does not exist yet; retry`, { cause: err });
     if (!isAlreadyExists(err)) throw err;
-    parent = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: parentName(job.spec.metadata.id) });
+    parent = await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).get({ namespace, name: parentName(job.spec.metadata.id) });
   }
   if (!(await ensureConfigSecret(ctx, job, parent.metadata!.uid!))) return;
   for (const child of childObjects(job, parent.metadata!.uid!)) {
     try {
-      await ctx.kube.objects.create(child);
+      await ctx.kube.create(child);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -117,7 +117,7 @@ async function ensureJobResources(ctx: FunctionContext, job: JobResource): Promi
  */
 async function terminateJob(ctx: FunctionContext, job: JobResource): Promise<void> {
   try {
-    await ctx.kube.core.deleteNamespacedConfigMap({
+    await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).delete({
       namespace: job.spec.spec.targetNamespace,
       name: parentName(job.spec.metadata.id),
       body: { propagationPolicy: 'Background' },
@@ -143,7 +143,7 @@ async function setFinalizer(ctx: FunctionContext, d: DeploymentResource, present
 
 /** The savepoint failed to stop the job: its pods decide its state again, from STARTED. */
 async function resumeJob(ctx: FunctionContext, job: JobResource): Promise<void> {
-  const pods = await ctx.kube.core.listNamespacedPod({
+  const pods = await ctx.kube.api<V1Pod>(PODS).list({
     namespace: job.spec.spec.targetNamespace,
     labelSelector: jobPodsSelector(job.spec.metadata.id),
   });
@@ -214,7 +214,7 @@ async function carryOut(
       return {
         deployment: d,
         again: await takeSavepoint(ctx, d, action, {
-          resolve: configuredResolver(ctx.kube.core),
+          resolve: configuredResolver(ctx.kube),
           record: (drafts, key) => recordEvents(ctx, d, drafts, key),
         }),
       };

@@ -1,6 +1,7 @@
+import type { V1Namespace, V1RoleBinding } from '@kubernetes/client-node';
 import { apiMessage, isAlreadyExists, isNotFound, statusCode } from '../../shared/kube/client.js';
 import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
-import { DEPLOYMENT_TARGETS } from '../../shared/kube/resources.js';
+import { DEPLOYMENT_TARGETS, NAMESPACES, ROLE_BINDINGS } from '../../shared/kube/resources.js';
 import { type FunctionContext, defineFunction, when } from '../../shared/runtime/define.js';
 import { permissions } from './permissions.js';
 import { TARGET_PRINCIPALS } from '../permissions.js';
@@ -14,13 +15,13 @@ function targetBindings(ctx: FunctionContext, namespace: string) {
 
 async function ensureNamespace(ctx: FunctionContext, name: string): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
   try {
-    await ctx.kube.core.readNamespace({ name });
+    await ctx.kube.api<V1Namespace>(NAMESPACES).get({ name });
     return { ok: true };
   } catch (err) {
     if (!isNotFound(err) && statusCode(err) !== 403) throw err;
   }
   try {
-    await ctx.kube.core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/created-by': 'sluice' } } } });
+    await ctx.kube.api<V1Namespace>(NAMESPACES).create({ body: { metadata: { name, labels: { 'sluice.dev/created-by': 'sluice' } } } });
     return { ok: true };
   } catch (err) {
     if (isAlreadyExists(err)) return { ok: true };
@@ -40,7 +41,7 @@ async function ensureBindings(ctx: FunctionContext, namespace: string): Promise<
   for (const binding of targetBindings(ctx, namespace)) {
     names.push(binding.metadata!.name!);
     try {
-      await ctx.kube.rbac.createNamespacedRoleBinding({ namespace, body: binding });
+      await ctx.kube.api<V1RoleBinding>(ROLE_BINDINGS).create({ namespace, body: binding });
     } catch (err) {
       if (isAlreadyExists(err)) continue;
       if (statusCode(err) === 403 || statusCode(err) === 404)
@@ -64,9 +65,12 @@ async function cleanUp(ctx: FunctionContext, target: TargetResource) {
   if (others.length > 0)
     return { result: 'skipped' as const, reason: `namespace ${namespace} still used by target ${others[0]!.spec.metadata.name}` };
   for (const binding of targetBindings(ctx, namespace)) {
-    await ctx.kube.rbac.deleteNamespacedRoleBinding({ namespace, name: binding.metadata!.name! }).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await ctx.kube
+      .api<V1RoleBinding>(ROLE_BINDINGS)
+      .delete({ namespace, name: binding.metadata!.name! })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
   }
   return { result: 'handled' as const, reason: `bindings removed from ${namespace}` };
 }

@@ -1,6 +1,6 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../shared/kube/client.js';
-import { FLINK_JOBS, PODS } from '../../shared/kube/resources.js';
+import { FLINK_JOBS, JOBS, PODS } from '../../shared/kube/resources.js';
 import { type FunctionContext, type ObjectEvent, defineFunction, when } from '../../shared/runtime/define.js';
 import { permissions } from './permissions.js';
 import { Unavailable } from '../../shared/runtime/errors.js';
@@ -17,7 +17,10 @@ async function jobName(event: ObjectEvent, ctx: FunctionContext): Promise<string
   let labels = event.mode === 'resource' ? event.object.metadata.labels : undefined;
   if (!labels?.jobId) {
     // Reference mode carries no labels: read the pod (gone after a delete: the job's other pods still decide).
-    const pod = await ctx.kube.core.readNamespacedPod({ namespace: event.ref.namespace!, name: event.ref.name }).catch(() => undefined);
+    const pod = await ctx.kube
+      .api<V1Pod>(PODS)
+      .get({ namespace: event.ref.namespace!, name: event.ref.name })
+      .catch(() => undefined);
     labels = pod?.metadata?.labels;
   }
   return labels?.jobId && labels.vvpNamespace ? `${labels.vvpNamespace}.${labels.jobId}` : undefined;
@@ -66,7 +69,7 @@ async function readJobManagerJob(ctx: FunctionContext, job: JobResource, pods: V
   if (pods.some((p) => p.metadata?.labels?.component === 'jobmanager' && !p.metadata.deletionTimestamp)) return { kind: 'not-read' };
   const name = jobManagerName(job.spec.metadata.id);
   try {
-    const jm = await ctx.kube.batch.readNamespacedJob({ namespace: job.spec.spec.targetNamespace, name });
+    const jm = await ctx.kube.api<V1Job>(JOBS).get({ namespace: job.spec.spec.targetNamespace, name });
     if (jm.metadata?.deletionTimestamp) return { kind: 'gone', name };
     const failed = jm.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
     return failed ? { kind: 'failed', name, message: failed.message ?? failed.reason ?? 'Failed' } : { kind: 'present' };
@@ -116,7 +119,7 @@ export default defineFunction({
     // server answers from its watch cache ("not older than"), instead of reading every pod of
     // the namespace from etcd for each pod change. Other events read through (a quorum list).
     const version = event.ref.kind === PODS.kind && event.mode === 'resource' ? event.object.metadata.resourceVersion : undefined;
-    const pods = await ctx.kube.core.listNamespacedPod({
+    const pods = await ctx.kube.api<V1Pod>(PODS).list({
       namespace,
       labelSelector: jobPodsSelector(job.spec.metadata.id),
       ...(version && /^[1-9][0-9]*$/.test(version) ? { resourceVersion: version } : {}),

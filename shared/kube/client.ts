@@ -1,77 +1,86 @@
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-  Watch,
-} from '@kubernetes/client-node';
+import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+// The error class alone: the package's index is imported only where its APIs are used (./typed.ts,
+// the event source), and statically importing it here would load all of it into every function.
+import { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';
+import { type ClusterAccess, type Credentials, defaultAccess, kubeconfigFileAccess } from './access.js';
+import { type ResourceType, resourceOf } from './resources.js';
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/** A list as the API server sends it. */
+export interface ObjectList<T> {
+  items: T[];
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+/** How a PATCH's body is to be read. */
+export const PATCH_TYPES = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+} as const;
+
+/** How often a request the API server refused with 429 and a Retry-After is sent again (client-go sends up to 10). */
+const RETRIES_AFTER_429 = 3;
+/** The longest Retry-After waited for; longer ones are cut to this. */
+const MAX_RETRY_AFTER_S = 5;
 
 /**
- * One cluster connection per process. The API clients are built on first use and kept:
- * building them per event was a measurable cost on the hot path.
+ * One cluster connection per process: the API server's REST interface, called with JSON over
+ * Node's own http(s) with keep-alive connections. Sluice calls a handful of operations on a
+ * dozen resource types; client-node's generated API (every model class of every group) was a
+ * fifth of an event function's start and ~8 MB of its memory for them, so functions go through
+ * `api(type)` here. Tests and the local cluster use client-node itself (./typed.ts).
  */
 export class Kube {
-  readonly config: KubeConfig;
-  #clients = new Map<unknown, unknown>();
+  readonly #access: ClusterAccess;
+  readonly #agents = new Map<string, HttpAgent>();
+  readonly #apis = new Map<ResourceType, ResourceApi<unknown>>();
 
-  constructor(config: KubeConfig) {
-    this.config = config;
-    shareConnections(config);
+  constructor(access: ClusterAccess) {
+    this.#access = access;
   }
 
   static fromFile(path: string): Kube {
-    const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    return new Kube(kc);
+    return new Kube(kubeconfigFileAccess(path));
   }
 
-  /** In-cluster service account when running as a container, else the default kubeconfig. */
+  /** The kubeconfig at `path`, else $KUBECONFIG, ~/.kube/config or the pod's service account. */
   static fromEnvironment(path?: string): Kube {
-    const kc = new KubeConfig();
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-    return new Kube(kc);
+    return new Kube(path ? kubeconfigFileAccess(path) : defaultAccess());
   }
 
-  #client<T>(ctor: new (...args: never[]) => T, make: () => T): T {
-    let c = this.#clients.get(ctor) as T | undefined;
-    if (!c) {
-      c = make();
-      this.#clients.set(ctor, c);
+  /** The API server's URL, when known without loading the configuration (for messages). */
+  get server(): string | undefined {
+    return this.#access.server;
+  }
+
+  /** client-node's KubeConfig for the same cluster and identity (loaded on first call): for watches. */
+  kubeConfig(): Promise<KubeConfig> {
+    return this.#access.kubeConfig();
+  }
+
+  /** The operations on one resource type; `T` is the objects' shape. */
+  api<T = KubernetesObject>(type: ResourceType): ResourceApi<T> {
+    let api = this.#apis.get(type);
+    if (!api) {
+      api = new ResourceApi<unknown>(this, type);
+      this.#apis.set(type, api);
     }
-    return c;
+    return api as ResourceApi<T>;
   }
 
-  get core(): CoreV1Api {
-    return this.#client(CoreV1Api, () => this.config.makeApiClient(CoreV1Api));
+  /** Creates `object` in its own namespace, its resource found by its apiVersion and kind. */
+  async create<T extends KubernetesObject>(object: T): Promise<T> {
+    return this.api<T>(resourceOf(object)).create({ namespace: object.metadata?.namespace, body: object });
   }
-  get apps(): AppsV1Api {
-    return this.#client(AppsV1Api, () => this.config.makeApiClient(AppsV1Api));
-  }
-  get batch(): BatchV1Api {
-    return this.#client(BatchV1Api, () => this.config.makeApiClient(BatchV1Api));
-  }
-  get rbac(): RbacAuthorizationV1Api {
-    return this.#client(RbacAuthorizationV1Api, () => this.config.makeApiClient(RbacAuthorizationV1Api));
-  }
-  get custom(): CustomObjectsApi {
-    return this.#client(CustomObjectsApi, () => this.config.makeApiClient(CustomObjectsApi));
-  }
-  get extensions(): ApiextensionsV1Api {
-    return this.#client(ApiextensionsV1Api, () => this.config.makeApiClient(ApiextensionsV1Api));
-  }
-  get objects(): KubernetesObjectApi {
-    return this.#client(KubernetesObjectApi, () => KubernetesObjectApi.makeApiClient(this.config));
+
+  /** Deletes `object` (by its apiVersion, kind, namespace and name). */
+  async delete(object: KubernetesObject): Promise<void> {
+    await this.api(resourceOf(object)).delete({ namespace: object.metadata?.namespace, name: object.metadata!.name! });
   }
 
   /**
@@ -80,60 +89,138 @@ export class Kube {
    * certificates (~20 ms of CPU at a process's first TLS context, whatever CA is given).
    */
   async ping(): Promise<void> {
-    await this.core.getAPIResources();
+    await this.request('GET', '/api');
   }
-}
 
-type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: AgentOptions) => HttpAgent;
+  /**
+   * One call. Answers other than 2xx reject with client-node's ApiException (code, the body
+   * as text), so one set of predicates below reads errors from both clients. A 429 with a
+   * Retry-After (kube-apiserver's "storage is (re)initializing", priority and fairness) is
+   * sent again after it, as client-go does; the request's body is JSON, so it can be.
+   */
+  async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+    const url = new URL(`${await this.#access.endpoint()}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    for (let attempt = 0; ; attempt++) {
+      const creds = await this.#access.credentials();
+      const res = await this.#send(url, method, creds, payload, opts.contentType ?? 'application/json');
+      if (res.status >= 200 && res.status < 300) return (res.text ? JSON.parse(res.text) : undefined) as T;
+      const retryAfter = Number(res.headers['retry-after']);
+      if (res.status === 429 && attempt < RETRIES_AFTER_429 && Number.isFinite(retryAfter)) {
+        await new Promise((r) => setTimeout(r, Math.min(Math.max(retryAfter, 0.1), MAX_RETRY_AFTER_S) * 1000));
+        continue;
+      }
+      throw new ApiException(res.status, `${method} ${url.pathname}: HTTP ${res.status}`, res.text, flatHeaders(res.headers));
+    }
+  }
 
-/**
- * client-node 1.x makes a new https.Agent for every request (KubeConfig.createAgent, called
- * from applySecurityAuthentication): every API call opened a new TLS connection and built a
- * new TLS secure context, several milliseconds of CPU per call on both sides and the bulk
- * of a step's cost. Instead, one keep-alive agent per distinct TLS material (CA, client
- * certificate and key, verification settings) is kept and reused, so calls share pooled
- * connections; rotated credentials (an exec plugin's new certificate) get a new agent.
- * Proxied clusters keep client-node's own agents.
- * KubeConfig.createAgent is private: that is why package.json pins client-node to ~1.4 (patch
- * releases only); check this override before moving to a new minor release.
- */
-function shareConnections(config: KubeConfig): void {
-  const target = config as unknown as { createAgent: AgentFactory; sluiceSharedAgents?: true };
-  if (target.sluiceSharedAgents) return;
-  const original = target.createAgent.bind(config);
-  const agents = new Map<string, HttpAgent>();
-  target.sluiceSharedAgents = true;
-  target.createAgent = (cluster, options) => {
-    if (!cluster || cluster.proxyUrl) return original(cluster, options);
-    const hash = createHash('sha256').update(cluster.server ?? '');
-    for (const v of [
-      options.ca,
-      options.cert,
-      options.key,
-      options.pfx,
-      options.passphrase,
-      options.servername,
-      options.rejectUnauthorized,
-    ]) {
+  #send(url: URL, method: string, creds: Credentials, payload: Buffer | undefined, contentType: string) {
+    const headers: Record<string, string | number> = { accept: 'application/json', ...creds.headers };
+    if (payload) Object.assign(headers, { 'content-type': contentType, 'content-length': payload.length });
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+      const req = send(url, { method, headers, agent: this.#agent(url, creds) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /**
+   * One keep-alive agent per distinct TLS material (CA, client certificate and key,
+   * verification settings): calls share pooled connections and one TLS context, and rotated
+   * material (an exec plugin's new certificate) gets a new agent.
+   */
+  #agent(url: URL, creds: Credentials): HttpAgent {
+    const hash = createHash('sha256').update(url.origin);
+    for (const v of [creds.ca, creds.cert, creds.key, creds.servername, creds.rejectUnauthorized]) {
       hash.update('\0');
       if (v !== undefined) hash.update(Buffer.isBuffer(v) ? v : JSON.stringify(v));
     }
     const key = hash.digest('base64');
-    let agent = agents.get(key);
+    let agent = this.#agents.get(key);
     if (!agent) {
-      const plain = cluster.server?.startsWith('http:');
-      if (plain && !cluster.skipTLSVerify) return original(cluster, options); // client-node refuses this: let it say so
-      agent = plain ? new HttpAgent({ ...options, keepAlive: true }) : new HttpsAgent({ ...options, keepAlive: true });
-      agents.set(key, agent);
+      const { ca, cert, key: privateKey, servername, rejectUnauthorized } = creds;
+      agent =
+        url.protocol === 'http:'
+          ? new HttpAgent({ keepAlive: true })
+          : new HttpsAgent({ keepAlive: true, ca, cert, key: privateKey, servername, rejectUnauthorized });
+      this.#agents.set(key, agent);
     }
     return agent;
-  };
+  }
 }
 
-/** Options for client-node calls that send a JSON merge patch (RFC 7386). */
-export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-/** Options for client-node calls that send a JSON patch (RFC 6902). */
-export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+const flatHeaders = (headers: IncomingHttpHeaders) =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+
+interface At {
+  namespace?: string;
+}
+interface Named extends At {
+  name: string;
+}
+
+/** The REST operations on one resource type, named as client-go's dynamic client names them. */
+export class ResourceApi<T> {
+  readonly #base: string;
+
+  constructor(
+    private readonly kube: Kube,
+    readonly type: ResourceType,
+  ) {
+    this.#base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;
+  }
+
+  #path({ namespace }: At, name?: string, sub?: string): string {
+    const scope = this.type.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${this.#base}${scope}/${this.type.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}${sub ? `/${sub}` : ''}`;
+  }
+
+  get(at: Named): Promise<T> {
+    return this.kube.request('GET', this.#path(at, at.name));
+  }
+
+  /** One page (or all, without `limit`) in `namespace`, or in every namespace when it is undefined. */
+  list(
+    at: At & { labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string; resourceVersion?: string } = {},
+  ): Promise<ObjectList<T>> {
+    const { namespace: _, ...query } = at;
+    return this.kube.request('GET', this.#path(at), { query });
+  }
+
+  create(at: At & { body: T }): Promise<T> {
+    return this.kube.request('POST', this.#path(at), { body: at.body });
+  }
+
+  replace(at: Named & { body: T }): Promise<T> {
+    return this.kube.request('PUT', this.#path(at, at.name), { body: at.body });
+  }
+
+  replaceStatus(at: Named & { body: T }): Promise<T> {
+    return this.kube.request('PUT', this.#path(at, at.name, 'status'), { body: at.body });
+  }
+
+  patch(at: Named & { body: unknown; type: keyof typeof PATCH_TYPES }): Promise<T> {
+    return this.kube.request('PATCH', this.#path(at, at.name), { body: at.body, contentType: PATCH_TYPES[at.type] });
+  }
+
+  /** `body` is the DeleteOptions (propagationPolicy, preconditions). */
+  delete(
+    at: Named & { body?: { propagationPolicy?: string; preconditions?: { resourceVersion?: string; uid?: string } } },
+  ): Promise<unknown> {
+    return this.kube.request(
+      'DELETE',
+      this.#path(at, at.name),
+      at.body ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...at.body } } : {},
+    );
+  }
+}
 
 export function statusCode(err: unknown): number | undefined {
   if (err instanceof ApiException) return err.code;
@@ -211,28 +298,4 @@ export function isUnavailable(err: unknown): boolean {
   if (code !== undefined && err instanceof ApiException) return code >= 500 || code === 429 || isNotServed(err);
   const text = `${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''} ${String((err as { cause?: unknown })?.cause ?? '')}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|socket hang up|fetch failed|network/i.test(text);
-}
-
-/**
- * Opens a watch of `path` and resolves once it is open. While a resource's watch cache is
- * initializing (just after its CRD is created, or a restart) kube-apiserver answers a watch
- * with 429 since 1.31, where 1.20 held the request; like client-go, this retries after a
- * second. `onDone` sees how an open watch ended.
- */
-export async function openWatch<T>(
-  config: KubeConfig,
-  path: string,
-  query: Record<string, string | number | boolean | undefined>,
-  onEvent: (phase: string, object: T) => void,
-  onDone: (err: unknown) => void = () => undefined,
-): Promise<AbortController> {
-  for (;;) {
-    let refused = false;
-    const controller = await new Watch(config).watch(path, query, onEvent, (err: unknown) => {
-      if ((err as { statusCode?: number } | null)?.statusCode === 429) refused = true;
-      else onDone(err);
-    });
-    if (!refused) return controller;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }

@@ -41,7 +41,7 @@ export async function connectCluster(settings: Settings, log: Logger): Promise<C
       const why = await unreachable(kube);
       if (why) {
         log.error(
-          { server: kube.config.getCurrentCluster()?.server, reason: why },
+          { server: kube.server, reason: why },
           'the configured cluster does not answer: retrying until it does (/readyz says not ready meanwhile)',
         );
       }

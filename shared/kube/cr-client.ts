@@ -1,4 +1,4 @@
-import type { Kube } from './client.js';
+import type { Kube, ResourceApi } from './client.js';
 import { isConflict, isNotFound } from './client.js';
 import type { ResourceType } from './resources.js';
 import { stableHash } from '../vvp/ids.js';
@@ -8,24 +8,19 @@ import { stableHash } from '../vvp/ids.js';
  * object's resourceVersion, so a stale write fails with 409 instead of overwriting.
  */
 export class CrClient<T extends { metadata: { name: string; resourceVersion?: string } }> {
-  readonly #group: string;
-  readonly #version: string;
+  readonly #api: ResourceApi<T>;
 
   constructor(
-    private readonly kube: Kube,
-    private readonly resource: ResourceType,
+    kube: Kube,
+    resource: ResourceType,
     readonly namespace: string,
   ) {
-    [this.#group, this.#version] = resource.apiVersion.split('/') as [string, string];
-  }
-
-  #params(extra: Record<string, unknown> = {}) {
-    return { group: this.#group, version: this.#version, namespace: this.namespace, plural: this.resource.plural, ...extra };
+    this.#api = kube.api<T>(resource);
   }
 
   async get(name: string): Promise<T | undefined> {
     try {
-      return (await this.kube.custom.getNamespacedCustomObject(this.#params({ name }) as never)) as T;
+      return await this.#api.get({ namespace: this.namespace, name });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -34,27 +29,25 @@ export class CrClient<T extends { metadata: { name: string; resourceVersion?: st
 
   async list(labelSelector?: string): Promise<T[]> {
     const items: T[] = [];
-    let _continue: string | undefined;
+    let token: string | undefined;
     do {
-      const page = (await this.kube.custom.listNamespacedCustomObject(
-        this.#params({ labelSelector, limit: 500, ...(_continue ? { _continue } : {}) }) as never,
-      )) as { items: T[]; metadata?: { continue?: string } };
+      const page = await this.#api.list({ namespace: this.namespace, labelSelector, limit: 500, continue: token });
       items.push(...page.items);
-      _continue = page.metadata?.continue || undefined;
-    } while (_continue);
+      token = page.metadata?.continue || undefined;
+    } while (token);
     return items;
   }
 
   async create(body: T): Promise<T> {
-    return (await this.kube.custom.createNamespacedCustomObject(this.#params({ body }) as never)) as T;
+    return this.#api.create({ namespace: this.namespace, body });
   }
 
   async replace(body: T): Promise<T> {
-    return (await this.kube.custom.replaceNamespacedCustomObject(this.#params({ name: body.metadata.name, body }) as never)) as T;
+    return this.#api.replace({ namespace: this.namespace, name: body.metadata.name, body });
   }
 
   async replaceStatus(body: T): Promise<T> {
-    return (await this.kube.custom.replaceNamespacedCustomObjectStatus(this.#params({ name: body.metadata.name, body }) as never)) as T;
+    return this.#api.replaceStatus({ namespace: this.namespace, name: body.metadata.name, body });
   }
 
   /**
@@ -76,9 +69,11 @@ export class CrClient<T extends { metadata: { name: string; resourceVersion?: st
   /** Deletes; true if it existed. With a resourceVersion precondition when given. */
   async delete(name: string, resourceVersion?: string): Promise<boolean> {
     try {
-      await this.kube.custom.deleteNamespacedCustomObject(
-        this.#params({ name, body: resourceVersion ? { preconditions: { resourceVersion } } : {} }) as never,
-      );
+      await this.#api.delete({
+        namespace: this.namespace,
+        name,
+        body: resourceVersion ? { preconditions: { resourceVersion } } : undefined,
+      });
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;

@@ -21,7 +21,57 @@ export const VVP_DEPLOYMENTS: ResourceType = {
   plural: 'vvpdeployments',
   namespaced: true,
 };
-export const PODS: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+const builtIn = (apiVersion: string, kind: string, plural: string, namespaced = true): ResourceType => ({
+  apiVersion,
+  kind,
+  plural,
+  namespaced,
+});
+export const PODS = builtIn('v1', 'Pod', 'pods');
+export const NAMESPACES = builtIn('v1', 'Namespace', 'namespaces', false);
+export const SECRETS = builtIn('v1', 'Secret', 'secrets');
+export const CONFIG_MAPS = builtIn('v1', 'ConfigMap', 'configmaps');
+export const EVENTS = builtIn('v1', 'Event', 'events');
+export const SERVICES = builtIn('v1', 'Service', 'services');
+export const SERVICE_ACCOUNTS = builtIn('v1', 'ServiceAccount', 'serviceaccounts');
+export const JOBS = builtIn('batch/v1', 'Job', 'jobs');
+export const DEPLOYMENTS = builtIn('apps/v1', 'Deployment', 'deployments');
+export const ROLES = builtIn('rbac.authorization.k8s.io/v1', 'Role', 'roles');
+export const ROLE_BINDINGS = builtIn('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
+export const CRDS = builtIn('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false);
+export const PING_SOURCES = builtIn('sources.knative.dev/v1', 'PingSource', 'pingsources');
+
+const KNOWN = [
+  VNAMESPACES,
+  DEPLOYMENT_TARGETS,
+  FLINK_DEPLOYMENTS,
+  FLINK_JOBS,
+  SAVEPOINTS,
+  VVP_DEPLOYMENTS,
+  PODS,
+  NAMESPACES,
+  SECRETS,
+  CONFIG_MAPS,
+  EVENTS,
+  SERVICES,
+  SERVICE_ACCOUNTS,
+  JOBS,
+  DEPLOYMENTS,
+  ROLES,
+  ROLE_BINDINGS,
+  CRDS,
+  PING_SOURCES,
+];
+
+/**
+ * The resource type of an object Sluice writes, by its apiVersion and kind. A fixed table, not
+ * API discovery: discovery is a request of its own per kind, and Sluice writes only these.
+ */
+export function resourceOf(object: { apiVersion?: string; kind?: string }): ResourceType {
+  const type = KNOWN.find((r) => r.apiVersion === object.apiVersion && r.kind === object.kind);
+  if (!type) throw new Error(`no resource type known for ${object.apiVersion} ${object.kind}`);
+  return type;
+}
 
 export const groupOf = (r: ResourceType) => (r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : '');
 

@@ -1,6 +1,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/client.js';
 import type { FunctionContext } from '../runtime/define.js';
+import { CONFIG_MAPS } from '../kube/resources.js';
 
 /**
  * As VVP's operator does, each operator identity claims every watched namespace with the ConfigMap
@@ -75,7 +76,7 @@ export async function claimNamespace(ctx: Pick<FunctionContext, 'kube'>, namespa
   for (let attempt = 0; attempt < 3; attempt++) {
     let cm: V1ConfigMap | undefined;
     try {
-      cm = await ctx.kube.core.readNamespacedConfigMap({ namespace, name: LEADER_CONFIGMAP });
+      cm = await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).get({ namespace, name: LEADER_CONFIGMAP });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -87,7 +88,7 @@ export async function claimNamespace(ctx: Pick<FunctionContext, 'kube'>, namespa
       const body = leaderConfigMap(namespace, identity);
       body.metadata!.resourceVersion = cm.metadata?.resourceVersion;
       try {
-        await ctx.kube.core.replaceNamespacedConfigMap({ namespace, name: LEADER_CONFIGMAP, body });
+        await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).replace({ namespace, name: LEADER_CONFIGMAP, body });
         return { claimed: true };
       } catch (err) {
         if (isConflict(err)) continue;
@@ -95,7 +96,7 @@ export async function claimNamespace(ctx: Pick<FunctionContext, 'kube'>, namespa
       }
     }
     try {
-      await ctx.kube.core.createNamespacedConfigMap({ namespace, body: leaderConfigMap(namespace, identity) });
+      await ctx.kube.api<V1ConfigMap>(CONFIG_MAPS).create({ namespace, body: leaderConfigMap(namespace, identity) });
       return { claimed: true };
     } catch (err) {
       if (isAlreadyExists(err)) continue; // another identity was faster: read who

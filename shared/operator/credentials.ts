@@ -6,6 +6,7 @@ import { type Caller, type Resource, authorize } from '../vvp/access.js';
 import { NamespaceStore } from '../vvp/namespaces.js';
 import { TokenStore } from '../vvp/token-store.js';
 import { ANNOTATIONS, type VvpDeploymentCr } from './cr.js';
+import { SECRETS } from '../kube/resources.js';
 
 /**
  * VVP's operator authentication: with SLUICE_AUTH on, a VvpDeployment is reconciled
@@ -31,7 +32,7 @@ export async function tokenOf(
     const from = `Secret ${secretName} (annotation ${ANNOTATIONS.apikeySecretName})`;
     let secret: V1Secret;
     try {
-      secret = await ctx.kube.core.readNamespacedSecret({ namespace: cr.metadata.namespace, name: secretName });
+      secret = await ctx.kube.api<V1Secret>(SECRETS).get({ namespace: cr.metadata.namespace, name: secretName });
     } catch (err) {
       if (isNotFound(err)) return { problem: `${from} not found in namespace ${cr.metadata.namespace}` };
       if (statusCode(err) === 403) return { problem: `${from} in namespace ${cr.metadata.namespace} cannot be read by the operator` };

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
@@ -36,6 +37,7 @@ export class InProcessEventSource {
   readonly #watches: WatchTarget[] = [];
   readonly #aborts = new Set<AbortController>();
   #stopped = false;
+  #config: KubeConfig | undefined;
 
   constructor(
     private readonly kube: Kube,
@@ -48,6 +50,7 @@ export class InProcessEventSource {
 
   /** Starts every watch the functions' subscriptions need; resolves once all are listening. */
   async start(functions: readonly SluiceFunction[]): Promise<void> {
+    this.#config = await this.kube.kubeConfig();
     const byKey = new Map<string, WatchTarget>();
     for (const fn of functions) {
       for (const sub of fn.subscriptions) {
@@ -85,7 +88,7 @@ export class InProcessEventSource {
         verb,
         object,
         mode: sub.mode,
-        source: this.kube.config.getCurrentCluster()?.server ?? 'in-process',
+        source: this.kube.server ?? 'in-process',
         resource: target.resource.plural,
       });
       const event = fromCloudEvent(ce);
@@ -123,7 +126,7 @@ export class InProcessEventSource {
     // Kept while open, so that stop() can end it; a resumed watch is a new one.
     let open: AbortController | undefined;
     let ended = false;
-    new Watch(this.kube.config)
+    new Watch(this.#config!)
       .watch(
         path,
         query,

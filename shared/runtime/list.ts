@@ -1,4 +1,3 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import type { ResourceType } from '../kube/resources.js';
 import { type KubeObject, kubeObjectSchema } from './events.js';
@@ -19,56 +18,16 @@ export interface ListPage {
   resourceVersion: string | undefined;
 }
 
-/**
- * One page of `resource` in `namespace` (all namespaces when undefined). A resource of an
- * API group is listed through the custom objects API, which returns the list as the API
- * server sent it: client-node's generic object API rebuilds a custom resource's list
- * metadata as object metadata and drops its `continue` token, so every list of Sluice's own
- * resources stopped after its first page (500 objects), and a resync missed the rest. Core resources (Pods) come back typed, token included.
- */
+/** One page of `resource` in `namespace` (all namespaces when undefined). */
 export async function listPage(
   kube: Kube,
   resource: ResourceType,
   namespace: string | undefined,
   opts: { labelSelector?: string; limit: number; continueToken?: string },
 ): Promise<ListPage> {
-  const slash = resource.apiVersion.indexOf('/');
-  if (slash < 0) {
-    const page = await kube.objects.list<KubernetesObject>(
-      resource.apiVersion,
-      resource.kind,
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      opts.labelSelector,
-      opts.limit,
-      opts.continueToken,
-    );
-    const meta = page.metadata as { _continue?: string; continue?: string; resourceVersion?: string } | undefined;
-    return {
-      items: objectsOf(resource, page.items),
-      continueToken: meta?._continue || meta?.continue || undefined,
-      resourceVersion: meta?.resourceVersion,
-    };
-  }
-  const common = {
-    group: resource.apiVersion.slice(0, slash),
-    version: resource.apiVersion.slice(slash + 1),
-    plural: resource.plural,
-    labelSelector: opts.labelSelector,
-    limit: opts.limit,
-    ...(opts.continueToken ? { _continue: opts.continueToken } : {}),
-  };
-  const page = (await (namespace !== undefined
-    ? kube.custom.listNamespacedCustomObject({ ...common, namespace })
-    : resource.namespaced
-      ? kube.custom.listCustomObjectForAllNamespaces(common)
-      : kube.custom.listClusterCustomObject(common))) as {
-    items?: KubernetesObject[];
-    metadata?: { continue?: string; resourceVersion?: string };
-  };
+  const page = await kube
+    .api(resource)
+    .list({ namespace, labelSelector: opts.labelSelector, limit: opts.limit, continue: opts.continueToken });
   return {
     items: objectsOf(resource, page.items ?? []),
     continueToken: page.metadata?.continue || undefined,

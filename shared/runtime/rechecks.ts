@@ -126,7 +126,7 @@ export class PingSourceRechecks implements Rechecks {
 
   async arm(fnName: string): Promise<void> {
     try {
-      await this.ctx.kube.objects.create(this.#source(fnName));
+      await this.ctx.kube.create(this.#source(fnName));
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
@@ -134,7 +134,7 @@ export class PingSourceRechecks implements Rechecks {
 
   async disarm(fnName: string): Promise<void> {
     try {
-      await this.ctx.kube.objects.delete(this.#source(fnName));
+      await this.ctx.kube.delete(this.#source(fnName));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -1,9 +1,11 @@
+import type { V1Namespace } from '@kubernetes/client-node';
 import { isAlreadyExists, statusCode } from '../kube/client.js';
 import { ensureCrds } from '../model/install.js';
 import type { FunctionContext } from '../runtime/define.js';
 import { NamespaceStore } from './namespaces.js';
 import { TokenStore } from './token-store.js';
 import { hashToken, tokenSecretName } from './tokens.js';
+import { NAMESPACES } from '../kube/resources.js';
 
 export interface Installation {
   /** Set when this start generated the bootstrap token: to be shown once, never logged. */
@@ -19,7 +21,7 @@ export interface Installation {
 export async function installPlatform(ctx: FunctionContext): Promise<Installation> {
   const { kube, settings } = ctx;
   try {
-    await kube.core.createNamespace({ body: { metadata: { name: settings.platformNamespace } } });
+    await kube.api<V1Namespace>(NAMESPACES).create({ body: { metadata: { name: settings.platformNamespace } } });
   } catch (err) {
     if (!isAlreadyExists(err) && statusCode(err) !== 403) throw err;
   }

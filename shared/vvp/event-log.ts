@@ -3,7 +3,7 @@ import type { Kube } from '../kube/client.js';
 import type { CoordinationStore } from '../runtime/store.js';
 import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import { API_GROUP, LABELS } from '../model/naming.js';
-import { FLINK_DEPLOYMENTS, ownedByDeployment } from '../kube/resources.js';
+import { EVENTS, FLINK_DEPLOYMENTS, ownedByDeployment } from '../kube/resources.js';
 import type { DeploymentResource } from '../model/index.js';
 
 /**
@@ -149,7 +149,7 @@ export class EventLog {
     if (events.length === 0) return;
     for (const { draft, id } of events) {
       try {
-        await this.kube.core.createNamespacedEvent({ namespace: this.namespace, body: kubernetesEvent(d, draft, id, monotonicNow()) });
+        await this.kube.api<CoreV1Event>(EVENTS).create({ namespace: this.namespace, body: kubernetesEvent(d, draft, id, monotonicNow()) });
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
@@ -158,9 +158,12 @@ export class EventLog {
     if (!trimDue(after - events.length, after)) return;
     const all = await this.#list(`${LABELS.deploymentId}=${d.spec.metadata.id}`);
     for (const old of eventsBeyond(all, MAX_EVENTS_PER_DEPLOYMENT - TRIM_EVERY)) {
-      await this.kube.core.deleteNamespacedEvent({ namespace: this.namespace, name: old.metadata.name! }).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await this.kube
+        .api<CoreV1Event>(EVENTS)
+        .delete({ namespace: this.namespace, name: old.metadata.name! })
+        .catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
     }
   }
 
@@ -175,6 +178,6 @@ export class EventLog {
   }
 
   async #list(labelSelector: string): Promise<CoreV1Event[]> {
-    return (await this.kube.core.listNamespacedEvent({ namespace: this.namespace, labelSelector })).items;
+    return (await this.kube.api<CoreV1Event>(EVENTS).list({ namespace: this.namespace, labelSelector })).items;
   }
 }

@@ -1,4 +1,6 @@
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.js';
+import { PODS } from '../kube/resources.js';
 import { FLINK_PORTS, jobManagerName } from './flink-resources.js';
 
 /**
@@ -48,11 +50,11 @@ export class FlinkRestError extends Error {
  * loopback IPs with a Flink REST stand-in behind them). Needs `list` on pods in the target
  * namespaces.
  */
-export function podIpResolver(core: CoreV1Api): FlinkEndpointResolver {
+export function podIpResolver(kube: Kube): FlinkEndpointResolver {
   return async ({ namespace, jobId }) => {
     let pods: V1Pod[];
     try {
-      pods = (await core.listNamespacedPod({ namespace, labelSelector: `jobId=${jobId},component=jobmanager` })).items;
+      pods = (await kube.api<V1Pod>(PODS).list({ namespace, labelSelector: `jobId=${jobId},component=jobmanager` })).items;
     } catch (err) {
       throw new FlinkUnreachable(`cannot list the JobManager pods of job ${jobId} in ${namespace}: ${(err as Error).message}`, {
         cause: err,
@@ -105,8 +107,8 @@ export function serviceDnsResolver(clusterDomain?: string): FlinkEndpointResolve
  * without cluster DNS, and against the pod simulator's stand-ins); SLUICE_FLINK_ENDPOINT=service-dns
  * uses the Service's DNS name `job-<id>-jobmanager.<ns>.svc:8081` instead.
  */
-export function configuredResolver(core: CoreV1Api, env: NodeJS.ProcessEnv = process.env): FlinkEndpointResolver {
-  return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(core);
+export function configuredResolver(kube: Kube, env: NodeJS.ProcessEnv = process.env): FlinkEndpointResolver {
+  return env.SLUICE_FLINK_ENDPOINT === 'service-dns' ? serviceDnsResolver() : podIpResolver(kube);
 }
 
 /** The configured resolver for a caller that has just listed the job's pods: the pod's IP comes from them. */

@@ -4,6 +4,7 @@ import type { Kube } from '../kube/client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/client.js';
 import { LABELS, objectName } from '../model/naming.js';
 import { BadInput, NotFound } from '../runtime/errors.js';
+import { SECRETS } from '../kube/resources.js';
 
 /**
  * VVP's Secret Values: named, write-only values of a vNamespace, used in a Deployment's
@@ -132,7 +133,7 @@ export class SecretValueStore {
   ) {}
 
   async list(vns: string): Promise<V1Secret[]> {
-    const res = await this.kube.core.listNamespacedSecret({
+    const res = await this.kube.api<V1Secret>(SECRETS).list({
       namespace: this.namespace,
       labelSelector: `${LABELS.kind}=${KIND},${LABELS.vnamespace}=${vns}`,
     });
@@ -141,7 +142,7 @@ export class SecretValueStore {
 
   async find(vns: string, name: string): Promise<V1Secret | undefined> {
     try {
-      const s = await this.kube.core.readNamespacedSecret({ namespace: this.namespace, name: objectName(vns, name) });
+      const s = await this.kube.api<V1Secret>(SECRETS).get({ namespace: this.namespace, name: objectName(vns, name) });
       const meta = storedMetadata(s);
       return s.metadata?.labels?.[LABELS.kind] === KIND && meta.namespace === vns && meta.name === name ? s : undefined;
     } catch (err) {
@@ -172,7 +173,7 @@ export class SecretValueStore {
       resourceVersion: 1,
     };
     try {
-      return await this.kube.core.createNamespacedSecret({
+      return await this.kube.api<V1Secret>(SECRETS).create({
         namespace: this.namespace,
         body: secretOf(this.namespace, meta, input.kind ?? 'Plain', input.value),
       });
@@ -203,7 +204,7 @@ export class SecretValueStore {
     };
     const secret = secretOf(this.namespace, next, input.kind ?? kind, input.value ?? valueOf(current));
     try {
-      return await this.kube.core.replaceNamespacedSecret({
+      return await this.kube.api<V1Secret>(SECRETS).replace({
         namespace: this.namespace,
         name: current.metadata!.name!,
         body: { ...secret, metadata: { ...secret.metadata, resourceVersion: current.metadata!.resourceVersion } },
@@ -216,7 +217,7 @@ export class SecretValueStore {
 
   async delete(vns: string, name: string): Promise<V1Secret> {
     const current = await this.get(vns, name);
-    await this.kube.core.deleteNamespacedSecret({ namespace: this.namespace, name: current.metadata!.name! });
+    await this.kube.api<V1Secret>(SECRETS).delete({ namespace: this.namespace, name: current.metadata!.name! });
     return current;
   }
 

@@ -4,6 +4,7 @@ import { isAlreadyExists, isNotFound } from '../kube/client.js';
 import type { TokenRole } from '../model/index.js';
 import type { Caller } from './access.js';
 import { generateToken, hashToken, sameHash, tokenSecretName } from './tokens.js';
+import { SECRETS } from '../kube/resources.js';
 
 export const TOKEN_LABELS = {
   kind: 'sluice.dev/kind',
@@ -45,7 +46,7 @@ export class TokenStore {
     const hash = hashToken(token);
     let secret: V1Secret;
     try {
-      secret = await this.kube.core.readNamespacedSecret({ namespace: this.namespace, name: tokenSecretName(hash) });
+      secret = await this.kube.api<V1Secret>(SECRETS).get({ namespace: this.namespace, name: tokenSecretName(hash) });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -57,7 +58,7 @@ export class TokenStore {
   }
 
   async list(vns: string): Promise<StoredToken[]> {
-    const res = await this.kube.core.listNamespacedSecret({
+    const res = await this.kube.api<V1Secret>(SECRETS).list({
       namespace: this.namespace,
       labelSelector: `${TOKEN_LABELS.kind}=apitoken,${TOKEN_LABELS.vnamespace}=${vns}`,
     });
@@ -65,7 +66,7 @@ export class TokenStore {
   }
 
   async #find(vns: string, name: string): Promise<V1Secret | undefined> {
-    const res = await this.kube.core.listNamespacedSecret({
+    const res = await this.kube.api<V1Secret>(SECRETS).list({
       namespace: this.namespace,
       labelSelector: `${TOKEN_LABELS.kind}=apitoken,${TOKEN_LABELS.vnamespace}=${vns},${TOKEN_LABELS.name}=${name}`,
     });
@@ -103,7 +104,7 @@ export class TokenStore {
       stringData: { hash, name, namespace: vns, role, createTime: token.createTime },
     };
     try {
-      await this.kube.core.createNamespacedSecret({ namespace: this.namespace, body });
+      await this.kube.api<V1Secret>(SECRETS).create({ namespace: this.namespace, body });
     } catch (err) {
       // Only a bootstrap token is ever re-created with a known secret: already there is fine.
       if (!(opts.bootstrap && isAlreadyExists(err))) throw err;
@@ -115,7 +116,7 @@ export class TokenStore {
     const s = await this.#find(vns, name);
     if (!s) return false;
     try {
-      await this.kube.core.deleteNamespacedSecret({ namespace: this.namespace, name: s.metadata!.name! });
+      await this.kube.api<V1Secret>(SECRETS).delete({ namespace: this.namespace, name: s.metadata!.name! });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -124,7 +125,7 @@ export class TokenStore {
 
   /** Bootstrap credentials other than the one given (to retire when SLUICE_BOOTSTRAP_TOKEN changes). */
   async bootstrapSecrets(): Promise<V1Secret[]> {
-    const res = await this.kube.core.listNamespacedSecret({
+    const res = await this.kube.api<V1Secret>(SECRETS).list({
       namespace: this.namespace,
       labelSelector: `${TOKEN_LABELS.kind}=apitoken,${TOKEN_LABELS.bootstrap}=true`,
     });
@@ -132,8 +133,11 @@ export class TokenStore {
   }
 
   async deleteSecret(name: string): Promise<void> {
-    await this.kube.core.deleteNamespacedSecret({ namespace: this.namespace, name }).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await this.kube
+      .api<V1Secret>(SECRETS)
+      .delete({ namespace: this.namespace, name })
+      .catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
   }
 }

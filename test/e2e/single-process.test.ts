@@ -5,7 +5,7 @@ import { type Server, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { freePort } from '../../shared/local/ports.js';
 import { eventually, testBed } from '../bed/env.js';
 
@@ -36,7 +36,7 @@ describe('single-process mode (npm start)', () => {
   const platformNamespace = `sluice-start-${process.pid}`;
   const home = mkdtempSync(join(tmpdir(), 'sluice-home-'));
   afterAll(async () => {
-    await Kube.fromFile(testBed().kubeconfig)
+    await TypedKube.fromFile(testBed().kubeconfig)
       .core.deleteNamespace({ name: platformNamespace })
       .catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
@@ -124,7 +124,7 @@ describe('single-process mode (npm start)', () => {
       sluice.child.kill('SIGTERM');
       await once(sluice.child, 'exit');
       proxy?.close();
-      await Kube.fromFile(testBed().kubeconfig)
+      await TypedKube.fromFile(testBed().kubeconfig)
         .core.deleteNamespace({ name: `${platformNamespace}-late` })
         .catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

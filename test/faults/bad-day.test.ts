@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
 import { type PodSimulator, startPodSimulator } from '../../shared/local/pod-simulator.js';
 import { freePort } from '../../shared/local/ports.js';
@@ -143,7 +143,7 @@ describe(`a bad day in production (seed ${seed})`, () => {
     simulator = await startPodSimulator(cluster.kubeconfig, { log: () => {} });
     redis = await startRedis(join(dir, 'redis'));
     port = await freePort();
-    const kube = Kube.fromFile(cluster.kubeconfig);
+    const kube = TypedKube.fromFile(cluster.kubeconfig);
     const startups = [await startSluice()];
 
     const tracked: Tracked[] = [];

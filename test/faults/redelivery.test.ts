@@ -12,7 +12,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventFunctions } from '../../functions/index.js';
-import { Kube, openWatch } from '../../shared/kube/client.js';
+import { TypedKube, openWatch } from '../../shared/kube/typed.js';
 import { createLogger } from '../../shared/log.js';
 import { FLINK_DEPLOYMENTS, FLINK_JOBS, PODS, type ResourceType } from '../../shared/kube/resources.js';
 import { type SluiceFunction, matchingSubscription } from '../../shared/runtime/define.js';
@@ -53,7 +53,7 @@ class UnrulyBroker {
   #next = 0;
 
   constructor(
-    private readonly kube: Kube,
+    private readonly kube: TypedKube,
     private readonly fns: SluiceFunction[],
     private readonly instances: Record<string, string[]>,
     private readonly settings: RunningSluice['ctx']['settings'],
@@ -180,7 +180,7 @@ describe('duplicated, reordered and concurrent deliveries', () => {
         stores.push(store);
         const ctx = createContext(
           sluice.ctx.settings,
-          Kube.fromFile(testBed().kubeconfig),
+          TypedKube.fromFile(testBed().kubeconfig),
           store,
           createLogger(process.env.SLUICE_TEST_LOG ?? 'silent'),
         );

@@ -1,17 +1,17 @@
 import { ApiException, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { allCrds } from '../../shared/model/crds.js';
-import { ensureCrds, toWire } from '../../shared/model/install.js';
+import { ensureCrds } from '../../shared/model/install.js';
 import type { Kube } from '../../shared/kube/client.js';
 
-/** An in-memory CRD API: resourceVersion checks on replace, Established after a few reads. */
+/** An in-memory CRD resource API: resourceVersion checks on replace, Established after a few reads. */
 function fakeApi(opts: { establishAfterReads?: number; rejectNames?: string[] } = {}) {
   const store = new Map<string, { body: V1CustomResourceDefinition; reads: number }>();
   const calls: string[] = [];
   let rv = 0;
   const notFound = () => new ApiException(404, 'not found', { reason: 'NotFound' }, {});
   const api = {
-    async readCustomResourceDefinition({ name }: { name: string }): Promise<V1CustomResourceDefinition> {
+    async get({ name }: { name: string }): Promise<V1CustomResourceDefinition> {
       const e = store.get(name);
       if (!e) throw notFound();
       e.reads++;
@@ -28,14 +28,14 @@ function fakeApi(opts: { establishAfterReads?: number; rejectNames?: string[] } 
         },
       } as V1CustomResourceDefinition;
     },
-    async createCustomResourceDefinition({ body }: { body: V1CustomResourceDefinition }) {
+    async create({ body }: { body: V1CustomResourceDefinition }) {
       const name = body.metadata!.name!;
       calls.push(`create ${name}`);
       if (store.has(name)) throw new ApiException(409, 'exists', { reason: 'AlreadyExists' }, {});
       store.set(name, { body: { ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } }, reads: 0 });
       return body;
     },
-    async replaceCustomResourceDefinition({ name, body }: { name: string; body: V1CustomResourceDefinition }) {
+    async replace({ name, body }: { name: string; body: V1CustomResourceDefinition }) {
       calls.push(`replace ${name}@${body.metadata?.resourceVersion}`);
       const e = store.get(name);
       if (!e) throw notFound();
@@ -45,7 +45,7 @@ function fakeApi(opts: { establishAfterReads?: number; rejectNames?: string[] } 
       return body;
     },
   };
-  return { kube: { extensions: api } as unknown as Pick<Kube, 'extensions'>, store, calls };
+  return { api, kube: { api: () => api } as unknown as Pick<Kube, 'api'>, store, calls };
 }
 
 describe('ensureCrds', () => {
@@ -54,7 +54,7 @@ describe('ensureCrds', () => {
     await ensureCrds(kube, { pollMs: 1 });
     expect(calls).toEqual(allCrds().map((c) => `create ${c.metadata.name}`));
     for (const crd of allCrds()) {
-      const sent = toWire(store.get(crd.metadata.name)!.body) as { spec: unknown };
+      const sent = store.get(crd.metadata.name)!.body as { spec: unknown };
       expect(sent.spec, crd.metadata.name).toEqual(JSON.parse(JSON.stringify(crd.spec)));
       expect(store.get(crd.metadata.name)!.reads).toBeGreaterThan(3);
     }
@@ -70,21 +70,16 @@ describe('ensureCrds', () => {
   });
 
   it('retries when a concurrent installer created the CRD first', async () => {
-    const { kube, calls } = fakeApi();
+    const { api, kube, calls } = fakeApi();
     const [crd] = allCrds();
-    const api = kube.extensions as unknown as { readCustomResourceDefinition: (p: { name: string }) => Promise<unknown> };
-    const read = api.readCustomResourceDefinition.bind(api);
+    const read = api.get.bind(api);
     let raced = false;
-    api.readCustomResourceDefinition = async (p) => {
+    api.get = async (p) => {
       if (!raced) {
         raced = true;
         await expect(read(p)).rejects.toMatchObject({ code: 404 });
         // Someone else creates it between our read and our create.
-        await (
-          kube.extensions as unknown as { createCustomResourceDefinition: (p: unknown) => Promise<unknown> }
-        ).createCustomResourceDefinition({
-          body: { metadata: { name: crd!.metadata.name }, spec: {} },
-        });
+        await api.create({ body: { metadata: { name: crd!.metadata.name }, spec: {} } as V1CustomResourceDefinition });
         throw new ApiException(404, 'not found', {}, {});
       }
       return read(p);

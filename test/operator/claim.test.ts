@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../shared/config.js';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { createLogger } from '../../shared/log.js';
 import { LEADER_CONFIGMAP, NamespaceClaimedError, claimWatchedNamespaces, holderOf } from '../../shared/operator/claim.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
@@ -58,7 +58,7 @@ describe('operator identity: claiming watched namespaces', () => {
   let fresh = '';
   const platformNamespaces: string[] = [];
   const home = mkdtempSync(join(tmpdir(), 'ops-claim-home-'));
-  let kube: Kube;
+  let kube: TypedKube;
 
   const context = (identity: string, watched: string[]): FunctionContext => {
     const settings = settingsSchema.parse({ logLevel: 'silent' });
@@ -67,7 +67,7 @@ describe('operator identity: claiming watched namespaces', () => {
   };
 
   beforeAll(async () => {
-    kube = Kube.fromFile(testBed().kubeconfig);
+    kube = TypedKube.fromFile(testBed().kubeconfig);
     ns = await createTestNamespace('ops-claim');
     fresh = await createTestNamespace('ops-claim-fresh');
   });

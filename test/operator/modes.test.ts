@@ -365,7 +365,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
       savepointOrigin: 'COPIED',
     });
     expect(sp!.status?.state).toBe('COMPLETED');
-    const fd = (await sluice.ctx.kube.custom.listNamespacedCustomObject({
+    const fd = (await sluice.kube.custom.listNamespacedCustomObject({
       group: 'sluice.dev',
       version: 'v1alpha1',
       namespace: sluice.ctx.settings.platformNamespace,
@@ -465,7 +465,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     await kubectlOk(['-n', ns, 'delete', 'vvpdeployment', 'deleted-cr']);
     const platformNs = sluice.ctx.settings.platformNamespace;
     const name = (
-      (await sluice.ctx.kube.custom.listNamespacedCustomObject({
+      (await sluice.kube.custom.listNamespacedCustomObject({
         group: 'sluice.dev',
         version: 'v1alpha1',
         namespace: platformNs,
@@ -475,7 +475,7 @@ describe('the VvpDeployment operator: syncing modes, refusals, ordering', () => 
     ).items[0]!.metadata.name;
     const fd = await eventually(
       async () => {
-        const o = (await sluice.ctx.kube.custom.getNamespacedCustomObject({
+        const o = (await sluice.kube.custom.getNamespacedCustomObject({
           group: 'sluice.dev',
           version: 'v1alpha1',
           namespace: platformNs,

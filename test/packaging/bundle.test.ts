@@ -14,7 +14,7 @@ import { CloudEvent, HTTP } from 'cloudevents';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, eventFunctions } from '../../functions/index.js';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { freePort } from '../../shared/local/ports.js';
 import { ensureCrds } from '../../shared/model/install.js';
 import { decodeHttpEvent } from '../../shared/runtime/events.js';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   ({ metafile } = await build({ outdir }));
   platformNamespace = `sluice-bundle-${randomBytes(3).toString('hex')}`;
   // The functions and the relay list Sluice's resources: their CRDs must exist.
-  await ensureCrds(Kube.fromFile(testBed().kubeconfig));
+  await ensureCrds(TypedKube.fromFile(testBed().kubeconfig));
 }, 120_000);
 
 afterAll(() => {
@@ -221,7 +221,7 @@ describe('the bundled event relay (OpenFaaS)', () => {
       expect(gateway.received.some((r) => r.path === '/function/sluice-api')).toBe(false);
 
       // A Flink job pod appears: onJobPodStatus hears of it, as ApiServerSource would have told it.
-      const kube = Kube.fromFile(testBed().kubeconfig);
+      const kube = TypedKube.fromFile(testBed().kubeconfig);
       const name = 'job-1-taskmanager-0';
       await kube.core.createNamespacedPod({
         namespace: ns,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleBinding } from '../../functions/onDeploymentTargetCreate/logic.js';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { ensureCrds } from '../../shared/model/install.js';
 import { serviceAccountName, targetRoleName } from '../../shared/runtime/rbac.js';
 import { EVENT_RELAY, type Unit, generate, loadUnits, streamsOf, unitName, writeFiles } from '../../scripts/generate-manifests.js';
@@ -51,7 +51,7 @@ beforeAll(async () => {
   const crdNames = crdFiles.flatMap((f) => objectsIn(readFileSync(f, 'utf8')).map((o) => `crd/${o.metadata.name}`));
   await kubectlOk(kubeconfig, ['wait', '--for', 'condition=established', '--timeout=60s', ...crdNames]);
   // Sluice's own CRDs, the way every other test installs them, so that can-i knows their resources.
-  await ensureCrds(Kube.fromFile(kubeconfig));
+  await ensureCrds(TypedKube.fromFile(kubeconfig));
 
   for (const ns of [W, N, F]) await kubectlOk(kubeconfig, ['create', 'namespace', ns]);
   // The platform namespace and all RBAC for real; everything else only as a server dry run.

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { settingsSchema } from '../../shared/config.js';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { createLogger } from '../../shared/log.js';
 import { type FunctionContext, type SluiceFunction, defineFunction, when } from '../../shared/runtime/define.js';
 import { apiServerEvent } from '../../shared/runtime/events.js';
@@ -31,7 +31,7 @@ export function recordingFunction(name = 'recordPods') {
 
 export function contextWith(store: CoordinationStore): FunctionContext {
   const settings = settingsSchema.parse({ logLevel: 'silent' });
-  return createContext(settings, Kube.fromFile(testBed().kubeconfig), store, createLogger('silent'));
+  return createContext(settings, TypedKube.fromFile(testBed().kubeconfig), store, createLogger('silent'));
 }
 
 /** Serves one function the way its container does, on a free loopback port. */

@@ -3,7 +3,7 @@
  * event source's re-list (after a 410) must see every object, not the first page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kube } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import type { ResourceType } from '../../shared/kube/resources.js';
 import { listPage } from '../../shared/runtime/list.js';
 import { eventually, testBed } from '../bed/env.js';
@@ -15,7 +15,7 @@ const NS = 'list-pages';
 const COUNT = 7;
 
 async function everyName(
-  kube: Kube,
+  kube: TypedKube,
   resource: ResourceType,
   namespace: string | undefined,
   labelSelector: string,
@@ -34,7 +34,7 @@ async function everyName(
 }
 
 describe('listPage', () => {
-  const kube = Kube.fromFile(testBed().kubeconfig);
+  const kube = TypedKube.fromFile(testBed().kubeconfig);
   const expected = Array.from({ length: COUNT }, (_, i) => `w-${i}`).sort();
 
   beforeAll(async () => {

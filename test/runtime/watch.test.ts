@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../shared/config.js';
 import { CrClient } from '../../shared/kube/cr-client.js';
-import { Kube, isNotFound, isUnavailable } from '../../shared/kube/client.js';
+import { isNotFound, isUnavailable } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
 import { createLogger } from '../../shared/log.js';
 import type { ResourceType } from '../../shared/kube/resources.js';
@@ -28,7 +29,7 @@ const configMapFunction = (name: string) =>
 describe('the in-process event source', () => {
   let dir: string;
   let cluster: LocalCluster;
-  let kube: Kube;
+  let kube: TypedKube;
   const seen: SluiceEvent[] = [];
   let source: InProcessEventSource;
 
@@ -36,7 +37,7 @@ describe('the in-process event source', () => {
     // A private cluster: this test restarts its API server.
     dir = mkdtempSync(join(tmpdir(), 'sluice-watch-'));
     cluster = await startLocalCluster({ dir, log: () => {} });
-    kube = Kube.fromFile(cluster.kubeconfig);
+    kube = TypedKube.fromFile(cluster.kubeconfig);
     await kube.core.createNamespace({ body: { metadata: { name: 'sluice-system' } } });
     await kube.core.createNamespacedConfigMap({ namespace: 'sluice-system', body: { metadata: { name: 'existing' } } });
     // kube-controller-manager adds this one to every new namespace: before the source starts, not during the test.

@@ -125,7 +125,7 @@ describe('savepoints exactly once', () => {
     await savepoints.replaceStatus({ ...stored, status: { state: 'STARTED', sluice: { attempt: 1 } } });
     await jobs.replaceStatus({ ...job, status: { ...job.status, state: 'TERMINATING' } });
     // ...triggered stop-with-savepoint and kept Flink's answer only in the coordination store.
-    const endpoint = await podIpResolver(sluice.kube.core)({ namespace, jobId });
+    const endpoint = await podIpResolver(sluice.kube)({ namespace, jobId });
     const triggerId = await new FlinkRestClient(endpoint).stopWithSavepoint(flinkJobId(jobId), DIR);
     await sluice.ctx.store.remember(
       triggerKey(jobId, purpose, 1),

@@ -1,5 +1,6 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { SAVEPOINT_ANNOTATION, SAVEPOINT_TRIGGERED_REASON } from '../../shared/local/pod-simulator.js';
 import { flinkJobId } from '../../shared/vvp/flink-resources.js';
 import { FlinkRestClient, FlinkUnreachable, podIpResolver } from '../../shared/vvp/flink-rest.js';
@@ -41,7 +42,7 @@ describe('pod simulator: Flink REST stand-ins for JobManager pods', () => {
     expect(jm.status?.podIP).toMatch(/^127\.0\.\d+\.\d+$/);
     expect((await phase('tm', 'Running')).status?.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
 
-    const url = await podIpResolver(core())({ namespace: ns, jobId });
+    const url = await podIpResolver(new TypedKube(kubeConfig()))({ namespace: ns, jobId });
     expect(url).toBe(`http://${jm.status!.podIP}:8081`);
     const flink = new FlinkRestClient(url);
     expect(await flink.jobState(flinkJobId(jobId))).toBe('RUNNING');

@@ -4,7 +4,8 @@ import { createApi } from '../../functions/api/index.js';
 import { loadAll } from '../../functions/index.js';
 import { installPlatform } from '../../shared/vvp/bootstrap.js';
 import { type Settings, settingsSchema } from '../../shared/config.js';
-import { Kube, isConflict } from '../../shared/kube/client.js';
+import { isConflict } from '../../shared/kube/client.js';
+import { TypedKube } from '../../shared/kube/typed.js';
 import { createLogger } from '../../shared/log.js';
 import type { FunctionContext } from '../../shared/runtime/define.js';
 import { createContext } from '../../shared/runtime/define.js';
@@ -30,7 +31,7 @@ export interface RunningSluice {
   token: string;
   ctx: FunctionContext;
   runner: InProcessRunner;
-  kube: Kube;
+  kube: TypedKube;
   platform: Platform;
   /** The stored FlinkDeployment custom resource of a deployment, by VVP name. */
   platformCr(name: string, vns?: string): Promise<unknown>;
@@ -63,7 +64,7 @@ export async function startSluice(overrides: Partial<Settings> & { events?: bool
     logLevel: process.env.SLUICE_TEST_LOG ?? 'silent',
   });
   Object.assign(settings, rest);
-  const kube = Kube.fromFile(settings.kubeconfig ?? bed!.kubeconfig);
+  const kube = TypedKube.fromFile(settings.kubeconfig ?? bed!.kubeconfig);
   const store = createStore(settings.redisUrl, settings.platformNamespace);
   const ctx = createContext(settings, kube, store, createLogger(settings.logLevel));
   await installPlatform(ctx);

@@ -9,8 +9,8 @@ type Target = { metadata: { name: string; resourceVersion?: string }; status?: {
 /** An API server's status subresource of one object: a write naming a stale resourceVersion is a Conflict. */
 function fakeKube(stored: Target) {
   const writes: Target[] = [];
-  const custom = {
-    async replaceNamespacedCustomObjectStatus({ body }: { body: Target }) {
+  const api = {
+    async replaceStatus({ body }: { body: Target }) {
       if (body.metadata.resourceVersion !== stored.metadata.resourceVersion) {
         throw new ApiException(
           409,
@@ -23,7 +23,7 @@ function fakeKube(stored: Target) {
       return { ...body, metadata: { ...body.metadata, resourceVersion: String(Number(body.metadata.resourceVersion) + 1) } };
     },
   };
-  return { kube: { custom } as unknown as Kube, writes };
+  return { kube: { api: () => api } as unknown as Kube, writes };
 }
 
 describe('writeStatusIfChanged', () => {

@@ -14,19 +14,19 @@ import { settingsSchema } from '../../shared/config.js';
 
 const apiError = (code: number, reason: string) => new ApiException(code, reason, JSON.stringify({ kind: 'Status', reason, code }), {});
 
-/** A fake CoreV1Api holding ConfigMaps; `beforeCreate` can simulate a competing operator. */
+/** A fake ConfigMap API; `beforeCreate` can simulate a competing operator. */
 function fakeKube(opts: { namespaces?: string[]; beforeCreate?: (store: Map<string, V1ConfigMap>) => void } = {}) {
   const store = new Map<string, V1ConfigMap>();
   const namespaces = new Set(opts.namespaces ?? ['team']);
   const calls: string[] = [];
-  const core = {
-    async readNamespacedConfigMap({ namespace, name }: { namespace: string; name: string }) {
+  const configMaps = {
+    async get({ namespace, name }: { namespace: string; name: string }) {
       calls.push(`read ${namespace}`);
       const cm = store.get(`${namespace}/${name}`);
       if (!cm) throw apiError(404, 'NotFound');
       return structuredClone(cm);
     },
-    async createNamespacedConfigMap({ namespace, body }: { namespace: string; body: V1ConfigMap }) {
+    async create({ namespace, body }: { namespace: string; body: V1ConfigMap }) {
       calls.push(`create ${namespace}`);
       if (!namespaces.has(namespace)) throw apiError(404, 'NotFound');
       opts.beforeCreate?.(store);
@@ -35,13 +35,13 @@ function fakeKube(opts: { namespaces?: string[]; beforeCreate?: (store: Map<stri
       store.set(key, structuredClone(body));
       return body;
     },
-    async replaceNamespacedConfigMap({ namespace, name, body }: { namespace: string; name: string; body: V1ConfigMap }) {
+    async replace({ namespace, name, body }: { namespace: string; name: string; body: V1ConfigMap }) {
       calls.push(`replace ${namespace}`);
       store.set(`${namespace}/${name}`, structuredClone(body));
       return body;
     },
   };
-  return { kube: { core } as unknown as Kube, store, calls };
+  return { kube: { api: () => configMaps } as unknown as Kube, store, calls };
 }
 
 describe('the leader-election ConfigMap', () => {
